@@ -1,0 +1,39 @@
+# Quick start: `make run` serves the help centre, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test check bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall when the dependencies or their pins change.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) \
+		$(BIN)/granian --interface wsgi wsgi:app
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+check: $(VENV)/.installed
+	FLASK_APP=wsgi $(BIN)/flask check-docs
+
+# Re-pin every dependency to the newest versions the ranges in pyproject.toml allow.
+lock: | $(BIN)/python
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet '.[test]'
+	build/lock-venv/bin/pip freeze --exclude avatarify-help > requirements.lock
+	rm -rf build/lock-venv
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,75 @@
+"""`flask check-docs`: find broken internal links, missing titles and unsafe HTML in the docs."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.documents import SLUG, DocumentStore
+from app.rendering import markdown_to_html, sanitizer_changes
+
+# An internal link as pages write it: docs.php?doc=<slug>, relative or from the root.
+INTERNAL_LINK = re.compile(r"(?:\.?/)?docs\.php\?doc=([^&#]*)")
+
+
+class _LinkCollector(HTMLParser):
+    """Collect the href of every <a> in a fragment of HTML."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs.extend(value for name, value in attrs if name == "href" and value)
+
+
+def links_in(html: str) -> list[str]:
+    """Every link target in a fragment of HTML, in order."""
+    collector = _LinkCollector()
+    collector.feed(html)
+    collector.close()
+    return collector.hrefs
+
+
+def check_documents(store: DocumentStore) -> list[str]:
+    """Everything wrong with the documents in `store`, one line each (empty when all is well)."""
+    store.load()
+    problems = [message for _, message in sorted(store.errors.items())]
+    for page in sorted(store.pages(), key=lambda p: p.slug):
+        where = f"{page.slug}.md"
+        html, _ = markdown_to_html(page.body)
+        for href in links_in(html):
+            match = INTERNAL_LINK.match(href)
+            if match is None:
+                continue
+            slug = match.group(1)
+            if not SLUG.fullmatch(slug):
+                problems.append(f"{where}: malformed internal link {href!r}")
+            elif slug not in store:
+                problems.append(f"{where}: link to a page that does not exist: {href!r}")
+        for change in sanitizer_changes(page.body):
+            problems.append(f"{where}: the sanitizer would remove or change {change}")
+    return problems
+
+
+@click.command("check-docs")
+@with_appcontext
+def check_docs_command() -> None:
+    """Check every document in DOCS_DIR; exit 1 if any problem is found."""
+    store = current_app.extensions["documents"]
+    problems = check_documents(store)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{len(store)} documents in {store.root}: all links, titles and HTML are fine.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the `flask check-docs` command."""
+    app.cli.add_command(check_docs_command)

@@ -1,0 +1,287 @@
+"""Help documents on disk: the `Page` object and the `DocumentStore` that indexes them."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+# A slug is what `?doc=` may name and what a file in the docs folder may be called.
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+MAX_DOCUMENT_BYTES = 1_000_000
+DEFAULT_CATEGORY = "Hjelpeseksjonen"
+# How stale the list of all pages (the index) may be before every file is stat'ed again.
+FULL_RESCAN_SECONDS = 1.0
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+INLINE_MARKUP = re.compile(r"[*_`]+|<[^>]*>")
+WHITESPACE = re.compile(r"\s+")
+
+
+class DocumentError(ValueError):
+    """A document that cannot be read or parsed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One help document: its metadata, Markdown body and the file version it came from."""
+
+    slug: str
+    title: str
+    description: str
+    category: str
+    order: int
+    body: str
+    mtime_ns: int
+    size: int
+    meta: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def version(self) -> str:
+        """Identifies this version of the file: changes when the file is edited."""
+        return f"{self.mtime_ns:x}-{self.size:x}"
+
+
+def parse_document(slug: str, text: str, mtime_ns: int = 0, size: int = 0) -> Page:
+    """Build a Page from a document's text: optional YAML front matter, then Markdown."""
+    text = text.removeprefix("\ufeff")
+    meta: dict = {}
+    match = FRONT_MATTER.match(text)
+    if match:
+        try:
+            meta = yaml.safe_load(match.group(1)) or {}
+        except yaml.YAMLError as exc:
+            raise DocumentError(f"front matter is not valid YAML: {exc}".replace("\n", " ")) from None
+        if not isinstance(meta, dict):
+            raise DocumentError("front matter must be a mapping of keys to values")
+        text = text[match.end():]
+    title = _text_field(meta, "title") or _first_heading(text)
+    if not title:
+        raise DocumentError("no title: add a '# Heading' line or 'title:' front matter")
+    order = meta.get("order", 0)
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise DocumentError("front matter 'order' must be a whole number")
+    return Page(
+        slug=slug,
+        title=title,
+        description=_text_field(meta, "description") or _first_paragraph(text),
+        category=_text_field(meta, "category") or DEFAULT_CATEGORY,
+        order=order,
+        body=text,
+        mtime_ns=mtime_ns,
+        size=size,
+        meta=meta,
+    )
+
+
+def _text_field(meta: dict, key: str) -> str:
+    """A front matter value as a single line of text, or '' when absent."""
+    value = meta.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, (str, int, float)):
+        raise DocumentError(f"front matter '{key}' must be text")
+    return WHITESPACE.sub(" ", str(value)).strip()
+
+
+def _first_heading(text: str) -> str:
+    match = TITLE.search(text)
+    return plain_text(match.group(1)) if match else ""
+
+
+def _first_paragraph(text: str, limit: int = 160) -> str:
+    """The first prose paragraph as plain text, cut at a word near `limit` characters."""
+    for block in re.split(r"\n[ \t]*\n", text):
+        block = block.strip()
+        if block and not block.startswith(("#", "<", "```", "|", "---")):
+            plain = plain_text(block)
+            if len(plain) <= limit:
+                return plain
+            return plain[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+    return ""
+
+
+def plain_text(markdown_text: str) -> str:
+    """Markdown inline text reduced to plain words: links to their text, no markup."""
+    text = MARKDOWN_LINK.sub(r"\1", markdown_text)
+    return WHITESPACE.sub(" ", INLINE_MARKUP.sub("", text)).strip()
+
+
+def read_document(path: Path, slug: str) -> Page:
+    """Read and parse one file; raises DocumentError naming the file when it cannot."""
+    try:
+        with path.open("rb") as handle:
+            stat = os.fstat(handle.fileno())
+            if stat.st_size > MAX_DOCUMENT_BYTES:
+                raise DocumentError(f"{path}: larger than {MAX_DOCUMENT_BYTES} bytes")
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+        text = data.decode("utf-8")
+        return parse_document(slug, text, stat.st_mtime_ns, stat.st_size)
+    except UnicodeDecodeError:
+        raise DocumentError(f"{path}: not UTF-8 text") from None
+    except DocumentError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise DocumentError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise DocumentError(f"{path}: {exc.strerror or exc}") from None
+
+
+class DocumentStore:
+    """The documents in one folder, indexed by slug and re-read when their files change.
+
+    Slugs are only ever looked up in the index of files that exist; no request string is
+    joined into a path. A request costs one stat of the file it names; the folder is
+    listed again only when its own mtime shows a file was added, removed or renamed.
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root).resolve()
+        self.errors: dict[str, str] = {}
+        self._pages: dict[str, Page] = {}
+        self._paths: dict[str, Path] = {}
+        self._folder_mtime_ns = -1
+        self._scanned_at = 0.0
+        self._lock = threading.Lock()
+        self._fingerprint = (-1, "")
+        self.generation = 0
+
+    def load(self) -> None:
+        """(Re)build the index from the folder listing."""
+        with self._lock:
+            self._scan()
+
+    def _scan(self) -> None:
+        folder_mtime_ns = os.stat(self.root).st_mtime_ns
+        paths = {}
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                slug, ext = os.path.splitext(entry.name)
+                if ext != ".md" or not SLUG.fullmatch(slug):
+                    continue
+                path = Path(entry.path)
+                # A symlink may point anywhere: only follow it if it stays in the folder.
+                if entry.is_symlink() and not path.resolve().is_relative_to(self.root):
+                    log.warning("ignoring %s: links outside the docs folder", path)
+                    continue
+                if entry.is_file():
+                    paths[slug] = path
+        pages, errors = {}, {}
+        for slug, path in paths.items():
+            old = self._pages.get(slug)
+            try:
+                pages[slug] = self._fresh(path, slug, old)
+            except DocumentError as exc:
+                errors[slug] = str(exc)
+                log.error("cannot load document: %s", exc)
+                if old is not None:
+                    pages[slug] = old
+        changed = pages.keys() != self._pages.keys() or any(
+            page is not self._pages[slug] for slug, page in pages.items())
+        self._paths, self._pages, self.errors = paths, pages, errors
+        self._folder_mtime_ns = folder_mtime_ns
+        self._scanned_at = time.monotonic()
+        if changed:
+            self.generation += 1
+
+    @staticmethod
+    def _fresh(path: Path, slug: str, old: Page | None) -> Page:
+        """The page at `path`, re-read only if its mtime or size changed."""
+        if old is not None:
+            stat = os.stat(path)
+            if (stat.st_mtime_ns, stat.st_size) == (old.mtime_ns, old.size):
+                return old
+        return read_document(path, slug)
+
+    def _folder_changed(self) -> bool:
+        try:
+            return os.stat(self.root).st_mtime_ns != self._folder_mtime_ns
+        except OSError:
+            return True
+
+    def refresh(self) -> None:
+        """Pick up added, removed or renamed files (cheap when nothing changed)."""
+        if self._folder_changed():
+            with self._lock:
+                if self._folder_changed():
+                    self._scan()
+
+    def get(self, slug: str) -> Page | None:
+        """The current version of the page named `slug`, or None if there is none."""
+        if slug not in self._paths:
+            self.refresh()
+        path = self._paths.get(slug)
+        if path is None:
+            return None
+        page = self._pages.get(slug)
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            self.refresh()
+            return self._pages.get(slug)
+        if page is None or (stat.st_mtime_ns, stat.st_size) != (page.mtime_ns, page.size):
+            page = self._reload(slug, path, page)
+        return page
+
+    def _reload(self, slug: str, path: Path, old: Page | None) -> Page | None:
+        """Re-read an edited file; a broken edit keeps the last good version."""
+        with self._lock:
+            try:
+                page = read_document(path, slug)
+            except DocumentError as exc:
+                self.errors[slug] = str(exc)
+                log.error("cannot reload document, serving the last good version: %s", exc)
+                return old
+            self.errors.pop(slug, None)
+            self._pages[slug] = page
+            self.generation += 1
+            return page
+
+    def pages(self) -> list[Page]:
+        """Every page; edits are picked up within FULL_RESCAN_SECONDS."""
+        if time.monotonic() - self._scanned_at > FULL_RESCAN_SECONDS:
+            with self._lock:
+                self._scan()
+        else:
+            self.refresh()
+        return list(self._pages.values())
+
+    def __contains__(self, slug: str) -> bool:
+        return self.get(slug) is not None
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def fingerprint(self) -> str:
+        """A digest of every page's slug and version: equal on replicas with equal files."""
+        pages = self.pages()
+        if self._fingerprint[0] != self.generation:
+            digest = hashlib.sha256()
+            for page in sorted(pages, key=lambda p: p.slug):
+                digest.update(f"{page.slug}:{page.version}\n".encode())
+            self._fingerprint = (self.generation, digest.hexdigest()[:16])
+        return self._fingerprint[1]
+
+
+def init_app(app: Flask) -> None:
+    """Load the docs folder named by DOCS_DIR into a store kept on the app."""
+    store = DocumentStore(app.config["DOCS_DIR"])
+    store.load()
+    app.extensions["documents"] = store
+
+
+def get_store() -> DocumentStore:
+    """The current app's document store."""
+    return current_app.extensions["documents"]

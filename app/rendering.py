@@ -1,0 +1,213 @@
+"""Markdown to safe HTML: one pure function, `render_markdown`, and its allow-lists."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import bleach
+import markdown
+from bleach.html5lib_shim import Filter
+from markdown.extensions.toc import slugify_unicode
+
+# Tags that Python-Markdown emits for the syntax we enable, plus the three the chip
+# blocks are made of (div, a, i, strong). Nothing that can run script, load a frame,
+# submit a form or restyle the page (script, style, iframe, object, form, svg, math,
+# base, meta, link) is here.
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt",
+    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol",
+    "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th",
+    "thead", "tr", "ul",
+})
+
+# Attributes by tag. `class` is further limited to ALLOWED_CLASSES; `id` only on
+# headings (the table of contents links to them); no `style`, no event handlers.
+ALLOWED_ATTRIBUTES = {
+    "a": frozenset({"href", "title", "class"}),
+    "abbr": frozenset({"title"}),
+    "code": frozenset({"class"}),
+    "div": frozenset({"class"}),
+    "i": frozenset({"class"}),
+    "img": frozenset({"src", "alt", "title", "width", "height"}),
+    "ol": frozenset({"start"}),
+    "pre": frozenset({"class"}),
+    "span": frozenset({"class"}),
+    "strong": frozenset({"class"}),
+    "td": frozenset({"align"}),
+    "th": frozenset({"align"}),
+    **{f"h{level}": frozenset({"id"}) for level in range(1, 7)},
+}
+
+# The classes the old pages use for chip link blocks and their icons; the stylesheet
+# styles exactly these. Any other class could borrow the layout's own styles.
+ALLOWED_CLASSES = frozenset({
+    "chip", "chip-s", "bg-gray-light", "bg-green-dark", "bg-dark-light",
+    "color-white", "color-black", "font-400", "mt-3", "fa", "fa-info", "fa-question",
+})
+
+# Schemes a link may use; relative URLs and #fragments carry no scheme and pass.
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+# A URL scheme as a browser reads it: ASCII whitespace and controls inside it are skipped.
+URL_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\ufeff]+")
+CODE_LANGUAGE_CLASS = re.compile(r"language-[a-z0-9_+#-]{1,30}")
+HEADING_ID = re.compile(r"[\w-]{1,120}")
+TABLE_ALIGN = frozenset({"left", "center", "right"})
+
+
+def allow_attribute(tag: str, name: str, value: str) -> bool:
+    """Decide one attribute; URL schemes are checked separately by bleach."""
+    if name not in ALLOWED_ATTRIBUTES.get(tag, ()):
+        return False
+    if name == "class":
+        return all(c in ALLOWED_CLASSES or CODE_LANGUAGE_CLASS.fullmatch(c) for c in value.split())
+    if name == "id":
+        return HEADING_ID.fullmatch(value) is not None
+    if name == "align":
+        return value in TABLE_ALIGN
+    if name in ("href", "src"):
+        return _allow_url(name, value)
+    if name in ("width", "height", "start"):
+        return value.isdigit()
+    return True
+
+
+def _allow_url(name: str, value: str) -> bool:
+    """Allow only listed schemes, however the scheme is spelled; images only from this site.
+
+    bleach alone lets `javascript:123` pass (Python reads it as a path with a port), so the
+    scheme is checked here too, after removing what a browser would ignore.
+    """
+    compact = IGNORED_IN_URL.sub("", value).lower()
+    scheme = URL_SCHEME.match(compact)
+    if name == "src":
+        # A foreign image host would be a third-party request from our page.
+        return scheme is None and not compact.startswith(("//", "/\\", "\\"))
+    return scheme is None or scheme.group(1) in ALLOWED_PROTOCOLS
+
+
+class MarkupFilter(Filter):
+    """Hide decorative icons from screen readers and mark links that leave the help centre."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EmptyTag"):
+                attrs = token["data"]
+                if token["name"] == "i":
+                    attrs[(None, "aria-hidden")] = "true"
+                elif token["name"] == "a" and _is_external(attrs.get((None, "href"), "")):
+                    attrs[(None, "rel")] = "external noopener noreferrer"
+            yield token
+
+
+def _is_external(href: str) -> bool:
+    """True for links to another site (absolute http(s) or protocol-relative)."""
+    return urlsplit(href).scheme in ("http", "https") or href.startswith("//")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document: sanitized HTML and the headings it contains."""
+
+    html: str
+    headings: tuple[tuple[int, str, str], ...]  # (level, anchor, text)
+
+
+_local = threading.local()
+
+
+def _markdown() -> markdown.Markdown:
+    """One configured Markdown instance per thread; instances are not thread-safe."""
+    md = getattr(_local, "markdown", None)
+    if md is None:
+        md = _local.markdown = markdown.Markdown(
+            extensions=["tables", "fenced_code", "sane_lists", "toc"],
+            extension_configs={
+                "tables": {"use_align_attribute": True},
+                # Keep Norwegian letters in anchors: "Første gang" -> "første-gang".
+                "toc": {"slugify": slugify_unicode, "toc_depth": "2-3"},
+            },
+            output_format="html",
+        )
+    return md
+
+
+def _cleaner(filters: tuple = (MarkupFilter,)) -> bleach.Cleaner:
+    """A bleach Cleaner per thread (they are not thread-safe); building one is costly."""
+    key = "cleaner" if filters else "bare_cleaner"
+    cleaner = getattr(_local, key, None)
+    if cleaner is None:
+        cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=allow_attribute,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+            filters=list(filters),
+        )
+        setattr(_local, key, cleaner)
+    return cleaner
+
+
+def markdown_to_html(text: str) -> tuple[str, tuple[tuple[int, str, str], ...]]:
+    """Convert Markdown to HTML that has not been sanitized yet, with its headings."""
+    md = _markdown()
+    md.reset()
+    html = md.convert(text)
+    return html, tuple(_flatten(md.toc_tokens))
+
+
+def _flatten(tokens: list[dict]):
+    """Walk the nested toc tokens in document order."""
+    for token in tokens:
+        yield token["level"], token["id"], token["name"]
+        yield from _flatten(token["children"])
+
+
+def sanitize(html: str) -> str:
+    """Strip everything outside the allow-lists; mark icons and external links."""
+    return _cleaner().clean(html)
+
+
+def render_markdown(text: str) -> Rendered:
+    """Render a document body to sanitized HTML."""
+    html, headings = markdown_to_html(text)
+    return Rendered(html=sanitize(html), headings=headings)
+
+
+class _TagCollector(HTMLParser):
+    """Collect start tags with their attributes, to compare HTML before and after cleaning."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, tuple(sorted((k, v or "") for k, v in attrs))))
+
+    handle_startendtag = handle_starttag
+
+
+def _tags(html: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    collector = _TagCollector()
+    collector.feed(html)
+    collector.close()
+    return collector.tags
+
+
+def sanitizer_changes(text: str) -> list[str]:
+    """List the tags and attributes of a document that sanitizing would drop or alter."""
+    html, _ = markdown_to_html(text)
+    before = _tags(html)
+    after = set(_tags(_cleaner(filters=()).clean(html)))
+    changes = []
+    for tag, attrs in before:
+        if (tag, attrs) not in after:
+            shown = " ".join(f'{k}="{v}"' for k, v in attrs)
+            changes.append(f"<{tag}{' ' + shown if shown else ''}>")
+    return changes

@@ -1,0 +1,60 @@
+"""Fixtures: an app built from a temporary docs folder, its test client and CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+
+PROJECT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED_PAGE = FIXTURES / "seed-what-is-ip-adapter.md"
+# The shared attack corpus lives beside the project checkout (CI has it); it is read, never copied.
+CORPUS = Path(os.environ.get("HELP_CORPUS_DIR", PROJECT.parent / "shared" / "corpus"))
+
+
+def corpus_payloads(name: str) -> list:
+    """Payloads from one corpus file as pytest params, or one param that skips with the reason."""
+    path = CORPUS / name
+    if not path.is_file():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"attack corpus not found at {path}"))]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    return [pytest.param(row["payload"], id=f"{row['source']}#{i}") for i, row in enumerate(rows)]
+
+
+@pytest.fixture
+def docs_dir(tmp_path: Path) -> Path:
+    """A copy of the bundled docs in a temporary folder, free to edit."""
+    folder = tmp_path / "docs"
+    shutil.copytree(PROJECT / "docs", folder)
+    return folder
+
+
+@pytest.fixture
+def app(docs_dir: Path):
+    return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def write(folder: Path, slug: str, text: str) -> Path:
+    """Write a document and give it a fresh mtime so the store sees the change."""
+    path = folder / f"{slug}.md"
+    old_mtime_ns = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text, encoding="utf-8")
+    mtime_ns = max(path.stat().st_mtime_ns, old_mtime_ns + 1_000_000)
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    return path

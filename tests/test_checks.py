@@ -1,0 +1,29 @@
+"""`flask check-docs`: the bundled docs pass; broken links, missing titles and unsafe HTML fail."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import write
+
+
+def test_bundled_docs_pass(runner):
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 0, result.output
+    assert "6 documents" in result.output
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("# T\n\n[x](docs.php?doc=no-such-page)\n", "link to a page that does not exist"),
+    ('# T\n\n<div class="mt-3"><a href="docs.php?doc=gone" class="chip">x</a></div>\n', "does not exist"),
+    ("# T\n\n[x](docs.php?doc=Bad_Slug)\n", "malformed internal link"),
+    ("No heading at all\n", "no title"),
+    ("# T\n\n<script>alert(1)</script>\n", "would remove or change <script>"),
+    ('# T\n\n<div class="mt-3" style="color:red">x</div>\n', "would remove or change <div"),
+    ('# T\n\n<a href="javascript:alert(1)">x</a>\n', "would remove or change <a"),
+])
+def test_problems_fail_the_check(runner, docs_dir, text, expected):
+    write(docs_dir, "broken", text)
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 1
+    assert "broken" in result.output and expected in result.output

@@ -1,0 +1,117 @@
+"""Parsing documents and keeping the store in step with the docs folder."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from app.documents import DocumentError, DocumentStore, parse_document
+from conftest import SEED_PAGE, write
+
+
+def test_title_is_the_first_level_one_heading():
+    page = parse_document("x", "Intro text\n\n## Not this\n\n# The Title ##\n\nBody")
+    assert page.title == "The Title"
+
+
+def test_seed_page_without_front_matter():
+    page = parse_document("what-is-ip-adapter", SEED_PAGE.read_text(encoding="utf-8"))
+    assert page.title == "IP-Adapter / Bildeadapter"
+    assert page.category == "Hjelpeseksjonen"
+    assert page.description.startswith("IP-Adapter, eller Identitet-Bevarende Adapter")
+    assert "](docs.php" not in page.description  # links reduced to their text
+    assert len(page.description) <= 161
+
+
+def test_front_matter_refines_the_page():
+    text = "---\ntitle: Egen tittel\ndescription: Kort.\ncategory: Terminologi\norder: 3\n---\n# Overskrift\n"
+    page = parse_document("x", text)
+    assert (page.title, page.description, page.category, page.order) == ("Egen tittel", "Kort.", "Terminologi", 3)
+    assert page.body == "# Overskrift\n"
+
+
+def test_byte_order_mark_is_ignored():
+    assert parse_document("x", "\ufeff# Tittel\n").title == "Tittel"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("Just text, no heading", "no title"),
+    ("---\ntitle: [unclosed\n---\n# T", "not valid YAML"),
+    ("---\n- a list\n---\n# T", "must be a mapping"),
+    ("---\norder: first\n---\n# T", "whole number"),
+    ("---\ntitle: {a: 1}\n---\n# T", "must be text"),
+    ("---\n!!python/object:os.system x\n---\n# T", "not valid YAML"),
+])
+def test_bad_documents_are_refused_with_a_reason(text, message):
+    with pytest.raises(DocumentError, match=message):
+        parse_document("x", text)
+
+
+def test_store_indexes_only_markdown_files_with_valid_slugs(tmp_path):
+    for name in ("good.md", "Bad.md", "under_score.md", "notes.txt", ".hidden.md", "-dash.md"):
+        (tmp_path / name).write_text("# T\n", encoding="utf-8")
+    (tmp_path / "folder.md").mkdir()
+    store = DocumentStore(tmp_path)
+    store.load()
+    assert [p.slug for p in store.pages()] == ["good"]
+
+
+def test_store_ignores_symlinks_leading_outside_the_folder(tmp_path):
+    docs, outside = tmp_path / "docs", tmp_path / "outside.md"
+    docs.mkdir()
+    outside.write_text("# Secret\n", encoding="utf-8")
+    (docs / "leak.md").symlink_to(outside)
+    (docs / "real.md").write_text("# Real\n", encoding="utf-8")
+    (docs / "alias.md").symlink_to(docs / "real.md")
+    store = DocumentStore(docs)
+    store.load()
+    assert store.get("leak") is None
+    assert store.get("alias").title == "Real"
+
+
+def test_edits_additions_and_removals_are_seen_without_reloading(tmp_path):
+    store = DocumentStore(tmp_path)
+    write(tmp_path, "a", "# First\n")
+    store.load()
+    assert store.get("a").title == "First"
+    write(tmp_path, "a", "# Second\n")
+    assert store.get("a").title == "Second"
+    write(tmp_path, "b", "# New page\n")
+    assert store.get("b").title == "New page"
+    os.remove(tmp_path / "a.md")
+    assert store.get("a") is None
+    assert [p.slug for p in store.pages()] == ["b"]
+
+
+def test_a_broken_edit_keeps_the_last_good_version(tmp_path):
+    store = DocumentStore(tmp_path)
+    write(tmp_path, "a", "# Good\n")
+    store.load()
+    write(tmp_path, "a", "no title any more")
+    assert store.get("a").title == "Good"
+    assert "no title" in store.errors["a"]
+    write(tmp_path, "a", "# Fixed\n")
+    assert store.get("a").title == "Fixed"
+    assert "a" not in store.errors
+
+
+def test_files_that_are_not_utf8_or_too_large_are_reported(tmp_path):
+    (tmp_path / "latin.md").write_bytes("# Blåbær\n".encode("latin-1"))
+    (tmp_path / "huge.md").write_bytes(b"# H\n" + b"x" * 1_000_001)
+    store = DocumentStore(tmp_path)
+    store.load()
+    assert "not UTF-8" in store.errors["latin"]
+    assert "larger than" in store.errors["huge"]
+    assert store.get("latin") is None and store.get("huge") is None
+
+
+def test_fingerprint_follows_content(tmp_path):
+    write(tmp_path, "a", "# A\n")
+    store = DocumentStore(tmp_path)
+    store.load()
+    before = store.fingerprint()
+    assert store.fingerprint() == before
+    write(tmp_path, "a", "# A, edited\n")
+    store.get("a")
+    assert store.fingerprint() != before

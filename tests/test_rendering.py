@@ -1,0 +1,123 @@
+"""Markdown rendering and sanitizing: the seed page intact, hostile input neutralized."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.rendering import render_markdown, sanitizer_changes
+from conftest import SEED_PAGE, corpus_payloads
+from html_safety import unsafe_parts
+
+CHIP = re.compile(r'<a href="([^"]+)" class="([^"]+)">\s*<i class="([^"]+)" aria-hidden="true"></i>\s*<strong class="([^"]+)">([^<]+)</strong>\s*</a>')
+
+# Our own hostile cases; they always run, with or without the shared corpus.
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+    "<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>",
+    "<a href=\"&#x6A;avascript&#x3A;alert(1)\">x</a>",
+    "<a href=\"java\tscript:alert(1)\">x</a>",
+    "<a href=\"java&#x09;script:alert(1)\">x</a>",
+    "<a href=\" \x01javascript:alert(1)\">x</a>",
+    "<a href=\"vbscript:msgbox(1)\">x</a>",
+    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+    "<a href=\"javascript:123\">harmless-looking</a>",
+    "[click](javascript:alert(1))",
+    "[click](JAVASCRIPT:alert(1))",
+    "[click](data:text/html,<script>alert(1)</script>)",
+    "![img](javascript:alert(1))",
+    "![img](https://tracker.example/pixel.png)",
+    "![img](//tracker.example/pixel.png)",
+    "<iframe src=\"https://evil.example\"></iframe>",
+    "<object data=\"x.swf\"></object><embed src=\"x.swf\">",
+    "<form action=\"https://evil.example\"><input name=q><button>Send</button></form>",
+    "<svg onload=alert(1)><circle r=1 /></svg>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<base href=\"https://evil.example/\">",
+    "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
+    "<link rel=stylesheet href=\"https://evil.example/x.css\">",
+    "<style>body{display:none}</style>",
+    "<div style=\"position:fixed;inset:0;background:red\">cover</div>",
+    "<div class=\"skip-link site-header\">borrowed layout classes</div>",
+    "<p onclick=\"alert(1)\" onmouseover=alert(1)>hover</p>",
+    "<a href=\"x\" onfocus=alert(1) autofocus>x</a>",
+    "<h2 id=\"innhold\" onclick=alert(1)>id clobbering</h2>",
+    "<!--<img src=x onerror=alert(1)>-->",
+    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
+    "<template><script>alert(1)</script></template>",
+    "<<script>script>alert(1)<</script>/script>",
+    "<scr<script>ipt>alert(1)</script>",
+    "<a href=\"https://ok.example\" target=\"_self\" rel=\"opener\">x</a>",
+    "```html\n<script>alert(1)</script>\n```",
+    "`<img src=x onerror=alert(1)>`",
+    "<textarea><script>alert(1)</script></textarea>",
+    "<xmp><script>alert(1)</script></xmp>",
+    "\x00<script>alert(1)</script>",
+]
+
+
+def test_seed_page_renders_with_every_chip_intact():
+    source = SEED_PAGE.read_text(encoding="utf-8")
+    html = render_markdown(source).html
+    chips = CHIP.findall(html)
+    source_chips = re.findall(r'<a href="([^"]+)" class="([^"]+)">', source)
+    assert [(href, cls) for href, cls, *_ in chips] == source_chips
+    assert len(chips) == 5
+    assert {icon for _, _, icon, _, _ in chips} == {
+        "fa fa-info color-white bg-green-dark", "fa fa-question color-white bg-dark-light"}
+    assert {strong for *_, strong, _ in chips} == {"color-black font-400"}
+    assert [text for *_, text in chips] == [
+        "Teknologien bak Avatarify", "Hva er generative AI", "Hva er InstantID", "IdentityNet", "IP-Adapter"]
+    assert '<div class="mt-3">' in html
+    assert '<a href="docs.php?doc=generative-ai-terminology">generativ AI-terminologi</a>' in html
+    assert sanitizer_changes(source) == []
+
+
+def test_markdown_features_survive():
+    text = "# T\n\n## Første gang\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n```python\nprint(1)\n```\n\n- x\n- y\n"
+    rendered = render_markdown(text)
+    assert '<h2 id="første-gang">Første gang</h2>' in rendered.html
+    assert '<td align="left">1</td>' in rendered.html
+    assert '<code class="language-python">' in rendered.html
+    assert (2, "første-gang", "Første gang") in rendered.headings
+
+
+def test_links_keep_safe_urls_and_external_ones_are_marked():
+    html = render_markdown("[a](https://example.org/x) [b](mailto:hjelp@example.org) [c](docs.php?doc=x#y) [d](#top)").html
+    assert '<a href="https://example.org/x" rel="external noopener noreferrer">a</a>' in html
+    assert '<a href="mailto:hjelp@example.org">b</a>' in html
+    assert '<a href="docs.php?doc=x#y">c</a>' in html
+    assert '<a href="#top">d</a>' in html
+
+
+def test_local_images_are_kept():
+    assert '<img alt="Skjerm" src="static/skjerm.png">' in render_markdown("![Skjerm](static/skjerm.png)").html
+
+
+# Payloads after which the HTML parser rightly treats the rest of the document as their content.
+SWALLOWS_THE_REST = {"<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>"}
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_own_hostile_markup_is_neutralized(payload):
+    html = render_markdown(f"# Test\n\n{payload}\n\nafter\n").html
+    assert unsafe_parts(html) == []
+    if payload not in SWALLOWS_THE_REST:
+        assert "after" in html
+
+
+@pytest.mark.parametrize("payload", corpus_payloads("xss.jsonl"))
+def test_corpus_payloads_are_neutralized(payload):
+    for text in (payload, f"# T\n\n{payload}\n", f"<div>{payload}</div>", f"[x]({payload})"):
+        assert unsafe_parts(render_markdown(text).html) == [], text
+
+
+@pytest.mark.parametrize("payload", ["<script>alert(1)</script>", "<a href=\"javascript:x\">y</a>",
+                                     "<div class=\"chip evil\">x</div>", "<p style=\"color:red\">x</p>"])
+def test_sanitizer_changes_names_what_would_be_removed(payload):
+    assert sanitizer_changes(f"# T\n\n{payload}\n") != []

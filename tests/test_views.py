@@ -1,0 +1,206 @@
+"""The endpoint: pages, index, redirects, error pages and hostile requests."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from app.extensions import cache
+from conftest import PROJECT, SEED_PAGE, corpus_payloads, write
+
+BUNDLED = sorted(p.stem for p in (PROJECT / "docs").glob("*.md"))
+
+
+@pytest.mark.parametrize("slug", BUNDLED)
+def test_every_bundled_page_is_served_in_the_layout(client, slug):
+    response = client.get(f"/docs.php?doc={slug}")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    html = response.text
+    assert '<html lang="nb">' in html
+    assert re.search(r"<title>[^<]+ – Avatarify hjelp</title>", html)
+    assert re.search(r'<meta name="description" content="[^"]{20,}">', html)
+    assert '<a class="brand" href="/docs.php">' in html
+    assert re.search(r'<main id="innhold" class="wrap">.*<h1 id="[^"]+">', html, re.S)
+    assert 'class="chip chip-s bg-gray-light"' in html
+
+
+def test_the_six_pages_the_seed_names_exist():
+    assert set(BUNDLED) >= {"what-is-ip-adapter", "what-is-identitynet", "instantid-intro",
+                            "generative-ai-intro", "avatarify-intro", "generative-ai-terminology"}
+
+
+def test_our_ip_adapter_page_says_what_the_name_means(client):
+    html = client.get("/docs.php?doc=what-is-ip-adapter").text
+    assert "Image Prompt Adapter" in html
+    assert "Tencent AI Lab" in html and "2023" in html
+    assert "Identitet-Bevarende" not in html
+
+
+def test_seed_page_from_a_temporary_docs_folder(tmp_path):
+    from app import create_app
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEED_PAGE, docs / "what-is-ip-adapter.md")
+    client = create_app({"TESTING": True, "DOCS_DIR": str(docs)}).test_client()
+    html = client.get("/docs.php?doc=what-is-ip-adapter").text
+    assert "<title>IP-Adapter / Bildeadapter – Avatarify hjelp</title>" in html
+    source = SEED_PAGE.read_text(encoding="utf-8")
+    for href, classes in re.findall(r'<a href="([^"]+)" class="([^"]+)">', source):
+        assert f'<a href="{href}" class="{classes}">' in html
+    for classes in re.findall(r'<(?:i|strong) class="([^"]+)"', source):
+        assert f'class="{classes}"' in html
+
+
+def test_internal_links_resolve_from_the_page_url(client):
+    html = client.get("/docs.php?doc=what-is-ip-adapter").text
+    for href in re.findall(r'href="(docs\.php\?doc=[^"]+)"', html):
+        # Relative to /docs.php the browser asks for /docs.php?doc=...
+        assert client.get("/" + href).status_code == 200, href
+
+
+def test_index_lists_every_page_grouped_and_titled(client):
+    response = client.get("/docs.php")
+    assert response.status_code == 200
+    html = response.text
+    headings = re.findall(r'<h2 id="kategori-\d+">([^<]+)</h2>', html)
+    assert headings == ["Hjelpeseksjonen", "Terminologi"]
+    for slug in BUNDLED:
+        assert f'href="/docs.php?doc={slug}"' in html
+    assert ">Hva er InstantID?</a>" in html
+    help_part, terms_part = html.split('id="kategori-2"')
+    assert "doc=avatarify-intro" in help_part and "doc=what-is-identitynet" in terms_part
+
+
+def test_index_orders_by_front_matter_then_title(client, docs_dir):
+    write(docs_dir, "aaa-last", "---\norder: 99\n---\n# Aaa sist\n")
+    html = client.get("/docs.php").text
+    assert html.index("doc=avatarify-intro") < html.index("doc=aaa-last")
+
+
+def test_root_leads_to_the_index(client):
+    response = client.get("/")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/docs.php"
+
+
+def test_head_has_headers_and_no_body(client):
+    get = client.get("/docs.php?doc=instantid-intro")
+    head = client.head("/docs.php?doc=instantid-intro")
+    assert head.status_code == 200
+    assert head.data == b""
+    assert head.headers["Content-Length"] == get.headers["Content-Length"]
+
+
+def test_unknown_slug_gets_a_helpful_404_in_the_layout(client):
+    response = client.get("/docs.php?doc=finnes-ikke")
+    assert response.status_code == 404
+    html = response.text
+    assert '<html lang="nb">' in html
+    assert "Fant ikke siden" in html
+    assert 'href="/docs.php"' in html
+    assert "doc=what-is-ip-adapter" in html  # a way on: the pages that do exist
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_path_and_method(client):
+    assert client.get("/wp-admin").status_code == 404
+    response = client.post("/docs.php?doc=what-is-ip-adapter")
+    assert response.status_code == 405
+    assert "Ikke tillatt" in response.text
+    assert "GET" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("query", [
+    "doc=../../etc/passwd", "doc=..%2F..%2Fetc%2Fpasswd", "doc=%2e%2e%2fapp%2fconfig",
+    "doc=%252e%252e%252f", "doc=what-is-ip-adapter%00", "doc=%00", "doc=what-is-ip-adapter.md",
+    "doc=docs/what-is-ip-adapter", "doc=/etc/passwd", "doc=C:%5Cwindows", "doc=%C0%AE%C0%AE%2F",
+    "doc=What-Is-IP-Adapter", "doc=-leading-dash", "doc=%20what-is-ip-adapter", "doc=what%0Ais",
+    "doc=" + "a" * 101, "doc=" + "a" * 100_000, "doc=%FF%FE", "doc=æøå", "doc=",
+    "doc=what-is-ip-adapter&doc=instantid-intro", "doc=a&doc=a",
+])
+def test_malformed_slugs_get_400(client, query):
+    response = client.get(f"/docs.php?{query}")
+    assert response.status_code == 400
+    assert "Ugyldig adresse" in response.text
+    assert "root:" not in response.text
+
+
+def test_longest_valid_slug_is_a_plain_404(client):
+    assert client.get("/docs.php?doc=" + "a" * 100).status_code == 404
+
+
+def test_unrelated_parameters_are_ignored(client):
+    response = client.get("/docs.php?doc=instantid-intro&utm_source=app&x=%00")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("payload", corpus_payloads("traversal.jsonl"))
+def test_traversal_corpus_never_reaches_a_file(client, payload):
+    response = client.get(f"/docs.php?doc={payload}")
+    assert response.status_code in (400, 404)
+    assert "root:" not in response.text and "[extensions]" not in response.text
+
+
+def test_edited_page_is_served_fresh_without_restart(client, docs_dir):
+    assert "Hva er InstantID?" in client.get("/docs.php?doc=instantid-intro").text
+    write(docs_dir, "instantid-intro", "# Ny tittel\n\nNy tekst.\n")
+    html = client.get("/docs.php?doc=instantid-intro").text
+    assert "Ny tittel" in html and "Ny tekst." in html
+    assert "Ny tittel" in client.get("/docs.php").text
+
+
+def test_added_and_removed_pages(client, docs_dir):
+    assert client.get("/docs.php?doc=ny-side").status_code == 404
+    write(docs_dir, "ny-side", "# Ny side\n")
+    assert client.get("/docs.php?doc=ny-side").status_code == 200
+    (docs_dir / "ny-side.md").unlink()
+    assert client.get("/docs.php?doc=ny-side").status_code == 404
+
+
+def test_rendered_pages_are_cached_in_the_configured_simple_cache(app, client):
+    assert app.config["CACHE_TYPE"] == "SimpleCache"
+    client.get("/docs.php?doc=instantid-intro")
+    with app.app_context():
+        keys = list(cache.cache._cache)
+    assert any(":instantid-intro:" in key for key in keys)
+
+
+def test_unknown_slugs_do_not_grow_the_cache(app, client):
+    client.get("/docs.php?doc=instantid-intro")
+    with app.app_context():
+        before = len(cache.cache._cache)
+        for i in range(500):
+            assert client.get(f"/docs.php?doc=missing-{i}").status_code == 404
+        assert len(cache.cache._cache) == before
+        assert len(app.extensions["documents"]) == len(BUNDLED)
+
+
+def test_cache_threshold_bounds_the_cache(docs_dir):
+    from app import create_app
+    for i in range(20):
+        write(docs_dir, f"extra-{i}", f"# Ekstra {i}\n")
+    app = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "CACHE_THRESHOLD": 5})
+    client = app.test_client()
+    for i in range(20):
+        assert client.get(f"/docs.php?doc=extra-{i}").status_code == 200
+    with app.app_context():
+        assert len(cache.cache._cache) <= 6
+
+
+def test_static_assets_are_served_with_their_licence(client):
+    for path in ("css/help.css", "icons/info.svg", "icons/question.svg", "icons/favicon.svg",
+                 "icons/LICENSE-font-awesome.txt"):
+        with client.get(f"/static/{path}") as response:
+            assert response.status_code == 200, path
+
+
+def test_no_page_loads_anything_from_another_host(client):
+    for url in ["/docs.php", "/docs.php?doc=what-is-ip-adapter", "/docs.php?doc=nope"]:
+        html = client.get(url).text
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', html.split("<main")[0]), url
+    with client.get("/static/css/help.css") as response:
+        css = response.text
+    assert not re.search(r"url\(\s*[\"']?(?:https?:)?//|@import", css)
