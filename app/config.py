@@ -19,6 +19,8 @@ class Config:
     CACHE_THRESHOLD = os.environ.get("CACHE_THRESHOLD", "1000")
     # Seconds a rendered page is kept; keys carry the file version, so 0 (forever) is safe.
     CACHE_DEFAULT_TIMEOUT = os.environ.get("CACHE_DEFAULT_TIMEOUT", "0")
+    # Most pages the full-page response cache in each worker keeps, with their encodings.
+    RESPONSE_CACHE_ENTRIES = os.environ.get("RESPONSE_CACHE_ENTRIES", "1000")
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/0")
     # Categories shown first on the help index, in this order; others follow by name.
     CATEGORY_ORDER = ("Hjelpeseksjonen", "Terminologi")
@@ -32,8 +34,8 @@ class ConfigError(RuntimeError):
 
 def validate(config: dict) -> None:
     """Check and convert settings in place; raise ConfigError on the first bad one."""
-    for name in ("CACHE_THRESHOLD", "CACHE_DEFAULT_TIMEOUT"):
-        config[name] = _whole_number(name, config[name])
+    for name, minimum in (("CACHE_THRESHOLD", 1), ("CACHE_DEFAULT_TIMEOUT", 0), ("RESPONSE_CACHE_ENTRIES", 1)):
+        config[name] = _whole_number(name, config[name], minimum)
     if config["CACHE_TYPE"] not in CACHE_TYPES:
         raise ConfigError(
             f"CACHE_TYPE={config['CACHE_TYPE']!r} is not one of {', '.join(sorted(CACHE_TYPES))}")
@@ -42,11 +44,11 @@ def validate(config: dict) -> None:
         raise ConfigError(f"DOCS_DIR={str(docs)!r} is not a readable folder")
 
 
-def _whole_number(name: str, value) -> int:
+def _whole_number(name: str, value, minimum: int) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}={value!r} is not a whole number") from None
-    if number < 0:
-        raise ConfigError(f"{name}={value!r} must not be negative")
+    if number < minimum:
+        raise ConfigError(f"{name}={value!r} must be at least {minimum}")
     return number

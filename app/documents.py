@@ -249,6 +249,10 @@ class DocumentStore:
             self.generation += 1
             return page
 
+    def path_of(self, slug: str) -> Path | None:
+        """The file behind an indexed slug."""
+        return self._paths.get(slug)
+
     def pages(self) -> list[Page]:
         """Every page; edits are picked up within FULL_RESCAN_SECONDS."""
         if time.monotonic() - self._scanned_at > FULL_RESCAN_SECONDS:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 from itertools import groupby
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+import os
+
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from app.config import PROJECT_ROOT
 from app.documents import SLUG, Page, get_store
 from app.extensions import cache
+from app.pagecache import CachedPage, ResponseCache
 from app.rendering import render_markdown
 
 bp = Blueprint("help", __name__)
@@ -46,10 +49,17 @@ def docs():
     slug = requested_slug()
     if slug is None:
         return help_index()
-    page = get_store().get(slug)
+    store = get_store()
+    page = store.get(slug)
     if page is None:
         abort(404)
-    return rendered_page(page)
+    path = store.path_of(slug)
+
+    def make() -> CachedPage:
+        return CachedPage(rendered_page(page).encode(), page.mtime_ns / 1e9,
+                          is_fresh=lambda: file_unchanged(path, page.mtime_ns, page.size))
+
+    return respond(response_cache().page(f"doc={slug}", make))
 
 
 @bp.get("/")
@@ -72,15 +82,42 @@ def rendered_page(page: Page) -> str:
     return html
 
 
-def help_index() -> str:
+def help_index() -> Response:
     """Every page, grouped by category, cached until a page changes."""
     store = get_store()
-    key = f"index:{layout_version()}:{store.fingerprint()}"
-    html = cache.get(key)
-    if html is None:
-        html = render_template("index.html", categories=categories(store.pages()))
-        cache.set(key, html)
-    return html
+    fingerprint = store.fingerprint()
+
+    def make() -> CachedPage:
+        key = f"index:{layout_version()}:{fingerprint}"
+        html = cache.get(key)
+        if html is None:
+            html = render_template("index.html", categories=categories(store.pages()))
+            cache.set(key, html)
+        newest = max((p.mtime_ns for p in store.pages()), default=0)
+        return CachedPage(html.encode(), newest / 1e9, is_fresh=lambda: store.fingerprint() == fingerprint)
+
+    return respond(response_cache().page("", make))
+
+
+def file_unchanged(path, mtime_ns: int, size: int) -> bool:
+    """True while the file at `path` has the given mtime and size."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return stat.st_mtime_ns == mtime_ns and stat.st_size == size
+
+
+def respond(page: CachedPage) -> Response:
+    """A Flask response for a cached page, following the same rules as the fast path."""
+    status, headers, body = page.answer(request.environ)
+    request.environ.setdefault("help.cache", "miss")
+    return Response(body, status=int(status[:3]), headers=headers)
+
+
+def response_cache() -> ResponseCache:
+    """The current app's full-page response cache."""
+    return current_app.extensions["response_cache"]
 
 
 def categories(pages: list[Page]) -> list[tuple[str, list[Page]]]:
@@ -125,5 +162,7 @@ def handle_http_error(error: HTTPException):
 def init_app(app: Flask) -> None:
     """Register the routes and error pages."""
     app.extensions["layout_version"] = _digest_layout()
+    app.extensions["response_cache"] = app.wsgi_app = ResponseCache(
+        app.wsgi_app, app.config["RESPONSE_CACHE_ENTRIES"])
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -36,6 +36,7 @@ def test_overrides_win_over_the_environment(docs_dir, tmp_path):
     ({"CACHE_TYPE": "MemcachedCache"}, "CACHE_TYPE"),
     ({"CACHE_THRESHOLD": "many"}, "CACHE_THRESHOLD"),
     ({"CACHE_DEFAULT_TIMEOUT": "-1"}, "CACHE_DEFAULT_TIMEOUT"),
+    ({"RESPONSE_CACHE_ENTRIES": "0"}, "RESPONSE_CACHE_ENTRIES"),
     ({"DOCS_DIR": "/no/such/folder"}, "DOCS_DIR"),
 ])
 def test_bad_settings_are_refused(docs_dir, overrides, message):

@@ -1,0 +1,171 @@
+"""A full-page response cache in front of Flask, and the HTTP caching rules it follows.
+
+A help page is read far more often than it changes. The first request for a page goes
+through Flask, which renders it and stores a `CachedPage`: the body, its gzip and brotli
+forms (made once, when first asked for), a strong ETag derived from the content and the
+headers. Later requests whose query is exactly `doc=<slug>` (or empty, for the index) are
+answered from it before Flask routes anything, after one check that the page is still
+fresh (a stat of its file). Any other spelling of the URL reaches the view, which answers
+from the same `CachedPage`, so every path follows the same conditional-request rules.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections.abc import Callable
+from email.utils import formatdate, parsedate_to_datetime
+
+import brotli
+
+PAGE_PATH = "/docs.php"
+CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
+# Below this size compression saves less than it costs the client.
+MIN_COMPRESS_BYTES = 512
+STATUS_OK, STATUS_NOT_MODIFIED = "200 OK", "304 Not Modified"
+
+
+def _compress(encoding: str, body: bytes) -> bytes:
+    """Compress `body`; mtime=0 keeps gzip output identical on every replica."""
+    if encoding == "br":
+        return brotli.compress(body, quality=5)
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+class CachedPage:
+    """One version of one page: its bytes, encodings, validators and headers."""
+
+    __slots__ = ("body", "etag", "last_modified", "is_fresh", "_variants", "_lock")
+
+    def __init__(self, body: bytes, mtime: float, is_fresh: Callable[[], bool]):
+        self.body = body
+        self.etag = hashlib.sha256(body).hexdigest()[:32]
+        self.last_modified = int(mtime)
+        self.is_fresh = is_fresh
+        self._variants: dict[str, tuple[bytes, list[tuple[str, str]]]] = {}
+        self._lock = threading.Lock()
+
+    def variant(self, encoding: str) -> tuple[bytes, list[tuple[str, str]]]:
+        """The body in `encoding` ('' for none) and its headers, made on first use."""
+        found = self._variants.get(encoding)
+        if found is None:
+            with self._lock:
+                found = self._variants.get(encoding)
+                if found is None:
+                    found = self._variants[encoding] = self._make_variant(encoding)
+        return found
+
+    def _make_variant(self, encoding: str) -> tuple[bytes, list[tuple[str, str]]]:
+        body = _compress(encoding, self.body) if encoding else self.body
+        # A strong ETag names exactly one sequence of bytes, so each encoding has its own.
+        etag = f'"{self.etag}-{encoding}"' if encoding else f'"{self.etag}"'
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Cache-Control", CACHE_CONTROL),
+            ("ETag", etag),
+            ("Last-Modified", formatdate(self.last_modified, usegmt=True)),
+            ("Vary", "Accept-Encoding"),
+        ]
+        if encoding:
+            headers.append(("Content-Encoding", encoding))
+        return body, headers
+
+    def not_modified(self, if_none_match: str | None, if_modified_since: str | None) -> bool:
+        """RFC 9110 conditional GET: If-None-Match (weak comparison) wins over If-Modified-Since."""
+        if if_none_match is not None:
+            if if_none_match.strip() == "*":
+                return True
+            for tag in if_none_match.split(","):
+                tag = tag.strip().removeprefix("W/").strip('"')
+                if tag.split("-", 1)[0] == self.etag:
+                    return True
+            return False
+        if if_modified_since:
+            try:
+                since = parsedate_to_datetime(if_modified_since).timestamp()
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return False
+            return self.last_modified <= since
+        return False
+
+    def answer(self, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Status, headers and body for one request for this page (the caller drops a HEAD's body)."""
+        body, headers = self.variant(preferred_encoding(environ.get("HTTP_ACCEPT_ENCODING", ""))
+                                     if len(self.body) >= MIN_COMPRESS_BYTES else "")
+        if self.not_modified(environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):
+            # A 304 carries the validators and caching headers, never a body or its length.
+            return STATUS_NOT_MODIFIED, [h for h in headers if h[0] not in ("Content-Type", "Content-Encoding")], b""
+        return STATUS_OK, [*headers, ("Content-Length", str(len(body)))], body
+
+
+_encodings_seen: dict[str, str] = {}
+
+
+def preferred_encoding(accept_encoding: str) -> str:
+    """'br', 'gzip' or '' for an Accept-Encoding header; parsed once per distinct header."""
+    found = _encodings_seen.get(accept_encoding)
+    if found is None:
+        found = _parse_accept_encoding(accept_encoding)
+        if len(_encodings_seen) >= 256:  # clients send few distinct values; cap the memo
+            _encodings_seen.clear()
+        _encodings_seen[accept_encoding[:512]] = found
+    return found
+
+
+def _parse_accept_encoding(header: str) -> str:
+    accepted = {}
+    for item in header.lower().split(","):
+        name, _, params = item.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        accepted[name.strip()] = quality
+    for encoding in ("br", "gzip"):
+        if accepted.get(encoding, accepted.get("*", 0.0)) > 0:
+            return encoding
+    return ""
+
+
+class ResponseCache:
+    """WSGI middleware answering fresh cached pages before the framework sees the request.
+
+    Pages are keyed by their canonical query string (`doc=<slug>`, or '' for the index),
+    so the number of entries is bounded by `max_entries`, whatever clients send.
+    """
+
+    def __init__(self, app, max_entries: int):
+        self.app = app
+        self.max_entries = max_entries
+        self._pages: dict[str, CachedPage] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == PAGE_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            page = self._pages.get(environ.get("QUERY_STRING", ""))
+            if page is not None and page.is_fresh():
+                environ["help.cache"] = "hit"
+                status, headers, body = page.answer(environ)
+                start_response(status, headers)
+                return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        return self.app(environ, start_response)
+
+    def page(self, query: str, make: Callable[[], CachedPage]) -> CachedPage:
+        """The page cached for the canonical `query` if still fresh, else a new one from `make()`."""
+        page = self._pages.get(query)
+        if page is None or not page.is_fresh():
+            page = make()
+            with self._lock:
+                self._pages.pop(query, None)
+                while len(self._pages) >= self.max_entries:
+                    # Insertion order: the oldest page goes first.
+                    del self._pages[next(iter(self._pages))]
+                self._pages[query] = page
+        return page
+
+    def __len__(self) -> int:
+        return len(self._pages)

@@ -1,0 +1,178 @@
+"""HTTP caching: ETags, conditional requests, compression and the full-page cache."""
+
+from __future__ import annotations
+
+import gzip
+from email.utils import formatdate
+
+import brotli
+import pytest
+
+from app import create_app, pagecache
+from conftest import write
+
+PAGE = "/docs.php?doc=what-is-ip-adapter"
+URLS = [PAGE, "/docs.php"]
+
+
+@pytest.fixture
+def flask_calls(app):
+    """Counts the requests that reach Flask's routing (cache hits never do)."""
+    calls = []
+    app.before_request(lambda: calls.append(1))
+    return calls
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_strong_etag_and_caching_headers(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    etag = response.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert response.headers["Cache-Control"] == "public, max-age=300, stale-while-revalidate=86400"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.headers["Last-Modified"].endswith(" GMT")
+    assert int(response.headers["Content-Length"]) == len(response.data)
+
+
+def test_etag_is_the_same_for_every_replica_and_restart(docs_dir):
+    first = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)}).test_client()
+    second = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)}).test_client()
+    for url in URLS:
+        a, b = first.get(url), second.get(url)
+        assert a.headers["ETag"] == b.headers["ETag"] and a.data == b.data
+        gz_a = first.get(url, headers={"Accept-Encoding": "gzip"})
+        gz_b = second.get(url, headers={"Accept-Encoding": "gzip"})
+        assert gz_a.data == gz_b.data and gz_a.headers["ETag"] == gz_b.headers["ETag"]
+
+
+@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize("warm", [False, True], ids=["through-flask", "cache-hit"])
+def test_if_none_match_gives_304_without_body(client, url, warm):
+    etag = client.get(url).headers["ETag"]
+    if not warm:
+        client.application.extensions["response_cache"]._pages.clear()
+    response = client.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.data == b""
+    assert response.headers["ETag"] == etag
+    assert "Content-Length" not in response.headers or response.headers["Content-Length"] == "0"
+    assert response.headers["Cache-Control"].startswith("public")
+
+
+@pytest.mark.parametrize("header, status", [
+    ("*", 304),
+    ('"nope", {etag}', 304),
+    ("W/{etag}", 304),
+    ('"nope"', 200),
+    ('"{bare}-gzip"', 304),
+    ("", 200),
+])
+def test_if_none_match_forms(client, header, status):
+    etag = client.get(PAGE).headers["ETag"]
+    header = header.format(etag=etag, bare=etag.strip('"'))
+    assert client.get(PAGE, headers={"If-None-Match": header}).status_code == status
+
+
+def test_if_modified_since(client):
+    last_modified = client.get(PAGE).headers["Last-Modified"]
+    assert client.get(PAGE, headers={"If-Modified-Since": last_modified}).status_code == 304
+    assert client.get(PAGE, headers={"If-Modified-Since": formatdate(0, usegmt=True)}).status_code == 200
+    for junk in ("yesterday", "Mon, 99 Foo 2024 99:99:99 GMT", "\x00", "9" * 500):
+        assert client.get(PAGE, headers={"If-Modified-Since": junk}).status_code == 200
+
+
+def test_if_none_match_wins_over_if_modified_since(client):
+    last_modified = client.get(PAGE).headers["Last-Modified"]
+    response = client.get(PAGE, headers={"If-None-Match": '"other"', "If-Modified-Since": last_modified})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("accept, encoding", [
+    ("gzip", "gzip"), ("gzip, deflate, br", "br"), ("br;q=0, gzip", "gzip"), ("br;q=0.5", "br"),
+    ("identity", None), ("gzip;q=0", None), ("*", "br"), ("", None), ("gzip;q=abc", None),
+])
+def test_content_negotiation(client, accept, encoding):
+    plain = client.get(PAGE).data
+    response = client.get(PAGE, headers={"Accept-Encoding": accept})
+    assert response.headers.get("Content-Encoding") == encoding
+    assert response.headers["Vary"] == "Accept-Encoding"
+    decode = {"gzip": gzip.decompress, "br": brotli.decompress, None: lambda b: b}[encoding]
+    assert decode(response.data) == plain
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    if encoding:
+        assert response.headers["ETag"] != client.get(PAGE).headers["ETag"]
+
+
+def test_each_encoding_is_compressed_once_per_page_version(client, docs_dir, monkeypatch):
+    calls = []
+    real = pagecache._compress
+    monkeypatch.setattr(pagecache, "_compress", lambda enc, body: calls.append(enc) or real(enc, body))
+    for _ in range(5):
+        client.get(PAGE, headers={"Accept-Encoding": "gzip"})
+        client.get(PAGE, headers={"Accept-Encoding": "br"})
+    assert sorted(calls) == ["br", "gzip"]
+    write(docs_dir, "what-is-ip-adapter", "# Ny versjon\n\n" + "tekst " * 200)
+    client.get(PAGE, headers={"Accept-Encoding": "gzip"})
+    assert sorted(calls) == ["br", "gzip", "gzip"]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_head_matches_get(client, url):
+    for accept in ("", "gzip", "br"):
+        get = client.get(url, headers={"Accept-Encoding": accept})
+        head = client.head(url, headers={"Accept-Encoding": accept})
+        assert head.status_code == 200 and head.data == b""
+        for name in ("Content-Length", "ETag", "Content-Encoding", "Cache-Control", "Last-Modified"):
+            assert head.headers.get(name) == get.headers.get(name), name
+
+
+def test_cache_hits_skip_flask_and_edits_are_still_seen(client, docs_dir, flask_calls):
+    client.get(PAGE)
+    assert len(flask_calls) == 1
+    client.get(PAGE)
+    client.head(PAGE)
+    assert len(flask_calls) == 1
+    write(docs_dir, "what-is-ip-adapter", "# Endret side\n")
+    assert "Endret side" in client.get(PAGE).text
+    assert len(flask_calls) == 2
+
+
+def test_removed_page_is_not_served_from_the_cache(client, docs_dir):
+    assert client.get(PAGE).status_code == 200
+    (docs_dir / "what-is-ip-adapter.md").unlink()
+    assert client.get(PAGE).status_code == 404
+
+
+def test_index_cache_follows_new_pages(client, docs_dir, flask_calls):
+    client.get("/docs.php")
+    write(docs_dir, "helt-ny", "# Helt ny side\n")
+    # The index notices within FULL_RESCAN_SECONDS; a new file changes the folder at once.
+    assert "Helt ny side" in client.get("/docs.php").text
+
+
+def test_other_spellings_of_a_url_share_the_cached_page(client, flask_calls):
+    canonical = client.get(PAGE)
+    other = client.get(PAGE + "&utm_source=app")
+    assert other.headers["ETag"] == canonical.headers["ETag"] and other.data == canonical.data
+    assert client.get(PAGE + "&x=1", headers={"If-None-Match": canonical.headers["ETag"]}).status_code == 304
+
+
+def test_errors_are_not_stored(client):
+    for _ in range(3):
+        response = client.get("/docs.php?doc=finnes-ikke")
+        assert response.status_code == 404
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "ETag" not in response.headers
+    assert client.get("/docs.php?doc=../x").headers["Cache-Control"] == "no-store"
+
+
+def test_response_cache_is_bounded(docs_dir):
+    for i in range(10):
+        write(docs_dir, f"side-{i}", f"# Side {i}\n")
+    app = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RESPONSE_CACHE_ENTRIES": 3})
+    client = app.test_client()
+    for i in range(10):
+        assert client.get(f"/docs.php?doc=side-{i}").status_code == 200
+    assert len(app.extensions["response_cache"]) == 3
+    assert "Side 0" in client.get("/docs.php?doc=side-0").text
