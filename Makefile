@@ -37,3 +37,9 @@ lock: | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# Benchmark against nginx with wrk (installs both from Debian's packages when missing).
+bench: $(VENV)/.installed
+	command -v wrk >/dev/null && command -v nginx >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light)
+	$(BIN)/python bench/run.py

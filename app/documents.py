@@ -21,7 +21,7 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 MAX_DOCUMENT_BYTES = 1_000_000
 DEFAULT_CATEGORY = "Hjelpeseksjonen"
 # How stale the list of all pages (the index) may be before every file is stat'ed again.
-FULL_RESCAN_SECONDS = 1.0
+FULL_RESCAN_SECONDS = 2.0
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
@@ -253,13 +253,18 @@ class DocumentStore:
         """The file behind an indexed slug."""
         return self._paths.get(slug)
 
-    def pages(self) -> list[Page]:
-        """Every page; edits are picked up within FULL_RESCAN_SECONDS."""
+    def _catch_up(self) -> None:
+        """See added and removed files at once, and edits to any file within FULL_RESCAN_SECONDS."""
         if time.monotonic() - self._scanned_at > FULL_RESCAN_SECONDS:
             with self._lock:
-                self._scan()
+                if time.monotonic() - self._scanned_at > FULL_RESCAN_SECONDS:
+                    self._scan()
         else:
             self.refresh()
+
+    def pages(self) -> list[Page]:
+        """Every page, as current as `_catch_up` keeps them."""
+        self._catch_up()
         return list(self._pages.values())
 
     def __contains__(self, slug: str) -> bool:
@@ -270,10 +275,10 @@ class DocumentStore:
 
     def fingerprint(self) -> str:
         """A digest of every page's slug and version: equal on replicas with equal files."""
-        pages = self.pages()
+        self._catch_up()
         if self._fingerprint[0] != self.generation:
             digest = hashlib.sha256()
-            for page in sorted(pages, key=lambda p: p.slug):
+            for page in sorted(self._pages.values(), key=lambda p: p.slug):
                 digest.update(f"{page.slug}:{page.version}\n".encode())
             self._fingerprint = (self.generation, digest.hexdigest()[:16])
         return self._fingerprint[1]

@@ -35,7 +35,7 @@ def requested_slug() -> str | None:
     if not values:
         return None
     if len(values) > 1:
-        abort(400, "doc er oppgitt flere ganger.")
+        abort(400)
     slug = values[0]
     # Checked before the pattern so that a huge value costs nothing more.
     if len(slug) > MAX_SLUG_LENGTH or not SLUG.fullmatch(slug):
@@ -148,20 +148,30 @@ def _digest_layout() -> str:
 def handle_http_error(error: HTTPException):
     """Every HTTP error as a page in the shared layout, in Norwegian."""
     code = error.code or 500
-    title, text = ERROR_TEXTS.get(code, (error.name, error.description))
-    response = current_app.make_response((render_template(
-        "error.html", code=code, title=title, text=text,
-        categories=categories(get_store().pages()) if code == 404 else [],
-    ), code))
+    response = current_app.make_response((error_page(code, error), code))
     response.headers["Cache-Control"] = "no-store"
     if error.response is None and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 
+def error_page(code: int, error: HTTPException) -> str:
+    """The page for an error status; the same for every request, so rendered once per docs version."""
+    store = get_store()
+    key = (code, store.fingerprint() if code == 404 else "")
+    pages = current_app.extensions["error_pages"]
+    if pages.get(code, (None,))[0] != key:
+        title, text = ERROR_TEXTS.get(code, (error.name, error.description))
+        # A way on from a dead link: the first category's pages (at most eight).
+        way_on = [(name, group[:8]) for name, group in categories(store.pages())[:1]] if code == 404 else []
+        pages[code] = (key, render_template("error.html", title=title, text=text, categories=way_on))
+    return pages[code][1]
+
+
 def init_app(app: Flask) -> None:
     """Register the routes and error pages."""
     app.extensions["layout_version"] = _digest_layout()
+    app.extensions["error_pages"] = {}
     app.extensions["response_cache"] = app.wsgi_app = ResponseCache(
         app.wsgi_app, app.config["RESPONSE_CACHE_ENTRIES"])
     app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""Benchmarks for the help centre (`make bench`)."""
