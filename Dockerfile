@@ -6,8 +6,9 @@ WORKDIR /src
 # Dependencies first, so a change to the source reuses this layer: the runtime
 # dependencies named in pyproject.toml, at the versions pinned in requirements.lock.
 COPY pyproject.toml requirements.lock ./
-RUN /venv/bin/pip install -c requirements.lock $(python -c \
-    "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))")
+RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
+        > requirements.txt \
+    && /venv/bin/pip install -c requirements.lock -r requirements.txt
 
 FROM python:3.11.7-slim-bookworm
 ENV PYTHONUNBUFFERED=1 \
@@ -24,9 +25,9 @@ COPY app ./app
 COPY templates ./templates
 COPY static ./static
 COPY docs ./docs
-USER help
+USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/docs.php', timeout=2)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
 STOPSIGNAL SIGTERM
-CMD ["granian", "--interface", "wsgi", "wsgi:app"]
+CMD ["python", "-m", "app.serve"]

@@ -18,8 +18,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.installed
-	GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) \
-		$(BIN)/granian --interface wsgi wsgi:app
+	GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) $(BIN)/python -m app.serve
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -6,6 +6,7 @@ from flask import Flask
 
 from app.config import PROJECT_ROOT, Config, validate
 from app.extensions import cache
+from app.observe import Observability, configure_logging, security_headers
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -19,11 +20,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     validate(app.config)
+    # The debugger runs code sent by the browser: no setting or variable turns it on here.
+    app.config["DEBUG"] = False
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
-    from app import documents, views, checks
+    from app import checks, documents, health, views
 
     documents.init_app(app)
     cache.init_app(app)
     views.init_app(app)
+    health.init_app(app)
     checks.init_app(app)
+    # Outermost, so that responses from the page cache get the same headers, logs and metrics.
+    app.wsgi_app = Observability(app.wsgi_app, security_headers(app.config),
+                                 fast_path=app.extensions["response_cache"].lookup)
     return app

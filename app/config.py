@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,10 +24,24 @@ class Config:
     # Most pages the full-page response cache in each worker keeps, with their encodings.
     RESPONSE_CACHE_ENTRIES = os.environ.get("RESPONSE_CACHE_ENTRIES", "1000")
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/0")
+    # Scheme and host the site is reached at, for canonical links (e.g. https://hjelp.example.no).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "info")
+    # json (one object per line) or text.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    # Who may show the pages in a frame: CSP frame-ancestors sources, e.g. 'self' https://app.example.
+    FRAME_ANCESTORS = os.environ.get("FRAME_ANCESTORS", "'none'")
+    # Strict-Transport-Security max-age; 0 sends no HSTS header (set it when served over HTTPS only).
+    HSTS_SECONDS = os.environ.get("HSTS_SECONDS", "0")
+    # Static files (CSS, icons) may be cached this many seconds.
+    SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
     CATEGORY_ORDER = ("Hjelpeseksjonen", "Terminologi")
 
 CACHE_TYPES = frozenset({"SimpleCache", "RedisCache", "NullCache"})
+LOG_LEVELS = frozenset({"debug", "info", "warning", "error", "critical"})
+LOG_FORMATS = frozenset({"json", "text"})
+FRAME_SOURCE = re.compile(r"'self'|'none'|https?://[a-z0-9.-]+(?::\d{1,5})?|\*\.[a-z0-9.-]+|[a-z][a-z0-9+.-]*:")
 
 
 class ConfigError(RuntimeError):
@@ -34,14 +50,36 @@ class ConfigError(RuntimeError):
 
 def validate(config: dict) -> None:
     """Check and convert settings in place; raise ConfigError on the first bad one."""
-    for name, minimum in (("CACHE_THRESHOLD", 1), ("CACHE_DEFAULT_TIMEOUT", 0), ("RESPONSE_CACHE_ENTRIES", 1)):
+    for name, minimum in (("CACHE_THRESHOLD", 1), ("CACHE_DEFAULT_TIMEOUT", 0), ("RESPONSE_CACHE_ENTRIES", 1),
+                          ("HSTS_SECONDS", 0)):
         config[name] = _whole_number(name, config[name], minimum)
     if config["CACHE_TYPE"] not in CACHE_TYPES:
         raise ConfigError(
             f"CACHE_TYPE={config['CACHE_TYPE']!r} is not one of {', '.join(sorted(CACHE_TYPES))}")
+    for name, allowed in (("LOG_LEVEL", LOG_LEVELS), ("LOG_FORMAT", LOG_FORMATS)):
+        config[name] = str(config[name]).lower()
+        if config[name] not in allowed:
+            raise ConfigError(f"{name}={config[name]!r} is not one of {', '.join(sorted(allowed))}")
+    if config["CACHE_TYPE"] == "RedisCache":
+        _url("CACHE_REDIS_URL", config["CACHE_REDIS_URL"], ("redis", "rediss", "unix"))
+        # A Redis call slower than this fails, and the page is rendered locally instead.
+        config.setdefault("CACHE_OPTIONS", {"socket_timeout": 0.25, "socket_connect_timeout": 0.25})
+    if config["PUBLIC_BASE_URL"]:
+        _url("PUBLIC_BASE_URL", config["PUBLIC_BASE_URL"], ("http", "https"))
+        config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
+    sources = str(config["FRAME_ANCESTORS"]).split()
+    if not sources or not all(FRAME_SOURCE.fullmatch(source) for source in sources):
+        raise ConfigError(f"FRAME_ANCESTORS={config['FRAME_ANCESTORS']!r} is not a list of CSP sources "
+                          "such as 'none', 'self' or https://app.example")
     docs = Path(config["DOCS_DIR"])
     if not docs.is_dir() or not os.access(docs, os.R_OK | os.X_OK):
         raise ConfigError(f"DOCS_DIR={str(docs)!r} is not a readable folder")
+
+
+def _url(name: str, value: str, schemes: tuple[str, ...]) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix") or parts.query or parts.fragment:
+        raise ConfigError(f"{name}={value!r} is not a {'/'.join(schemes)} URL")
 
 
 def _whole_number(name: str, value, minimum: int) -> int:

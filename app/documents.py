@@ -28,6 +28,8 @@ TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 INLINE_MARKUP = re.compile(r"[*_`]+|<[^>]*>")
 WHITESPACE = re.compile(r"\s+")
+# libyaml's safe loader when PyYAML was built with it (the wheels are): about 10x faster.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class DocumentError(ValueError):
@@ -61,7 +63,7 @@ def parse_document(slug: str, text: str, mtime_ns: int = 0, size: int = 0) -> Pa
     match = FRONT_MATTER.match(text)
     if match:
         try:
-            meta = yaml.safe_load(match.group(1)) or {}
+            meta = yaml.load(match.group(1), Loader=YAML_LOADER) or {}
         except yaml.YAMLError as exc:
             raise DocumentError(f"front matter is not valid YAML: {exc}".replace("\n", " ")) from None
         if not isinstance(meta, dict):
@@ -185,7 +187,8 @@ class DocumentStore:
                 pages[slug] = self._fresh(path, slug, old)
             except DocumentError as exc:
                 errors[slug] = str(exc)
-                log.error("cannot load document: %s", exc)
+                if self._scanned_at:  # at the first load the caller reports errors itself
+                    log.error("cannot load document: %s", exc)
                 if old is not None:
                     pages[slug] = old
         changed = pages.keys() != self._pages.keys() or any(
@@ -288,6 +291,12 @@ def init_app(app: Flask) -> None:
     """Load the docs folder named by DOCS_DIR into a store kept on the app."""
     store = DocumentStore(app.config["DOCS_DIR"])
     store.load()
+    if store.errors:
+        # Imported here: config imports nothing of ours, and this keeps it that way.
+        from app.config import ConfigError
+        first = sorted(store.errors.values())[0]
+        more = f" (and {len(store.errors) - 1} more)" if len(store.errors) > 1 else ""
+        raise ConfigError(f"a page failed to load: {first}{more}")
     app.extensions["documents"] = store
 
 

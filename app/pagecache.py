@@ -43,10 +43,10 @@ class CachedPage:
         self.etag = hashlib.sha256(body).hexdigest()[:32]
         self.last_modified = int(mtime)
         self.is_fresh = is_fresh
-        self._variants: dict[str, tuple[bytes, list[tuple[str, str]]]] = {}
+        self._variants: dict[str, tuple] = {}
         self._lock = threading.Lock()
 
-    def variant(self, encoding: str) -> tuple[bytes, list[tuple[str, str]]]:
+    def variant(self, encoding: str) -> tuple[bytes, list[tuple[str, str]], list[tuple[str, str]]]:
         """The body in `encoding` ('' for none) and its headers, made on first use."""
         found = self._variants.get(encoding)
         if found is None:
@@ -56,20 +56,22 @@ class CachedPage:
                     found = self._variants[encoding] = self._make_variant(encoding)
         return found
 
-    def _make_variant(self, encoding: str) -> tuple[bytes, list[tuple[str, str]]]:
+    def _make_variant(self, encoding: str) -> tuple[bytes, list[tuple[str, str]], list[tuple[str, str]]]:
+        """The body in `encoding`, its headers for a 200 and its headers for a 304."""
         body = _compress(encoding, self.body) if encoding else self.body
         # A strong ETag names exactly one sequence of bytes, so each encoding has its own.
         etag = f'"{self.etag}-{encoding}"' if encoding else f'"{self.etag}"'
-        headers = [
-            ("Content-Type", "text/html; charset=utf-8"),
+        # A 304 carries the validators and caching headers, never a body or its length.
+        not_modified = [
             ("Cache-Control", CACHE_CONTROL),
             ("ETag", etag),
             ("Last-Modified", formatdate(self.last_modified, usegmt=True)),
             ("Vary", "Accept-Encoding"),
         ]
+        ok = [("Content-Type", "text/html; charset=utf-8"), *not_modified, ("Content-Length", str(len(body)))]
         if encoding:
-            headers.append(("Content-Encoding", encoding))
-        return body, headers
+            ok.append(("Content-Encoding", encoding))
+        return body, ok, not_modified
 
     def not_modified(self, if_none_match: str | None, if_modified_since: str | None) -> bool:
         """RFC 9110 conditional GET: If-None-Match (weak comparison) wins over If-Modified-Since."""
@@ -90,13 +92,12 @@ class CachedPage:
         return False
 
     def answer(self, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
-        """Status, headers and body for one request for this page (the caller drops a HEAD's body)."""
-        body, headers = self.variant(preferred_encoding(environ.get("HTTP_ACCEPT_ENCODING", ""))
-                                     if len(self.body) >= MIN_COMPRESS_BYTES else "")
+        """Status, headers (a new list) and body for one request (the caller drops a HEAD's body)."""
+        body, ok, not_modified = self.variant(
+            preferred_encoding(environ.get("HTTP_ACCEPT_ENCODING", "")) if len(self.body) >= MIN_COMPRESS_BYTES else "")
         if self.not_modified(environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):
-            # A 304 carries the validators and caching headers, never a body or its length.
-            return STATUS_NOT_MODIFIED, [h for h in headers if h[0] not in ("Content-Type", "Content-Encoding")], b""
-        return STATUS_OK, [*headers, ("Content-Length", str(len(body)))], body
+            return STATUS_NOT_MODIFIED, not_modified.copy(), b""
+        return STATUS_OK, ok.copy(), body
 
 
 _encodings_seen: dict[str, str] = {}
@@ -145,14 +146,25 @@ class ResponseCache:
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == PAGE_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            page = self._pages.get(environ.get("QUERY_STRING", ""))
-            if page is not None and page.is_fresh():
-                environ["help.cache"] = "hit"
-                status, headers, body = page.answer(environ)
-                start_response(status, headers)
-                return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
-        return self.app(environ, start_response)
+        answer = self.lookup(environ)
+        if answer is None:
+            return self.app(environ, start_response)
+        status, headers, body = answer
+        start_response(status, headers)
+        return body
+
+    def lookup(self, environ) -> tuple[str, list[tuple[str, str]], list[bytes]] | None:
+        """The answer to a request for a fresh cached page, or None to let the app answer."""
+        if environ.get("PATH_INFO") != PAGE_PATH or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return None
+        query = environ.get("QUERY_STRING", "")
+        page = self._pages.get(query)
+        if page is None or not page.is_fresh():
+            return None
+        environ["help.cache"] = "hit"
+        environ["help.route"] = "page" if query else "index"
+        status, headers, body = page.answer(environ)
+        return status, headers, [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
     def page(self, query: str, make: Callable[[], CachedPage]) -> CachedPage:
         """The page cached for the canonical `query` if still fresh, else a new one from `make()`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from itertools import groupby
 
 import os
@@ -13,7 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from app.config import PROJECT_ROOT
 from app.documents import SLUG, Page, get_store
-from app.extensions import cache
+from app.extensions import cache_get, cache_set
+from app.observe import CACHE
 from app.pagecache import CachedPage, ResponseCache
 from app.rendering import render_markdown
 
@@ -47,6 +49,7 @@ def requested_slug() -> str | None:
 def docs():
     """A help page by `?doc=<slug>`, or the help index without it."""
     slug = requested_slug()
+    request.environ["help.route"] = "page" if slug else "index"
     if slug is None:
         return help_index()
     store = get_store()
@@ -57,7 +60,7 @@ def docs():
 
     def make() -> CachedPage:
         return CachedPage(rendered_page(page).encode(), page.mtime_ns / 1e9,
-                          is_fresh=lambda: file_unchanged(path, page.mtime_ns, page.size))
+                          is_fresh=file_unchanged(path, page.mtime_ns, page.size))
 
     return respond(response_cache().page(f"doc={slug}", make))
 
@@ -71,14 +74,15 @@ def home():
 def rendered_page(page: Page) -> str:
     """A page's full HTML, from the cache when this version was rendered before."""
     key = f"page:{layout_version()}:{page.slug}:{page.version}"
-    html = cache.get(key)
+    html = cache_get(key)
+    CACHE.labels("render", "miss" if html is None else "hit").inc()
     if html is None:
         rendered = render_markdown(page.body)
         html = render_template(
             "page.html", page=page, content=Markup(rendered.html),
             headings=[h for h in rendered.headings if h[0] == 2],
         )
-        cache.set(key, html)
+        cache_set(key, html)
     return html
 
 
@@ -89,23 +93,25 @@ def help_index() -> Response:
 
     def make() -> CachedPage:
         key = f"index:{layout_version()}:{fingerprint}"
-        html = cache.get(key)
+        html = cache_get(key)
         if html is None:
             html = render_template("index.html", categories=categories(store.pages()))
-            cache.set(key, html)
+            cache_set(key, html)
         newest = max((p.mtime_ns for p in store.pages()), default=0)
         return CachedPage(html.encode(), newest / 1e9, is_fresh=lambda: store.fingerprint() == fingerprint)
 
     return respond(response_cache().page("", make))
 
 
-def file_unchanged(path, mtime_ns: int, size: int) -> bool:
-    """True while the file at `path` has the given mtime and size."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return False
-    return stat.st_mtime_ns == mtime_ns and stat.st_size == size
+def file_unchanged(path, mtime_ns: int, size: int) -> Callable[[], bool]:
+    """A check, run on every cache hit, that the file at `path` still has this mtime and size."""
+    def check() -> bool:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False
+        return stat.st_mtime_ns == mtime_ns and stat.st_size == size
+    return check
 
 
 def respond(page: CachedPage) -> Response:
@@ -168,6 +174,11 @@ def error_page(code: int, error: HTTPException) -> str:
     return pages[code][1]
 
 
+def label_route() -> None:
+    """Name the route for metrics and logs; views refine it."""
+    request.environ["help.route"] = request.endpoint or "unmatched"
+
+
 def init_app(app: Flask) -> None:
     """Register the routes and error pages."""
     app.extensions["layout_version"] = _digest_layout()
@@ -175,4 +186,5 @@ def init_app(app: Flask) -> None:
     app.extensions["response_cache"] = app.wsgi_app = ResponseCache(
         app.wsgi_app, app.config["RESPONSE_CACHE_ENTRIES"])
     app.register_blueprint(bp)
+    app.before_request(label_route)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -10,6 +10,7 @@ wrk at 16 connections, and prints one Markdown report (also written to --out).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -58,13 +59,16 @@ def wait_for(url: str, timeout: float = 60.0) -> float:
 
 @contextmanager
 def help_server(docs: Path, **env):
-    """granian serving the app on `docs`, as `make run` does; yields (base URL, startup s, pid)."""
+    """The server exactly as `make run` starts it (access log, metrics and all) on `docs`.
+
+    Yields (base URL, startup seconds, pid). The access log goes to /dev/null.
+    """
     port = free_port()
     environment = {**os.environ, "DOCS_DIR": str(docs), "GRANIAN_HOST": "127.0.0.1",
-                   "GRANIAN_PORT": str(port), "GRANIAN_WORKERS": "2", "GRANIAN_LOG_ENABLED": "false",
-                   "LOG_LEVEL": "warning", **env}
+                   "GRANIAN_PORT": str(port), "GRANIAN_WORKERS": "2", **env}
+    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     started = time.perf_counter()
-    process = subprocess.Popen([str(VENV_BIN / "granian"), "--interface", "wsgi", "wsgi:app"],
+    process = subprocess.Popen([sys.executable, "-m", "app.serve"],
                                cwd=PROJECT, env=environment,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -77,6 +81,28 @@ def help_server(docs: Path, **env):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def bare_wsgi_server(body: bytes, headers, workdir: Path):
+    """granian (2 workers) serving bench/bare_wsgi.py: fixed bytes and headers, no app."""
+    body_file = workdir / "bare-body.html"
+    body_file.write_bytes(body)
+    skip = {"server", "date", "connection", "keep-alive", "transfer-encoding"}  # the server's own
+    pairs = [(k, v) for k, v in headers.items() if k.lower() not in skip]
+    port = free_port()
+    environment = {**os.environ, "BARE_BODY": str(body_file), "BARE_HEADERS": json.dumps(pairs),
+                   "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(port), "GRANIAN_WORKERS": "2",
+                   "GRANIAN_LOG_ENABLED": "false"}
+    process = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "wsgi", "bench.bare_wsgi:app"],
+                               cwd=PROJECT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
 
 
 @contextmanager
@@ -226,6 +252,9 @@ def main() -> None:
             with nginx_server(body, tmp) as nginx_base:
                 reference = wrk(f"{nginx_base}/page.html", seconds)
             throughput.append(("nginx: the same page bytes as a static file", reference))
+            with bare_wsgi_server(body, headers, tmp) as bare_base:
+                throughput.append(("bare WSGI callable under granian: same bytes and headers, no app",
+                                   wrk(bare_base + "/", seconds)))
             throughput.append(("cached help page", wrk(page_url, seconds)))
             throughput.append(("cached help page, gzip", wrk(page_url, seconds, {"Accept-Encoding": "gzip"})))
             throughput.append(("304 revalidation (If-None-Match)",

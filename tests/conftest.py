@@ -58,3 +58,13 @@ def write(folder: Path, slug: str, text: str) -> Path:
     mtime_ns = max(path.stat().st_mtime_ns, old_mtime_ns + 1_000_000)
     os.utime(path, ns=(mtime_ns, mtime_ns))
     return path
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server for this test, stopped afterwards."""
+    from servers import RedisServer
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

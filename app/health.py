@@ -1,0 +1,62 @@
+"""Endpoints for operators: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+
+from app.documents import get_store
+from app.extensions import cache
+from app.observe import PAGES, RECORDER
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is alive and answering; checks nothing else, so it stays cheap."""
+    return no_store(jsonify(status="ok"))
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready when the docs are loaded and the cache backend answers; 503 with the reason if not."""
+    store = get_store()
+    pages = len(store.pages())
+    PAGES.set(pages)
+    problems = []
+    if pages == 0:
+        problems.append(f"no documents in {store.root}")
+    try:
+        cache.cache.get("help:readyz")  # a round trip to the backend; None is the normal answer
+    except Exception as exc:  # any failure of the backend means "not reachable"
+        problems.append(f"cache backend {current_app.config['CACHE_TYPE']} unreachable: {exc}")
+    body = {"status": "degraded" if problems else "ready", "pages": pages,
+            "cache": current_app.config["CACHE_TYPE"]}
+    if problems:
+        body["reasons"] = problems
+    return no_store(jsonify(body)), 503 if problems else 200
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus metrics, summed over every worker process when the server runs several."""
+    PAGES.set(len(get_store()))
+    RECORDER.flush()
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return no_store(Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST))
+
+
+def no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the operator endpoints."""
+    app.register_blueprint(bp)

@@ -1,0 +1,260 @@
+"""What every response carries, cache hits included: security headers, a request id,
+a JSON access log line and Prometheus metrics. Applied as the outermost WSGI layer."""
+
+from __future__ import annotations
+
+import atexit
+import bisect
+import itertools
+import json
+import logging
+import multiprocessing.util
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+
+from flask import has_request_context, request
+from prometheus_client import Counter, Gauge, Histogram
+
+# A client's X-Request-ID is echoed only if it is plainly an id: no spaces, quotes or
+# control characters that could forge a log line or a header.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+QUIET_PATHS = frozenset({"/healthz", "/readyz"})  # load balancers poll these; not logged
+
+REQUESTS = Counter("help_requests_total", "HTTP requests answered.", ["route", "status"])
+LATENCY = Histogram(
+    "help_request_duration_seconds", "Time to answer a request, in seconds.", ["route"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+CACHE = Counter("help_cache_requests_total", "Page cache look-ups.", ["layer", "result"])
+PAGES = Gauge("help_pages_loaded", "Help pages in the docs folder.", multiprocess_mode="mostrecent")
+
+
+def security_headers(config) -> list[tuple[str, str]]:
+    """The headers every response carries, computed once from the settings."""
+    csp = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+           f"form-action 'self'; frame-ancestors {config['FRAME_ANCESTORS']}")
+    headers = [
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+    ]
+    if config["HSTS_SECONDS"]:
+        headers.append(("Strict-Transport-Security", f"max-age={config['HSTS_SECONDS']}; includeSubDomains"))
+    return headers
+
+
+class Observability:
+    """WSGI middleware: add headers and a request id, then record the request.
+
+    A cached page is answered in about 2 µs, so this layer stays as small: `fast_path`
+    (the response cache's lookup) is asked first and answered without a wrapped
+    start_response; the request is recorded as one tuple, and `Recorder` writes the log
+    lines and metrics in batches.
+    """
+
+    def __init__(self, app, headers: list[tuple[str, str]], fast_path=None):
+        self.app = app
+        self.headers = headers
+        self.fast_path = fast_path
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        given = environ.get("HTTP_X_REQUEST_ID")
+        request_id = given if given and REQUEST_ID.fullmatch(given) else RECORDER.new_id()
+        environ["help.request_id"] = request_id
+        answer = self.fast_path(environ) if self.fast_path else None
+        if answer is not None:
+            status, headers, body = answer
+            headers.extend(self.headers)
+            headers.append(("X-Request-ID", request_id))
+            start_response(status, headers)
+            RECORDER.record(environ, status[:3], time.perf_counter() - started)
+            return body
+        answered = []
+
+        def observed_start_response(status, headers, exc_info=None):
+            answered.append(status)
+            headers.extend(self.headers)
+            headers.append(("X-Request-ID", request_id))
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, observed_start_response)
+        RECORDER.record(environ, answered[0][:3] if answered else "500", time.perf_counter() - started)
+        return body
+
+
+class Recorder:
+    """Requests recorded as tuples, turned into access log lines and metrics in batches.
+
+    Per request this costs one deque append (atomic, no lock). Every BATCH records, and
+    every FLUSH_SECONDS from a daemon thread in each process, and at a scrape of /metrics
+    and the exit of a worker, the batch is written: lines reach stdout and metrics reach
+    Prometheus at most FLUSH_SECONDS late.
+    With several workers the metrics live in shared files, where each update takes a
+    lock and a write: done once per batch instead of several times per request.
+    """
+
+    FLUSH_SECONDS = 0.2
+    # Under load a request flushes every BATCH records: a pause of a fraction of a
+    # millisecond, where a 0.2 s batch would hold the interpreter for several.
+    BATCH = 256
+
+    def __init__(self):
+        self.log_requests = True
+        self.json_lines = True
+        self._records: deque = deque()
+        self._lock = threading.Lock()
+        self._bounds = LATENCY._upper_bounds
+        self._started = False
+        self._new_process()
+        os.register_at_fork(after_in_child=self._new_process)
+
+    def _new_process(self) -> None:
+        """Fresh state for a new (forked) process: ids, and no flushing thread yet."""
+        self._records.clear()
+        self._started = False
+        self._lock = threading.Lock()
+        self._ids = itertools.count()
+        self._id_prefix = os.urandom(6).hex()
+
+    def new_id(self) -> str:
+        """A request id unique across processes and replicas: random per process, then a count."""
+        return f"{self._id_prefix}{next(self._ids):012x}"
+
+    def record(self, environ, status: str, seconds: float) -> None:
+        self._records.append((
+            status, seconds, time.time(), environ.get("help.route", "unmatched"), environ.get("help.cache"),
+            environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", "")[:512], environ.get("help.request_id", ""),
+        ))
+        if not self._started:
+            self._start()
+        elif len(self._records) >= self.BATCH:
+            self.flush()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._flush_forever, name="help-recorder", daemon=True).start()
+        # Workers end through multiprocessing, which skips atexit but runs its finalizers.
+        multiprocessing.util.Finalize(self, self.flush, exitpriority=10)
+        atexit.register(self.flush)
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(self.FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception:  # keep flushing; the next round tries again
+                logging.getLogger(__name__).exception("writing access log and metrics failed")
+
+    def flush(self) -> None:
+        """Write the log lines and add the metrics of every request recorded so far."""
+        with self._lock:  # held throughout, so batches reach stdout in order
+            records = [self._records.popleft() for _ in range(len(self._records))]
+            if records:
+                self._write(records)
+
+    def _write(self, records: list[tuple]) -> None:
+        requests: dict[tuple[str, str], int] = {}
+        latency: dict[str, list] = {}  # route -> [sum of seconds, count in each bucket...]
+        cache: dict[str, int] = {}
+        lines = []
+        for record in records:
+            status, seconds, _, route, hit, _, path = record[:7]
+            requests[route, status] = requests.get((route, status), 0) + 1
+            sums = latency.get(route)
+            if sums is None:
+                sums = latency[route] = [0.0] + [0] * len(self._bounds)
+            sums[0] += seconds
+            sums[bisect.bisect_left(self._bounds, seconds) + 1] += 1
+            if hit:
+                cache[hit] = cache.get(hit, 0) + 1
+            if self.log_requests and path not in QUIET_PATHS:
+                lines.append(access_line(record, self.json_lines))
+        if lines:
+            _write_stdout("".join(lines).encode())
+        for (route, status), count in requests.items():
+            REQUESTS.labels(route, status).inc(count)
+        for route, (total, *buckets) in latency.items():
+            # prometheus_client has no public bulk observe; these are the two values
+            # Histogram.observe updates (the sum, and one non-cumulative bucket).
+            child = LATENCY.labels(route)
+            child._sum.inc(total)
+            for value, count in zip(child._buckets, buckets):
+                if count:
+                    value.inc(count)
+        for result, count in cache.items():
+            CACHE.labels("response", result).inc(count)
+
+
+_quote = json.encoder.encode_basestring_ascii  # a JSON string literal, non-ASCII escaped
+
+
+def access_line(record: tuple, as_json: bool) -> str:
+    """One access log line; every string a client controls goes through the JSON string encoder."""
+    status, seconds, when, route, cache, method, path, query, request_id = record
+    method, path, query, cache = _quote(method), _quote(path), _quote(query), cache or "none"
+    if as_json:
+        return (f'{{"time":"{_utc(when)}","level":"info","event":"request","method":{method},'
+                f'"path":{path},"query":{query},"status":{int(status)},'
+                f'"duration_ms":{seconds * 1000:.3f},"cache":"{cache}","route":"{route}",'
+                f'"request_id":{_quote(request_id)}}}\n')
+    return (f"{_utc(when)} {method} {path} query={query} status={status} "
+            f"duration_ms={seconds * 1000:.3f} cache={cache} request_id={request_id}\n")
+
+
+def _write_stdout(data: bytes) -> None:
+    """Write all of `data` to stdout in as few system calls as the pipe allows."""
+    fd = sys.stdout.fileno()
+    while data:
+        data = data[os.write(fd, data):]
+
+
+RECORDER = Recorder()
+_clock = [0, ""]
+
+
+def _utc(when: float) -> str:
+    """A Unix time as UTC to the second; formatted once per second of log lines."""
+    second = int(when)
+    if _clock[0] != second:
+        _clock[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))]
+    return _clock[1]
+
+
+class JsonFormatter(logging.Formatter):
+    """Log records as JSON lines, with the stack trace of an exception in `error`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = "".join(traceback.format_exception(*record.exc_info))
+        if has_request_context():
+            entry["request_id"] = request.environ.get("help.request_id")
+        return json.dumps(entry, ensure_ascii=True)
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    """Send the app's logs and access lines to stdout, as JSON lines or plain text."""
+    RECORDER.log_requests = logging.getLevelName(level.upper()) <= logging.INFO
+    RECORDER.json_lines = fmt == "json"
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter() if fmt == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

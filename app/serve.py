@@ -1,0 +1,46 @@
+"""Start the production server: `python -m app.serve`, as `make run` and the container do.
+
+The settings and every document are checked here first, so a bad value stops the
+process with one line and a non-zero status before any port is opened. Then the
+process becomes granian (exec), which serves `wsgi:app` and receives the signals.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+from app import create_app
+from app.config import ConfigError
+
+# granian's settings, overridable through the same GRANIAN_* variables it reads itself.
+SERVER_DEFAULTS = {
+    "GRANIAN_INTERFACE": "wsgi",
+    "GRANIAN_HOST": "127.0.0.1",
+    "GRANIAN_PORT": "8000",
+    "GRANIAN_WORKERS": "2",
+    # A worker that dies is replaced instead of taking the server down.
+    "GRANIAN_RESPAWN_FAILED_WORKERS": "true",
+    # The app writes its own access log: one JSON line per request.
+    "GRANIAN_LOG_ACCESS_ENABLED": "false",
+    # On SIGTERM, in-flight requests get this long to finish before workers are killed.
+    "GRANIAN_WORKERS_KILL_TIMEOUT": "20",
+}
+
+
+def main() -> int:
+    try:
+        create_app()
+    except ConfigError as exc:
+        print(f"avatarify-help: cannot start: {exc}", file=sys.stderr)
+        return 2
+    for name, value in SERVER_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    # Workers are separate processes: Prometheus metrics are summed through files here.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="help-metrics-"))
+    os.execv(sys.executable, [sys.executable, "-m", "granian", "wsgi:app"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

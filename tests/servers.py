@@ -1,0 +1,128 @@
+"""Real processes for tests: the production server as the container runs it, and redis-server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str, headers: dict | None = None, timeout: float = 10):
+    """(status, headers, body) of a GET, whatever the status."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if get(url, timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} not up after {timeout} s")
+
+
+def dockerfile_runtime(dockerfile: Path = PROJECT / "Dockerfile") -> tuple[dict, list[str]]:
+    """The ENV and CMD of the Dockerfile's final stage."""
+    text = dockerfile.read_text().replace("\\\n", " ")
+    final = text[text.rindex("\nFROM "):]
+    env = {}
+    for line in re.findall(r"^ENV (.+)$", final, re.M):
+        env.update(dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line)))
+    cmd = json.loads(re.findall(r"^CMD (\[.+\])$", final, re.M)[-1])
+    return {k: v.strip('"') for k, v in env.items()}, cmd
+
+
+@contextmanager
+def help_server(docs: Path, port: int | None = None, **env):
+    """The Dockerfile's CMD with its ENV, run as a process on a loopback port.
+
+    The image's /venv/bin is this virtualenv's bin; its work directory is the project.
+    Yields (base URL, process); on exit the process gets SIGTERM.
+    """
+    image_env, cmd = dockerfile_runtime()
+    port = port or free_port()
+    environment = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+                   "DOCS_DIR": str(docs), "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(port),
+                   **env}
+    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    process = subprocess.Popen(cmd, cwd=PROJECT, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/healthz", process)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        process.stdout.close()
+
+
+class RedisServer:
+    """A redis-server on a loopback port, with no persistence, that tests may stop and restart."""
+
+    def __init__(self, workdir: Path):
+        self.binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not Path(self.binary).exists():
+            raise RuntimeError("redis-server is not installed: .ci/run installs Debian's redis-server")
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -1,0 +1,201 @@
+"""Headers, request ids, access logs and metrics on every response, cache hits included."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from app import create_app
+from app.observe import RECORDER
+
+PAGE = "/docs.php?doc=what-is-ip-adapter"
+
+
+def responses(client):
+    """One response of each kind: miss, cache hit, 304, index, 404, 400, 405, static, health."""
+    first = client.get(PAGE)
+    yield "page (miss)", first
+    yield "page (cache hit)", client.get(PAGE)
+    yield "304", client.get(PAGE, headers={"If-None-Match": first.headers["ETag"]})
+    yield "index", client.get("/docs.php")
+    yield "404", client.get("/docs.php?doc=finnes-ikke")
+    yield "400", client.get("/docs.php?doc=../etc/passwd")
+    yield "405", client.post(PAGE)
+    yield "redirect", client.get("/")
+    with client.get("/static/css/help.css") as static:
+        yield "static", static
+    yield "healthz", client.get("/healthz")
+    yield "metrics", client.get("/metrics")
+
+
+def test_every_response_carries_the_security_headers(client):
+    for kind, response in responses(client):
+        headers = response.headers
+        csp = headers.get("Content-Security-Policy", "")
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp, kind
+        assert "script-src" not in csp and "unsafe-inline" not in csp, kind
+        assert headers["X-Content-Type-Options"] == "nosniff", kind
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin", kind
+        assert "camera=()" in headers["Permissions-Policy"], kind
+        assert "Strict-Transport-Security" not in headers, kind
+        assert re.fullmatch(r"[0-9a-f]{24}", headers["X-Request-ID"]), kind
+        assert "Server" not in headers or not re.search(r"\d", headers["Server"]), kind
+
+
+def test_frame_ancestors_and_hsts_follow_the_settings(docs_dir):
+    app = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir),
+                      "FRAME_ANCESTORS": "'self' https://app.avatarify.example", "HSTS_SECONDS": "31536000"})
+    client = app.test_client()
+    client.get(PAGE)
+    for response in (client.get(PAGE), client.get("/docs.php?doc=nope")):
+        assert "frame-ancestors 'self' https://app.avatarify.example" in response.headers["Content-Security-Policy"]
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+@pytest.mark.parametrize("given, echoed", [
+    ("abc-123", True), ("0f8fad5b-d9cb-469f-a165-70867728950e", True), ("req.42:edge", True),
+    ("", False), ("has space", False), ("quote\"d", False), ("x" * 129, False), ("<script>", False),
+])
+def test_request_id_is_echoed_only_when_safe(client, given, echoed):
+    for _ in range(2):  # the second is a cache hit
+        got = client.get(PAGE, headers={"X-Request-ID": given}).headers["X-Request-ID"]
+        assert (got == given) is echoed
+        assert re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", got)
+
+
+def clear(capfd) -> None:
+    """Forget what earlier requests logged, buffered lines included."""
+    RECORDER.flush()
+    capfd.readouterr()
+
+
+def log_lines(capfd) -> list[dict]:
+    RECORDER.flush()
+    return [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+
+
+def test_one_json_access_line_per_request(client, capfd):
+    clear(capfd)
+    first = client.get(PAGE, headers={"X-Request-ID": "first"})
+    client.get(PAGE, headers={"X-Request-ID": "second"})
+    client.get(PAGE, headers={"X-Request-ID": "third", "If-None-Match": first.headers["ETag"]})
+    client.get("/docs.php?doc=nope", headers={"X-Request-ID": "fourth"})
+    client.get("/healthz")
+    client.get("/readyz")
+    lines = [line for line in log_lines(capfd) if line.get("event") == "request"]
+    assert [(l["request_id"], l["status"], l["cache"]) for l in lines] == [
+        ("first", 200, "miss"), ("second", 200, "hit"), ("third", 304, "hit"), ("fourth", 404, "none")]
+    for line in lines:
+        assert line["method"] == "GET" and line["path"] == "/docs.php"
+        assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+        assert line["time"].endswith("Z")
+
+
+def test_text_log_format(docs_dir, capfd):
+    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "LOG_FORMAT": "text"}).test_client()
+    clear(capfd)
+    client.get(PAGE, headers={"X-Request-ID": "plain"})
+    RECORDER.flush()
+    out = capfd.readouterr().out
+    assert "request_id=plain" in out and "status=200" in out
+
+
+def test_quiet_log_level_drops_access_lines(docs_dir, capfd):
+    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "LOG_LEVEL": "warning"}).test_client()
+    clear(capfd)
+    client.get(PAGE)
+    RECORDER.flush()
+    assert capfd.readouterr().out == ""
+
+
+def test_errors_are_logged_with_a_stack_trace_and_answered_in_the_layout(docs_dir, capfd):
+    app = create_app({"DOCS_DIR": str(docs_dir)})
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    clear(capfd)
+    response = app.test_client().get("/boom", headers={"X-Request-ID": "broken-1"})
+    assert response.status_code == 500
+    assert "Noe gikk galt" in response.text and "kaboom" not in response.text
+    assert "Traceback" not in response.text
+    lines = log_lines(capfd)
+    error = next(line for line in lines if line["level"] == "error")
+    assert "Traceback" in error["error"] and "RuntimeError: kaboom" in error["error"]
+    assert error["request_id"] == "broken-1"
+    assert any(line.get("event") == "request" and line["status"] == 500 for line in lines)
+
+
+def test_debug_mode_cannot_be_switched_on(docs_dir):
+    app = create_app({"DOCS_DIR": str(docs_dir), "DEBUG": True})
+    assert app.debug is False
+
+
+def metric(text: str, name: str, **labels) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pattern = rf"^{name}{{{wanted}}} ([\d.e+]+)$" if labels else rf"^{name} ([\d.e+]+)$"
+    match = re.search(pattern, text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_metrics_count_requests_latency_and_cache(client):
+    before = client.get("/metrics").text
+    first = client.get(PAGE)
+    client.get(PAGE)
+    client.get(PAGE, headers={"If-None-Match": first.headers["ETag"]})
+    client.get("/docs.php?doc=nope")
+    after = client.get("/metrics")
+    assert after.headers["Content-Type"].startswith("text/plain")
+    text = after.text
+
+    def grew(name, **labels):
+        return metric(text, name, **labels) - metric(before, name, **labels)
+
+    assert grew("help_requests_total", route="page", status="200") == 2
+    assert grew("help_requests_total", route="page", status="304") == 1
+    assert grew("help_requests_total", route="page", status="404") == 1
+    assert grew("help_request_duration_seconds_count", route="page") == 4
+    assert grew("help_cache_requests_total", layer="response", result="hit") == 2
+    assert grew("help_cache_requests_total", layer="response", result="miss") >= 1
+    assert metric(text, "help_pages_loaded") == 6
+
+
+def test_health_endpoints(client):
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json == {"status": "ready", "pages": 6, "cache": "SimpleCache"}
+    assert ready.headers["Cache-Control"] == "no-store"
+
+
+def test_readyz_is_503_without_documents(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    response = create_app({"TESTING": True, "DOCS_DIR": str(empty)}).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["status"] == "degraded"
+    assert "no documents" in response.json["reasons"][0]
+
+
+def test_buffered_lines_are_written_within_the_delay_when_idle(client, capfd):
+    clear(capfd)
+    client.get(PAGE, headers={"X-Request-ID": "idle-1"})
+    deadline = time.monotonic() + 2
+    out = ""
+    while "idle-1" not in out and time.monotonic() < deadline:
+        time.sleep(0.05)
+        out += capfd.readouterr().out
+    assert '"request_id":"idle-1"' in out
+
+
+def test_many_lines_come_out_whole_and_in_order(client, capfd):
+    clear(capfd)
+    for i in range(300):
+        client.get(PAGE, headers={"X-Request-ID": f"n{i}"})
+    ids = [line["request_id"] for line in log_lines(capfd) if line.get("event") == "request"]
+    assert ids == [f"n{i}" for i in range(300)]

@@ -1,0 +1,144 @@
+"""The production server as the container runs it: start-up checks, health, pages, replicas, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import PROJECT, write
+from servers import VENV_BIN, dockerfile_runtime, free_port, get, help_server
+
+PAGE = "/docs.php?doc=what-is-ip-adapter"
+
+
+def test_dockerfile_is_what_ops_expect():
+    text = (PROJECT / "Dockerfile").read_text()
+    froms = [line.split()[1] for line in text.splitlines() if line.startswith("FROM ")]
+    assert len(froms) == 2 and all(f.startswith("python:3.11.") and "slim" in f for f in froms)
+    env, cmd = dockerfile_runtime()
+    assert env["PYTHONUNBUFFERED"] == "1" and env["GRANIAN_HOST"] == "0.0.0.0"
+    assert cmd == ["python", "-m", "app.serve"]
+    assert "USER 10001" in text and "HEALTHCHECK" in text and "/healthz" in text
+    # Dependencies are installed before the source is copied, so source edits reuse that layer.
+    assert text.index("pip install") < text.index("COPY app")
+    assert (PROJECT / ".dockerignore").read_text().count(".git") >= 1
+
+
+def test_dockerfile_passes_hadolint():
+    result = subprocess.run([str(VENV_BIN / "hadolint"), "--no-color", str(PROJECT / "Dockerfile")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"DOCS_DIR": "/no/such/folder"}, "DOCS_DIR='/no/such/folder' is not a readable folder"),
+    ({"CACHE_TYPE": "Memcached"}, "CACHE_TYPE='Memcached'"),
+    ({"PUBLIC_BASE_URL": "hjelp.example.no"}, "PUBLIC_BASE_URL="),
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL="),
+])
+def test_bad_settings_stop_the_server_with_one_line(docs_dir, env, message):
+    image_env, cmd = dockerfile_runtime()
+    port = free_port()
+    result = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=60, env={
+        **os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir),
+        "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(port), **env})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and message in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_page_that_fails_to_parse_stops_the_server(docs_dir):
+    write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
+    image_env, cmd = dockerfile_runtime()
+    result = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=60, env={
+        **os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir),
+        "GRANIAN_PORT": str(free_port())})
+    assert result.returncode == 2
+    assert "broken.md" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_server_answers_health_pages_and_metrics(docs_dir):
+    with help_server(docs_dir) as (base, _):
+        status, headers, body = get(f"{base}/healthz")
+        assert status == 200 and body == b'{"status":"ok"}\n'
+        status, headers, body = get(base + PAGE)
+        assert status == 200 and b"Image Prompt Adapter" in body
+        assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert headers["X-Request-ID"]
+        status, _, _ = get(base + PAGE, {"If-None-Match": headers["ETag"]})
+        assert status == 304
+        assert get(f"{base}/docs.php?doc=..%2f..%2fetc%2fpasswd")[0] == 400
+        # Both workers answer some of these; metrics are summed over workers within a second.
+        for _ in range(20):
+            get(base + PAGE)
+        deadline = time.monotonic() + 5
+        served = 0.0
+        while served < 21 and time.monotonic() < deadline:
+            time.sleep(0.3)
+            text = get(f"{base}/metrics")[2].decode()
+            served = sum(float(v) for v in re.findall(
+                r'^help_requests_total\{route="page",status="200"\} ([\d.]+)$', text, re.M))
+        assert served == 21
+
+
+def test_two_replicas_sharing_redis_serve_identical_bytes(docs_dir, redis_server):
+    env = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url}
+    with help_server(docs_dir, **env) as (first, _), help_server(docs_dir, **env) as (second, _):
+        for url in (PAGE, "/docs.php"):
+            for accept in ("", "gzip", "br"):
+                a = get(first + url, {"Accept-Encoding": accept})
+                b = get(second + url, {"Accept-Encoding": accept})
+                assert a[0] == b[0] == 200
+                assert a[2] == b[2] and a[1]["ETag"] == b[1]["ETag"], (url, accept)
+
+
+def test_redis_outage_under_a_real_server(docs_dir, redis_server):
+    env = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url}
+    with help_server(docs_dir, **env) as (base, _):
+        assert get(base + PAGE)[0] == 200
+        redis_server.stop()
+        statuses = {get(f"{base}/docs.php?doc={slug}")[0]
+                    for slug in ("generative-ai-intro", "avatarify-intro", "what-is-identitynet")}
+        assert statuses == {200}
+        assert get(f"{base}/readyz")[0] == 503
+        redis_server.start()
+        deadline = time.monotonic() + 10
+        while get(f"{base}/readyz")[0] != 200:
+            assert time.monotonic() < deadline, "never ready again"
+            time.sleep(0.2)
+
+
+def test_sigterm_lets_in_flight_requests_finish(docs_dir):
+    # A large page takes long enough to render that SIGTERM arrives while it is in flight.
+    write(docs_dir, "stor-side", "# Stor side\n\n" + ("Et avsnitt med *litt* tekst og [en lenke](#x).\n\n" * 12000))
+    with help_server(docs_dir) as (base, process):
+        result = {}
+
+        def fetch():
+            result["response"] = get(f"{base}/docs.php?doc=stor-side", timeout=60)
+            result["finished"] = time.monotonic()
+
+        client = threading.Thread(target=fetch)
+        started = time.monotonic()
+        client.start()
+        time.sleep(0.3)
+        assert "finished" not in result, "the request must still be in flight"
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        client.join(60)
+        status, _, body = result["response"]
+        assert status == 200 and body.rstrip().endswith(b"</html>")
+        assert result["finished"] > signalled
+        assert process.wait(timeout=30) == 0
+        # The in-flight request's access line was written before the worker exited.
+        lines = [json.loads(line) for line in process.stdout.read().decode().splitlines()
+                 if line.startswith("{")]
+        assert any(line.get("query") == "doc=stor-side" and line["status"] == 200 for line in lines)
