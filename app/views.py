@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Callable
 from itertools import groupby
@@ -18,6 +19,7 @@ from app.extensions import cache_get, cache_set
 from app.observe import CACHE
 from app.pagecache import CachedPage, ResponseCache
 from app.rendering import render_markdown
+from app.search import MAX_QUERY_CHARS, get_index, page_sections
 
 bp = Blueprint("help", __name__)
 
@@ -49,13 +51,16 @@ def requested_slug() -> str | None:
 def docs():
     """A help page by `?doc=<slug>`, or the help index without it."""
     slug = requested_slug()
-    request.environ["help.route"] = "page" if slug else "index"
     if slug is None:
+        if "q" in request.args:
+            return search_results(request.args.get("q", ""))
+        request.environ["help.route"] = "index"
         return help_index()
+    request.environ["help.route"] = "page"
     store = get_store()
     page = store.get(slug)
     if page is None:
-        abort(404)
+        return page_not_found(slug)
     path = store.path_of(slug)
 
     def make() -> CachedPage:
@@ -78,9 +83,17 @@ def rendered_page(page: Page) -> str:
     CACHE.labels("render", "miss" if html is None else "hit").inc()
     if html is None:
         rendered = render_markdown(page.body)
+        # The page's own heading comes first; a table of contents, if any, goes under it.
+        heading, closing, rest = rendered.html.partition("</h1>")
+        if not heading.lstrip().startswith("<h1") or not closing:
+            heading, closing, rest = "", "", rendered.html
+        with_prose = set(page_sections(page.body)[0])
+        sections = [h for h in rendered.headings if h[0] == 2 and h[2] in with_prose]
         html = render_template(
-            "page.html", page=page, content=Markup(rendered.html),
-            headings=[h for h in rendered.headings if h[0] == 2],
+            "page.html", page=page, heading=Markup(heading + closing), content=Markup(rest),
+            # Only pages with several sections of prose (chip groups do not count) get one.
+            contents=sections if len(sections) >= 3 else [],
+            canonical=canonical_url(url_for("help.docs", doc=page.slug)),
         )
         cache_set(key, html)
     return html
@@ -95,12 +108,48 @@ def help_index() -> Response:
         key = f"index:{layout_version()}:{fingerprint}"
         html = cache_get(key)
         if html is None:
-            html = render_template("index.html", categories=categories(store.pages()))
+            html = render_template("index.html", categories=categories(store.pages()),
+                                   canonical=canonical_url(url_for("help.docs")))
             cache_set(key, html)
         newest = max((p.mtime_ns for p in store.pages()), default=0)
         return CachedPage(html.encode(), newest / 1e9, is_fresh=lambda: store.fingerprint() == fingerprint)
 
     return respond(response_cache().page("", make))
+
+
+def search_results(query: str) -> Response:
+    """The search page: results for `q`, or just the search box when it is empty."""
+    request.environ["help.route"] = "search"
+    query = " ".join(query.split())[:MAX_QUERY_CHARS]
+    hits = get_index().search(query) if query else []
+    response = current_app.make_response(render_template("search.html", query=query, hits=hits))
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def page_not_found(slug: str) -> Response:
+    """A 404 for an unknown slug that suggests the pages its author probably meant."""
+    store = get_store()
+    slugs = [page.slug for page in store.pages()]
+    suggested = difflib.get_close_matches(slug, slugs, n=3, cutoff=0.6)
+    suggested += [hit.page.slug for hit in get_index().search(slug.replace("-", " "), limit=5)]
+    pages = [page for page in (store.get(s) for s in dict.fromkeys(suggested)) if page][:5]
+    title, text = ERROR_TEXTS[404]
+    response = current_app.make_response((render_template(
+        "error.html", title=title, text=text, suggestions=pages,
+        categories=[] if pages else way_on(store)), 404))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def canonical_url(path: str) -> str | None:
+    """The absolute URL of `path` on the public site, when PUBLIC_BASE_URL says where that is.
+
+    Never built from the request's Host header: pages are cached and shared, and a forged
+    host must not end up in them.
+    """
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return f"{base}{path}" if base else None
 
 
 def file_unchanged(path, mtime_ns: int, size: int) -> Callable[[], bool]:
@@ -142,8 +191,8 @@ def layout_version() -> str:
     return current_app.extensions["layout_version"]
 
 
-def _digest_layout() -> str:
-    digest = hashlib.sha256()
+def _digest_layout(public_base_url: str) -> str:
+    digest = hashlib.sha256(public_base_url.encode())
     for folder in ("templates", "static", "app"):
         for path in sorted((PROJECT_ROOT / folder).rglob("*")):
             if path.is_file() and path.suffix in (".html", ".css", ".svg", ".py"):
@@ -168,9 +217,8 @@ def error_page(code: int, error: HTTPException) -> str:
     pages = current_app.extensions["error_pages"]
     if pages.get(code, (None,))[0] != key:
         title, text = ERROR_TEXTS.get(code, (error.name, error.description))
-        # A way on from a dead link: the first category's pages (at most eight).
-        way_on = [(name, group[:8]) for name, group in categories(store.pages())[:1]] if code == 404 else []
-        pages[code] = (key, render_template("error.html", title=title, text=text, categories=way_on))
+        pages[code] = (key, render_template("error.html", title=title, text=text,
+                                            categories=way_on(store) if code == 404 else []))
     return pages[code][1]
 
 
@@ -179,9 +227,14 @@ def label_route() -> None:
     request.environ["help.route"] = request.endpoint or "unmatched"
 
 
+def way_on(store) -> list[tuple[str, list[Page]]]:
+    """A way on from a dead link: the first category's pages (at most eight)."""
+    return [(name, group[:8]) for name, group in categories(store.pages())[:1]]
+
+
 def init_app(app: Flask) -> None:
     """Register the routes and error pages."""
-    app.extensions["layout_version"] = _digest_layout()
+    app.extensions["layout_version"] = _digest_layout(app.config["PUBLIC_BASE_URL"])
     app.extensions["error_pages"] = {}
     app.extensions["response_cache"] = app.wsgi_app = ResponseCache(
         app.wsgi_app, app.config["RESPONSE_CACHE_ENTRIES"])

@@ -1,0 +1,194 @@
+"""Full-text search over the help pages: SQLite FTS5 with Norwegian Snowball stemming.
+
+Words are stemmed by us (PyStemmer, Snowball's Norwegian) before they reach FTS5, so
+"bildene", "bilder" and "bilde" all index and query as "bild"; FTS5's unicode61
+tokenizer folds case and keeps æ, ø and å. Query terms match as prefixes, so "ansikt"
+finds "ansiktstrekk". Ranking is BM25 with title, headings and body weighted 10:4:1,
+after a title that matches the query outright.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+
+import Stemmer
+from flask import Flask, current_app
+
+from app.documents import DocumentStore, Page, plain_text
+
+WORD = re.compile(r"\w+")
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 12
+WEIGHTS = (10.0, 4.0, 1.0)  # title, headings, body
+# Words too common to narrow a search; used only if a query has nothing else.
+STOPWORDS = frozenset(
+    "og i er en et ei å på av for med til som det den de har kan hva hvordan hvorfor jeg du vi "
+    "ikke at om fra seg så men eller the a an of is what how".split())
+
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+HTML_BLOCK = re.compile(r"^<(\w+)[^>]*>.*?(?:^</\1>[ \t]*$|\Z)", re.M | re.S)
+TAG = re.compile(r"<[^>]*>")
+FENCE = re.compile(r"^(```|~~~)", re.M)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the page and a passage of its text, split into (text, highlighted) runs."""
+
+    page: Page
+    passage: tuple[tuple[str, bool], ...]
+
+
+def page_sections(body: str) -> tuple[list[str], str]:
+    """The headings with prose under them, and the prose, of a Markdown body.
+
+    Raw HTML blocks (the chip link groups) are navigation, repeated on every page, so
+    they and headings with nothing else under them are left out.
+    """
+    headings, prose = [], []
+    parts = HEADING.split(HTML_BLOCK.sub("", body))
+    # parts: [text before the first heading, hashes, heading, text, hashes, heading, text, ...]
+    prose.append(parts[0])
+    for i in range(1, len(parts), 3):
+        level, heading, text = len(parts[i]), parts[i + 1], parts[i + 2]
+        if level > 1 and text.strip():
+            headings.append(plain_text(heading))
+        prose.append(text)
+    text = "\n".join(plain_text(TAG.sub(" ", FENCE.sub("", block))) for block in prose)
+    return headings, text.strip()
+
+
+class SearchIndex:
+    """An in-memory FTS5 index of a DocumentStore, brought up to date before each search."""
+
+    def __init__(self, store: DocumentStore):
+        self.store = store
+        self._stemmer = Stemmer.Stemmer("norwegian")
+        self._stems: dict[str, str] = {}
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute(
+            "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, "
+            "tokenize = 'unicode61 remove_diacritics 0')")
+        self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, text TEXT)")
+        self._lock = threading.Lock()
+        self._indexed: dict[str, tuple[str, int, frozenset]] = {}  # slug -> (version, id, title stems)
+        self._generation = -1
+        self._next_id = 1
+
+    def stem(self, words: list[str]) -> list[str]:
+        """Stems of lower-case words, each distinct word stemmed once for the life of the index."""
+        missing = [w for w in set(words) if w not in self._stems]
+        if missing:
+            self._stems.update(zip(missing, self._stemmer.stemWords(missing)))
+        return [self._stems[w] for w in words]
+
+    def _stemmed(self, text: str) -> str:
+        return " ".join(self.stem(WORD.findall(text.lower())))
+
+    def update(self) -> None:
+        """Index pages added or changed since the last call, and drop removed ones."""
+        pages = self.store.pages()
+        if self.store.generation == self._generation:
+            return
+        with self._lock, self._db:
+            current = {page.slug: page for page in pages}
+            for slug in [s for s in self._indexed if s not in current]:
+                self._delete(slug)
+            for slug, page in current.items():
+                known = self._indexed.get(slug)
+                if known is None or known[0] != page.version:
+                    if known:
+                        self._delete(slug)
+                    self._insert(page)
+            self._generation = self.store.generation
+
+    def _insert(self, page: Page) -> None:
+        headings, text = page_sections(page.body)
+        row = self._next_id
+        self._next_id += 1
+        self._db.execute("INSERT INTO fts (rowid, title, headings, body) VALUES (?, ?, ?, ?)",
+                         (row, self._stemmed(page.title), self._stemmed(" ".join(headings)), self._stemmed(text)))
+        self._db.execute("INSERT INTO pages (id, slug, text) VALUES (?, ?, ?)", (row, page.slug, text))
+        title_stems = frozenset(self.stem(WORD.findall(page.title.lower()))) - STOPWORDS
+        self._indexed[page.slug] = (page.version, row, title_stems)
+
+    def _delete(self, slug: str) -> None:
+        _, row, _ = self._indexed.pop(slug)
+        self._db.execute("DELETE FROM fts WHERE rowid = ?", (row,))
+        self._db.execute("DELETE FROM pages WHERE id = ?", (row,))
+
+    def query_stems(self, query: str) -> list[str]:
+        """The distinct stems a query searches for, common words dropped when others remain."""
+        words = [w for w in WORD.findall(query[:MAX_QUERY_CHARS].lower()) if len(w) > 1 or w.isdigit()]
+        useful = [w for w in words if w not in STOPWORDS] or words
+        return list(dict.fromkeys(self.stem(useful)))[:MAX_TERMS]
+
+    def search(self, query: str, limit: int = 10) -> list[Hit]:
+        """The best pages for `query`: every term if any page has them all, else any term."""
+        stems = self.query_stems(query)
+        if not stems:
+            return []
+        self.update()
+        rows = self._match(" AND ".join(f'"{s}"*' for s in stems))
+        if not rows and len(stems) > 1:
+            rows = self._match(" OR ".join(f'"{s}"*' for s in stems))
+        by_id = {row: (slug, version, title) for slug, (version, row, title) in self._indexed.items()}
+        wanted = frozenset(stems)
+
+        def rank(item):
+            row, score = item
+            title = by_id[row][2]
+            return (0 if title == wanted else 1 if wanted <= title else 2, score)
+
+        hits = []
+        for row, _ in sorted(rows, key=rank)[:limit]:
+            page = self.store.get(by_id[row][0])
+            if page is not None:
+                hits.append(Hit(page, self._passage(row, stems)))
+        return hits
+
+    def _match(self, expression: str) -> list[tuple[int, float]]:
+        with self._lock:
+            return self._db.execute(
+                "SELECT rowid, bm25(fts, ?, ?, ?) FROM fts WHERE fts MATCH ? ORDER BY 2 LIMIT 50",
+                (*WEIGHTS, expression)).fetchall()
+
+    def _passage(self, row: int, stems: list[str], before: int = 8, length: int = 30) -> tuple:
+        """About `length` words of the page's text around the first match, matches marked."""
+        with self._lock:
+            (text,) = self._db.execute("SELECT text FROM pages WHERE id = ?", (row,)).fetchone()
+        words = list(WORD.finditer(text))
+        if not words:
+            return ()
+        word_stems = self.stem([w.group().lower() for w in words])
+        matches = {i for i, s in enumerate(word_stems) if any(s.startswith(q) for q in stems)}
+        first = max((min(matches) if matches else 0) - before, 0)
+        last = min(first + length, len(words)) - 1
+        runs, position = [], words[first].start()
+        for i in range(first, last + 1):
+            word = words[i]
+            if i in matches:
+                runs.append((text[position:word.start()], False))
+                runs.append((word.group(), True))
+                position = word.end()
+        runs.append((text[position:words[last].end()], False))
+        prefix = "… " if first > 0 else ""
+        suffix = " …" if last < len(words) - 1 else ""
+        runs[0] = (prefix + runs[0][0], False)
+        runs[-1] = (runs[-1][0] + suffix, False)
+        return tuple((t.replace("\n", " "), hit) for t, hit in runs if t)
+
+
+def init_app(app: Flask) -> None:
+    """Build the search index of the app's documents."""
+    index = SearchIndex(app.extensions["documents"])
+    index.update()
+    app.extensions["search"] = index
+
+
+def get_index() -> SearchIndex:
+    """The current app's search index."""
+    return current_app.extensions["search"]
