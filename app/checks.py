@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 from html.parser import HTMLParser
 
 import click
@@ -12,8 +13,9 @@ from flask.cli import with_appcontext
 from app.documents import SLUG, DocumentStore
 from app.rendering import markdown_to_html, sanitizer_changes
 
-# An internal link as pages write it: docs.php?doc=<slug>, relative or from the root.
-INTERNAL_LINK = re.compile(r"(?:\.?/)?docs\.php\?doc=([^&#]*)")
+# An internal link as pages write it: docs.php?doc=<slug>[#anchor], relative or from the root.
+INTERNAL_LINK = re.compile(r"(?:\.?/)?docs\.php\?doc=([^&#]*)(?:#(.*))?")
+HEADING_ID = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"')
 
 
 class _LinkCollector(HTMLParser):
@@ -40,21 +42,36 @@ def check_documents(store: DocumentStore) -> list[str]:
     """Everything wrong with the documents in `store`, one line each (empty when all is well)."""
     store.load()
     problems = [message for _, message in sorted(store.errors.items())]
-    for page in sorted(store.pages(), key=lambda p: p.slug):
+    pages = sorted(store.pages(), key=lambda p: p.slug)
+    html = {page.slug: markdown_to_html(page.body)[0] for page in pages}
+    anchors = {slug: set(HEADING_ID.findall(text)) for slug, text in html.items()}
+    for page in pages:
         where = f"{page.slug}.md"
-        html, _ = markdown_to_html(page.body)
-        for href in links_in(html):
-            match = INTERNAL_LINK.match(href)
-            if match is None:
-                continue
-            slug = match.group(1)
-            if not SLUG.fullmatch(slug):
-                problems.append(f"{where}: malformed internal link {href!r}")
-            elif slug not in store:
-                problems.append(f"{where}: link to a page that does not exist: {href!r}")
+        for href in links_in(html[page.slug]):
+            problem = _link_problem(href, page.slug, anchors)
+            if problem:
+                problems.append(f"{where}: {problem}: {href!r}")
         for change in sanitizer_changes(page.body):
             problems.append(f"{where}: the sanitizer would remove or change {change}")
     return problems
+
+
+def _link_problem(href: str, slug: str, anchors: dict[str, set[str]]) -> str | None:
+    """What is wrong with one link from page `slug`, or None; links elsewhere are not checked."""
+    if href.startswith("#"):
+        target, fragment = slug, href[1:]
+    else:
+        match = INTERNAL_LINK.fullmatch(href)
+        if match is None:
+            return None
+        target, fragment = match.groups()
+        if not SLUG.fullmatch(target):
+            return "malformed internal link"
+        if target not in anchors:
+            return "link to a page that does not exist"
+    if fragment and unquote(fragment) not in anchors[target]:
+        return f"no heading with the anchor #{unquote(fragment)} in {target}.md"
+    return None
 
 
 @click.command("check-docs")

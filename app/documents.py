@@ -26,7 +26,7 @@ FULL_RESCAN_SECONDS = 2.0
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-INLINE_MARKUP = re.compile(r"[*_`]+|<[^>]*>")
+TAG = re.compile(r"<[^>]*>")
 WHITESPACE = re.compile(r"\s+")
 # libyaml's safe loader when PyYAML was built with it (the wheels are): about 10x faster.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -117,8 +117,11 @@ def _first_paragraph(text: str, limit: int = 160) -> str:
 
 def plain_text(markdown_text: str) -> str:
     """Markdown inline text reduced to plain words: links to their text, no markup."""
-    text = MARKDOWN_LINK.sub(r"\1", markdown_text)
-    return WHITESPACE.sub(" ", INLINE_MARKUP.sub("", text)).strip()
+    text = MARKDOWN_LINK.sub(r"\1", markdown_text) if "](" in markdown_text else markdown_text
+    if "<" in text:
+        text = TAG.sub(" ", text)
+    # "_" stays: it is part of words more often than it is markup.
+    return " ".join(text.replace("*", "").replace("`", "").split())
 
 
 def read_document(path: Path, slug: str) -> Page:
@@ -289,15 +292,20 @@ class DocumentStore:
 
 def init_app(app: Flask) -> None:
     """Load the docs folder named by DOCS_DIR into a store kept on the app."""
-    store = DocumentStore(app.config["DOCS_DIR"])
+    app.extensions["documents"] = load_store(app.config["DOCS_DIR"])
+
+
+def load_store(folder: str) -> DocumentStore:
+    """A loaded store for `folder`; ConfigError if any page fails to load, naming it."""
+    # Imported here: config imports nothing of ours, and this keeps it that way.
+    from app.config import ConfigError
+    store = DocumentStore(folder)
     store.load()
     if store.errors:
-        # Imported here: config imports nothing of ours, and this keeps it that way.
-        from app.config import ConfigError
         first = sorted(store.errors.values())[0]
         more = f" (and {len(store.errors) - 1} more)" if len(store.errors) > 1 else ""
         raise ConfigError(f"a page failed to load: {first}{more}")
-    app.extensions["documents"] = store
+    return store
 
 
 def get_store() -> DocumentStore:

@@ -3,8 +3,9 @@
 Words are stemmed by us (PyStemmer, Snowball's Norwegian) before they reach FTS5, so
 "bildene", "bilder" and "bilde" all index and query as "bild"; FTS5's unicode61
 tokenizer folds case and keeps æ, ø and å. Query terms match as prefixes, so "ansikt"
-finds "ansiktstrekk". Ranking is BM25 with title, headings and body weighted 10:4:1,
-after a title that matches the query outright.
+finds "ansiktstrekk". Ranking: a title that matches the query outright, then pages matching in their title,
+then in headings, then anywhere; within each, BM25 with title, headings and body
+weighted 10:4:1.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ WORD = re.compile(r"\w+")
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
 WEIGHTS = (10.0, 4.0, 1.0)  # title, headings, body
+TIERS = ("{title}", "{title headings}", "")  # where a match counts: ranked in this order
+CANDIDATES = 50
 # Words too common to narrow a search; used only if a query has nothing else.
 STOPWORDS = frozenset(
     "og i er en et ei å på av for med til som det den de har kan hva hvordan hvorfor jeg du vi "
@@ -30,8 +33,6 @@ STOPWORDS = frozenset(
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 HTML_BLOCK = re.compile(r"^<(\w+)[^>]*>.*?(?:^</\1>[ \t]*$|\Z)", re.M | re.S)
-TAG = re.compile(r"<[^>]*>")
-FENCE = re.compile(r"^(```|~~~)", re.M)
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,7 @@ def page_sections(body: str) -> tuple[list[str], str]:
         if level > 1 and text.strip():
             headings.append(plain_text(heading))
         prose.append(text)
-    text = "\n".join(plain_text(TAG.sub(" ", FENCE.sub("", block))) for block in prose)
-    return headings, text.strip()
+    return headings, plain_text("\n".join(prose).replace("```", " ").replace("~~~", " "))
 
 
 class SearchIndex:
@@ -75,6 +75,7 @@ class SearchIndex:
         self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, text TEXT)")
         self._lock = threading.Lock()
         self._indexed: dict[str, tuple[str, int, frozenset]] = {}  # slug -> (version, id, title stems)
+        self._slugs: dict[int, str] = {}  # id -> slug
         self._generation = -1
         self._next_id = 1
 
@@ -114,9 +115,11 @@ class SearchIndex:
         self._db.execute("INSERT INTO pages (id, slug, text) VALUES (?, ?, ?)", (row, page.slug, text))
         title_stems = frozenset(self.stem(WORD.findall(page.title.lower()))) - STOPWORDS
         self._indexed[page.slug] = (page.version, row, title_stems)
+        self._slugs[row] = page.slug
 
     def _delete(self, slug: str) -> None:
         _, row, _ = self._indexed.pop(slug)
+        del self._slugs[row]
         self._db.execute("DELETE FROM fts WHERE rowid = ?", (row,))
         self._db.execute("DELETE FROM pages WHERE id = ?", (row,))
 
@@ -132,29 +135,41 @@ class SearchIndex:
         if not stems:
             return []
         self.update()
-        rows = self._match(" AND ".join(f'"{s}"*' for s in stems))
-        if not rows and len(stems) > 1:
-            rows = self._match(" OR ".join(f'"{s}"*' for s in stems))
-        by_id = {row: (slug, version, title) for slug, (version, row, title) in self._indexed.items()}
+        found = self._candidates(" AND ".join(f'"{s}"*' for s in stems), limit)
+        if not found and len(stems) > 1:
+            found = self._candidates(" OR ".join(f'"{s}"*' for s in stems), limit)
         wanted = frozenset(stems)
 
-        def rank(item):
-            row, score = item
-            title = by_id[row][2]
-            return (0 if title == wanted else 1 if wanted <= title else 2, score)
+        def rank(row):
+            title = self._indexed[self._slugs[row]][2]
+            return (0 if title == wanted else 1 if wanted <= title else 2, *found[row])
 
         hits = []
-        for row, _ in sorted(rows, key=rank)[:limit]:
-            page = self.store.get(by_id[row][0])
+        for row in sorted(found, key=rank)[:limit]:
+            page = self.store.get(self._slugs[row])
             if page is not None:
                 hits.append(Hit(page, self._passage(row, stems)))
         return hits
 
-    def _match(self, expression: str) -> list[tuple[int, float]]:
-        with self._lock:
-            return self._db.execute(
-                "SELECT rowid, bm25(fts, ?, ?, ?) FROM fts WHERE fts MATCH ? ORDER BY 2 LIMIT 50",
-                (*WEIGHTS, expression)).fetchall()
+    def _candidates(self, expression: str, limit: int) -> dict[int, tuple[int, float]]:
+        """Matching rows with (tier, BM25 score): title matches, then headings, then anywhere.
+
+        Wider tiers are only searched while fewer than `limit` pages were found, so a word
+        that appears on most pages is ranked among the pages that have it in their title
+        instead of among all of them.
+        """
+        found: dict[int, tuple[int, float]] = {}
+        for tier, columns in enumerate(TIERS):
+            scoped = f"{columns} : ({expression})" if columns else expression
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT rowid, bm25(fts, ?, ?, ?) FROM fts WHERE fts MATCH ? ORDER BY 2 LIMIT ?",
+                    (*WEIGHTS, scoped, CANDIDATES)).fetchall()
+            for row, score in rows:
+                found.setdefault(row, (tier, score))
+            if len(found) >= limit:
+                break
+        return found
 
     def _passage(self, row: int, stems: list[str], before: int = 8, length: int = 30) -> tuple:
         """About `length` words of the page's text around the first match, matches marked."""
@@ -163,10 +178,16 @@ class SearchIndex:
         words = list(WORD.finditer(text))
         if not words:
             return ()
-        word_stems = self.stem([w.group().lower() for w in words])
-        matches = {i for i, s in enumerate(word_stems) if any(s.startswith(q) for q in stems)}
-        first = max((min(matches) if matches else 0) - before, 0)
+
+        def is_match(i: int) -> bool:
+            word = words[i].group().lower()
+            stem = self._stems.get(word) or self.stem([word])[0]
+            return stem.startswith(tuple(stems))
+
+        first_match = next((i for i in range(len(words)) if is_match(i)), 0)
+        first = max(first_match - before, 0)
         last = min(first + length, len(words)) - 1
+        matches = {i for i in range(first, last + 1) if is_match(i)}
         runs, position = [], words[first].start()
         for i in range(first, last + 1):
             word = words[i]

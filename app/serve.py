@@ -11,8 +11,8 @@ import os
 import sys
 import tempfile
 
-from app import create_app
-from app.config import ConfigError
+from app.config import Config, ConfigError, validate
+from app.documents import load_store
 
 # granian's settings, overridable through the same GRANIAN_* variables it reads itself.
 SERVER_DEFAULTS = {
@@ -29,9 +29,16 @@ SERVER_DEFAULTS = {
 }
 
 
+def check() -> None:
+    """Raise ConfigError for a bad setting or a page that fails to load, as the app would."""
+    settings = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    validate(settings)
+    load_store(settings["DOCS_DIR"])
+
+
 def main() -> int:
     try:
-        create_app()
+        check()
     except ConfigError as exc:
         print(f"avatarify-help: cannot start: {exc}", file=sys.stderr)
         return 2

@@ -208,6 +208,33 @@ def in_process_render() -> list[tuple[str, float]]:
     return rows
 
 
+def search_latency(docs: Path) -> list[tuple[str, float]]:
+    """Index build time and query latency (p50, p95) in process, over a corpus."""
+    from app.documents import DocumentStore
+    from app.search import SearchIndex
+    from bench.corpus import WORDS
+
+    store = DocumentStore(docs)
+    store.load()
+    started = time.perf_counter()
+    index = SearchIndex(store)
+    index.update()
+    build = time.perf_counter() - started
+    queries = [*WORDS, "ansikt bilde", "hva er instantid", "ip adapter", "bildene", "modell stil lys",
+               "side 42", "finnes ikke", '"NEAR(', "ansiktstrekk", "x" * 300]
+    times = []
+    for _ in range(3):
+        for query in queries:
+            start = time.perf_counter()
+            index.search(query)
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return [("build the index, ms", build * 1000),
+            ("query p50, ms", times[len(times) // 2]),
+            ("query p95, ms", times[int(len(times) * 0.95)]),
+            ("query max, ms", times[-1])]
+
+
 def median_ms(function, runs: int = 300) -> float:
     function()
     times = []
@@ -260,6 +287,8 @@ def main() -> None:
             throughput.append(("304 revalidation (If-None-Match)",
                                wrk(page_url, seconds, {"If-None-Match": headers["ETag"]})))
             throughput.append(("help index (1,000 pages)", wrk(f"{base}/docs.php", seconds)))
+            throughput.append(("search «ansikt bilde» (1,000 pages)",
+                               wrk(f"{base}/docs.php?q=ansikt+bilde", seconds)))
             throughput.append(("unknown slug (404)", wrk(f"{base}/docs.php?doc=finnes-ikke", seconds)))
             throughput.append(("malformed slug (400)", wrk(f"{base}/docs.php?doc=..%2F..%2Fetc", seconds)))
         # First renders: every request names another of 10,000 pages and nothing is cached.
@@ -267,6 +296,7 @@ def main() -> None:
             throughput.append(("first render (10,000 pages, no cache)",
                                wrk(f"{base}/docs.php", seconds, script=PROJECT / "bench" / "every_page.lua")))
 
+        search_rows = search_latency(corpora[10_000])
         for size in SIZES:
             with help_server(corpora[size]) as (base, startup, pid):
                 fetch(f"{base}/docs.php")
@@ -285,6 +315,8 @@ def main() -> None:
               "| ---: | ---: | ---: | ---: | ---: |"]
     for size, startup, rss, r in scale:
         lines.append(f"| {size:,} | {startup:.2f} | {' / '.join(f'{m:.0f}' for m in rss)} | {r['rps']:,.0f} | {r['p99']:.2f} |")
+    lines += ["", "## Search over 10,000 pages, in process\n", "| measure | value |", "| --- | ---: |"]
+    lines += [f"| {name} | {value:,.2f} |" for name, value in search_rows]
     lines += ["", "## First render in process (median of 300)\n", "| step | ms |", "| --- | ---: |"]
     lines += [f"| {name} | {ms:.2f} |" for name, ms in in_process_render()]
     report = "\n".join(lines) + "\n"

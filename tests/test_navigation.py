@@ -1,0 +1,105 @@
+"""Finding the way: anchors with æøå, table of contents, breadcrumbs, 404 suggestions, SEO."""
+
+from __future__ import annotations
+
+import re
+from xml.etree import ElementTree
+
+import pytest
+
+from app import create_app
+from conftest import write
+
+
+def test_heading_anchors_keep_norwegian_letters(client, docs_dir):
+    write(docs_dir, "forste", "# Første side\n\n## Første gang\n\nTekst.\n\n## Blåbær og ærfugl\n\nMer.\n\n## Én til\n\nSlutt.\n")
+    html = client.get("/docs.php?doc=forste").text
+    assert '<h2 id="første-gang">Første gang</h2>' in html
+    assert '<h2 id="blåbær-og-ærfugl">' in html
+    assert '<a href="#første-gang">Første gang</a>' in html  # the table of contents
+
+
+def test_table_of_contents_only_on_pages_with_several_sections(client):
+    assert 'class="toc"' in client.get("/docs.php?doc=generative-ai-terminology").text
+    assert 'class="toc"' not in client.get("/docs.php?doc=what-is-identitynet").text  # two sections
+    terms = client.get("/docs.php?doc=generative-ai-terminology").text
+    toc = re.search(r'<nav class="toc".*?</nav>', terms, re.S).group(0)
+    assert 'href="#lora"' in toc and "Lenker i hjelpeseksjonen" not in toc
+
+
+def test_breadcrumb_shows_where_a_page_belongs(client):
+    html = client.get("/docs.php?doc=what-is-ip-adapter").text
+    crumb = re.search(r'<nav class="breadcrumb".*?</nav>', html, re.S).group(0)
+    assert re.findall(r"<li[^>]*>(.*?)</li>", crumb) == [
+        '<a href="/docs.php">Hjelp</a>', "Terminologi", "IP-Adapter / Bildeadapter"]
+
+
+def test_index_shows_descriptions_in_category_order(client):
+    html = client.get("/docs.php").text
+    assert html.index("Hjelpeseksjonen") < html.index("Terminologi")
+    assert "Korte forklaringer av ordene" in html
+
+
+@pytest.mark.parametrize("typo, expected", [
+    ("what-is-ip-adaptor", "what-is-ip-adapter"),
+    ("instantid", "instantid-intro"),
+    ("identitynet", "what-is-identitynet"),
+    ("generative-ai", "generative-ai-intro"),
+])
+def test_unknown_slug_suggests_the_closest_pages(client, typo, expected):
+    response = client.get(f"/docs.php?doc={typo}")
+    assert response.status_code == 404
+    suggestions = re.search(r"Mente du en av disse\?</h2>(.*?)</ul>", response.text, re.S).group(1)
+    assert f'href="/docs.php?doc={expected}"' in suggestions
+
+
+def test_link_checker_verifies_anchors(runner, docs_dir):
+    write(docs_dir, "lenker", "# Lenker\n\n## Her\n\n[ok](#her) [ok](docs.php?doc=generative-ai-terminology#lora)\n")
+    assert runner.invoke(args=["check-docs"]).exit_code == 0
+    write(docs_dir, "lenker", "# Lenker\n\n[bad](#ingen) [bad](docs.php?doc=generative-ai-terminology#finnes-ikke)\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 1
+    assert "no heading with the anchor #ingen in lenker.md" in result.output
+    assert "#finnes-ikke in generative-ai-terminology.md" in result.output
+
+
+def test_canonical_and_opengraph_from_the_public_base_url(docs_dir):
+    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir),
+                         "PUBLIC_BASE_URL": "https://hjelp.example.no/"}).test_client()
+    html = client.get("/docs.php?doc=instantid-intro").text
+    assert '<link rel="canonical" href="https://hjelp.example.no/docs.php?doc=instantid-intro">' in html
+    assert '<meta property="og:title" content="Hva er InstantID?">' in html
+    assert '<meta property="og:description" content="InstantID lager bilder' in html
+    assert '<link rel="canonical" href="https://hjelp.example.no/docs.php">' in client.get("/docs.php").text
+
+
+def test_no_canonical_from_a_forged_host(client):
+    html = client.get("/docs.php?doc=instantid-intro", headers={"Host": "evil.example"}).text
+    assert "evil.example" not in html and 'rel="canonical"' not in html
+
+
+def test_sitemap_lists_every_page_with_lastmod(docs_dir):
+    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir),
+                         "PUBLIC_BASE_URL": "https://hjelp.example.no"}).test_client()
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    assert response.headers["Cache-Control"] == "public, max-age=3600"
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    urls = ElementTree.fromstring(response.data).findall("s:url", ns)
+    locs = sorted(u.find("s:loc", ns).text for u in urls)
+    assert locs == sorted(f"https://hjelp.example.no/docs.php?doc={p.stem}" for p in docs_dir.glob("*.md"))
+    for url in urls:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", url.find("s:lastmod", ns).text)
+
+
+def test_sitemap_without_a_base_url_is_not_stored(client):
+    response = client.get("/sitemap.xml")
+    assert "http://localhost/docs.php?doc=instantid-intro" in response.text
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_robots_points_to_the_sitemap(docs_dir):
+    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir),
+                         "PUBLIC_BASE_URL": "https://hjelp.example.no"}).test_client()
+    text = client.get("/robots.txt").text
+    assert "Sitemap: https://hjelp.example.no/sitemap.xml" in text and "User-agent: *" in text
