@@ -77,14 +77,16 @@ def _link_problem(href: str, slug: str, anchors: dict[str, set[str]]) -> str | N
 @click.command("check-docs")
 @with_appcontext
 def check_docs_command() -> None:
-    """Check every document in DOCS_DIR; exit 1 if any problem is found."""
-    store = current_app.extensions["documents"]
-    problems = check_documents(store)
+    """Check every document in DOCS_DIR, in every language; exit 1 if any problem is found."""
+    problems, counts = [], []
+    for lang, store in current_app.extensions["libraries"].items():
+        problems += [f"[{lang}] {problem}" for problem in check_documents(store)]
+        counts.append(f"{len(store)} in {lang}")
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
-    click.echo(f"{len(store)} documents in {store.root}: all links, titles and HTML are fine.")
+    click.echo(f"{', '.join(counts)} documents: all links, anchors, titles and HTML are fine.")
 
 
 def init_app(app: Flask) -> None:

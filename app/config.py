@@ -36,7 +36,7 @@ class Config:
     # Static files (CSS, icons) may be cached this many seconds.
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
-    CATEGORY_ORDER = ("Hjelpeseksjonen", "Terminologi")
+    CATEGORY_ORDER = ("Hjelpeseksjonen", "Terminologi", "Help section", "Terminology")
 
 CACHE_TYPES = frozenset({"SimpleCache", "RedisCache", "NullCache"})
 LOG_LEVELS = frozenset({"debug", "info", "warning", "error", "critical"})

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 MAX_DOCUMENT_BYTES = 1_000_000
 DEFAULT_CATEGORY = "Hjelpeseksjonen"
+LANGUAGES = ("nb", "en")  # the first is the default, and the fallback for missing pages
+DEFAULT_LANGUAGE = LANGUAGES[0]
 # How stale the list of all pages (the index) may be before every file is stat'ed again.
 FULL_RESCAN_SECONDS = 2.0
 
@@ -145,19 +147,22 @@ def read_document(path: Path, slug: str) -> Page:
 
 
 class DocumentStore:
-    """The documents in one folder, indexed by slug and re-read when their files change.
+    """The documents in one or more folders, indexed by slug and re-read when files change.
 
     Slugs are only ever looked up in the index of files that exist; no request string is
-    joined into a path. A request costs one stat of the file it names; the folder is
-    listed again only when its own mtime shows a file was added, removed or renamed.
+    joined into a path. A request costs one stat of the file it names; a folder is listed
+    again only when its own mtime shows a file was added, removed or renamed. With several
+    folders, a slug in an earlier folder hides the same slug in a later one; folders that
+    do not exist count as empty.
     """
 
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root).resolve()
+    def __init__(self, *folders: str | os.PathLike):
+        self.folders = [Path(folder).resolve() for folder in folders]
+        self.root = self.folders[-1]
         self.errors: dict[str, str] = {}
         self._pages: dict[str, Page] = {}
         self._paths: dict[str, Path] = {}
-        self._folder_mtime_ns = -1
+        self._folder_mtimes: tuple[int, ...] = ()
         self._scanned_at = 0.0
         self._lock = threading.Lock()
         self._fingerprint = (-1, "")
@@ -169,20 +174,23 @@ class DocumentStore:
             self._scan()
 
     def _scan(self) -> None:
-        folder_mtime_ns = os.stat(self.root).st_mtime_ns
+        folder_mtimes = self._mtimes()
         paths = {}
-        with os.scandir(self.root) as entries:
-            for entry in entries:
-                slug, ext = os.path.splitext(entry.name)
-                if ext != ".md" or not SLUG.fullmatch(slug):
-                    continue
-                path = Path(entry.path)
-                # A symlink may point anywhere: only follow it if it stays in the folder.
-                if entry.is_symlink() and not path.resolve().is_relative_to(self.root):
-                    log.warning("ignoring %s: links outside the docs folder", path)
-                    continue
-                if entry.is_file():
-                    paths[slug] = path
+        for folder in reversed(self.folders):  # earlier folders overwrite later ones
+            if not folder.is_dir():
+                continue
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    slug, ext = os.path.splitext(entry.name)
+                    if ext != ".md" or not SLUG.fullmatch(slug):
+                        continue
+                    path = Path(entry.path)
+                    # A symlink may point anywhere: only follow it if it stays in the folder.
+                    if entry.is_symlink() and not path.resolve().is_relative_to(folder):
+                        log.warning("ignoring %s: links outside the docs folder", path)
+                        continue
+                    if entry.is_file():
+                        paths[slug] = path
         pages, errors = {}, {}
         for slug, path in paths.items():
             old = self._pages.get(slug)
@@ -197,7 +205,7 @@ class DocumentStore:
         changed = pages.keys() != self._pages.keys() or any(
             page is not self._pages[slug] for slug, page in pages.items())
         self._paths, self._pages, self.errors = paths, pages, errors
-        self._folder_mtime_ns = folder_mtime_ns
+        self._folder_mtimes = folder_mtimes
         self._scanned_at = time.monotonic()
         if changed:
             self.generation += 1
@@ -211,11 +219,18 @@ class DocumentStore:
                 return old
         return read_document(path, slug)
 
+    def _mtimes(self) -> tuple[int, ...]:
+        """Each folder's mtime, -1 for one that does not exist."""
+        mtimes = []
+        for folder in self.folders:
+            try:
+                mtimes.append(os.stat(folder).st_mtime_ns)
+            except OSError:
+                mtimes.append(-1)
+        return tuple(mtimes)
+
     def _folder_changed(self) -> bool:
-        try:
-            return os.stat(self.root).st_mtime_ns != self._folder_mtime_ns
-        except OSError:
-            return True
+        return self._mtimes() != self._folder_mtimes
 
     def refresh(self) -> None:
         """Pick up added, removed or renamed files (cheap when nothing changed)."""
@@ -291,21 +306,36 @@ class DocumentStore:
 
 
 def init_app(app: Flask) -> None:
-    """Load the docs folder named by DOCS_DIR into a store kept on the app."""
-    app.extensions["documents"] = load_store(app.config["DOCS_DIR"])
+    """Load the docs folder named by DOCS_DIR, one store per language, kept on the app."""
+    app.extensions["libraries"] = load_libraries(app.config["DOCS_DIR"])
+    app.extensions["documents"] = app.extensions["libraries"][DEFAULT_LANGUAGE]
 
 
-def load_store(folder: str) -> DocumentStore:
-    """A loaded store for `folder`; ConfigError if any page fails to load, naming it."""
+def load_libraries(docs_dir: str) -> dict[str, DocumentStore]:
+    """A loaded store per language; ConfigError if any page fails to load, naming it.
+
+    Norwegian pages live in `nb/` or, as in the old system, directly in the docs folder;
+    other languages in a folder named by their code.
+    """
     # Imported here: config imports nothing of ours, and this keeps it that way.
     from app.config import ConfigError
-    store = DocumentStore(folder)
-    store.load()
-    if store.errors:
-        first = sorted(store.errors.values())[0]
-        more = f" (and {len(store.errors) - 1} more)" if len(store.errors) > 1 else ""
+    root = Path(docs_dir)
+    libraries = {lang: DocumentStore(root / lang, root) if lang == DEFAULT_LANGUAGE else DocumentStore(root / lang)
+                 for lang in LANGUAGES}
+    errors = {}
+    for store in libraries.values():
+        store.load()
+        errors.update(store.errors)
+    if errors:
+        first = sorted(errors.values())[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(f"a page failed to load: {first}{more}")
-    return store
+    return libraries
+
+
+def get_library(lang: str) -> DocumentStore:
+    """The current app's store of pages in `lang`."""
+    return current_app.extensions["libraries"][lang]
 
 
 def get_store() -> DocumentStore:

@@ -66,7 +66,7 @@ class CachedPage:
             ("Cache-Control", CACHE_CONTROL),
             ("ETag", etag),
             ("Last-Modified", formatdate(self.last_modified, usegmt=True)),
-            ("Vary", "Accept-Encoding"),
+            ("Vary", "Accept-Encoding, Accept-Language"),
         ]
         ok = [("Content-Type", "text/html; charset=utf-8"), *not_modified, ("Content-Length", str(len(body)))]
         if encoding:
@@ -135,13 +135,15 @@ def _parse_accept_encoding(header: str) -> str:
 class ResponseCache:
     """WSGI middleware answering fresh cached pages before the framework sees the request.
 
-    Pages are keyed by their canonical query string (`doc=<slug>`, or '' for the index),
-    so the number of entries is bounded by `max_entries`, whatever clients send.
+    Pages are keyed by their canonical query string (`doc=<slug>`, or '' for the index)
+    and `key_suffix(environ)`; entries are bounded by `max_entries`, whatever clients send.
     """
 
-    def __init__(self, app, max_entries: int):
+    def __init__(self, app, max_entries: int, key_suffix: Callable[[dict], str] = lambda environ: ""):
         self.app = app
         self.max_entries = max_entries
+        # Added to the query to make the key: what else a page's bytes depend on.
+        self.key_suffix = key_suffix
         self._pages: dict[str, CachedPage] = {}
         self._lock = threading.Lock()
 
@@ -158,25 +160,25 @@ class ResponseCache:
         if environ.get("PATH_INFO") != PAGE_PATH or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return None
         query = environ.get("QUERY_STRING", "")
-        page = self._pages.get(query)
+        page = self._pages.get(f"{query}|{self.key_suffix(environ)}")
         if page is None or not page.is_fresh():
             return None
         environ["help.cache"] = "hit"
-        environ["help.route"] = "page" if query else "index"
+        environ["help.route"] = "page" if query.startswith("doc=") else "index"
         status, headers, body = page.answer(environ)
         return status, headers, [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
-    def page(self, query: str, make: Callable[[], CachedPage]) -> CachedPage:
-        """The page cached for the canonical `query` if still fresh, else a new one from `make()`."""
-        page = self._pages.get(query)
+    def page(self, key: str, make: Callable[[], CachedPage]) -> CachedPage:
+        """The page cached under `key` if still fresh, else a new one from `make()`."""
+        page = self._pages.get(key)
         if page is None or not page.is_fresh():
             page = make()
             with self._lock:
-                self._pages.pop(query, None)
+                self._pages.pop(key, None)
                 while len(self._pages) >= self.max_entries:
                     # Insertion order: the oldest page goes first.
                     del self._pages[next(iter(self._pages))]
-                self._pages[query] = page
+                self._pages[key] = page
         return page
 
     def __len__(self) -> int:

@@ -64,9 +64,9 @@ def page_sections(body: str) -> tuple[list[str], str]:
 class SearchIndex:
     """An in-memory FTS5 index of a DocumentStore, brought up to date before each search."""
 
-    def __init__(self, store: DocumentStore):
+    def __init__(self, store: DocumentStore, language: str = "norwegian"):
         self.store = store
-        self._stemmer = Stemmer.Stemmer("norwegian")
+        self._stemmer = Stemmer.Stemmer(language)
         self._stems: dict[str, str] = {}
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(
@@ -203,13 +203,19 @@ class SearchIndex:
         return tuple((t.replace("\n", " "), hit) for t, hit in runs if t)
 
 
+# The Snowball stemmer for each language's pages.
+STEMMERS = {"nb": "norwegian", "en": "english"}
+
+
 def init_app(app: Flask) -> None:
-    """Build the search index of the app's documents."""
-    index = SearchIndex(app.extensions["documents"])
-    index.update()
-    app.extensions["search"] = index
+    """Build a search index of each language's pages."""
+    indexes = {}
+    for lang, store in app.extensions["libraries"].items():
+        indexes[lang] = SearchIndex(store, STEMMERS[lang])
+        indexes[lang].update()
+    app.extensions["search"] = indexes
 
 
-def get_index() -> SearchIndex:
-    """The current app's search index."""
-    return current_app.extensions["search"]
+def get_index(lang: str) -> SearchIndex:
+    """The current app's search index for pages in `lang`."""
+    return current_app.extensions["search"][lang]

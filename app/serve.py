@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 from app.config import Config, ConfigError, validate
-from app.documents import load_store
+from app.documents import load_libraries
 
 # granian's settings, overridable through the same GRANIAN_* variables it reads itself.
 SERVER_DEFAULTS = {
@@ -33,7 +33,7 @@ def check() -> None:
     """Raise ConfigError for a bad setting or a page that fails to load, as the app would."""
     settings = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
     validate(settings)
-    load_store(settings["DOCS_DIR"])
+    load_libraries(settings["DOCS_DIR"])
 
 
 def main() -> int:

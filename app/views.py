@@ -1,21 +1,24 @@
-"""Routes: a help page, the help index and the error pages, all in one layout."""
+"""Routes: a help page, the help index, search and the error pages, all in one layout."""
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Callable
-from itertools import groupby
-
 import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import groupby
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from app.config import PROJECT_ROOT
-from app.documents import SLUG, Page, get_store
+from app.documents import DEFAULT_LANGUAGE, LANGUAGES, SLUG, Page, get_library
 from app.extensions import cache_get, cache_set
+from app.i18n import LANGUAGE_NAMES, language_from_header, language_from_param, texts
 from app.observe import CACHE
 from app.pagecache import CachedPage, ResponseCache
 from app.rendering import render_markdown
@@ -24,13 +27,54 @@ from app.search import MAX_QUERY_CHARS, get_index, page_sections
 bp = Blueprint("help", __name__)
 
 MAX_SLUG_LENGTH = 100
+THEMES = frozenset({"dark", "light"})
+# Internal links in a rendered page, to carry the reader's lang, embed and theme along.
+INTERNAL_HREF = re.compile(r'href="((?:\./|/)?docs\.php\?doc=[a-z0-9][a-z0-9-]*)(#[^"]*)?"')
 
-ERROR_TEXTS = {
-    400: ("Ugyldig adresse", "Adressen peker ikke på en hjelpeside vi kan vise. Sidenavn består av små bokstaver a–z, tall og bindestrek."),
-    404: ("Fant ikke siden", "Vi har ingen hjelpeside med dette navnet. Kanskje den har flyttet, eller lenken er skrevet feil."),
-    405: ("Ikke tillatt", "Hjelpesidene kan bare leses, ikke endres."),
-    500: ("Noe gikk galt", "En feil hos oss hindret siden i å vises. Prøv igjen om litt."),
-}
+
+@dataclass(frozen=True)
+class Presentation:
+    """How a request wants pages shown: language, embedded in the app or not, theme."""
+
+    lang: str  # the reader's language: the layout's words, and the pages when they exist
+    explicit_lang: bool  # chosen by `lang=` (kept in links) rather than by Accept-Language
+    embed: bool
+    theme: str | None
+
+    @classmethod
+    def of_request(cls) -> Presentation:
+        """Read `lang`, `embed` and `theme`; values that mean nothing are ignored."""
+        chosen = language_from_param(request.args.get("lang"))
+        theme = request.args.get("theme")
+        return cls(
+            lang=chosen or language_from_header(request.headers.get("Accept-Language", "")),
+            explicit_lang=chosen is not None,
+            embed=request.args.get("embed") in ("1", "true"),
+            theme=theme if theme in THEMES else None,
+        )
+
+    def link_args(self) -> dict[str, str]:
+        """The parameters every internal link carries, in their canonical order."""
+        args = {}
+        if self.explicit_lang:
+            args["lang"] = self.lang
+        if self.embed:
+            args["embed"] = "1"
+        if self.theme:
+            args["theme"] = self.theme
+        return args
+
+    def query(self, **first: str) -> str:
+        """The canonical query string for a URL showing this presentation."""
+        return urlencode({**first, **self.link_args()})
+
+    def cache_key(self, **first: str) -> str:
+        """The response cache key: the canonical query, and the negotiated language if not in it."""
+        return f"{self.query(**first)}|{'' if self.explicit_lang else self.lang}"
+
+    @property
+    def variant(self) -> str:
+        return f"{self.lang}:{int(self.explicit_lang)}:{int(self.embed)}:{self.theme or ''}"
 
 
 def requested_slug() -> str | None:
@@ -49,25 +93,37 @@ def requested_slug() -> str | None:
 
 @bp.get("/docs.php")
 def docs():
-    """A help page by `?doc=<slug>`, or the help index without it."""
+    """A help page by `?doc=<slug>`, search by `?q=`, or the help index."""
     slug = requested_slug()
+    view = Presentation.of_request()
     if slug is None:
         if "q" in request.args:
-            return search_results(request.args.get("q", ""))
+            return search_results(request.args.get("q", ""), view)
         request.environ["help.route"] = "index"
-        return help_index()
+        return help_index(view)
     request.environ["help.route"] = "page"
-    store = get_store()
-    page = store.get(slug)
+    page, lang = find_page(slug, view.lang)
     if page is None:
-        return page_not_found(slug)
-    path = store.path_of(slug)
+        return page_not_found(slug, view)
+    is_fresh = file_unchanged(get_library(lang).path_of(slug), page.mtime_ns, page.size)
+    if lang != view.lang:
+        # Shown in Norwegian until the page exists in the reader's language.
+        wanted, fallback_fresh = get_library(view.lang), is_fresh
+        is_fresh = lambda: fallback_fresh() and wanted.get(slug) is None  # noqa: E731
 
     def make() -> CachedPage:
-        return CachedPage(rendered_page(page).encode(), page.mtime_ns / 1e9,
-                          is_fresh=file_unchanged(path, page.mtime_ns, page.size))
+        return CachedPage(rendered_page(page, lang, view).encode(), page.mtime_ns / 1e9, is_fresh)
 
-    return respond(response_cache().page(f"doc={slug}", make))
+    return respond(response_cache().page(view.cache_key(doc=slug), make))
+
+
+def find_page(slug: str, lang: str) -> tuple[Page | None, str]:
+    """The page in `lang` if it exists, else in the default language, with the language found."""
+    for candidate in dict.fromkeys((lang, DEFAULT_LANGUAGE)):
+        page = get_library(candidate).get(slug)
+        if page is not None:
+            return page, candidate
+    return None, lang
 
 
 @bp.get("/")
@@ -76,9 +132,9 @@ def home():
     return redirect(url_for("help.docs"), code=301)
 
 
-def rendered_page(page: Page) -> str:
+def rendered_page(page: Page, lang: str, view: Presentation) -> str:
     """A page's full HTML, from the cache when this version was rendered before."""
-    key = f"page:{layout_version()}:{page.slug}:{page.version}"
+    key = f"page:{layout_version()}:{lang}:{page.slug}:{page.version}:{view.variant}"
     html = cache_get(key)
     CACHE.labels("render", "miss" if html is None else "hit").inc()
     if html is None:
@@ -90,54 +146,99 @@ def rendered_page(page: Page) -> str:
         with_prose = set(page_sections(page.body)[0])
         sections = [h for h in rendered.headings if h[0] == 2 and h[2] in with_prose]
         html = render_template(
-            "page.html", page=page, heading=Markup(heading + closing), content=Markup(rest),
+            "page.html", page=page, content_lang=lang,
+            heading=Markup(carry_args(heading + closing, view)), content=Markup(carry_args(rest, view)),
             # Only pages with several sections of prose (chip groups do not count) get one.
             contents=sections if len(sections) >= 3 else [],
-            canonical=canonical_url(url_for("help.docs", doc=page.slug)),
+            canonical=canonical_url(url_for("help.docs", doc=page.slug, **({"lang": lang} if lang != DEFAULT_LANGUAGE else {}))),
+            alternates=[(other, url_for("help.docs", doc=page.slug, lang=other))
+                        for other in LANGUAGES if get_library(other).get(page.slug)],
+            **layout_context(view, {"doc": page.slug}),
         )
         cache_set(key, html)
     return html
 
 
-def help_index() -> Response:
-    """Every page, grouped by category, cached until a page changes."""
-    store = get_store()
-    fingerprint = store.fingerprint()
+def carry_args(html: str, view: Presentation) -> str:
+    """Add the reader's lang, embed and theme to every internal link in a rendered page."""
+    args = view.link_args()
+    if not args:
+        return html
+    extra = "&amp;" + "&amp;".join(f"{k}={v}" for k, v in args.items())
+    return INTERNAL_HREF.sub(lambda m: f'href="{m.group(1)}{extra}{m.group(2) or ""}"', html)
+
+
+def layout_context(view: Presentation, here: dict[str, str]) -> dict:
+    """What base.html needs: words, language, theme, links that keep the presentation."""
+    args = view.link_args()
+    switch = {k: v for k, v in args.items() if k != "lang"}
+    return {
+        "t": texts(view.lang),
+        "lang": view.lang,
+        "view": view,
+        "link_args": args,
+        "languages": [(code, LANGUAGE_NAMES[code], url_for("help.docs", **here, lang=code, **switch))
+                      for code in LANGUAGES],
+    }
+
+
+def help_index(view: Presentation) -> Response:
+    """Every page in the reader's language (else Norwegian), grouped by category."""
+    stores = [get_library(lang) for lang in dict.fromkeys((view.lang, DEFAULT_LANGUAGE))]
+    fingerprint = "+".join(store.fingerprint() for store in stores)
 
     def make() -> CachedPage:
-        key = f"index:{layout_version()}:{fingerprint}"
+        key = f"index:{layout_version()}:{fingerprint}:{view.variant}"
         html = cache_get(key)
+        pages = pages_in(view.lang)
         if html is None:
-            html = render_template("index.html", categories=categories(store.pages()),
-                                   canonical=canonical_url(url_for("help.docs")))
+            html = render_template("index.html", categories=categories(pages),
+                                   canonical=canonical_url(url_for("help.docs")),
+                                   **layout_context(view, {}))
             cache_set(key, html)
-        newest = max((p.mtime_ns for p in store.pages()), default=0)
-        return CachedPage(html.encode(), newest / 1e9, is_fresh=lambda: store.fingerprint() == fingerprint)
+        newest = max((p.mtime_ns for p in pages), default=0)
+        return CachedPage(html.encode(), newest / 1e9,
+                          is_fresh=lambda: "+".join(s.fingerprint() for s in stores) == fingerprint)
 
-    return respond(response_cache().page("", make))
+    return respond(response_cache().page(view.cache_key(), make))
 
 
-def search_results(query: str) -> Response:
+def pages_in(lang: str) -> list[Page]:
+    """Every page, in `lang` where it exists, else in the default language."""
+    found = {page.slug: page for page in get_library(DEFAULT_LANGUAGE).pages()}
+    if lang != DEFAULT_LANGUAGE:
+        found.update((page.slug, page) for page in get_library(lang).pages())
+    return list(found.values())
+
+
+def search_results(query: str, view: Presentation) -> Response:
     """The search page: results for `q`, or just the search box when it is empty."""
     request.environ["help.route"] = "search"
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
-    hits = get_index().search(query) if query else []
-    response = current_app.make_response(render_template("search.html", query=query, hits=hits))
+    hits = get_index(view.lang).search(query) if query else []
+    response = current_app.make_response(render_template(
+        "search.html", query=query, hits=hits, **layout_context(view, {"q": query})))
     response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Vary"] = "Accept-Language"
     return response
 
 
-def page_not_found(slug: str) -> Response:
+def suggestions(slug: str, lang: str) -> list[Page]:
+    """Pages a reader who asked for `slug` probably meant: similar slugs, then a search."""
+    pages = {page.slug: page for page in pages_in(lang)}
+    found = difflib.get_close_matches(slug, list(pages), n=3, cutoff=0.6)
+    found += [hit.page.slug for hit in get_index(lang).search(slug.replace("-", " "), limit=5)]
+    return [pages[s] for s in dict.fromkeys(found) if s in pages][:5]
+
+
+def page_not_found(slug: str, view: Presentation) -> Response:
     """A 404 for an unknown slug that suggests the pages its author probably meant."""
-    store = get_store()
-    slugs = [page.slug for page in store.pages()]
-    suggested = difflib.get_close_matches(slug, slugs, n=3, cutoff=0.6)
-    suggested += [hit.page.slug for hit in get_index().search(slug.replace("-", " "), limit=5)]
-    pages = [page for page in (store.get(s) for s in dict.fromkeys(suggested)) if page][:5]
-    title, text = ERROR_TEXTS[404]
+    t = texts(view.lang)
+    title, text = t["errors"][404]
+    found = suggestions(slug, view.lang)
     response = current_app.make_response((render_template(
-        "error.html", title=title, text=text, suggestions=pages,
-        categories=[] if pages else way_on(store)), 404))
+        "error.html", title=title, text=text, suggestions=found,
+        categories=[] if found else way_on(view.lang), **layout_context(view, {})), 404))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -201,7 +302,7 @@ def _digest_layout(public_base_url: str) -> str:
 
 
 def handle_http_error(error: HTTPException):
-    """Every HTTP error as a page in the shared layout, in Norwegian."""
+    """Every HTTP error as a page in the shared layout, in the reader's language."""
     code = error.code or 500
     response = current_app.make_response((error_page(code, error), code))
     response.headers["Cache-Control"] = "no-store"
@@ -211,15 +312,18 @@ def handle_http_error(error: HTTPException):
 
 
 def error_page(code: int, error: HTTPException) -> str:
-    """The page for an error status; the same for every request, so rendered once per docs version."""
-    store = get_store()
-    key = (code, store.fingerprint() if code == 404 else "")
+    """The page for an error status: the same for every request, so rendered once per version."""
+    view = Presentation.of_request()
+    key = (code, view.variant, get_library(DEFAULT_LANGUAGE).fingerprint() if code == 404 else "")
     pages = current_app.extensions["error_pages"]
-    if pages.get(code, (None,))[0] != key:
-        title, text = ERROR_TEXTS.get(code, (error.name, error.description))
-        pages[code] = (key, render_template("error.html", title=title, text=text,
-                                            categories=way_on(store) if code == 404 else []))
-    return pages[code][1]
+    if pages.get(key) is None:
+        if len(pages) > 64:  # a few codes times a few presentations; never grows past this
+            pages.clear()
+        title, text = texts(view.lang)["errors"].get(code, (error.name, error.description))
+        pages[key] = render_template("error.html", title=title, text=text,
+                                     categories=way_on(view.lang) if code == 404 else [],
+                                     **layout_context(view, {}))
+    return pages[key]
 
 
 def label_route() -> None:
@@ -227,9 +331,16 @@ def label_route() -> None:
     request.environ["help.route"] = request.endpoint or "unmatched"
 
 
-def way_on(store) -> list[tuple[str, list[Page]]]:
+def way_on(lang: str) -> list[tuple[str, list[Page]]]:
     """A way on from a dead link: the first category's pages (at most eight)."""
-    return [(name, group[:8]) for name, group in categories(store.pages())[:1]]
+    return [(name, group[:8]) for name, group in categories(pages_in(lang))[:1]]
+
+
+def negotiated_language(environ) -> str:
+    """The response cache key's suffix: the Accept-Language choice, unless `lang=` decides."""
+    if "lang=" in environ.get("QUERY_STRING", ""):
+        return ""
+    return language_from_header(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
 
 
 def init_app(app: Flask) -> None:
@@ -237,7 +348,7 @@ def init_app(app: Flask) -> None:
     app.extensions["layout_version"] = _digest_layout(app.config["PUBLIC_BASE_URL"])
     app.extensions["error_pages"] = {}
     app.extensions["response_cache"] = app.wsgi_app = ResponseCache(
-        app.wsgi_app, app.config["RESPONSE_CACHE_ENTRIES"])
+        app.wsgi_app, app.config["RESPONSE_CACHE_ENTRIES"], key_suffix=negotiated_language)
     app.register_blueprint(bp)
     app.before_request(label_route)
     app.register_error_handler(HTTPException, handle_http_error)

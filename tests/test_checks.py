@@ -10,7 +10,7 @@ from conftest import write
 def test_bundled_docs_pass(runner):
     result = runner.invoke(args=["check-docs"])
     assert result.exit_code == 0, result.output
-    assert "6 documents" in result.output
+    assert "6 in nb, 6 in en documents" in result.output
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -30,7 +30,7 @@ def test_strong_etag_and_caching_headers(client, url):
     etag = response.headers["ETag"]
     assert etag.startswith('"') and not etag.startswith("W/")
     assert response.headers["Cache-Control"] == "public, max-age=300, stale-while-revalidate=86400"
-    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.headers["Vary"] == "Accept-Encoding, Accept-Language"
     assert response.headers["Last-Modified"].endswith(" GMT")
     assert int(response.headers["Content-Length"]) == len(response.data)
 
@@ -96,7 +96,7 @@ def test_content_negotiation(client, accept, encoding):
     plain = client.get(PAGE).data
     response = client.get(PAGE, headers={"Accept-Encoding": accept})
     assert response.headers.get("Content-Encoding") == encoding
-    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.headers["Vary"] == "Accept-Encoding, Accept-Language"
     decode = {"gzip": gzip.decompress, "br": brotli.decompress, None: lambda b: b}[encoding]
     assert decode(response.data) == plain
     assert int(response.headers["Content-Length"]) == len(response.data)
