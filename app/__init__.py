@@ -24,7 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["DEBUG"] = False
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
-    from app import checks, documents, health, search, seo, views
+    from app import api, checks, documents, health, search, seo, views
 
     documents.init_app(app)
     search.init_app(app)
@@ -32,6 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     views.init_app(app)
     health.init_app(app)
     seo.init_app(app)
+    api.init_app(app)
     checks.init_app(app)
     # Outermost, so that responses from the page cache get the same headers, logs and metrics.
     app.wsgi_app = Observability(app.wsgi_app, security_headers(app.config),

@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app.documents import SLUG, DocumentStore
+from app.documents import DEFAULT_LANGUAGE, SLUG, DocumentStore
 from app.rendering import markdown_to_html, sanitizer_changes
 
 # An internal link as pages write it: docs.php?doc=<slug>[#anchor], relative or from the root.
@@ -19,32 +19,42 @@ HEADING_ID = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"')
 
 
 class _LinkCollector(HTMLParser):
-    """Collect the href of every <a> in a fragment of HTML."""
+    """Collect the href of every <a> (with a given class, if asked) in a fragment of HTML."""
 
-    def __init__(self):
+    def __init__(self, css_class: str | None):
         super().__init__(convert_charrefs=True)
+        self.css_class = css_class
         self.hrefs: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "a":
-            self.hrefs.extend(value for name, value in attrs if name == "href" and value)
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            if self.css_class is None or self.css_class in (attrs.get("class") or "").split():
+                self.hrefs.append(attrs["href"])
 
 
-def links_in(html: str) -> list[str]:
-    """Every link target in a fragment of HTML, in order."""
-    collector = _LinkCollector()
+def links_in(html: str, css_class: str | None = None) -> list[str]:
+    """Every link target in a fragment of HTML, in order; only links with `css_class` if given."""
+    collector = _LinkCollector(css_class)
     collector.feed(html)
     collector.close()
     return collector.hrefs
 
 
-def check_documents(store: DocumentStore) -> list[str]:
-    """Everything wrong with the documents in `store`, one line each (empty when all is well)."""
+def check_documents(store: DocumentStore, fallback: DocumentStore | None = None) -> list[str]:
+    """Everything wrong with the documents in `store`, one line each (empty when all is well).
+
+    Links may also lead to pages of `fallback`: readers are shown those where `store`
+    has no page of that name.
+    """
     store.load()
     problems = [message for _, message in sorted(store.errors.items())]
     pages = sorted(store.pages(), key=lambda p: p.slug)
     html = {page.slug: markdown_to_html(page.body)[0] for page in pages}
     anchors = {slug: set(HEADING_ID.findall(text)) for slug, text in html.items()}
+    for page in fallback.pages() if fallback else ():
+        if page.slug not in anchors:
+            anchors[page.slug] = set(HEADING_ID.findall(markdown_to_html(page.body)[0]))
     for page in pages:
         where = f"{page.slug}.md"
         for href in links_in(html[page.slug]):
@@ -79,8 +89,11 @@ def _link_problem(href: str, slug: str, anchors: dict[str, set[str]]) -> str | N
 def check_docs_command() -> None:
     """Check every document in DOCS_DIR, in every language; exit 1 if any problem is found."""
     problems, counts = [], []
-    for lang, store in current_app.extensions["libraries"].items():
-        problems += [f"[{lang}] {problem}" for problem in check_documents(store)]
+    libraries = current_app.extensions["libraries"]
+    default = libraries[DEFAULT_LANGUAGE]
+    for lang, store in libraries.items():
+        fallback = None if store is default else default
+        problems += [f"[{lang}] {problem}" for problem in check_documents(store, fallback)]
         counts.append(f"{len(store)} in {lang}")
     for problem in problems:
         click.echo(problem, err=True)

@@ -33,12 +33,15 @@ class Config:
     FRAME_ANCESTORS = os.environ.get("FRAME_ANCESTORS", "'none'")
     # Strict-Transport-Security max-age; 0 sends no HSTS header (set it when served over HTTPS only).
     HSTS_SECONDS = os.environ.get("HSTS_SECONDS", "0")
+    # Origins (scheme://host[:port], space-separated) whose pages may read the JSON API (CORS).
+    API_ALLOWED_ORIGINS = os.environ.get("API_ALLOWED_ORIGINS", "")
     # Static files (CSS, icons) may be cached this many seconds.
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
     CATEGORY_ORDER = ("Hjelpeseksjonen", "Terminologi", "Help section", "Terminology")
 
 CACHE_TYPES = frozenset({"SimpleCache", "RedisCache", "NullCache"})
+ORIGIN = re.compile(r"https?://[a-z0-9.-]+(?::\d{1,5})?|[a-z][a-z0-9+.-]*://[a-z0-9.-]+")
 LOG_LEVELS = frozenset({"debug", "info", "warning", "error", "critical"})
 LOG_FORMATS = frozenset({"json", "text"})
 FRAME_SOURCE = re.compile(r"'self'|'none'|https?://[a-z0-9.-]+(?::\d{1,5})?|\*\.[a-z0-9.-]+|[a-z][a-z0-9+.-]*:")
@@ -71,6 +74,12 @@ def validate(config: dict) -> None:
     if not sources or not all(FRAME_SOURCE.fullmatch(source) for source in sources):
         raise ConfigError(f"FRAME_ANCESTORS={config['FRAME_ANCESTORS']!r} is not a list of CSP sources "
                           "such as 'none', 'self' or https://app.example")
+    origins = config["API_ALLOWED_ORIGINS"]
+    origins = origins.split() if isinstance(origins, str) else list(origins)
+    for origin in origins:
+        if not ORIGIN.fullmatch(origin):
+            raise ConfigError(f"API_ALLOWED_ORIGINS has {origin!r}, which is not an origin like https://app.example")
+    config["API_ALLOWED_ORIGINS"] = frozenset(origins)
     docs = Path(config["DOCS_DIR"])
     if not docs.is_dir() or not os.access(docs, os.R_OK | os.X_OK):
         raise ConfigError(f"DOCS_DIR={str(docs)!r} is not a readable folder")

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, redirect, rend
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from app import api
 from app.config import PROJECT_ROOT
 from app.documents import DEFAULT_LANGUAGE, LANGUAGES, SLUG, Page, get_library
 from app.extensions import cache_get, cache_set
@@ -303,6 +304,8 @@ def _digest_layout(public_base_url: str) -> str:
 
 def handle_http_error(error: HTTPException):
     """Every HTTP error as a page in the shared layout, in the reader's language."""
+    if request.path.startswith("/api/"):
+        return api.problem(error)
     code = error.code or 500
     response = current_app.make_response((error_page(code, error), code))
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,184 @@
+"""The JSON API the Avatarify app reads: the list of pages, one page, search, and its OpenAPI document."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from app.checks import INTERNAL_LINK, links_in
+from app.config import PROJECT_ROOT
+from app.documents import DEFAULT_LANGUAGE, LANGUAGES, SLUG, Page, get_library
+from app.extensions import cache_get, cache_set
+from app.i18n import language_from_header
+from app.rendering import markdown_to_html, render_markdown
+from app.search import MAX_QUERY_CHARS, get_index
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+OPENAPI = json.loads((PROJECT_ROOT / "app" / "openapi.json").read_text(encoding="utf-8"))
+CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
+
+
+class Problem(HTTPException):
+    """An API error, answered as an RFC 9457 problem object."""
+
+    def __init__(self, status: int, title: str, detail: str):
+        super().__init__(detail)
+        self.code, self.title, self.detail = status, title, detail
+
+
+def requested_language() -> str:
+    """`lang=` if given (400 if it names no language we have), else Accept-Language."""
+    value = request.args.get("lang")
+    if value is None:
+        return language_from_header(request.headers.get("Accept-Language", ""))
+    if value not in LANGUAGES:
+        raise Problem(400, "Unknown language", f"lang must be one of: {', '.join(LANGUAGES)}")
+    return value
+
+
+def page_in(slug: str, lang: str) -> tuple[Page, str] | None:
+    """The page in `lang`, else in the default language, with the language it is in."""
+    for candidate in dict.fromkeys((lang, DEFAULT_LANGUAGE)):
+        page = get_library(candidate).get(slug)
+        if page is not None:
+            return page, candidate
+    return None
+
+
+def summary(page: Page, lang: str) -> dict:
+    return {
+        "slug": page.slug,
+        "lang": lang,
+        "title": page.title,
+        "description": page.description,
+        "category": page.category,
+        "languages": [code for code in LANGUAGES if get_library(code).get(page.slug)],
+        "updated": datetime.fromtimestamp(page.mtime_ns / 1e9, tz=timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+@bp.get("/docs")
+def list_docs():
+    """Every page, in the asked language where it exists."""
+    lang = requested_language()
+    pages = {page.slug: (page, DEFAULT_LANGUAGE) for page in get_library(DEFAULT_LANGUAGE).pages()}
+    if lang != DEFAULT_LANGUAGE:
+        pages.update((page.slug, (page, lang)) for page in get_library(lang).pages())
+    docs = [summary(page, found) for page, found in sorted(pages.values(), key=lambda item: item[0].slug)]
+    return json_response({"lang": lang, "docs": docs})
+
+
+@bp.get("/docs/<slug>")
+def get_doc(slug: str):
+    """One page: its metadata, sanitized HTML, headings and the pages its chips lead to."""
+    lang = requested_language()
+    if len(slug) > 100 or not SLUG.fullmatch(slug):
+        raise Problem(400, "Malformed slug", "A slug is lower-case letters a-z, digits and hyphens.")
+    found = page_in(slug, lang)
+    if found is None:
+        raise Problem(404, "No such page", f"There is no help page named {slug!r}.")
+    page, content_lang = found
+    key = f"api:{current_app.extensions['layout_version']}:{content_lang}:{lang}:{slug}:{page.version}"
+    body = cache_get(key)
+    if body is None:
+        rendered = render_markdown(page.body)
+        related = []
+        for target in related_slugs(page):
+            other = page_in(target, lang)
+            if other:
+                related.append({"slug": target, "title": other[0].title})
+        body = json.dumps({
+            **summary(page, content_lang),
+            "requested_lang": lang,
+            "html": rendered.html,
+            "headings": [{"level": level, "anchor": anchor, "text": text}
+                         for level, anchor, text in rendered.headings],
+            "related": related,
+        }, ensure_ascii=False).encode()
+        cache_set(key, body)
+    return json_body_response(body)
+
+
+def related_slugs(page: Page) -> list[str]:
+    """The pages a page's chip links lead to, in order, without itself."""
+    html, _ = markdown_to_html(page.body)
+    slugs = []
+    for href in links_in(html, css_class="chip"):
+        match = INTERNAL_LINK.fullmatch(href)
+        if match and SLUG.fullmatch(match.group(1)) and match.group(1) != page.slug:
+            slugs.append(match.group(1))
+    return list(dict.fromkeys(slugs))
+
+
+@bp.get("/search")
+def search():
+    """Search results as JSON: title, category and a passage with its matches marked."""
+    lang = requested_language()
+    query = " ".join(request.args.get("q", "").split())[:MAX_QUERY_CHARS]
+    hits = get_index(lang).search(query) if query else []
+    results = [{"slug": hit.page.slug, "title": hit.page.title, "category": hit.page.category,
+                "passage": [{"text": text, "match": marked} for text, marked in hit.passage]}
+               for hit in hits]
+    response = json_response({"query": query, "lang": lang, "results": results})
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return json_response(OPENAPI)
+
+
+def json_response(data: dict) -> Response:
+    return json_body_response(json.dumps(data, ensure_ascii=False).encode())
+
+
+def json_body_response(body: bytes) -> Response:
+    """JSON with a strong ETag of its bytes; 304 when the client has them already."""
+    response = Response(body, content_type="application/json")
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    return response.make_conditional(request)
+
+
+def problem(error: HTTPException) -> Response:
+    """An error under /api/ as an RFC 9457 problem object."""
+    status = error.code or 500
+    title = getattr(error, "title", None) or error.name
+    detail = error.detail if isinstance(error, Problem) else (
+        "Something went wrong on our side." if status >= 500 else error.description)
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+            "instance": request.path}
+    response = Response(json.dumps(body, ensure_ascii=False), status=status,
+                        content_type="application/problem+json")
+    response.headers["Cache-Control"] = "no-store"
+    if getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    """Let the configured app origins read API answers from a browser or web view."""
+    origin = request.headers.get("Origin")
+    response.vary.add("Origin")
+    response.vary.add("Accept-Language")
+    if origin and origin in current_app.config["API_ALLOWED_ORIGINS"]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "ETag, X-Request-ID"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Accept-Language, If-None-Match, X-Request-ID"
+            response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the API; its errors are problem objects (see views.handle_http_error)."""
+    app.register_blueprint(bp)

@@ -1,0 +1,112 @@
+"""The JSON API: checked against its OpenAPI document by schemathesis, and by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from app import create_app
+from conftest import PROJECT
+
+ORIGIN = "https://app.avatarify.example"
+
+
+def make_app():
+    return create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "API_ALLOWED_ORIGINS": ORIGIN})
+
+
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", make_app())
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_matches_its_openapi_document(case):
+    case.call_and_validate()
+
+
+@pytest.fixture
+def api(docs_dir):
+    return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "API_ALLOWED_ORIGINS": ORIGIN}).test_client()
+
+
+def test_list_has_every_page_with_its_languages(api):
+    docs = api.get("/api/docs?lang=nb").json["docs"]
+    assert {d["slug"] for d in docs} == {p.stem for p in (PROJECT / "docs").glob("*.md")}
+    assert all(d["languages"] == ["nb", "en"] and d["lang"] == "nb" for d in docs)
+    assert api.get("/api/docs?lang=en").json["docs"][0]["title"] == "The technology behind Avatarify"
+
+
+def test_one_page_with_html_headings_related_and_etag(api):
+    response = api.get("/api/docs/what-is-identitynet?lang=nb")
+    doc = response.json
+    assert doc["title"] == "IdentityNet" and doc["lang"] == doc["requested_lang"] == "nb"
+    assert "<script" not in doc["html"] and 'class="chip chip-s bg-gray-light"' in doc["html"]
+    assert {"level": 2, "anchor": "slik-virker-det", "text": "Slik virker det"} in doc["headings"]
+    assert [r["slug"] for r in doc["related"]] == [
+        "avatarify-intro", "generative-ai-intro", "instantid-intro", "what-is-ip-adapter", "generative-ai-terminology"]
+    etag = response.headers["ETag"]
+    again = api.get("/api/docs/what-is-identitynet?lang=nb", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_missing_translation_falls_back_to_norwegian(api, docs_dir):
+    (docs_dir / "en" / "instantid-intro.md").unlink()
+    doc = api.get("/api/docs/instantid-intro?lang=en").json
+    assert doc["lang"] == "nb" and doc["requested_lang"] == "en" and doc["title"] == "Hva er InstantID?"
+    assert doc["languages"] == ["nb"]
+
+
+def test_accept_language_chooses_without_lang(api):
+    assert api.get("/api/docs/instantid-intro", headers={"Accept-Language": "en-GB,en;q=0.9"}).json["lang"] == "en"
+    assert api.get("/api/docs/instantid-intro", headers={"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.5"}).json["lang"] == "nb"
+
+
+@pytest.mark.parametrize("url, status, title", [
+    ("/api/docs/finnes-ikke", 404, "No such page"),
+    ("/api/docs/Bad_Slug", 400, "Malformed slug"),
+    ("/api/docs/" + "a" * 101, 400, "Malformed slug"),
+    ("/api/docs?lang=de", 400, "Unknown language"),
+    ("/api/nothing-here", 404, "Not Found"),
+])
+def test_errors_are_problem_objects(api, url, status, title):
+    response = api.get(url)
+    assert response.status_code == status
+    assert response.content_type == "application/problem+json"
+    problem = response.json
+    assert problem["status"] == status and problem["title"] == title and problem["type"] == "about:blank"
+
+
+def test_wrong_method_is_a_problem_with_allow(api):
+    response = api.post("/api/docs")
+    assert response.status_code == 405 and response.json["status"] == 405
+    assert "GET" in response.headers["Allow"]
+
+
+def test_search_as_json(api):
+    results = api.get("/api/search?q=bildene&lang=nb").json["results"]
+    assert results and any(part["match"] for part in results[0]["passage"])
+    assert api.get("/api/search?q=&lang=nb").json["results"] == []
+
+
+def test_cors_only_for_configured_origins(api):
+    allowed = api.get("/api/docs", headers={"Origin": ORIGIN})
+    assert allowed.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Origin" in allowed.headers["Vary"]
+    assert "ETag" in allowed.headers["Access-Control-Expose-Headers"]
+    other = api.get("/api/docs", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    preflight = api.options("/api/docs/instantid-intro", headers={
+        "Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+def test_openapi_document_is_served(api):
+    document = api.get("/api/openapi.json").json
+    assert document["openapi"].startswith("3.1")
+    assert set(document["paths"]) == {"/api/docs", "/api/docs/{slug}", "/api/search", "/api/openapi.json"}
+    assert json.loads((PROJECT / "app" / "openapi.json").read_text()) == document

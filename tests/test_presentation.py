@@ -1,0 +1,175 @@
+"""Inside the app: embed mode, themes, languages, and the link contract the app relies on."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app import create_app
+from conftest import write
+
+PAGE = "/docs.php?doc=what-is-identitynet"
+
+
+def internal_links(html: str) -> list[str]:
+    main = html[html.index("<main"):]
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="((?:/|\./)?docs\.php\?[^"]*)"', main)]
+
+
+def test_embed_mode_drops_the_chrome(client):
+    html = client.get(PAGE + "&embed=1&lang=nb").text
+    assert '<body class="embed">' in html
+    assert "<header" not in html and "<footer" not in html and 'role="search"' not in html
+    assert 'class="breadcrumb"' not in html
+    assert "<article" in html and 'class="chip chip-s bg-gray-light"' in html
+
+
+def test_embed_mode_keeps_embed_on_every_internal_link(client):
+    html = client.get(PAGE + "&lang=nb&embed=1&theme=dark").text
+    links = internal_links(html)
+    assert len(links) >= 6
+    for link in links:
+        assert "embed=1" in link and "lang=nb" in link and "theme=dark" in link, link
+        assert client.get("/" + link.lstrip("./")).status_code == 200
+
+
+def test_external_links_are_marked_for_the_app(client, docs_dir):
+    write(docs_dir, "ute", "# Ute\n\nSe [prosjektsiden](https://ip-adapter.github.io) og [oss](docs.php?doc=instantid-intro).\n")
+    html = client.get("/docs.php?doc=ute&embed=1").text
+    assert '<a href="https://ip-adapter.github.io" rel="external noopener noreferrer">' in html
+    assert 'href="docs.php?doc=instantid-intro&amp;embed=1"' in html
+
+
+def test_frame_ancestors_allow_only_the_configured_app(docs_dir):
+    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir),
+                         "FRAME_ANCESTORS": "https://app.avatarify.example"}).test_client()
+    csp = client.get(PAGE + "&embed=1").headers["Content-Security-Policy"]
+    assert csp.endswith("frame-ancestors https://app.avatarify.example")
+
+
+@pytest.mark.parametrize("theme, attribute", [("dark", ' data-theme="dark"'), ("light", ' data-theme="light"'),
+                                              ("", ""), ("purple", ""), ("<x>", "")])
+def test_theme_parameter(client, theme, attribute):
+    html = client.get(f"{PAGE}&theme={theme}").text
+    assert f'<html lang="nb"{attribute}>' in html
+
+
+def test_stylesheet_has_both_themes_and_follows_the_device():
+    css = (__import__("conftest").PROJECT / "static" / "css" / "help.css").read_text()
+    assert "@media (prefers-color-scheme: dark)" in css
+    assert ':root[data-theme="dark"]' in css and ':root:not([data-theme="light"])' in css
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours."""
+    def luminance(colour):
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def theme_colours(block: str) -> dict[str, str]:
+    return dict(re.findall(r"--([\w-]+):\s*(#[0-9a-f]{6})", block))
+
+
+def test_both_themes_meet_wcag_aa_contrast():
+    css = (__import__("conftest").PROJECT / "static" / "css" / "help.css").read_text()
+    light = theme_colours(css[css.index(":root {"):css.index("}", css.index(":root {"))])
+    dark_start = css.index(':root[data-theme="dark"]')
+    dark = theme_colours(css[dark_start:css.index("}", dark_start)])
+    for colours in (light, dark):
+        assert contrast(colours["text"], colours["bg"]) >= 7
+        assert contrast(colours["muted"], colours["bg"]) >= 4.5
+        assert contrast(colours["accent-text"], colours["bg"]) >= 4.5  # links
+        assert contrast(colours["chip-text"], colours["chip-bg"]) >= 4.5  # chip labels
+        assert contrast("#ffffff", colours["green-dark"]) >= 3  # icons: graphics need 3:1
+        assert contrast("#ffffff", colours["dark-light"]) >= 3
+        assert contrast("#ffffff", colours["accent"]) >= 4.5  # button text
+
+
+@pytest.mark.parametrize("query, headers, expected", [
+    ("&lang=en", {}, "en"),
+    ("&lang=nb", {"Accept-Language": "en"}, "nb"),
+    ("", {"Accept-Language": "en-US,en;q=0.9"}, "en"),
+    ("", {"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.8"}, "nb"),
+    ("", {"Accept-Language": "de-DE,en;q=0.5"}, "en"),
+    ("", {"Accept-Language": "de-DE"}, "nb"),
+    ("", {"Accept-Language": "nn-NO"}, "nb"),
+    ("", {}, "nb"),
+    ("&lang=klingon", {"Accept-Language": "en"}, "en"),
+    ("", {"Accept-Language": ";;;,q=x,en;q=abc"}, "nb"),
+])
+def test_language_negotiation(client, query, headers, expected):
+    for _ in range(2):  # the second answer comes from the response cache
+        html = client.get(PAGE + query, headers=headers).text
+        assert f'<html lang="{expected}">' in html
+        assert ("How it works" in html) == (expected == "en")
+
+
+def test_missing_translation_falls_back_with_a_notice(client, docs_dir):
+    write(docs_dir, "bare-norsk", "# Bare på norsk\n\nTekst.\n")
+    html = client.get("/docs.php?doc=bare-norsk&lang=en").text
+    assert '<html lang="en">' in html and '<article class="document" lang="nb">' in html
+    assert "not available in English yet" in html and "Bare på norsk" in html
+    write(docs_dir / "en", "bare-norsk", "# Now in English\n\nText.\n")
+    html = client.get("/docs.php?doc=bare-norsk&lang=en").text
+    assert "Now in English" in html and "not available" not in html
+
+
+def test_hreflang_alternates_and_language_switcher(client):
+    html = client.get(PAGE + "&lang=en").text
+    assert '<link rel="alternate" hreflang="nb" href="/docs.php?doc=what-is-identitynet&amp;lang=nb">' in html
+    assert '<link rel="alternate" hreflang="en" href="/docs.php?doc=what-is-identitynet&amp;lang=en">' in html
+    switcher = re.search(r'<nav class="languages".*?</nav>', html, re.S).group(0)
+    assert 'hreflang="nb" lang="nb">Norsk</a>' in switcher
+    assert 'aria-current="true">English</a>' in switcher
+
+
+def test_flat_layout_and_language_folders_together(tmp_path):
+    (tmp_path / "nb").mkdir()
+    (tmp_path / "en").mkdir()
+    write(tmp_path, "flat", "# Flat norsk side\n")
+    write(tmp_path / "nb", "mappe", "# Norsk i mappe\n")
+    write(tmp_path / "en", "mappe", "# English in a folder\n")
+    client = create_app({"TESTING": True, "DOCS_DIR": str(tmp_path)}).test_client()
+    assert "Flat norsk side" in client.get("/docs.php?doc=flat").text
+    assert "Norsk i mappe" in client.get("/docs.php?doc=mappe&lang=nb").text
+    assert "English in a folder" in client.get("/docs.php?doc=mappe&lang=en").text
+
+
+def test_english_search_uses_english_stemming(client):
+    html = client.get("/docs.php?q=pictures&lang=en").text
+    assert '<html lang="en">' in html and "results for" in html
+    assert re.search(r"<mark>picture", html, re.I)
+
+
+# The link contract: what the app may rely on. Changing any of these breaks the app.
+CONTRACT = [
+    ("/docs.php?doc=instantid-intro", 200),
+    ("/docs.php?doc=instantid-intro&lang=en", 200),
+    ("/docs.php?doc=instantid-intro&lang=nb&embed=1&theme=dark", 200),
+    ("/docs.php?doc=instantid-intro&embed=1&theme=light&utm_source=app&unknown=whatever", 200),
+    ("/docs.php?doc=finnes-ikke&embed=1", 404),
+    ("/docs.php?doc=../x", 400),
+    ("/docs.php", 200),
+    ("/docs.php?q=ansikt&embed=1", 200),
+    ("/api/docs", 200),
+    ("/api/docs/instantid-intro?lang=en", 200),
+    ("/api/search?q=ansikt", 200),
+    ("/api/openapi.json", 200),
+]
+
+
+@pytest.mark.parametrize("url, status", CONTRACT)
+def test_link_contract(client, url, status):
+    assert client.get(url).status_code == status
+
+
+def test_anchor_links_from_the_app_land_on_headings(client):
+    html = client.get("/docs.php?doc=generative-ai-terminology&lang=nb&embed=1").text
+    assert '<h2 id="lora">LoRA</h2>' in html
+    html = client.get("/docs.php?doc=generative-ai-terminology&lang=en&embed=1").text
+    assert '<h2 id="lora">LoRA</h2>' in html and '<h2 id="prompt">Prompt</h2>' in html
