@@ -144,8 +144,10 @@ def rendered_page(page: Page, lang: str, view: Presentation) -> str:
         heading, closing, rest = rendered.html.partition("</h1>")
         if not heading.lstrip().startswith("<h1") or not closing:
             heading, closing, rest = "", "", rendered.html
-        with_prose = set(page_sections(page.body)[0])
-        sections = [h for h in rendered.headings if h[0] == 2 and h[2] in with_prose]
+        sections = [h for h in rendered.headings if h[0] == 2]
+        if len(sections) >= 3:  # worth a table of contents, unless some are only chip groups
+            with_prose = set(page_sections(page.body)[0])
+            sections = [h for h in sections if h[2] in with_prose]
         html = render_template(
             "page.html", page=page, content_lang=lang,
             heading=Markup(carry_args(heading + closing, view)), content=Markup(carry_args(rest, view)),

@@ -189,12 +189,13 @@ def in_process_render() -> list[tuple[str, float]]:
     from app import create_app
     from app.documents import parse_document
     from app.rendering import markdown_to_html, sanitize
-    from app.views import rendered_page
+    from app.views import Presentation, rendered_page
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # flask-caching warns that NullCache caches nothing: intended
         app = create_app({"CACHE_TYPE": "NullCache", "DOCS_DIR": str(PROJECT / "docs")})
     rows = []
+    reader = Presentation(lang="nb", explicit_lang=False, embed=False, theme=None)
     seed = (PROJECT / "tests" / "fixtures" / "seed-what-is-ip-adapter.md").read_text(encoding="utf-8")
     for label, slug, text in (("our IP-Adapter page", SAMPLE_PAGE, None),
                               ("the original (seed) IP-Adapter page", None, seed)):
@@ -204,7 +205,7 @@ def in_process_render() -> list[tuple[str, float]]:
             html, _ = markdown_to_html(page.body)
             rows.append((f"{label} ({len(page.body.encode()):,} bytes of Markdown): Markdown", median_ms(lambda: markdown_to_html(page.body))))
             rows.append((f"{label}: bleach", median_ms(lambda: sanitize(html))))
-            rows.append((f"{label}: whole first render (Markdown, bleach, layout)", median_ms(lambda: rendered_page(page))))
+            rows.append((f"{label}: whole first render (Markdown, bleach, layout)", median_ms(lambda: rendered_page(page, "nb", reader))))
     return rows
 
 
