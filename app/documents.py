@@ -24,6 +24,9 @@ LANGUAGES = ("nb", "en")  # the first is the default, and the fallback for missi
 DEFAULT_LANGUAGE = LANGUAGES[0]
 # How stale the list of all pages (the index) may be before every file is stat'ed again.
 FULL_RESCAN_SECONDS = 2.0
+# A file changed less than this long ago may still be being written (an editor or a copy
+# that truncates, then writes in pieces): its last complete version is served until then.
+SETTLE_SECONDS = 0.25
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
@@ -146,6 +149,11 @@ def read_document(path: Path, slug: str) -> Page:
         raise DocumentError(f"{path}: {exc.strerror or exc}") from None
 
 
+def settled(stat: os.stat_result) -> bool:
+    """True once a file has not changed for SETTLE_SECONDS."""
+    return time.time() - stat.st_mtime_ns / 1e9 >= SETTLE_SECONDS
+
+
 class DocumentStore:
     """The documents in one or more folders, indexed by slug and re-read when files change.
 
@@ -191,32 +199,38 @@ class DocumentStore:
                         continue
                     if entry.is_file():
                         paths[slug] = path
-        pages, errors = {}, {}
+        pages, errors, unsettled = {}, {}, False
+        first_load = not self._scanned_at
         for slug, path in paths.items():
             old = self._pages.get(slug)
             try:
-                pages[slug] = self._fresh(path, slug, old)
+                page = self._fresh(path, slug, old, wait_to_settle=not first_load)
+                if page is None:  # new, and still being written
+                    unsettled = True
             except DocumentError as exc:
                 errors[slug] = str(exc)
                 if self._scanned_at:  # at the first load the caller reports errors itself
                     log.error("cannot load document: %s", exc)
-                if old is not None:
-                    pages[slug] = old
+                page = old
+            if page is not None:
+                pages[slug] = page
         changed = pages.keys() != self._pages.keys() or any(
             page is not self._pages[slug] for slug, page in pages.items())
         self._paths, self._pages, self.errors = paths, pages, errors
-        self._folder_mtimes = folder_mtimes
+        # A file still being written is looked at again on the next request.
+        self._folder_mtimes = () if unsettled else folder_mtimes
         self._scanned_at = time.monotonic()
         if changed:
             self.generation += 1
 
     @staticmethod
-    def _fresh(path: Path, slug: str, old: Page | None) -> Page:
-        """The page at `path`, re-read only if its mtime or size changed."""
-        if old is not None:
-            stat = os.stat(path)
-            if (stat.st_mtime_ns, stat.st_size) == (old.mtime_ns, old.size):
-                return old
+    def _fresh(path: Path, slug: str, old: Page | None, wait_to_settle: bool) -> Page | None:
+        """The page at `path`, re-read only if it changed and has settled (else `old`)."""
+        stat = os.stat(path)
+        if old is not None and (stat.st_mtime_ns, stat.st_size) == (old.mtime_ns, old.size):
+            return old
+        if wait_to_settle and not settled(stat):
+            return old
         return read_document(path, slug)
 
     def _mtimes(self) -> tuple[int, ...]:
@@ -253,6 +267,8 @@ class DocumentStore:
             self.refresh()
             return self._pages.get(slug)
         if page is None or (stat.st_mtime_ns, stat.st_size) != (page.mtime_ns, page.size):
+            if not settled(stat):
+                return page
             page = self._reload(slug, path, page)
         return page
 

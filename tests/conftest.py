@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,13 @@ def corpus_payloads(name: str) -> list:
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"attack corpus not found at {path}"))]
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
     return [pytest.param(row["payload"], id=f"{row['source']}#{i}") for i, row in enumerate(rows)]
+
+
+@pytest.fixture(autouse=True)
+def files_settle_at_once(monkeypatch):
+    """Tests write a file and read it at once; only the torn-write tests wait for files to settle."""
+    from app import documents
+    monkeypatch.setattr(documents, "SETTLE_SECONDS", 0)
 
 
 @pytest.fixture
@@ -57,6 +65,7 @@ def write(folder: Path, slug: str, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     mtime_ns = max(path.stat().st_mtime_ns, old_mtime_ns + 1_000_000)
     os.utime(path, ns=(mtime_ns, mtime_ns))
+    time.sleep(max(0.0, mtime_ns / 1e9 - time.time()))  # never leave a file dated in the future
     return path
 
 

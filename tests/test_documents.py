@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -115,3 +116,22 @@ def test_fingerprint_follows_content(tmp_path):
     write(tmp_path, "a", "# A, edited\n")
     store.get("a")
     assert store.fingerprint() != before
+
+
+def test_a_file_being_written_is_not_served_half_written(tmp_path, monkeypatch):
+    from app import documents
+    write(tmp_path, "a", "# Whole\n\nAll of the first version.\n")
+    store = DocumentStore(tmp_path)
+    store.load()
+    monkeypatch.setattr(documents, "SETTLE_SECONDS", 0.3)
+    # A writer that truncates, then writes part of the new version...
+    (tmp_path / "a.md").write_text("# Who", encoding="utf-8")
+    assert store.get("a").title == "Whole"
+    # ...and a new file, half written.
+    (tmp_path / "b.md").write_text("# Ha", encoding="utf-8")
+    assert store.get("b") is None
+    (tmp_path / "a.md").write_text("# Whole again\n\nThe second version.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# Half? No, whole\n", encoding="utf-8")
+    time.sleep(0.35)
+    assert store.get("a").title == "Whole again"
+    assert store.get("b").title == "Half? No, whole"
