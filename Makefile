@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test check bench lock clean
+.PHONY: run test check bench lock clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,18 @@ $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 run: $(VENV)/.installed
 	GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) $(BIN)/python -m app.serve
 
-test: $(VENV)/.installed
+# axe-core and the Nu HTML Checker, for the browser tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# The browser tests drive Debian's chromium (never a downloaded one); install it when root.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+		{ echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; }
+
+test: $(VENV)/.installed node_modules/.installed chromium
 	$(BIN)/python -m pytest
 
 check: $(VENV)/.installed
@@ -35,7 +46,7 @@ lock: | $(BIN)/python
 	rm -rf build/lock-venv
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache node_modules test-artifacts
 
 # Benchmark against nginx with wrk (installs both from Debian's packages when missing).
 bench: $(VENV)/.installed

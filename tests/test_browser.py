@@ -1,0 +1,221 @@
+"""A real browser (Debian's chromium, driven by Playwright) on every page type, hostile
+documents included; axe-core for accessibility and the Nu HTML Checker for validity."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from conftest import CORPUS, PROJECT
+from servers import get, help_server
+from test_rendering import HOSTILE
+
+ARTIFACTS = PROJECT / "test-artifacts"
+NODE_MODULES = PROJECT / "node_modules"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+PAGE_TYPES = {
+    "page": ("/docs.php?doc=what-is-ip-adapter&lang=nb", 200),
+    "page-en": ("/docs.php?doc=instantid-intro&lang=en", 200),
+    "index": ("/docs.php?lang=nb", 200),
+    "404": ("/docs.php?doc=what-is-ip-adaptr&lang=nb", 404),
+    "search": ("/docs.php?q=ansikt&lang=nb", 200),
+    "embed": ("/docs.php?doc=what-is-ip-adapter&lang=nb&embed=1", 200),
+}
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+# What script a payload might run would call; the hook records the call instead. (Requests,
+# fetch() included, are watched from outside the page.)
+HOOK = """
+window.__ran = [];
+for (const name of ['alert', 'confirm', 'prompt', 'print', 'open']) {
+  window[name] = function (...args) { window.__ran.push(name); };
+}
+"""
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail("Debian's chromium is not installed: .ci/run (or `apt-get install chromium`) installs it")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    docs = tmp_path_factory.mktemp("site") / "docs"
+    shutil.copytree(PROJECT / "docs", docs)
+    with help_server(docs) as (base, _):
+        yield base
+
+
+def watch(page, base: str) -> dict:
+    """Record console errors and any request to a host other than the app's."""
+    seen = {"errors": [], "foreign": [], "dialogs": []}
+    host = urlsplit(base).netloc
+    page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", lambda r: urlsplit(r.url).netloc != host and r.url.startswith("http")
+            and seen["foreign"].append(r.url))
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+    return seen
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("kind", PAGE_TYPES)
+def test_page_types_in_a_real_browser(browser, site, kind, viewport):
+    url, status = PAGE_TYPES[kind]
+    context = browser.new_context(viewport=VIEWPORTS[viewport])
+    page = context.new_page()
+    seen = watch(page, site)
+    response = page.goto(site + url)
+    assert response.status == status
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{kind}-{viewport}.png", full_page=True)
+    # The browser reports the 404 status of the page itself as an error; nothing else may be.
+    errors = [e for e in seen["errors"] if not (status == 404 and "404" in e)]
+    assert errors == [] and seen["foreign"] == [] and seen["dialogs"] == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+    chips = page.locator("a.chip")
+    if kind in ("page", "page-en", "embed"):
+        assert chips.count() >= 5
+        for i in range(chips.count()):
+            assert chips.nth(i).is_visible()
+            box = chips.nth(i).bounding_box()
+            assert box["width"] >= 44 or box["height"] >= 44  # big enough to hit with a thumb
+        target = chips.first.get_attribute("href")
+        chips.first.click()
+        page.wait_for_load_state()
+        assert "doc=avatarify-intro" in page.url and target.split("?")[1] in page.url
+        if kind == "embed":
+            assert "embed=1" in page.url and page.locator("header").count() == 0
+        assert page.locator("h1").first.is_visible()
+    context.close()
+
+
+def hostile_documents(folder: Path) -> list[tuple[str, str]]:
+    """One document per payload (ours and the shared corpus): (slug, where it came from)."""
+    payloads = [(payload, "tests/test_rendering.py") for payload in HOSTILE]
+    path = CORPUS / "xss.jsonl"
+    if path.is_file():
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+        payloads += [(row["payload"], row["source"]) for row in rows]
+    documents = []
+    for i, (payload, source) in enumerate(payloads):
+        slug = f"xss-{i}"
+        (folder / f"{slug}.md").write_text(f"# Payload {i}\n\n{payload}\n\n[{i}]({payload})\n\nSlutt.\n", encoding="utf-8")
+        documents.append((slug, source))
+    return documents
+
+
+def test_hostile_documents_run_nothing_in_a_browser(browser, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    documents = hostile_documents(docs)
+    with help_server(docs) as (base, _):
+        context = browser.new_context()
+        context.add_init_script(HOOK)
+        page = context.new_page()
+        seen = watch(page, base)
+        navigations: list[str] = []
+        page.on("framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url))
+        failures = []
+        for slug, source in documents:
+            navigations.clear()
+            page.goto(f"{base}/docs.php?doc={slug}")
+            page.wait_for_timeout(20)
+            state = page.evaluate("""() => ({
+                ran: window.__ran,
+                scripts: document.querySelectorAll('script, iframe, object, embed, svg, math, base, article form').length,
+                handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes])
+                    .filter(a => a.name.startsWith('on') || (/^(href|src|action|formaction|xlink:href|srcset|poster|background|data)$/.test(a.name)
+                        && /^[\\s\\x00-\\x20]*(javascript|data|vbscript):/i.test(a.value)))
+                    .map(a => a.name)
+            })""")
+            if state is None:
+                failures.append((slug, source, "evaluate returned nothing", list(navigations)))
+                continue
+            if state["ran"] or state["scripts"] or state["handlers"] or len(navigations) > 1:
+                failures.append((slug, source, state, list(navigations)))
+        context.close()
+    assert failures == []
+    assert seen["dialogs"] == [] and seen["foreign"] == []
+    # Payloads keep harmless relative images (<img src=x>), which are 404s from the app itself;
+    # any other console error (a script error, a CSP refusal) would mean something got through.
+    assert [e for e in seen["errors"] if not e.startswith("Failed to load resource")] == []
+    print(f"{len(documents)} hostile documents opened in chromium; nothing ran")
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical axe-core violations on the current page."""
+    page.evaluate((NODE_MODULES / "axe-core" / "axe.min.js").read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("kind", PAGE_TYPES)
+def test_accessibility_with_axe(browser, site, kind, theme):
+    url, _ = PAGE_TYPES[kind]
+    page = browser.new_page(viewport=VIEWPORTS["phone"])
+    page.goto(f"{site}{url}&theme={theme}")
+    assert axe_violations(page) == []
+    page.close()
+
+
+@pytest.mark.parametrize("kind", ["page", "index", "search", "404"])
+def test_keyboard_reaches_every_link_with_a_visible_focus(browser, site, kind):
+    url, _ = PAGE_TYPES[kind]
+    page = browser.new_page(viewport=VIEWPORTS["desktop"])
+    page.goto(site + url)
+    links = page.evaluate("""() => [...document.querySelectorAll('a[href], input, button')]
+        .filter(e => e.offsetParent !== null || e.classList.contains('skip-link')).length""")
+    reached, unfocused = set(), []
+    for _ in range(links + 3):
+        page.keyboard.press("Tab")
+        focus = page.evaluate("""() => {
+            const e = document.activeElement, s = getComputedStyle(e);
+            if (e === document.body) return null;  // focus has gone round to the browser
+            return {key: e.outerHTML.slice(0, 200), visible: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0};
+        }""")
+        if focus is None:
+            continue
+        reached.add(focus["key"])
+        if not focus["visible"]:
+            unfocused.append(focus["key"])
+    assert len(reached) >= links
+    assert unfocused == []
+    page.close()
+
+
+def test_every_page_type_is_valid_html(site, tmp_path):
+    files = []
+    for kind, (url, _) in PAGE_TYPES.items():
+        for theme in ("", "&theme=dark"):
+            path = tmp_path / f"{kind}{theme.replace('&theme=', '-')}.html"
+            path.write_bytes(get(site + url + theme)[2])
+            files.append(str(path))
+    result = subprocess.run(
+        ["java", "-jar", str(NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"),
+         "--errors-only", "--format", "json", *files],
+        capture_output=True, text=True, timeout=300)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    errors = [(Path(m.get("url", "")).name, m.get("message"), m.get("extract", "")[:80]) for m in messages]
+    assert errors == []
+    assert len(files) == 2 * len(PAGE_TYPES)
