@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -74,8 +75,12 @@ def help_server(docs: Path, port: int | None = None, **env):
                    "DOCS_DIR": str(docs), "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(port),
                    **env}
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    # The server's output goes to a file: an undrained pipe would fill up and block its writes.
+    log = tempfile.NamedTemporaryFile(prefix="help-server-", suffix=".log", delete=False)
     process = subprocess.Popen(cmd, cwd=PROJECT, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process.log_path = Path(log.name)
+    log.close()
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/healthz", process)
@@ -88,7 +93,7 @@ def help_server(docs: Path, port: int | None = None, **env):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        process.stdout.close()
+        process.log_path.unlink(missing_ok=True)
 
 
 class RedisServer:

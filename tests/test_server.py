@@ -139,6 +139,6 @@ def test_sigterm_lets_in_flight_requests_finish(docs_dir):
         assert result["finished"] > signalled
         assert process.wait(timeout=30) == 0
         # The in-flight request's access line was written before the worker exited.
-        lines = [json.loads(line) for line in process.stdout.read().decode().splitlines()
+        lines = [json.loads(line) for line in process.log_path.read_text().splitlines()
                  if line.startswith("{")]
         assert any(line.get("query") == "doc=stor-side" and line["status"] == 200 for line in lines)
