@@ -73,7 +73,8 @@ class SearchIndex:
             "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, "
             "tokenize = 'unicode61 remove_diacritics 0')")
         self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, text TEXT)")
-        self._lock = threading.Lock()
+        # One search or update at a time: an update renumbers rows a search is reading.
+        self._lock = threading.RLock()
         self._indexed: dict[str, tuple[str, int, frozenset]] = {}  # slug -> (version, id, title stems)
         self._slugs: dict[int, str] = {}  # id -> slug
         self._generation = -1
@@ -134,6 +135,10 @@ class SearchIndex:
         stems = self.query_stems(query)
         if not stems:
             return []
+        with self._lock:
+            return self._search(stems, limit)
+
+    def _search(self, stems: list[str], limit: int) -> list[Hit]:
         self.update()
         found = self._candidates(" AND ".join(f'"{s}"*' for s in stems), limit)
         if not found and len(stems) > 1:

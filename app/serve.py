@@ -24,6 +24,10 @@ SERVER_DEFAULTS = {
     "GRANIAN_RESPAWN_FAILED_WORKERS": "true",
     # The app writes its own access log: one JSON line per request.
     "GRANIAN_LOG_ACCESS_ENABLED": "false",
+    # Threads per worker that run the app. The interpreter runs one at a time anyway, and
+    # each thread that renders keeps its own Markdown and bleach instances: a bounded pool
+    # keeps memory flat (with granian's default the pool grew to 50 threads under load).
+    "GRANIAN_BLOCKING_THREADS": "8",
     # On SIGTERM, in-flight requests get this long to finish before workers are killed.
     "GRANIAN_WORKERS_KILL_TIMEOUT": "20",
 }
