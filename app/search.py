@@ -3,9 +3,9 @@
 Words are stemmed by us (PyStemmer, Snowball's Norwegian) before they reach FTS5, so
 "bildene", "bilder" and "bilde" all index and query as "bild"; FTS5's unicode61
 tokenizer folds case and keeps æ, ø and å. Query terms match as prefixes, so "ansikt"
-finds "ansiktstrekk". Ranking: a title that matches the query outright, then pages matching in their title,
-then in headings, then anywhere; within each, BM25 with title, headings and body
-weighted 10:4:1.
+finds "ansiktstrekk". Ranking: a title that is the query, a title with every term, a heading that is the
+query, a heading with every term; then pages matching in their title, then in
+headings, then anywhere; within each, BM25 with title, headings and body weighted 10:4:1.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ class SearchIndex:
         self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, text TEXT)")
         # One search or update at a time: an update renumbers rows a search is reading.
         self._lock = threading.RLock()
-        self._indexed: dict[str, tuple[str, int, frozenset]] = {}  # slug -> (version, id, title stems)
+        # slug -> (version, row id, title stems, stems of each heading)
+        self._indexed: dict[str, tuple[str, int, frozenset, tuple[frozenset, ...]]] = {}
         self._slugs: dict[int, str] = {}  # id -> slug
         self._generation = -1
         self._next_id = 1
@@ -114,12 +115,17 @@ class SearchIndex:
         self._db.execute("INSERT INTO fts (rowid, title, headings, body) VALUES (?, ?, ?, ?)",
                          (row, self._stemmed(page.title), self._stemmed(" ".join(headings)), self._stemmed(text)))
         self._db.execute("INSERT INTO pages (id, slug, text) VALUES (?, ?, ?)", (row, page.slug, text))
-        title_stems = frozenset(self.stem(WORD.findall(page.title.lower()))) - STOPWORDS
-        self._indexed[page.slug] = (page.version, row, title_stems)
+        title_stems = self._key_stems(page.title)
+        heading_stems = tuple(self._key_stems(heading) for heading in headings)
+        self._indexed[page.slug] = (page.version, row, title_stems, heading_stems)
         self._slugs[row] = page.slug
 
+    def _key_stems(self, text: str) -> frozenset:
+        """The stems of a title or heading, without common words, to compare with a query's."""
+        return frozenset(self.stem(WORD.findall(text.lower()))) - STOPWORDS
+
     def _delete(self, slug: str) -> None:
-        _, row, _ = self._indexed.pop(slug)
+        _, row, _, _ = self._indexed.pop(slug)
         del self._slugs[row]
         self._db.execute("DELETE FROM fts WHERE rowid = ?", (row,))
         self._db.execute("DELETE FROM pages WHERE id = ?", (row,))
@@ -146,8 +152,10 @@ class SearchIndex:
         wanted = frozenset(stems)
 
         def rank(row):
-            title = self._indexed[self._slugs[row]][2]
-            return (0 if title == wanted else 1 if wanted <= title else 2, *found[row])
+            _, _, title, headings = self._indexed[self._slugs[row]]
+            match = (0 if title == wanted else 1 if wanted <= title else 2 if wanted in headings
+                     else 3 if any(wanted <= heading for heading in headings) else 4)
+            return (match, *found[row])
 
         hits = []
         for row in sorted(found, key=rank)[:limit]:

@@ -141,3 +141,10 @@ def test_search_box_in_the_layout_works_without_javascript(client):
     form = re.search(r'<form class="search" action="/docs.php" method="get" role="search">(.*?)</form>', html, re.S)
     assert form and 'name="q"' in form.group(1) and "<label" in form.group(1)
     assert "<script" not in html
+
+
+def test_a_heading_that_is_the_query_ranks_first(client):
+    # "LoRA" is a heading of the glossary, and only mentioned in a heading of the InstantID page.
+    html = client.get("/docs.php", query_string={"q": "hva er LoRA", "lang": "nb"}).text
+    first = re.search(r'<ol class="results">\s*<li>\s*<a href="/docs.php\?doc=([^"&]+)', html).group(1)
+    assert first == "generative-ai-terminology"
