@@ -129,24 +129,45 @@ def plain_text(markdown_text: str) -> str:
     return " ".join(text.replace("*", "").replace("`", "").split())
 
 
-def read_document(path: Path, slug: str) -> Page:
-    """Read and parse one file; raises DocumentError naming the file when it cannot."""
+class FileBeingWritten(Exception):
+    """The file changed while it was read, or too recently to be complete: try again later."""
+
+
+def read_document(path: Path, slug: str, wait_to_settle: bool = True) -> Page:
+    """Read and parse one file; raises DocumentError naming the file when it cannot.
+
+    Raises FileBeingWritten when the file changed during the read or, with
+    `wait_to_settle`, less than SETTLE_SECONDS ago: what was read may be half a file.
+    """
+    for _ in range(3):
+        try:
+            with path.open("rb") as handle:
+                stat = os.fstat(handle.fileno())
+                if stat.st_size > MAX_DOCUMENT_BYTES:
+                    raise DocumentError(f"{path}: larger than {MAX_DOCUMENT_BYTES} bytes")
+                data = handle.read(MAX_DOCUMENT_BYTES + 1)
+                after = os.fstat(handle.fileno())
+        except OSError as exc:
+            raise DocumentError(f"{path}: {exc.strerror or exc}") from None
+        unchanged = (after.st_mtime_ns, after.st_size) == (stat.st_mtime_ns, stat.st_size)
+        if unchanged and len(data) == stat.st_size:
+            break
+    else:
+        raise FileBeingWritten(path)
+    if wait_to_settle and not settled(stat):
+        raise FileBeingWritten(path)
+    return parse_file(path, slug, data, stat)
+
+
+def parse_file(path: Path, slug: str, data: bytes, stat: os.stat_result) -> Page:
+    """Parse a file's bytes; DocumentError names the file."""
     try:
-        with path.open("rb") as handle:
-            stat = os.fstat(handle.fileno())
-            if stat.st_size > MAX_DOCUMENT_BYTES:
-                raise DocumentError(f"{path}: larger than {MAX_DOCUMENT_BYTES} bytes")
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)
         text = data.decode("utf-8")
         return parse_document(slug, text, stat.st_mtime_ns, stat.st_size)
     except UnicodeDecodeError:
         raise DocumentError(f"{path}: not UTF-8 text") from None
     except DocumentError as exc:
-        if str(exc).startswith(str(path)):
-            raise
         raise DocumentError(f"{path}: {exc}") from None
-    except OSError as exc:
-        raise DocumentError(f"{path}: {exc.strerror or exc}") from None
 
 
 def settled(stat: os.stat_result) -> bool:
@@ -231,7 +252,10 @@ class DocumentStore:
             return old
         if wait_to_settle and not settled(stat):
             return old
-        return read_document(path, slug)
+        try:
+            return read_document(path, slug, wait_to_settle)
+        except FileBeingWritten:
+            return old
 
     def _mtimes(self) -> tuple[int, ...]:
         """Each folder's mtime, -1 for one that does not exist."""
@@ -277,6 +301,8 @@ class DocumentStore:
         with self._lock:
             try:
                 page = read_document(path, slug)
+            except FileBeingWritten:
+                return old
             except DocumentError as exc:
                 self.errors[slug] = str(exc)
                 log.error("cannot reload document, serving the last good version: %s", exc)
