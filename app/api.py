@@ -13,7 +13,7 @@ from app.checks import INTERNAL_LINK, links_in
 from app.config import PROJECT_ROOT
 from app.documents import DEFAULT_LANGUAGE, LANGUAGES, SLUG, Page, get_library
 from app.extensions import cache_get, cache_set
-from app.i18n import language_from_header
+from app.negotiation import language_from_header
 from app.rendering import markdown_to_html, render_markdown
 from app.search import MAX_QUERY_CHARS, get_index
 

@@ -1,12 +1,7 @@
-"""Languages: which one a request asks for, and the layout's words in each."""
+"""The layout's words in each language."""
 
 from __future__ import annotations
 
-from app.documents import DEFAULT_LANGUAGE
-
-# What `lang=` and Accept-Language may say, and the language each means. Nynorsk and
-# plain "no" readers get Bokmål: closer to what they asked for than English.
-LANGUAGE_TAGS = {"nb": "nb", "no": "nb", "nn": "nb", "en": "en"}
 LANGUAGE_NAMES = {"nb": "Norsk", "en": "English"}
 
 TEXTS = {
@@ -81,45 +76,6 @@ TEXTS = {
         },
     },
 }
-_accepted: dict[str, str] = {}
-
-
-def language_from_param(value: str | None) -> str | None:
-    """The language a `lang=` value names, or None when it names none we have."""
-    if not value:
-        return None
-    return LANGUAGE_TAGS.get(value.strip().lower().split("-")[0])
-
-
-def language_from_header(accept_language: str) -> str:
-    """The best language for an Accept-Language header; parsed once per distinct header."""
-    found = _accepted.get(accept_language)
-    if found is None:
-        found = _parse_accept_language(accept_language)
-        if len(_accepted) >= 512:  # clients send few distinct values; cap the memo
-            _accepted.clear()
-        _accepted[accept_language[:512]] = found
-    return found
-
-
-def _parse_accept_language(header: str) -> str:
-    best, best_quality = DEFAULT_LANGUAGE, 0.0
-    for position, item in enumerate(header[:512].split(",")):
-        tag, _, params = item.strip().partition(";")
-        quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                continue
-        language = LANGUAGE_TAGS.get(tag.strip().lower().split("-")[0])
-        # Earlier entries win ties, as the header lists preferences in order.
-        if language and quality > best_quality and quality > 0:
-            best, best_quality = language, quality
-    return best
-
-
 def texts(lang: str) -> dict:
     """The layout's words in `lang`."""
     return TEXTS[lang]

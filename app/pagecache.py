@@ -19,6 +19,8 @@ from email.utils import formatdate, parsedate_to_datetime
 
 import brotli
 
+from app.negotiation import preferred_encoding
+
 PAGE_PATH = "/docs.php"
 CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
 # Below this size compression saves less than it costs the client.
@@ -98,38 +100,6 @@ class CachedPage:
         if self.not_modified(environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):
             return STATUS_NOT_MODIFIED, not_modified.copy(), b""
         return STATUS_OK, ok.copy(), body
-
-
-_encodings_seen: dict[str, str] = {}
-
-
-def preferred_encoding(accept_encoding: str) -> str:
-    """'br', 'gzip' or '' for an Accept-Encoding header; parsed once per distinct header."""
-    found = _encodings_seen.get(accept_encoding)
-    if found is None:
-        found = _parse_accept_encoding(accept_encoding)
-        if len(_encodings_seen) >= 256:  # clients send few distinct values; cap the memo
-            _encodings_seen.clear()
-        _encodings_seen[accept_encoding[:512]] = found
-    return found
-
-
-def _parse_accept_encoding(header: str) -> str:
-    accepted = {}
-    for item in header.lower().split(","):
-        name, _, params = item.strip().partition(";")
-        quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                quality = 0.0
-        accepted[name.strip()] = quality
-    for encoding in ("br", "gzip"):
-        if accepted.get(encoding, accepted.get("*", 0.0)) > 0:
-            return encoding
-    return ""
 
 
 class ResponseCache:

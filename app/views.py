@@ -19,7 +19,8 @@ from app import api
 from app.config import PROJECT_ROOT
 from app.documents import DEFAULT_LANGUAGE, LANGUAGES, SLUG, Page, get_library
 from app.extensions import cache_get, cache_set
-from app.i18n import LANGUAGE_NAMES, language_from_header, language_from_param, texts
+from app.i18n import LANGUAGE_NAMES, texts
+from app.negotiation import language_from_header, language_from_param
 from app.observe import CACHE
 from app.pagecache import CachedPage, ResponseCache
 from app.rendering import render_markdown
