@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 
-from app.documents import get_store
+from app.documents import DEFAULT_LANGUAGE, LANGUAGES, get_library
 
 bp = Blueprint("seo", __name__)
 
@@ -26,13 +26,15 @@ def cacheable(response: Response, configured: bool) -> Response:
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    """Every help page with the time its file last changed."""
+    """Every help page, in every language it exists in, with the time its file last changed."""
     base, configured = site_root()
     entries = []
-    for page in sorted(get_store().pages(), key=lambda p: p.slug):
-        modified = datetime.fromtimestamp(page.mtime_ns / 1e9, tz=timezone.utc).isoformat(timespec="seconds")
-        entries.append(f"  <url><loc>{escape(base + url_for('help.docs', doc=page.slug))}</loc>"
-                       f"<lastmod>{modified}</lastmod></url>")
+    for lang in LANGUAGES:
+        extra = {} if lang == DEFAULT_LANGUAGE else {"lang": lang}
+        for page in sorted(get_library(lang).pages(), key=lambda p: p.slug):
+            modified = datetime.fromtimestamp(page.mtime_ns / 1e9, tz=timezone.utc).isoformat(timespec="seconds")
+            entries.append(f"  <url><loc>{escape(base + url_for('help.docs', doc=page.slug, **extra))}</loc>"
+                           f"<lastmod>{modified}</lastmod></url>")
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
             + "\n".join(entries) + "\n</urlset>\n")

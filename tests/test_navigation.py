@@ -87,7 +87,9 @@ def test_sitemap_lists_every_page_with_lastmod(docs_dir):
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     urls = ElementTree.fromstring(response.data).findall("s:url", ns)
     locs = sorted(u.find("s:loc", ns).text for u in urls)
-    assert locs == sorted(f"https://hjelp.example.no/docs.php?doc={p.stem}" for p in docs_dir.glob("*.md"))
+    assert locs == sorted([f"https://hjelp.example.no/docs.php?doc={p.stem}" for p in docs_dir.glob("*.md")]
+                          + [f"https://hjelp.example.no/docs.php?doc={p.stem}&lang=en"
+                             for p in (docs_dir / "en").glob("*.md")])
     for url in urls:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", url.find("s:lastmod", ns).text)
 
