@@ -266,7 +266,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "RESULTS.md")
     args = parser.parse_args()
     seconds = args.seconds
-    lines = [f"# Benchmark results\n", f"Machine: {machine()}.\n",
+    lines = ["# Benchmark results\n", f"Machine: {machine()}.\n",
              f"Produced by `make bench` on {time.strftime('%Y-%m-%d')}; each wrk run lasts {seconds} s.\n"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -127,7 +126,6 @@ def test_sigterm_lets_in_flight_requests_finish(docs_dir):
             result["finished"] = time.monotonic()
 
         client = threading.Thread(target=fetch)
-        started = time.monotonic()
         client.start()
         time.sleep(0.3)
         assert "finished" not in result, "the request must still be in flight"
