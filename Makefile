@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test check bench lock clean chromium
+.PHONY: run test check bench lock clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# The browser tests drive Debian's chromium (never a downloaded one); install it when root.
-chromium:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
-		{ echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; }
+# Programs the tests drive for real, from Debian's packages (never a downloaded browser):
+# installed when missing if run as root, otherwise named.
+SYSTEM_PACKAGES := chromium redis-server wrk
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else echo "The tests need:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
 
-test: $(VENV)/.installed node_modules/.installed chromium
+test: system-packages $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m pytest
 
 check: $(VENV)/.installed
