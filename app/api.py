@@ -11,10 +11,10 @@ from werkzeug.exceptions import HTTPException
 
 from app.checks import INTERNAL_LINK, links_in
 from app.config import PROJECT_ROOT
-from app.documents import DEFAULT_LANGUAGE, LANGUAGES, SLUG, Page, get_library
+from app.documents import LANGUAGES, SLUG, Page, find_page, get_library, pages_in
 from app.extensions import cache_get, cache_set
 from app.negotiation import language_from_header
-from app.rendering import markdown_to_html, render_markdown
+from app.rendering import render_markdown
 from app.search import MAX_QUERY_CHARS, get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -41,15 +41,6 @@ def requested_language() -> str:
     return value
 
 
-def page_in(slug: str, lang: str) -> tuple[Page, str] | None:
-    """The page in `lang`, else in the default language, with the language it is in."""
-    for candidate in dict.fromkeys((lang, DEFAULT_LANGUAGE)):
-        page = get_library(candidate).get(slug)
-        if page is not None:
-            return page, candidate
-    return None
-
-
 def summary(page: Page, lang: str) -> dict:
     return {
         "slug": page.slug,
@@ -66,10 +57,7 @@ def summary(page: Page, lang: str) -> dict:
 def list_docs():
     """Every page, in the asked language where it exists."""
     lang = requested_language()
-    pages = {page.slug: (page, DEFAULT_LANGUAGE) for page in get_library(DEFAULT_LANGUAGE).pages()}
-    if lang != DEFAULT_LANGUAGE:
-        pages.update((page.slug, (page, lang)) for page in get_library(lang).pages())
-    docs = [summary(page, found) for page, found in sorted(pages.values(), key=lambda item: item[0].slug)]
+    docs = [summary(page, found) for _, (page, found) in sorted(pages_in(lang).items())]
     return json_response({"lang": lang, "docs": docs})
 
 
@@ -77,9 +65,9 @@ def list_docs():
 def get_doc(slug: str):
     """One page: its metadata, sanitized HTML, headings and the pages its chips lead to."""
     lang = requested_language()
-    if len(slug) > 100 or not SLUG.fullmatch(slug):
+    if not SLUG.fullmatch(slug):
         raise Problem(400, "Malformed slug", "A slug is lower-case letters a-z, digits and hyphens.")
-    found = page_in(slug, lang)
+    found = find_page(slug, lang)
     if found is None:
         raise Problem(404, "No such page", f"There is no help page named {slug!r}.")
     page, content_lang = found
@@ -88,8 +76,8 @@ def get_doc(slug: str):
     if body is None:
         rendered = render_markdown(page.body)
         related = []
-        for target in related_slugs(page):
-            other = page_in(target, lang)
+        for target in related_slugs(rendered.html, page.slug):
+            other = find_page(target, lang)
             if other:
                 related.append({"slug": target, "title": other[0].title})
         body = json.dumps({
@@ -104,13 +92,12 @@ def get_doc(slug: str):
     return json_body_response(body)
 
 
-def related_slugs(page: Page) -> list[str]:
-    """The pages a page's chip links lead to, in order, without itself."""
-    html, _ = markdown_to_html(page.body)
+def related_slugs(html: str, slug: str) -> list[str]:
+    """The pages a page's chip links lead to, in order, without the page itself."""
     slugs = []
     for href in links_in(html, css_class="chip"):
         match = INTERNAL_LINK.fullmatch(href)
-        if match and SLUG.fullmatch(match.group(1)) and match.group(1) != page.slug:
+        if match and SLUG.fullmatch(match.group(1)) and match.group(1) != slug:
             slugs.append(match.group(1))
     return list(dict.fromkeys(slugs))
 

@@ -380,6 +380,23 @@ def get_library(lang: str) -> DocumentStore:
     return current_app.extensions["libraries"][lang]
 
 
+def find_page(slug: str, lang: str) -> tuple[Page, str] | None:
+    """The page in `lang` if it exists, else in the default language, with the language it is in."""
+    for candidate in dict.fromkeys((lang, DEFAULT_LANGUAGE)):
+        page = get_library(candidate).get(slug)
+        if page is not None:
+            return page, candidate
+    return None
+
+
+def pages_in(lang: str) -> dict[str, tuple[Page, str]]:
+    """Every page by slug, in `lang` where it exists, else in the default language."""
+    found = {page.slug: (page, DEFAULT_LANGUAGE) for page in get_library(DEFAULT_LANGUAGE).pages()}
+    if lang != DEFAULT_LANGUAGE:
+        found.update((page.slug, (page, lang)) for page in get_library(lang).pages())
+    return found
+
+
 def get_store() -> DocumentStore:
     """The current app's document store."""
     return current_app.extensions["documents"]

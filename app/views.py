@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import api
 from app.config import PROJECT_ROOT
-from app.documents import DEFAULT_LANGUAGE, LANGUAGES, SLUG, Page, get_library
+from app.documents import DEFAULT_LANGUAGE, LANGUAGES, SLUG, Page, find_page, get_library, pages_in
 from app.extensions import cache_get, cache_set
 from app.i18n import LANGUAGE_NAMES, texts
 from app.negotiation import language_from_header, language_from_param
@@ -104,9 +104,10 @@ def docs():
         request.environ["help.route"] = "index"
         return help_index(view)
     request.environ["help.route"] = "page"
-    page, lang = find_page(slug, view.lang)
-    if page is None:
+    found = find_page(slug, view.lang)
+    if found is None:
         return page_not_found(slug, view)
+    page, lang = found
     is_fresh = file_unchanged(get_library(lang).path_of(slug), page.mtime_ns, page.size)
     if lang != view.lang:
         # Shown in Norwegian until the page exists in the reader's language.
@@ -117,15 +118,6 @@ def docs():
         return CachedPage(rendered_page(page, lang, view).encode(), page.mtime_ns / 1e9, is_fresh)
 
     return respond(response_cache().page(view.cache_key(doc=slug), make))
-
-
-def find_page(slug: str, lang: str) -> tuple[Page | None, str]:
-    """The page in `lang` if it exists, else in the default language, with the language found."""
-    for candidate in dict.fromkeys((lang, DEFAULT_LANGUAGE)):
-        page = get_library(candidate).get(slug)
-        if page is not None:
-            return page, candidate
-    return None, lang
 
 
 @bp.get("/")
@@ -194,7 +186,7 @@ def help_index(view: Presentation) -> Response:
     def make() -> CachedPage:
         key = f"index:{layout_version()}:{fingerprint}:{view.variant}"
         html = cache_get(key)
-        pages = pages_in(view.lang)
+        pages = pages_for(view.lang)
         if html is None:
             html = render_template("index.html", categories=categories(pages),
                                    canonical=canonical_url(url_for("help.docs")),
@@ -207,12 +199,9 @@ def help_index(view: Presentation) -> Response:
     return respond(response_cache().page(view.cache_key(), make))
 
 
-def pages_in(lang: str) -> list[Page]:
-    """Every page, in `lang` where it exists, else in the default language."""
-    found = {page.slug: page for page in get_library(DEFAULT_LANGUAGE).pages()}
-    if lang != DEFAULT_LANGUAGE:
-        found.update((page.slug, page) for page in get_library(lang).pages())
-    return list(found.values())
+def pages_for(lang: str) -> list[Page]:
+    """Every page a reader of `lang` is shown: in `lang` where it exists, else in Norwegian."""
+    return [page for page, _ in pages_in(lang).values()]
 
 
 def search_results(query: str, view: Presentation) -> Response:
@@ -229,7 +218,7 @@ def search_results(query: str, view: Presentation) -> Response:
 
 def suggestions(slug: str, lang: str) -> list[Page]:
     """Pages a reader who asked for `slug` probably meant: similar slugs, then a search."""
-    pages = {page.slug: page for page in pages_in(lang)}
+    pages = {page.slug: page for page in pages_for(lang)}
     found = difflib.get_close_matches(slug, list(pages), n=3, cutoff=0.6)
     found += [hit.page.slug for hit in get_index(lang).search(slug.replace("-", " "), limit=5)]
     return [pages[s] for s in dict.fromkeys(found) if s in pages][:5]
@@ -339,7 +328,7 @@ def label_route() -> None:
 
 def way_on(lang: str) -> list[tuple[str, list[Page]]]:
     """A way on from a dead link: the first category's pages (at most eight)."""
-    return [(name, group[:8]) for name, group in categories(pages_in(lang))[:1]]
+    return [(name, group[:8]) for name, group in categories(pages_for(lang))[:1]]
 
 
 def negotiated_language(environ) -> str:
