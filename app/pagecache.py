@@ -103,27 +103,19 @@ class CachedPage:
 
 
 class ResponseCache:
-    """WSGI middleware answering fresh cached pages before the framework sees the request.
+    """Fresh cached pages, answered by `lookup` before the framework sees the request.
 
     Pages are keyed by their canonical query string (`doc=<slug>`, or '' for the index)
     and `key_suffix(environ)`; entries are bounded by `max_entries`, whatever clients send.
+    The outermost WSGI layer (observe.Observability) asks `lookup` first.
     """
 
-    def __init__(self, app, max_entries: int, key_suffix: Callable[[dict], str] = lambda environ: ""):
-        self.app = app
+    def __init__(self, max_entries: int, key_suffix: Callable[[dict], str] = lambda environ: ""):
         self.max_entries = max_entries
         # Added to the query to make the key: what else a page's bytes depend on.
         self.key_suffix = key_suffix
         self._pages: dict[str, CachedPage] = {}
         self._lock = threading.Lock()
-
-    def __call__(self, environ, start_response):
-        answer = self.lookup(environ)
-        if answer is None:
-            return self.app(environ, start_response)
-        status, headers, body = answer
-        start_response(status, headers)
-        return body
 
     def lookup(self, environ) -> tuple[str, list[tuple[str, str]], list[bytes]] | None:
         """The answer to a request for a fresh cached page, or None to let the app answer."""

@@ -137,9 +137,12 @@ def _markdown() -> markdown.Markdown:
     return md
 
 
-def _cleaner(filters: tuple = (MarkupFilter,)) -> bleach.Cleaner:
-    """A bleach Cleaner per thread (they are not thread-safe); building one is costly."""
-    key = "cleaner" if filters else "bare_cleaner"
+def _cleaner(marking: bool = True) -> bleach.Cleaner:
+    """A bleach Cleaner per thread (they are not thread-safe); building one is costly.
+
+    `marking` adds MarkupFilter; without it the cleaner only removes, for comparisons.
+    """
+    key = "cleaner" if marking else "bare_cleaner"
     cleaner = getattr(_local, key, None)
     if cleaner is None:
         cleaner = bleach.Cleaner(
@@ -148,7 +151,7 @@ def _cleaner(filters: tuple = (MarkupFilter,)) -> bleach.Cleaner:
             protocols=ALLOWED_PROTOCOLS,
             strip=True,
             strip_comments=True,
-            filters=list(filters),
+            filters=[MarkupFilter] if marking else [],
         )
         setattr(_local, key, cleaner)
     return cleaner
@@ -204,7 +207,7 @@ def sanitizer_changes(text: str) -> list[str]:
     """List the tags and attributes of a document that sanitizing would drop or alter."""
     html, _ = markdown_to_html(text)
     before = _tags(html)
-    after = set(_tags(_cleaner(filters=()).clean(html)))
+    after = set(_tags(_cleaner(marking=False).clean(html)))
     changes = []
     for tag, attrs in before:
         if (tag, attrs) not in after:

@@ -342,8 +342,8 @@ def init_app(app: Flask) -> None:
     """Register the routes and error pages."""
     app.extensions["layout_version"] = _digest_layout(app.config["PUBLIC_BASE_URL"])
     app.extensions["error_pages"] = {}
-    app.extensions["response_cache"] = app.wsgi_app = ResponseCache(
-        app.wsgi_app, app.config["RESPONSE_CACHE_ENTRIES"], key_suffix=negotiated_language)
+    app.extensions["response_cache"] = ResponseCache(
+        app.config["RESPONSE_CACHE_ENTRIES"], key_suffix=negotiated_language)
     app.register_blueprint(bp)
     app.before_request(label_route)
     app.register_error_handler(HTTPException, handle_http_error)
