@@ -5,7 +5,7 @@ through Flask, which renders it and stores a `CachedPage`: the body, its gzip an
 forms (made once, when first asked for), a strong ETag derived from the content and the
 headers. Later requests whose query is exactly `doc=<slug>` (or empty, for the index) are
 answered from it before Flask routes anything, after one check that the page is still
-fresh (a stat of its file). Any other spelling of the URL reaches the view, which answers
+fresh (a stat of its file, at most every RECHECK_SECONDS). Any other spelling of the URL reaches the view, which answers
 from the same `CachedPage`, so every path follows the same conditional-request rules.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 
@@ -26,6 +27,10 @@ CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
 # Below this size compression saves less than it costs the client.
 MIN_COMPRESS_BYTES = 512
 STATUS_OK, STATUS_NOT_MODIFIED = "200 OK", "304 Not Modified"
+# A cached page checks that its file is unchanged at most this often. The check (a stat)
+# was a fifth of a cache hit's cost; an edit is still served a tenth of a second after
+# it settles (documents.SETTLE_SECONDS), which is no later than anyone could notice.
+RECHECK_SECONDS = 0.1
 
 
 def _compress(encoding: str, body: bytes) -> bytes:
@@ -38,15 +43,26 @@ def _compress(encoding: str, body: bytes) -> bytes:
 class CachedPage:
     """One version of one page: its bytes, encodings, validators and headers."""
 
-    __slots__ = ("body", "etag", "last_modified", "is_fresh", "_variants", "_lock")
+    __slots__ = ("body", "etag", "last_modified", "is_fresh", "_checked_until", "_variants", "_lock")
 
     def __init__(self, body: bytes, mtime: float, is_fresh: Callable[[], bool]):
         self.body = body
         self.etag = hashlib.sha256(body).hexdigest()[:32]
         self.last_modified = int(mtime)
-        self.is_fresh = is_fresh
+        self.is_fresh = is_fresh  # True while the source of the page is unchanged
+        self._checked_until = time.monotonic() + RECHECK_SECONDS  # made from the source just now
         self._variants: dict[str, tuple] = {}
         self._lock = threading.Lock()
+
+    def fresh(self) -> bool:
+        """True while the page's source is unchanged, checked at most every RECHECK_SECONDS."""
+        now = time.monotonic()
+        if now < self._checked_until:
+            return True
+        if not self.is_fresh():
+            return False
+        self._checked_until = now + RECHECK_SECONDS
+        return True
 
     def variant(self, encoding: str) -> tuple[bytes, list[tuple[str, str]], list[tuple[str, str]]]:
         """The body in `encoding` ('' for none) and its headers, made on first use."""
@@ -123,7 +139,7 @@ class ResponseCache:
             return None
         query = environ.get("QUERY_STRING", "")
         page = self._pages.get(f"{query}|{self.key_suffix(environ)}")
-        if page is None or not page.is_fresh():
+        if page is None or not page.fresh():
             return None
         environ["help.cache"] = "hit"
         environ["help.route"] = "page" if query.startswith("doc=") else "index"
@@ -133,7 +149,7 @@ class ResponseCache:
     def page(self, key: str, make: Callable[[], CachedPage]) -> CachedPage:
         """The page cached under `key` if still fresh, else a new one from `make()`."""
         page = self._pages.get(key)
-        if page is None or not page.is_fresh():
+        if page is None or not page.fresh():
             page = make()
             with self._lock:
                 self._pages.pop(key, None)

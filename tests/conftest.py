@@ -30,9 +30,10 @@ def corpus_payloads(name: str) -> list:
 
 @pytest.fixture(autouse=True)
 def files_settle_at_once(monkeypatch):
-    """Tests write a file and read it at once; only the torn-write tests wait for files to settle."""
-    from app import documents
+    """Tests write a file and read it at once; only the tests of these delays wait for them."""
+    from app import documents, pagecache
     monkeypatch.setattr(documents, "SETTLE_SECONDS", 0)
+    monkeypatch.setattr(pagecache, "RECHECK_SECONDS", 0)
 
 
 @pytest.fixture

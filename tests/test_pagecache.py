@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 from email.utils import formatdate
 
 import brotli
@@ -134,6 +135,18 @@ def test_cache_hits_skip_flask_and_edits_are_still_seen(client, docs_dir, flask_
     client.head(PAGE)
     assert len(flask_calls) == 1
     write(docs_dir, "what-is-ip-adapter", "# Endret side\n")
+    assert "Endret side" in client.get(PAGE).text
+    assert len(flask_calls) == 2
+
+
+def test_hits_check_the_file_at_most_every_recheck_interval(client, docs_dir, monkeypatch, flask_calls):
+    monkeypatch.setattr(pagecache, "RECHECK_SECONDS", 0.5)
+    first = client.get(PAGE)
+    write(docs_dir, "what-is-ip-adapter", "# Endret side\n")
+    # Within the interval the file is not looked at: the old page is still the answer.
+    assert client.get(PAGE).data == first.data
+    assert len(flask_calls) == 1
+    time.sleep(0.6)
     assert "Endret side" in client.get(PAGE).text
     assert len(flask_calls) == 2
 
