@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import atexit
 import bisect
+import collections
+import functools
 import itertools
 import json
 import logging
@@ -15,7 +17,6 @@ import sys
 import threading
 import time
 import traceback
-from collections import deque
 
 from flask import has_request_context, request
 from prometheus_client import Counter, Gauge, Histogram
@@ -108,9 +109,10 @@ class Recorder:
     def __init__(self):
         self.log_requests = True
         self.json_lines = True
-        self._records: deque = deque()
+        self._records: collections.deque = collections.deque()
         self._lock = threading.Lock()
-        self._bounds = LATENCY._upper_bounds
+        self._bucket_of = functools.partial(bisect.bisect_left, LATENCY._upper_bounds)
+        self._fields: dict[tuple, str | None] = {}  # see _line_fields
         self._started = False
         self._new_process()
         os.register_at_fork(after_in_child=self._new_process)
@@ -122,6 +124,12 @@ class Recorder:
         self._lock = threading.Lock()
         self._ids = itertools.count()
         self._id_prefix = os.urandom(6).hex()
+
+    def configure(self, log_requests: bool, json_lines: bool) -> None:
+        """Whether to write access lines, and as JSON or as plain text."""
+        with self._lock:
+            self.log_requests, self.json_lines = log_requests, json_lines
+            self._fields.clear()
 
     def new_id(self) -> str:
         """A request id unique across processes and replicas: random per process, then a count."""
@@ -164,52 +172,60 @@ class Recorder:
                 self._write(records)
 
     def _write(self, records: list[tuple]) -> None:
-        requests: dict[tuple[str, str], int] = {}
-        latency: dict[str, list] = {}  # route -> [sum of seconds, count in each bucket...]
-        cache: dict[str, int] = {}
+        # Requests that differ only in time, duration and id share their other fields:
+        # grouped, their metrics are added per group and their line's middle is made once.
+        groups: dict[tuple, tuple[str | None, list[float]]] = {}
         lines = []
-        for record in records:
-            status, seconds, _, route, hit, _, path = record[:7]
-            requests[route, status] = requests.get((route, status), 0) + 1
-            sums = latency.get(route)
-            if sums is None:
-                sums = latency[route] = [0.0] + [0] * len(self._bounds)
-            sums[0] += seconds
-            sums[bisect.bisect_left(self._bounds, seconds) + 1] += 1
-            if hit:
-                cache[hit] = cache.get(hit, 0) + 1
-            if self.log_requests and path not in QUIET_PATHS:
-                lines.append(access_line(record, self.json_lines))
+        for status, seconds, when, route, cache, method, path, query, request_id in records:
+            key = (status, route, cache, method, path, query)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = (self._line_fields(key), [])
+            group[1].append(seconds)
+            if group[0] is not None:
+                lines.append(self._line(when, group[0], seconds, request_id))
         if lines:
             _write_stdout("".join(lines).encode())
-        for (route, status), count in requests.items():
-            REQUESTS.labels(route, status).inc(count)
-        for route, (total, *buckets) in latency.items():
+        for (status, route, cache, *_), (_, durations) in groups.items():
+            REQUESTS.labels(route, status).inc(len(durations))
             # prometheus_client has no public bulk observe; these are the two values
             # Histogram.observe updates (the sum, and one non-cumulative bucket).
             child = LATENCY.labels(route)
-            child._sum.inc(total)
-            for value, count in zip(child._buckets, buckets):
-                if count:
-                    value.inc(count)
-        for result, count in cache.items():
-            CACHE.labels("response", result).inc(count)
+            child._sum.inc(sum(durations))
+            for bucket, count in collections.Counter(map(self._bucket_of, durations)).items():
+                child._buckets[bucket].inc(count)
+            if cache:
+                CACHE.labels("response", cache).inc(len(durations))
+
+    def _line_fields(self, key: tuple) -> str | None:
+        """The fields of an access line that repeat between like requests; None if not logged."""
+        if key in self._fields:
+            return self._fields[key]
+        if len(self._fields) >= 4096:  # clients choose the query: keep this bounded
+            self._fields.clear()
+        status, route, cache, method, path, query = key
+        if not self.log_requests or path in QUIET_PATHS:
+            fields = None
+        elif self.json_lines:
+            # Every string a client controls goes through the JSON string encoder.
+            fields = (f'"method":{_quote(method)},"path":{_quote(path)},"query":{_quote(query)},'
+                      f'"status":{int(status)},"cache":"{cache or "none"}","route":"{route}"')
+        else:
+            fields = (f"{_quote(method)} {_quote(path)} query={_quote(query)} status={status} "
+                      f"cache={cache or 'none'} route={route}")
+        self._fields[key] = fields
+        return fields
+
+    def _line(self, when: float, fields: str, seconds: float, request_id: str) -> str:
+        """One access line. The request id needs no escaping: ours is hex, and a client's
+        is used only if it matches REQUEST_ID."""
+        if self.json_lines:
+            return (f'{{"time":"{_utc(when)}","level":"info","event":"request",{fields},'
+                    f'"duration_ms":{seconds * 1000:.3f},"request_id":"{request_id}"}}\n')
+        return f"{_utc(when)} {fields} duration_ms={seconds * 1000:.3f} request_id={request_id}\n"
 
 
 _quote = json.encoder.encode_basestring_ascii  # a JSON string literal, non-ASCII escaped
-
-
-def access_line(record: tuple, as_json: bool) -> str:
-    """One access log line; every string a client controls goes through the JSON string encoder."""
-    status, seconds, when, route, cache, method, path, query, request_id = record
-    method, path, query, cache = _quote(method), _quote(path), _quote(query), cache or "none"
-    if as_json:
-        return (f'{{"time":"{_utc(when)}","level":"info","event":"request","method":{method},'
-                f'"path":{path},"query":{query},"status":{int(status)},'
-                f'"duration_ms":{seconds * 1000:.3f},"cache":"{cache}","route":"{route}",'
-                f'"request_id":{_quote(request_id)}}}\n')
-    return (f"{_utc(when)} {method} {path} query={query} status={status} "
-            f"duration_ms={seconds * 1000:.3f} cache={cache} request_id={request_id}\n")
 
 
 def _write_stdout(data: bytes) -> None:
@@ -250,8 +266,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str, fmt: str) -> None:
     """Send the app's logs and access lines to stdout, as JSON lines or plain text."""
-    RECORDER.log_requests = logging.getLevelName(level.upper()) <= logging.INFO
-    RECORDER.json_lines = fmt == "json"
+    RECORDER.configure(log_requests=logging.getLevelName(level.upper()) <= logging.INFO, json_lines=fmt == "json")
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter() if fmt == "json"
                          else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
