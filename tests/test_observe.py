@@ -94,6 +94,18 @@ def test_one_json_access_line_per_request(client, capfd):
         assert line["time"].endswith("Z")
 
 
+def test_access_lines_keep_each_query_apart_and_escaped(client, capfd):
+    queries = ['doc=a"b', "doc=x\n{\"forged\":1}", "doc=%C3%A6%C3%B8", "doc=what-is-ip-adapter"]
+    clear(capfd)
+    for _ in range(2):  # the second round repeats each request: its lines must not mix up
+        for query in queries:
+            client.get("/docs.php", environ_overrides={"QUERY_STRING": query})
+    lines = [line for line in log_lines(capfd) if line.get("event") == "request"]
+    assert [line["query"] for line in lines] == queries * 2
+    assert [line["status"] for line in lines] == [400, 400, 400, 200] * 2
+    assert len({line["request_id"] for line in lines}) == 8
+
+
 def test_text_log_format(docs_dir, capfd):
     client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "LOG_FORMAT": "text"}).test_client()
     clear(capfd)
