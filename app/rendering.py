@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -177,8 +178,13 @@ def sanitize(html: str) -> str:
     return _cleaner().clean(html)
 
 
+@lru_cache(maxsize=64)
 def render_markdown(text: str) -> Rendered:
-    """Render a document body to sanitized HTML."""
+    """Render a document body to sanitized HTML.
+
+    Remembered for the last 64 bodies: one page version is shown in several variants
+    (languages of the layout, embedded, themes), and each would otherwise render it again.
+    """
     html, headings = markdown_to_html(text)
     return Rendered(html=sanitize(html), headings=headings)
 

@@ -173,3 +173,20 @@ def test_anchor_links_from_the_app_land_on_headings(client):
     assert '<h2 id="lora">LoRA</h2>' in html
     html = client.get("/docs.php?doc=generative-ai-terminology&lang=en&embed=1").text
     assert '<h2 id="lora">LoRA</h2>' in html and '<h2 id="prompt">Prompt</h2>' in html
+
+
+def test_a_page_version_is_rendered_once_for_all_its_variants(client, docs_dir, monkeypatch):
+    from app import rendering
+    calls = []
+    convert = rendering.markdown_to_html
+    monkeypatch.setattr(rendering, "markdown_to_html", lambda text: calls.append(1) or convert(text))
+    write(docs_dir, "varianter", "# Varianter\n\nÉn side, [vist](docs.php?doc=avatarify-intro) på flere måter.\n")
+    bodies = set()
+    for query in ("", "&embed=1", "&theme=dark", "&lang=nb", "&embed=1&theme=light"):
+        response = client.get("/docs.php?doc=varianter" + query)
+        assert response.status_code == 200 and "vist</a>" in response.text
+        bodies.add(response.data)
+    assert len(bodies) == 5 and len(calls) == 1
+    # A new version of the page is rendered again.
+    write(docs_dir, "varianter", "# Varianter\n\nEndret.\n")
+    assert "Endret." in client.get("/docs.php?doc=varianter&embed=1").text and len(calls) == 2
