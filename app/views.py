@@ -219,9 +219,13 @@ def search_results(query: str, view: Presentation) -> Response:
 def suggestions(slug: str, lang: str) -> list[Page]:
     """Pages a reader who asked for `slug` probably meant: similar slugs, then a search."""
     pages = {page.slug: page for page in pages_for(lang)}
-    found = difflib.get_close_matches(slug, list(pages), n=3, cutoff=0.6)
-    found += [hit.page.slug for hit in get_index(lang).search(slug.replace("-", " "), limit=5)]
-    return [pages[s] for s in dict.fromkeys(found) if s in pages][:5]
+
+    def find() -> list[str]:
+        found = difflib.get_close_matches(slug, list(pages), n=3, cutoff=0.6)
+        found += [hit.page.slug for hit in get_index(lang).search(slug.replace("-", " "), limit=5)]
+        return list(dict.fromkeys(found))[:5]
+
+    return [pages[s] for s in remembered(("suggest", slug, lang), find) if s in pages]
 
 
 def page_not_found(slug: str, view: Presentation) -> Response:
@@ -234,6 +238,23 @@ def page_not_found(slug: str, view: Presentation) -> Response:
         categories=[] if found else way_on(view.lang), **layout_context(view, {})), 404))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def remembered(key: tuple, make: Callable[[], list]) -> list:
+    """`make()`, remembered under `key` while the pages stay the same (at most 1,024 keys).
+
+    A dead link is followed again and again; its suggestions cost a millisecond or more
+    with a thousand pages (difflib compares the slug with every other).
+    """
+    memo = current_app.extensions["suggestions"]
+    state = "+".join(get_library(lang).fingerprint() for lang in LANGUAGES)
+    if memo.get("state") != state or len(memo) > 1024:
+        memo.clear()
+        memo["state"] = state
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = make()
+    return found
 
 
 def canonical_url(path: str) -> str | None:
@@ -328,7 +349,7 @@ def label_route() -> None:
 
 def way_on(lang: str) -> list[tuple[str, list[Page]]]:
     """A way on from a dead link: the first category's pages (at most eight)."""
-    return [(name, group[:8]) for name, group in categories(pages_for(lang))[:1]]
+    return remembered(("way on", lang), lambda: [(name, group[:8]) for name, group in categories(pages_for(lang))[:1]])
 
 
 def negotiated_language(environ) -> str:
@@ -342,6 +363,7 @@ def init_app(app: Flask) -> None:
     """Register the routes and error pages."""
     app.extensions["layout_version"] = _digest_layout(app.config["PUBLIC_BASE_URL"])
     app.extensions["error_pages"] = {}
+    app.extensions["suggestions"] = {}
     app.extensions["response_cache"] = ResponseCache(
         app.config["RESPONSE_CACHE_ENTRIES"], key_suffix=negotiated_language)
     app.register_blueprint(bp)

@@ -53,6 +53,20 @@ def test_unknown_slug_suggests_the_closest_pages(client, typo, expected):
     assert f'href="/docs.php?doc={expected}"' in suggestions
 
 
+def test_suggestions_follow_changes_to_the_pages(client, docs_dir):
+    def suggested() -> str:
+        response = client.get("/docs.php?doc=kamera-tips")
+        assert response.status_code == 404
+        found = re.search(r"Mente du en av disse\?</h2>(.*?)</ul>", response.text, re.S)
+        return found.group(1) if found else ""
+
+    assert "kamera-tipsene" not in suggested()
+    write(docs_dir, "kamera-tipsene", "# Tips for kameraet\n\nBruk godt lys.\n")
+    assert 'href="/docs.php?doc=kamera-tipsene"' in suggested()
+    (docs_dir / "kamera-tipsene.md").unlink()
+    assert "kamera-tipsene" not in suggested()
+
+
 def test_link_checker_verifies_anchors(runner, docs_dir):
     write(docs_dir, "lenker", "# Lenker\n\n## Her\n\n[ok](#her) [ok](docs.php?doc=generative-ai-terminology#lora)\n")
     assert runner.invoke(args=["check-docs"]).exit_code == 0
