@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import traceback
+from time import perf_counter
 
 from flask import has_request_context, request
 from prometheus_client import Counter, Gauge, Histogram
@@ -65,18 +66,19 @@ class Observability:
         self.fast_path = fast_path
 
     def __call__(self, environ, start_response):
-        started = time.perf_counter()
+        started = perf_counter()
         given = environ.get("HTTP_X_REQUEST_ID")
         request_id = given if given and REQUEST_ID.fullmatch(given) else RECORDER.new_id()
-        environ["help.request_id"] = request_id
         answer = self.fast_path(environ) if self.fast_path else None
         if answer is not None:
-            status, headers, body = answer
-            headers.extend(self.headers)
+            status, headers, body, route = answer
+            headers += self.headers
             headers.append(("X-Request-ID", request_id))
             start_response(status, headers)
-            RECORDER.record(environ, status[:3], time.perf_counter() - started)
+            RECORDER.record(status[:3], started, route, "hit", environ["REQUEST_METHOD"], environ["PATH_INFO"],
+                            environ.get("QUERY_STRING", ""), request_id)
             return body
+        environ["help.request_id"] = request_id
         answered = []
 
         def observed_start_response(status, headers, exc_info=None):
@@ -86,7 +88,9 @@ class Observability:
             return start_response(status, headers, exc_info)
 
         body = self.app(environ, observed_start_response)
-        RECORDER.record(environ, answered[0][:3] if answered else "500", time.perf_counter() - started)
+        RECORDER.record(answered[0][:3] if answered else "500", started, environ.get("help.route", "unmatched"),
+                        environ.get("help.cache"), environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+                        environ.get("QUERY_STRING", ""), request_id)
         return body
 
 
@@ -135,12 +139,10 @@ class Recorder:
         """A request id unique across processes and replicas: random per process, then a count."""
         return f"{self._id_prefix}{next(self._ids):012x}"
 
-    def record(self, environ, status: str, seconds: float) -> None:
-        self._records.append((
-            status, seconds, time.time(), environ.get("help.route", "unmatched"), environ.get("help.cache"),
-            environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
-            environ.get("QUERY_STRING", "")[:512], environ.get("help.request_id", ""),
-        ))
+    def record(self, status: str, started: float, route: str, cache: str | None, method: str, path: str,
+               query: str, request_id: str) -> None:
+        """Note one answered request; `started` is its time.perf_counter() on arrival."""
+        self._records.append((status, started, perf_counter(), route, cache, method, path, query[:512], request_id))
         if not self._started:
             self._start()
         elif len(self._records) >= self.BATCH:
@@ -176,14 +178,16 @@ class Recorder:
         # grouped, their metrics are added per group and their line's middle is made once.
         groups: dict[tuple, tuple[str | None, list[float]]] = {}
         lines = []
-        for status, seconds, when, route, cache, method, path, query, request_id in records:
+        to_wall_clock = time.time() - perf_counter()
+        for status, started, ended, route, cache, method, path, query, request_id in records:
             key = (status, route, cache, method, path, query)
             group = groups.get(key)
             if group is None:
                 group = groups[key] = (self._line_fields(key), [])
+            seconds = ended - started
             group[1].append(seconds)
             if group[0] is not None:
-                lines.append(self._line(when, group[0], seconds, request_id))
+                lines.append(self._line(ended + to_wall_clock, group[0], seconds, request_id))
         if lines:
             _write_stdout("".join(lines).encode())
         for (status, route, cache, *_), (_, durations) in groups.items():

@@ -133,18 +133,18 @@ class ResponseCache:
         self._pages: dict[str, CachedPage] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, environ) -> tuple[str, list[tuple[str, str]], list[bytes]] | None:
-        """The answer to a request for a fresh cached page, or None to let the app answer."""
+    def lookup(self, environ) -> tuple[str, list[tuple[str, str]], list[bytes], str] | None:
+        """Status, headers, body and route ('page' or 'index') for a request that a fresh
+        cached page answers; None to let the app answer."""
         if environ.get("PATH_INFO") != PAGE_PATH or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return None
         query = environ.get("QUERY_STRING", "")
         page = self._pages.get(f"{query}|{self.key_suffix(environ)}")
         if page is None or not page.fresh():
             return None
-        environ["help.cache"] = "hit"
-        environ["help.route"] = "page" if query.startswith("doc=") else "index"
         status, headers, body = page.answer(environ)
-        return status, headers, [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        return (status, headers, [] if environ["REQUEST_METHOD"] == "HEAD" else [body],
+                "page" if query.startswith("doc=") else "index")
 
     def page(self, key: str, make: Callable[[], CachedPage]) -> CachedPage:
         """The page cached under `key` if still fresh, else a new one from `make()`."""
