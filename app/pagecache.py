@@ -146,18 +146,20 @@ class ResponseCache:
         return (status, headers, [] if environ["REQUEST_METHOD"] == "HEAD" else [body],
                 "page" if query.startswith("doc=") else "index")
 
-    def page(self, key: str, make: Callable[[], CachedPage]) -> CachedPage:
-        """The page cached under `key` if still fresh, else a new one from `make()`."""
+    def page(self, key: str, make: Callable[[], CachedPage]) -> tuple[CachedPage, bool]:
+        """The page cached under `key` if still fresh, else a new one from `make()`; and
+        whether it came from the cache."""
         page = self._pages.get(key)
-        if page is None or not page.fresh():
-            page = make()
-            with self._lock:
-                self._pages.pop(key, None)
-                while len(self._pages) >= self.max_entries:
-                    # Insertion order: the oldest page goes first.
-                    del self._pages[next(iter(self._pages))]
-                self._pages[key] = page
-        return page
+        if page is not None and page.fresh():
+            return page, True
+        page = make()
+        with self._lock:
+            self._pages.pop(key, None)
+            while len(self._pages) >= self.max_entries:
+                # Insertion order: the oldest page goes first.
+                del self._pages[next(iter(self._pages))]
+            self._pages[key] = page
+        return page, False
 
     def __len__(self) -> int:
         return len(self._pages)

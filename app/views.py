@@ -117,7 +117,7 @@ def docs():
     def make() -> CachedPage:
         return CachedPage(rendered_page(page, lang, view).encode(), page.mtime_ns / 1e9, is_fresh)
 
-    return respond(response_cache().page(view.cache_key(doc=slug), make))
+    return respond(*response_cache().page(view.cache_key(doc=slug), make))
 
 
 @bp.get("/")
@@ -196,7 +196,7 @@ def help_index(view: Presentation) -> Response:
         return CachedPage(html.encode(), newest / 1e9,
                           is_fresh=lambda: "+".join(s.fingerprint() for s in stores) == fingerprint)
 
-    return respond(response_cache().page(view.cache_key(), make))
+    return respond(*response_cache().page(view.cache_key(), make))
 
 
 def pages_for(lang: str) -> list[Page]:
@@ -278,10 +278,10 @@ def file_unchanged(path, mtime_ns: int, size: int) -> Callable[[], bool]:
     return check
 
 
-def respond(page: CachedPage) -> Response:
+def respond(page: CachedPage, cached: bool) -> Response:
     """A Flask response for a cached page, following the same rules as the fast path."""
     status, headers, body = page.answer(request.environ)
-    request.environ.setdefault("help.cache", "miss")
+    request.environ["help.cache"] = "hit" if cached else "miss"
     return Response(body, status=int(status[:3]), headers=headers)
 
 

@@ -94,6 +94,15 @@ def test_one_json_access_line_per_request(client, capfd):
         assert line["time"].endswith("Z")
 
 
+def test_other_spellings_of_a_cached_page_are_logged_as_hits(client, capfd):
+    clear(capfd)
+    client.get(PAGE)
+    client.get(PAGE + "&utm_source=app")  # through Flask, answered from the same cached page
+    client.get(PAGE + "&embed=1")  # another variant: rendered, so a miss
+    lines = [line for line in log_lines(capfd) if line.get("event") == "request"]
+    assert [line["cache"] for line in lines] == ["miss", "hit", "miss"]
+
+
 def test_access_lines_keep_each_query_apart_and_escaped(client, capfd):
     queries = ['doc=a"b', "doc=x\n{\"forged\":1}", "doc=%C3%A6%C3%B8", "doc=what-is-ip-adapter"]
     clear(capfd)
