@@ -221,11 +221,15 @@ STEMMERS = {"nb": "norwegian", "en": "english"}
 
 
 def init_app(app: Flask) -> None:
-    """Build a search index of each language's pages."""
+    """Start building a search index of each language's pages.
+
+    They are built in the background (10,000 pages take about a second), so a worker
+    serves pages as soon as it has loaded them; a search made meanwhile waits for its index.
+    """
     indexes = {}
     for lang, store in app.extensions["libraries"].items():
         indexes[lang] = SearchIndex(store, STEMMERS[lang])
-        indexes[lang].update()
+        threading.Thread(target=indexes[lang].update, name=f"search-index-{lang}", daemon=True).start()
     app.extensions["search"] = indexes
 
 

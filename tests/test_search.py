@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -148,3 +149,23 @@ def test_a_heading_that_is_the_query_ranks_first(client):
     html = client.get("/docs.php", query_string={"q": "hva er LoRA", "lang": "nb"}).text
     first = re.search(r'<ol class="results">\s*<li>\s*<a href="/docs.php\?doc=([^"&]+)', html).group(1)
     assert first == "generative-ai-terminology"
+
+
+def test_pages_are_served_while_the_index_is_built(docs_dir, monkeypatch):
+    from app import create_app
+    started, release = threading.Event(), threading.Event()
+    build = SearchIndex.update
+
+    def slow_build(self):
+        if threading.current_thread().name.startswith("search-index-"):
+            started.set()
+            release.wait(10)
+        build(self)
+
+    monkeypatch.setattr(SearchIndex, "update", slow_build)
+    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)}).test_client()
+    assert started.wait(5)
+    assert client.get("/docs.php?doc=instantid-intro").status_code == 200
+    release.set()
+    response = client.get("/docs.php?q=ansiktstrekk")
+    assert 'href="/docs.php?doc=instantid-intro"' in response.text
