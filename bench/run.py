@@ -24,6 +24,7 @@ import tempfile
 import time
 import urllib.request
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -179,6 +180,13 @@ def worker_rss_mb(main_pid: int) -> list[float]:
     return sizes
 
 
+def wait_for_search(base: str) -> None:
+    """Return once both workers have built their search index (in the background after
+    start): searches on many new connections reach both, and each waits for its index."""
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda _: fetch(f"{base}/docs.php?q=bilde"), range(32)))
+
+
 def fetch(url: str, headers: dict | None = None):
     request = urllib.request.Request(url, headers=headers or {})
     with urllib.request.urlopen(request) as response:
@@ -306,13 +314,14 @@ def main() -> None:
             throughput.append(("malformed slug (400)", wrk(f"{base}/docs.php?doc=..%2F..%2Fetc", seconds)))
         # First renders: every request names another of 10,000 pages and nothing is cached.
         with help_server(corpora[10_000], CACHE_TYPE="NullCache", RESPONSE_CACHE_ENTRIES="1") as (base, _, _):
+            wait_for_search(base)
             throughput.append(("first render (10,000 pages, no cache)",
                                wrk(f"{base}/docs.php", seconds, script=PROJECT / "bench" / "every_page.lua")))
 
         search_rows = search_latency(corpora[10_000])
         for size in SIZES:
             with help_server(corpora[size]) as (base, startup, pid):
-                fetch(f"{base}/docs.php")
+                wait_for_search(base)
                 result = wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", seconds)
                 scale.append((size, startup, worker_rss_mb(pid), result))
 
