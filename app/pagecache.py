@@ -4,9 +4,10 @@ A help page is read far more often than it changes. The first request for a page
 through Flask, which renders it and stores a `CachedPage`: the body, its gzip and brotli
 forms (made once, when first asked for), a strong ETag derived from the content and the
 headers. Later requests whose query is exactly `doc=<slug>` (or empty, for the index) are
-answered from it before Flask routes anything, after one check that the page is still
-fresh (a stat of its file, at most every RECHECK_SECONDS). Any other spelling of the URL reaches the view, which answers
-from the same `CachedPage`, so every path follows the same conditional-request rules.
+answered from it before Flask routes anything, once the page is known to be fresh (a stat
+of its file, at most every RECHECK_SECONDS). Any other spelling of the URL reaches the
+view, which answers from the same `CachedPage`, so every path follows the same
+conditional-request rules.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
 MIN_COMPRESS_BYTES = 512
 STATUS_OK, STATUS_NOT_MODIFIED = "200 OK", "304 Not Modified"
 # A cached page checks that its file is unchanged at most this often. The check (a stat)
-# was a fifth of a cache hit's cost; an edit is still served a tenth of a second after
-# it settles (documents.SETTLE_SECONDS), which is no later than anyone could notice.
+# was a fifth of a cache hit's cost. An edit is served at most this much later; files
+# are only read once they have been unchanged for documents.SETTLE_SECONDS anyway.
 RECHECK_SECONDS = 0.1
 
 
