@@ -221,16 +221,23 @@ STEMMERS = {"nb": "norwegian", "en": "english"}
 
 
 def init_app(app: Flask) -> None:
-    """Start building a search index of each language's pages.
+    """A search index of each language's pages, built in the background from the first request.
 
-    They are built in the background (10,000 pages take about a second), so a worker
-    serves pages as soon as it has loaded them; a search made meanwhile waits for its index.
+    10,000 pages take about a second to index, so a worker serves pages while it builds,
+    and a search made meanwhile waits for its index. The build starts with the first
+    request rather than here: a server that loads the app and then forks its workers
+    would otherwise fork in the middle of it.
     """
-    indexes = {}
-    for lang, store in app.extensions["libraries"].items():
-        indexes[lang] = SearchIndex(store, STEMMERS[lang])
-        threading.Thread(target=indexes[lang].update, name=f"search-index-{lang}", daemon=True).start()
+    indexes = {lang: SearchIndex(store, STEMMERS[lang]) for lang, store in app.extensions["libraries"].items()}
     app.extensions["search"] = indexes
+    started = threading.Event()
+
+    @app.before_request
+    def build_indexes():
+        if not started.is_set():
+            started.set()
+            for lang, index in indexes.items():
+                threading.Thread(target=index.update, name=f"search-index-{lang}", daemon=True).start()
 
 
 def get_index(lang: str) -> SearchIndex:
