@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable
+from typing import TypeVar
 from dataclasses import dataclass
 from itertools import groupby
 from urllib.parse import urlencode
@@ -27,6 +28,7 @@ from app.rendering import render_markdown
 from app.search import MAX_QUERY_CHARS, get_index, page_sections
 
 bp = Blueprint("help", __name__)
+T = TypeVar("T")
 
 MAX_SLUG_LENGTH = 100
 THEMES = frozenset({"dark", "light"})
@@ -240,13 +242,14 @@ def page_not_found(slug: str, view: Presentation) -> Response:
     return response
 
 
-def remembered(key: tuple, make: Callable[[], list]) -> list:
+def remembered(key: tuple, make: Callable[[], T]) -> T:
     """`make()`, remembered under `key` while the pages stay the same (at most 1,024 keys).
 
-    A dead link is followed again and again; its suggestions cost a millisecond or more
-    with a thousand pages (difflib compares the slug with every other).
+    For what depends only on the pages and the request's presentation: error pages, and
+    the suggestions for a dead link, which is followed again and again and costs a
+    millisecond or more with a thousand pages (difflib compares the slug with every other).
     """
-    memo = current_app.extensions["suggestions"]
+    memo = current_app.extensions["remembered"]
     state = "+".join(get_library(lang).fingerprint() for lang in LANGUAGES)
     if memo.get("state") != state or len(memo) > 1024:
         memo.clear()
@@ -330,16 +333,13 @@ def handle_http_error(error: HTTPException):
 def error_page(code: int, error: HTTPException) -> str:
     """The page for an error status: the same for every request, so rendered once per version."""
     view = Presentation.of_request()
-    key = (code, view.variant, get_library(DEFAULT_LANGUAGE).fingerprint() if code == 404 else "")
-    pages = current_app.extensions["error_pages"]
-    if pages.get(key) is None:
-        if len(pages) > 64:  # a few codes times a few presentations; never grows past this
-            pages.clear()
+
+    def render() -> str:
         title, text = texts(view.lang)["errors"].get(code, (error.name, error.description))
-        pages[key] = render_template("error.html", title=title, text=text,
-                                     categories=way_on(view.lang) if code == 404 else [],
-                                     **layout_context(view, {}))
-    return pages[key]
+        return render_template("error.html", title=title, text=text,
+                               categories=way_on(view.lang) if code == 404 else [], **layout_context(view, {}))
+
+    return remembered(("error", code, view.variant), render)
 
 
 def label_route() -> None:
@@ -362,8 +362,7 @@ def negotiated_language(environ) -> str:
 def init_app(app: Flask) -> None:
     """Register the routes and error pages."""
     app.extensions["layout_version"] = _digest_layout(app.config["PUBLIC_BASE_URL"])
-    app.extensions["error_pages"] = {}
-    app.extensions["suggestions"] = {}
+    app.extensions["remembered"] = {}
     app.extensions["response_cache"] = ResponseCache(
         app.config["RESPONSE_CACHE_ENTRIES"], key_suffix=negotiated_language)
     app.register_blueprint(bp)
