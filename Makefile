@@ -12,12 +12,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstall when the dependencies or their pins change.
-$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+# Reinstall when the dependencies or their pins change: what serving needs, and what the
+# tests need on top of it (a browser driver, fuzzers, a Dockerfile linter).
+$(VENV)/.installed-run: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed-run
 	GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) $(BIN)/python -m app.serve
 
 # axe-core and the Nu HTML Checker, for the browser tests.
@@ -39,7 +44,7 @@ system-packages:
 test: system-packages $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m pytest
 
-check: $(VENV)/.installed
+check: $(VENV)/.installed-run
 	FLASK_APP=wsgi $(BIN)/flask check-docs
 
 # Re-pin every dependency to the newest versions the ranges in pyproject.toml allow.
@@ -51,10 +56,10 @@ lock: | $(BIN)/python
 	rm -rf build/lock-venv
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache node_modules test-artifacts
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis node_modules test-artifacts
 
 # Benchmark against nginx with wrk (installs both from Debian's packages when missing).
 bench: $(VENV)/.installed
 	command -v wrk >/dev/null && command -v nginx >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
