@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, Config, validate
 from app.extensions import cache
@@ -24,16 +25,22 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["DEBUG"] = False
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
-    from app import api, checks, documents, health, search, seo, views
+    from app import api, checks, documents, health, limits, search, seo, views
 
     documents.init_app(app)
     search.init_app(app)
-    cache.init_app(app)
+    # Values in Redis are shared with every replica: signed data only, never pickles.
+    backend = {"RedisCache": "app.sharedcache.SignedRedisCache"}.get(app.config["CACHE_TYPE"])
+    cache.init_app(app, {"CACHE_TYPE": backend} if backend else None)
+    limits.init_app(app)
     views.init_app(app)
     health.init_app(app)
     seo.init_app(app)
     api.init_app(app)
     checks.init_app(app)
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        # Inside the response cache's fast path: only requests that reach Flask need the client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_HOPS"])
     # Outermost, so that responses from the page cache get the same headers, logs and metrics.
     app.wsgi_app = Observability(app.wsgi_app, security_headers(app.config),
                                  fast_path=app.extensions["response_cache"].lookup)

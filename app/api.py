@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from app.checks import INTERNAL_LINK, links_in
 from app.config import PROJECT_ROOT
-from app.documents import LANGUAGES, SLUG, Page, find_page, get_library, pages_in
+from app.documents import LANGUAGES, SLUG, Page, find_page, get_library, page_versions, pages_in, remembered
 from app.extensions import cache_get, cache_set
+from app.limits import search_limit, work_slot
 from app.negotiation import language_from_header
 from app.rendering import render_markdown
 from app.search import MAX_QUERY_CHARS, get_index
@@ -41,24 +41,31 @@ def requested_language() -> str:
     return value
 
 
-def summary(page: Page, lang: str) -> dict:
+def summary(page: Page, lang: str, languages: list[str]) -> dict:
     return {
         "slug": page.slug,
         "lang": lang,
         "title": page.title,
         "description": page.description,
         "category": page.category,
-        "languages": [code for code in LANGUAGES if get_library(code).get(page.slug)],
-        "updated": datetime.fromtimestamp(page.mtime_ns / 1e9, tz=timezone.utc).isoformat(timespec="seconds"),
+        "languages": languages,
+        "updated": page.last_changed.isoformat(timespec="seconds"),
     }
 
 
 @bp.get("/docs")
 def list_docs():
-    """Every page, in the asked language where it exists."""
+    """Every page, in the asked language where it exists; made once per version of the pages."""
     lang = requested_language()
-    docs = [summary(page, found) for _, (page, found) in sorted(pages_in(lang).items())]
-    return json_response({"lang": lang, "docs": docs})
+    return json_body_response(remembered(("api docs", lang), lambda: docs_list(lang)))
+
+
+def docs_list(lang: str) -> bytes:
+    """The body of /api/docs in `lang`."""
+    in_language = {code: {page.slug for page in get_library(code).pages()} for code in LANGUAGES}
+    docs = [summary(page, found, [code for code in LANGUAGES if slug in in_language[code]])
+            for slug, (page, found) in sorted(pages_in(lang).items())]
+    return json.dumps({"lang": lang, "docs": docs}, ensure_ascii=False).encode()
 
 
 @bp.get("/docs/<slug>")
@@ -71,7 +78,8 @@ def get_doc(slug: str):
     if found is None:
         raise Problem(404, "No such page", f"There is no help page named {slug!r}.")
     page, content_lang = found
-    key = f"api:{current_app.extensions['layout_version']}:{content_lang}:{lang}:{slug}:{page.version}"
+    versions = page_versions(current_app.extensions["libraries"], slug)
+    key = f"api:{current_app.extensions['layout_version']}:{content_lang}:{lang}:{slug}:{'.'.join(versions)}"
     body = cache_get(key)
     if body is None:
         rendered = render_markdown(page.body)
@@ -81,7 +89,7 @@ def get_doc(slug: str):
             if other:
                 related.append({"slug": target, "title": other[0].title})
         body = json.dumps({
-            **summary(page, content_lang),
+            **summary(page, content_lang, [code for code, version in zip(LANGUAGES, versions) if version]),
             "requested_lang": lang,
             "html": rendered.html,
             "headings": [{"level": level, "anchor": anchor, "text": text}
@@ -103,11 +111,15 @@ def related_slugs(html: str, slug: str) -> list[str]:
 
 
 @bp.get("/search")
+@search_limit()
 def search():
     """Search results as JSON: title, category and a passage with its matches marked."""
     lang = requested_language()
     query = " ".join(request.args.get("q", "").split())[:MAX_QUERY_CHARS]
-    hits = get_index(lang).search(query) if query else []
+    hits = []
+    if query:
+        with work_slot():
+            hits = get_index(lang).search(query)
     results = [{"slug": hit.page.slug, "title": hit.page.title, "category": hit.page.category,
                 "passage": [{"text": text, "match": marked} for text, marked in hit.passage]}
                for hit in hits]

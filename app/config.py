@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,6 +26,24 @@ class Config:
     # Most pages the full-page response cache in each worker keeps, with their encodings.
     RESPONSE_CACHE_ENTRIES = os.environ.get("RESPONSE_CACHE_ENTRIES", "1000")
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/0")
+    # Signs every value in Redis (HMAC-SHA256), so a value someone else wrote there is
+    # never served: at least 32 characters, the same on every replica. Required with RedisCache.
+    CACHE_SIGNING_KEY = os.environ.get("CACHE_SIGNING_KEY", "")
+    # Most bytes of pages the response cache in each worker keeps (with RESPONSE_CACHE_ENTRIES).
+    RESPONSE_CACHE_BYTES = os.environ.get("RESPONSE_CACHE_BYTES", str(64 * 1024 * 1024))
+    # Per client (a keyed hash of its address): searches, and requests for pages that do not exist.
+    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "30/10 seconds;300/hour")
+    NOT_FOUND_RATE_LIMIT = os.environ.get("NOT_FOUND_RATE_LIMIT", "60/minute")
+    # Where rate-limit counts live: memory:// (each worker its own) or a redis:// URL shared by replicas.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "true")
+    # Searches (and 404 suggestions) one worker runs at once; past it a search gets 503 at once.
+    EXPENSIVE_WORK_SLOTS = os.environ.get("EXPENSIVE_WORK_SLOTS", "2")
+    # A rate-limit store that fails never fails a request: each worker counts alone meanwhile.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Proxies in front that set X-Forwarded-For (0: none; the client is the connection's peer).
+    TRUSTED_PROXY_HOPS = os.environ.get("TRUSTED_PROXY_HOPS", "0")
     # Scheme and host the site is reached at, for canonical links (e.g. https://hjelp.example.no).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "info")
@@ -54,8 +74,18 @@ class ConfigError(RuntimeError):
 def validate(config: dict) -> None:
     """Check and convert settings in place; raise ConfigError on the first bad one."""
     for name, minimum in (("CACHE_THRESHOLD", 1), ("CACHE_DEFAULT_TIMEOUT", 0), ("RESPONSE_CACHE_ENTRIES", 1),
-                          ("HSTS_SECONDS", 0)):
+                          ("RESPONSE_CACHE_BYTES", 1024), ("HSTS_SECONDS", 0), ("EXPENSIVE_WORK_SLOTS", 1),
+                          ("TRUSTED_PROXY_HOPS", 0)):
         config[name] = _whole_number(name, config[name], minimum)
+    config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
+    for name in ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT"):
+        try:
+            if not parse_many(config[name]):
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"{name}={config[name]!r} is not a rate limit such as 30/minute;300/hour") from None
+    if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        _url("RATELIMIT_STORAGE_URI", config["RATELIMIT_STORAGE_URI"], ("redis", "rediss", "unix"))
     if config["CACHE_TYPE"] not in CACHE_TYPES:
         raise ConfigError(
             f"CACHE_TYPE={config['CACHE_TYPE']!r} is not one of {', '.join(sorted(CACHE_TYPES))}")
@@ -65,6 +95,9 @@ def validate(config: dict) -> None:
             raise ConfigError(f"{name}={config[name]!r} is not one of {', '.join(sorted(allowed))}")
     if config["CACHE_TYPE"] == "RedisCache":
         _url("CACHE_REDIS_URL", config["CACHE_REDIS_URL"], ("redis", "rediss", "unix"))
+        if len(config["CACHE_SIGNING_KEY"]) < 32:
+            raise ConfigError("CACHE_SIGNING_KEY must be set, at least 32 characters and the same on every "
+                              "replica, with CACHE_TYPE=RedisCache")
         # A Redis call slower than this fails, and the page is rendered locally instead.
         config.setdefault("CACHE_OPTIONS", {"socket_timeout": 0.25, "socket_connect_timeout": 0.25})
     if config["PUBLIC_BASE_URL"]:
@@ -89,6 +122,13 @@ def _url(name: str, value: str, schemes: tuple[str, ...]) -> None:
     parts = urlsplit(value)
     if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix") or parts.query or parts.fragment:
         raise ConfigError(f"{name}={value!r} is not a {'/'.join(schemes)} URL")
+
+
+def _flag(name: str, value) -> bool:
+    text = str(value).lower()
+    if text not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{name}={value!r} is not true or false")
+    return text in ("true", "1", "yes")
 
 
 def _whole_number(name: str, value, minimum: int) -> int:

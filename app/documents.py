@@ -8,17 +8,26 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from flask import Flask, current_app
 
+from app.observe import DOCUMENT_ERRORS
+from app.rendering import markdown_problem
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A slug is what `?doc=` may name and what a file in the docs folder may be called.
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
-MAX_DOCUMENT_BYTES = 1_000_000
+# Sixteen times our longest page. Rendering is about 16 µs a byte (Markdown and bleach, in
+# pure Python): a page this long, dense with links, takes a worker about a second.
+MAX_DOCUMENT_BYTES = 64_000
 DEFAULT_CATEGORY = "Hjelpeseksjonen"
 LANGUAGES = ("nb", "en")  # the first is the default, and the fallback for missing pages
 DEFAULT_LANGUAGE = LANGUAGES[0]
@@ -27,6 +36,8 @@ FULL_RESCAN_SECONDS = 2.0
 # A file changed less than this long ago may still be being written (an editor or a copy
 # that truncates, then writes in pieces): its last complete version is served until then.
 SETTLE_SECONDS = 0.25
+# A file that does not end with a line break is likely cut off mid-write: it waits longer.
+UNFINISHED_SETTLE_SECONDS = 2.0
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
@@ -51,18 +62,38 @@ class Page:
     category: str
     order: int
     body: str
-    mtime_ns: int
+    mtime_ns: int  # with size: how the store notices that the file changed
     size: int
-    meta: dict = field(default_factory=dict, compare=False, repr=False)
+    updated: datetime | None = None  # front matter `updated:`, when the author gave one
+    digest: str = ""  # of the file's bytes: the same on every replica with the same text
 
     @property
     def version(self) -> str:
-        """Identifies this version of the file: changes when the file is edited."""
-        return f"{self.mtime_ns:x}-{self.size:x}"
+        """Identifies this version of the page by its content: changes when the text does."""
+        return self.digest
+
+    @property
+    def last_changed(self) -> datetime:
+        """When the page last changed: front matter `updated:`, else the file's time."""
+        return self.updated or datetime.fromtimestamp(self.mtime_ns / 1e9, tz=timezone.utc)
 
 
 def parse_document(slug: str, text: str, mtime_ns: int = 0, size: int = 0) -> Page:
-    """Build a Page from a document's text: optional YAML front matter, then Markdown."""
+    """Build a Page from a document's text: optional YAML front matter, then Markdown.
+
+    Anything wrong with the text, however it shows (a date that does not exist, a number
+    too long to read), is a DocumentError.
+    """
+    try:
+        return _parse(slug, text, mtime_ns, size)
+    except DocumentError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one bad file must never break the others
+        raise DocumentError(f"cannot be read: {type(exc).__name__}: {exc}".replace("\n", " ")) from None
+
+
+def _parse(slug: str, text: str, mtime_ns: int, size: int) -> Page:
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     text = text.removeprefix("\ufeff")
     meta: dict = {}
     match = FRONT_MATTER.match(text)
@@ -78,8 +109,11 @@ def parse_document(slug: str, text: str, mtime_ns: int = 0, size: int = 0) -> Pa
     if not title:
         raise DocumentError("no title: add a '# Heading' line or 'title:' front matter")
     order = meta.get("order", 0)
-    if not isinstance(order, int) or isinstance(order, bool):
-        raise DocumentError("front matter 'order' must be a whole number")
+    if not isinstance(order, int) or isinstance(order, bool) or abs(order) > 10**9:
+        raise DocumentError("front matter 'order' must be a whole number (at most 9 digits)")
+    problem = markdown_problem(text)
+    if problem:
+        raise DocumentError(problem)
     return Page(
         slug=slug,
         title=title,
@@ -89,8 +123,26 @@ def parse_document(slug: str, text: str, mtime_ns: int = 0, size: int = 0) -> Pa
         body=text,
         mtime_ns=mtime_ns,
         size=size,
-        meta=meta,
+        updated=_date_field(meta, "updated"),
+        digest=digest,
     )
+
+
+def _date_field(meta: dict, key: str) -> datetime | None:
+    """A front matter date (`2026-11-26`, or a date and time) as UTC, or None when absent."""
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    raise DocumentError(f"front matter '{key}' must be a date such as 2026-11-26")
 
 
 def _text_field(meta: dict, key: str) -> str:
@@ -136,15 +188,21 @@ class FileBeingWritten(Exception):
 def read_document(path: Path, slug: str, wait_to_settle: bool = True) -> Page:
     """Read and parse one file; raises DocumentError naming the file when it cannot.
 
+    The file is opened by its real path, which must lie in the file's folder, and without
+    following a link: a link swapped in after that check fails to open instead of being read.
     Raises FileBeingWritten when the file changed during the read or, with
-    `wait_to_settle`, less than SETTLE_SECONDS ago: what was read may be half a file.
+    `wait_to_settle`, too recently (see `settled`): what was read may be half a file.
     """
     for _ in range(3):
         try:
-            with path.open("rb") as handle:
+            real = Path(os.path.realpath(path))
+            if not real.is_relative_to(path.parent):
+                raise DocumentError(f"{path}: links outside the docs folder")
+            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as handle:
                 stat = os.fstat(handle.fileno())
                 if stat.st_size > MAX_DOCUMENT_BYTES:
-                    raise DocumentError(f"{path}: larger than {MAX_DOCUMENT_BYTES} bytes")
+                    raise DocumentError(f"{path}: larger than {MAX_DOCUMENT_BYTES:,} bytes")
                 data = handle.read(MAX_DOCUMENT_BYTES + 1)
                 after = os.fstat(handle.fileno())
         except OSError as exc:
@@ -154,7 +212,7 @@ def read_document(path: Path, slug: str, wait_to_settle: bool = True) -> Page:
             break
     else:
         raise FileBeingWritten(path)
-    if wait_to_settle and not settled(stat):
+    if wait_to_settle and not settled(stat, finished=data.endswith(b"\n")):
         raise FileBeingWritten(path)
     return parse_file(path, slug, data, stat)
 
@@ -170,9 +228,11 @@ def parse_file(path: Path, slug: str, data: bytes, stat: os.stat_result) -> Page
         raise DocumentError(f"{path}: {exc}") from None
 
 
-def settled(stat: os.stat_result) -> bool:
-    """True once a file has not changed for SETTLE_SECONDS."""
-    return time.time() - stat.st_mtime_ns / 1e9 >= SETTLE_SECONDS
+def settled(stat: os.stat_result, finished: bool = True) -> bool:
+    """True once a file has not changed for SETTLE_SECONDS, or UNFINISHED_SETTLE_SECONDS
+    when it does not end with a line break (a writer may have paused mid-line)."""
+    quiet = SETTLE_SECONDS if finished else max(SETTLE_SECONDS, UNFINISHED_SETTLE_SECONDS)
+    return time.time() - stat.st_mtime_ns / 1e9 >= quiet
 
 
 class DocumentStore:
@@ -230,13 +290,15 @@ class DocumentStore:
                     unsettled = True
             except DocumentError as exc:
                 errors[slug] = str(exc)
-                if self._scanned_at:  # at the first load the caller reports errors itself
-                    log.error("cannot load document: %s", exc)
                 page = old
             if page is not None:
                 pages[slug] = page
         changed = pages.keys() != self._pages.keys() or any(
             page is not self._pages[slug] for slug, page in pages.items())
+        if not first_load:  # at the first load the caller reports errors itself
+            for slug, message in errors.items():
+                if self.errors.get(slug) != message:
+                    self._report(message)
         self._paths, self._pages, self.errors = paths, pages, errors
         # A file still being written is looked at again on the next request.
         self._folder_mtimes = () if unsettled else folder_mtimes
@@ -245,9 +307,18 @@ class DocumentStore:
             self.generation += 1
 
     @staticmethod
+    def _report(message: str) -> None:
+        """Log and count a page that failed to load; the others, and its last good version, stay."""
+        DOCUMENT_ERRORS.labels("load").inc()
+        log.error("cannot load document, keeping the last good version if any: %s", message)
+
+    @staticmethod
     def _fresh(path: Path, slug: str, old: Page | None, wait_to_settle: bool) -> Page | None:
         """The page at `path`, re-read only if it changed and has settled (else `old`)."""
-        stat = os.stat(path)
+        try:
+            stat = os.stat(path)
+        except OSError as exc:  # removed since the folder was listed, or a dangling link
+            raise DocumentError(f"{path}: {exc.strerror or exc}") from None
         if old is not None and (stat.st_mtime_ns, stat.st_size) == (old.mtime_ns, old.size):
             return old
         if wait_to_settle and not settled(stat):
@@ -287,7 +358,7 @@ class DocumentStore:
         page = self._pages.get(slug)
         try:
             stat = os.stat(path)
-        except FileNotFoundError:
+        except OSError:  # removed, or a link that leads nowhere now
             self.refresh()
             return self._pages.get(slug)
         if page is None or (stat.st_mtime_ns, stat.st_size) != (page.mtime_ns, page.size):
@@ -304,8 +375,9 @@ class DocumentStore:
             except FileBeingWritten:
                 return old
             except DocumentError as exc:
+                if self.errors.get(slug) != str(exc):
+                    self._report(str(exc))
                 self.errors[slug] = str(exc)
-                log.error("cannot reload document, serving the last good version: %s", exc)
                 return old
             self.errors.pop(slug, None)
             self._pages[slug] = page
@@ -349,6 +421,8 @@ class DocumentStore:
 
 def init_app(app: Flask) -> None:
     """Load the docs folder named by DOCS_DIR, one store per language, kept on the app."""
+    app.extensions["remembered"] = {}
+    app.extensions["suggested"] = {}
     app.extensions["libraries"] = load_libraries(app.config["DOCS_DIR"])
     app.extensions["documents"] = app.extensions["libraries"][DEFAULT_LANGUAGE]
 
@@ -380,6 +454,16 @@ def get_library(lang: str) -> DocumentStore:
     return current_app.extensions["libraries"][lang]
 
 
+def page_versions(libraries: dict[str, DocumentStore], slug: str) -> tuple[str, ...]:
+    """The version of page `slug` in each language ('' where it has none): what its rendered
+    forms depend on. Needs no app context, so a cached page can check itself."""
+    versions = []
+    for store in libraries.values():
+        page = store.get(slug)
+        versions.append(page.version if page else "")
+    return tuple(versions)
+
+
 def find_page(slug: str, lang: str) -> tuple[Page, str] | None:
     """The page in `lang` if it exists, else in the default language, with the language it is in."""
     for candidate in dict.fromkeys((lang, DEFAULT_LANGUAGE)):
@@ -394,6 +478,25 @@ def pages_in(lang: str) -> dict[str, tuple[Page, str]]:
     found = {page.slug: (page, DEFAULT_LANGUAGE) for page in get_library(DEFAULT_LANGUAGE).pages()}
     if lang != DEFAULT_LANGUAGE:
         found.update((page.slug, (page, lang)) for page in get_library(lang).pages())
+    return found
+
+
+def remembered(key: tuple, make: Callable[[], T], memo_name: str = "remembered") -> T:
+    """`make()`, remembered under `key` while the pages stay the same (at most 1,024 keys).
+
+    For what depends only on the pages and the request's presentation: error pages, lists
+    of pages, and (in a memo of their own, `suggested`, so that a flood of dead links
+    cannot push the rest out) the suggestions for a dead link, which is followed again
+    and again.
+    """
+    memo = current_app.extensions[memo_name]
+    state = "+".join(get_library(lang).fingerprint() for lang in LANGUAGES)
+    if memo.get("state") != state or len(memo) > 1024:
+        memo.clear()
+        memo["state"] = state
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = make()
     return found
 
 

@@ -34,6 +34,17 @@ LATENCY = Histogram(
 )
 CACHE = Counter("help_cache_requests_total", "Page cache look-ups.", ["layer", "result"])
 PAGES = Gauge("help_pages_loaded", "Help pages in the docs folder.", multiprocess_mode="mostrecent")
+DOCUMENT_ERRORS = Counter("help_document_errors_total",
+                          "Pages that failed to load or render (the others, and their last good versions, are served).",
+                          ["stage"])
+SHARED_CACHE_REJECTED = Counter("help_shared_cache_rejected_total",
+                                "Values read from the shared cache (Redis) that failed their signature check.")
+# Longest path and query an access line keeps; the rest is cut, and the line says how long it was.
+MAX_LOGGED_CHARS = 512
+# A plain page for when even the error page fails: nothing in it can fail.
+FALLBACK_500 = ('<!doctype html><html lang="nb"><meta charset="utf-8"><title>Noe gikk galt</title>'
+                "<h1>Noe gikk galt</h1><p>En feil hos oss hindret siden i å vises. Prøv igjen om litt.</p>"
+                '<p lang="en">Something went wrong on our side. Please try again shortly.</p></html>').encode()
 
 
 def security_headers(config) -> list[tuple[str, str]]:
@@ -87,7 +98,18 @@ class Observability:
             headers.append(("X-Request-ID", request_id))
             return start_response(status, headers, exc_info)
 
-        body = self.app(environ, observed_start_response)
+        try:
+            body = self.app(environ, observed_start_response)
+        except Exception:  # the app's own error handling failed: still answer, log and count
+            logging.getLogger(__name__).exception("unhandled error answering %s", environ.get("PATH_INFO", "")[:200])
+            if answered:
+                raise  # headers went out already; the server ends the connection
+            answered.append("500")
+            start_response("500 Internal Server Error",
+                           [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(FALLBACK_500))),
+                            ("Cache-Control", "no-store"), *self.headers, ("X-Request-ID", request_id)],
+                           sys.exc_info())
+            body = [FALLBACK_500]
         RECORDER.record(answered[0][:3] if answered else "500", started, environ.get("help.route", "unmatched"),
                         environ.get("help.cache"), environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
                         environ.get("QUERY_STRING", ""), request_id)
@@ -142,7 +164,8 @@ class Recorder:
     def record(self, status: str, started: float, route: str, cache: str | None, method: str, path: str,
                query: str, request_id: str) -> None:
         """Note one answered request; `started` is its time.perf_counter() on arrival."""
-        self._records.append((status, started, perf_counter(), route, cache, method, path, query[:512], request_id))
+        self._records.append((status, started, perf_counter(), route, cache, method[:16], _cut(path), _cut(query),
+                              request_id))
         if not self._started:
             self._start()
         elif len(self._records) >= self.BATCH:
@@ -230,6 +253,13 @@ class Recorder:
 
 
 _quote = json.encoder.encode_basestring_ascii  # a JSON string literal, non-ASCII escaped
+
+
+def _cut(text: str) -> str:
+    """`text` as an access line keeps it: at most MAX_LOGGED_CHARS, then how long it was."""
+    if len(text) <= MAX_LOGGED_CHARS:
+        return text
+    return f"{text[:MAX_LOGGED_CHARS]}…[{len(text)} chars]"
 
 
 def _write_stdout(data: bytes) -> None:

@@ -123,19 +123,23 @@ class ResponseCache:
     """Fresh cached pages, answered by `lookup` before the framework sees the request.
 
     Pages are keyed by their canonical query string (`doc=<slug>`, or '' for the index)
-    and `key_suffix(environ)`; entries are bounded by `max_entries`, whatever clients send.
+    and `key_suffix(environ)`; entries are bounded by `max_entries` and their bodies by
+    `max_bytes` (gzip and brotli forms add less than half again), whatever clients send.
     The outermost WSGI layer (observe.Observability) asks `lookup` first.
     """
 
-    def __init__(self, max_entries: int, key_suffix: Callable[[dict], str] = lambda environ: ""):
+    def __init__(self, max_entries: int, key_suffix: Callable[[dict], str] = lambda environ: "",
+                 max_bytes: int = 64 * 1024 * 1024):
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         # Added to the query to make the key: what else a page's bytes depend on.
         self.key_suffix = key_suffix
         self._pages: dict[str, CachedPage] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def lookup(self, environ) -> tuple[str, list[tuple[str, str]], list[bytes], str] | None:
-        """Status, headers, body and route ('page' or 'index') for a request that a fresh
+        """Status, headers, body and route ('help.page' or 'help.index') for a request that a fresh
         cached page answers; None to let the app answer."""
         if environ.get("PATH_INFO") != PAGE_PATH or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return None
@@ -145,7 +149,7 @@ class ResponseCache:
             return None
         status, headers, body = page.answer(environ)
         return (status, headers, [] if environ["REQUEST_METHOD"] == "HEAD" else [body],
-                "page" if query.startswith("doc=") else "index")
+                "help.page" if query.startswith("doc=") else "help.index")
 
     def page(self, key: str, make: Callable[[], CachedPage]) -> tuple[CachedPage, bool]:
         """The page cached under `key` if still fresh, else a new one from `make()`; and
@@ -155,11 +159,16 @@ class ResponseCache:
             return page, True
         page = make()
         with self._lock:
-            self._pages.pop(key, None)
-            while len(self._pages) >= self.max_entries:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            while self._pages and (len(self._pages) >= self.max_entries
+                                   or self._bytes + len(page.body) > self.max_bytes):
                 # Insertion order: the oldest page goes first.
-                del self._pages[next(iter(self._pages))]
-            self._pages[key] = page
+                self._bytes -= len(self._pages.pop(next(iter(self._pages))).body)
+            if len(page.body) <= self.max_bytes:
+                self._pages[key] = page
+                self._bytes += len(page.body)
         return page, False
 
     def __len__(self) -> int:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 import bleach
 import markdown
@@ -59,6 +59,18 @@ IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\ufeff]+")
 CODE_LANGUAGE_CLASS = re.compile(r"language-[a-z0-9_+#-]{1,30}")
 HEADING_ID = re.compile(r"[\w-]{1,120}")
 TABLE_ALIGN = frozenset({"left", "center", "right"})
+# Ids the layout (templates/base.html) gives its own elements: a heading never takes one.
+LAYOUT_IDS = frozenset({"innhold", "sok"})
+
+# Limits on what Python-Markdown would take too long, or recurse too deep, to render:
+# its link and emphasis patterns are quadratic or recursive in the worst case
+# (12 KB of "[a" took 10 s; 2,000 "*" on each side of a word overflowed the stack).
+MAX_MARKER_RUN = 100  # "*" or "_" in a row
+MAX_INDENT = 100  # columns of indentation: nested lists or quotes
+MAX_BRACKET_WORK = 250_000  # characters the link patterns would scan; about 0.25 s
+MARKER_RUN = re.compile(r"\*{%d,}|_{%d,}" % (MAX_MARKER_RUN + 1, MAX_MARKER_RUN + 1))
+INDENT = re.compile(r"^[ \t>]{%d,}" % (MAX_INDENT + 1), re.M)
+BRACKET = re.compile(r"[\[\]()]|\n[ \t]*\n")
 
 
 def allow_attribute(tag: str, name: str, value: str) -> bool:
@@ -68,7 +80,7 @@ def allow_attribute(tag: str, name: str, value: str) -> bool:
     if name == "class":
         return all(c in ALLOWED_CLASSES or CODE_LANGUAGE_CLASS.fullmatch(c) for c in value.split())
     if name == "id":
-        return HEADING_ID.fullmatch(value) is not None
+        return HEADING_ID.fullmatch(value) is not None and value not in LAYOUT_IDS
     if name == "align":
         return value in TABLE_ALIGN
     if name in ("href", "src"):
@@ -78,17 +90,24 @@ def allow_attribute(tag: str, name: str, value: str) -> bool:
     return True
 
 
+def browser_url(value: str) -> str:
+    """An attribute's URL as a browser will follow it: entities decoded (bleach keeps them),
+    the characters it ignores removed, backslashes read as slashes, lower case."""
+    return IGNORED_IN_URL.sub("", html_lib.unescape(value)).replace("\\", "/").lower()
+
+
 def _allow_url(name: str, value: str) -> bool:
     """Allow only listed schemes, however the scheme is spelled; images only from this site.
 
-    bleach alone lets `javascript:123` pass (Python reads it as a path with a port), so the
-    scheme is checked here too, after removing what a browser would ignore.
+    bleach alone lets `javascript:123` pass (Python reads it as a path with a port), and
+    decides on the text before entities are decoded, so the decision is made here on the
+    URL the browser will see.
     """
-    compact = IGNORED_IN_URL.sub("", value).lower()
-    scheme = URL_SCHEME.match(compact)
+    url = browser_url(value)
+    scheme = URL_SCHEME.match(url)
     if name == "src":
         # A foreign image host would be a third-party request from our page.
-        return scheme is None and not compact.startswith(("//", "/\\", "\\"))
+        return scheme is None and not url.startswith("//")
     return scheme is None or scheme.group(1) in ALLOWED_PROTOCOLS
 
 
@@ -107,8 +126,48 @@ class MarkupFilter(Filter):
 
 
 def _is_external(href: str) -> bool:
-    """True for links to another site (absolute http(s) or protocol-relative)."""
-    return urlsplit(href).scheme in ("http", "https") or href.startswith("//")
+    """True for links to another site (absolute http(s) or protocol-relative, however written)."""
+    return browser_url(href).startswith(("http:", "https:", "//"))
+
+
+def heading_id(text: str, separator: str) -> str:
+    """A heading's anchor: its words, Norwegian letters kept ("Første gang" -> "første-gang"),
+    never one of the layout's own ids."""
+    anchor = slugify_unicode(text, separator)
+    return f"{anchor}{separator}1" if anchor in LAYOUT_IDS else anchor
+
+
+def markdown_problem(text: str) -> str | None:
+    """Why Markdown would take too long or recurse too deep to render `text`; None if it won't."""
+    def line(position: int) -> int:
+        return text.count("\n", 0, position) + 1
+
+    run = MARKER_RUN.search(text)
+    if run:
+        return f"line {line(run.start())}: more than {MAX_MARKER_RUN} '{run.group()[0]}' in a row"
+    indent = INDENT.search(text)
+    if indent:
+        return f"line {line(indent.start())}: indented or quoted more than {MAX_INDENT} columns deep"
+    # Each "[" or "(" makes the link patterns scan to its partner, or to the end of its
+    # paragraph when it has none: add up those distances.
+    work, open_at = 0, []
+    for match in BRACKET.finditer(text):
+        char = match.group()
+        if char in "[(":
+            open_at.append(match.start())
+        elif char in "])":
+            if open_at:
+                work += match.start() - open_at.pop()
+        else:  # a blank line ends the paragraph: what is still open scans to here
+            work += sum(match.start() - position for position in open_at)
+            open_at.clear()
+        if work > MAX_BRACKET_WORK:
+            return (f"line {line(match.start())}: too many unclosed or nested brackets "
+                    "for Markdown to render in reasonable time")
+    work += sum(len(text) - position for position in open_at)
+    if work > MAX_BRACKET_WORK:
+        return "too many unclosed or nested brackets for Markdown to render in reasonable time"
+    return None
 
 
 @dataclass(frozen=True)
@@ -131,7 +190,7 @@ def _markdown() -> markdown.Markdown:
             extension_configs={
                 "tables": {"use_align_attribute": True},
                 # Keep Norwegian letters in anchors: "Første gang" -> "første-gang".
-                "toc": {"slugify": slugify_unicode, "toc_depth": "2-3"},
+                "toc": {"slugify": heading_id, "toc_depth": "2-3"},
             },
             output_format="html",
         )
@@ -169,7 +228,8 @@ def markdown_to_html(text: str) -> tuple[str, tuple[tuple[int, str, str], ...]]:
 def _flatten(tokens: list[dict]):
     """Walk the nested toc tokens in document order."""
     for token in tokens:
-        yield token["level"], token["id"], token["name"]
+        # The name comes HTML-escaped ("A &amp; B"); the template and JSON escape it themselves.
+        yield token["level"], token["id"], html_lib.unescape(token["name"])
         yield from _flatten(token["children"])
 
 

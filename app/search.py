@@ -23,6 +23,13 @@ from app.documents import DocumentStore, Page, plain_text
 WORD = re.compile(r"\w+")
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
+# A prefix expands to every indexed word that starts with it: only this many terms of a
+# query, each of at least MIN_PREFIX_CHARS, match by prefix ("ansikt" finds "ansiktstrekk");
+# the others match whole words. This bounds a query's work whatever the reader types.
+MAX_PREFIX_TERMS = 4
+MIN_PREFIX_CHARS = 3
+# Stems remembered from indexing; past this many the memo starts over.
+MAX_REMEMBERED_STEMS = 200_000
 WEIGHTS = (10.0, 4.0, 1.0)  # title, headings, body
 TIERS = ("{title}", "{title headings}", "")  # where a match counts: ranked in this order
 CANDIDATES = 50
@@ -82,11 +89,13 @@ class SearchIndex:
         self._next_id = 1
 
     def stem(self, words: list[str]) -> list[str]:
-        """Stems of lower-case words, each distinct word stemmed once for the life of the index."""
+        """Stems of lower-case words of the pages, each distinct word stemmed once (bounded memo)."""
         missing = [w for w in set(words) if w not in self._stems]
         if missing:
+            if len(self._stems) + len(missing) > MAX_REMEMBERED_STEMS:
+                self._stems.clear()
             self._stems.update(zip(missing, self._stemmer.stemWords(missing)))
-        return [self._stems[w] for w in words]
+        return [self._stems.get(w) or self._stemmer.stemWord(w) for w in words]
 
     def _stemmed(self, text: str) -> str:
         return " ".join(self.stem(WORD.findall(text.lower())))
@@ -134,7 +143,8 @@ class SearchIndex:
         """The distinct stems a query searches for, common words dropped when others remain."""
         words = [w for w in WORD.findall(query[:MAX_QUERY_CHARS].lower()) if len(w) > 1 or w.isdigit()]
         useful = [w for w in words if w not in STOPWORDS] or words
-        return list(dict.fromkeys(self.stem(useful)))[:MAX_TERMS]
+        # Not remembered: what readers type must not grow the memo.
+        return list(dict.fromkeys(self._stemmer.stemWords(useful)))[:MAX_TERMS]
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """The best pages for `query`: every term if any page has them all, else any term."""
@@ -146,9 +156,10 @@ class SearchIndex:
 
     def _search(self, stems: list[str], limit: int) -> list[Hit]:
         self.update()
-        found = self._candidates(" AND ".join(f'"{s}"*' for s in stems), limit)
+        terms = match_terms(stems)
+        found = self._candidates(" AND ".join(terms), limit)
         if not found and len(stems) > 1:
-            found = self._candidates(" OR ".join(f'"{s}"*' for s in stems), limit)
+            found = self._candidates(" OR ".join(terms), limit)
         wanted = frozenset(stems)
 
         def rank(row):
@@ -214,6 +225,14 @@ class SearchIndex:
         runs[0] = (prefix + runs[0][0], False)
         runs[-1] = (runs[-1][0] + suffix, False)
         return tuple((t.replace("\n", " "), hit) for t, hit in runs if t)
+
+
+def match_terms(stems: list[str]) -> list[str]:
+    """FTS5 terms for a query's stems: the longest MAX_PREFIX_TERMS (of MIN_PREFIX_CHARS or
+    more) match as prefixes, the rest as whole words."""
+    long_enough = sorted((s for s in stems if len(s) >= MIN_PREFIX_CHARS), key=len, reverse=True)
+    prefixes = set(long_enough[:MAX_PREFIX_TERMS])
+    return [f'"{s}"*' if s in prefixes else f'"{s}"' for s in stems]
 
 
 # The Snowball stemmer for each language's pages.

@@ -1,52 +1,57 @@
-"""For search engines: /sitemap.xml listing every page, and /robots.txt pointing to it."""
+"""For search engines: /sitemap.xml listing every page, and /robots.txt pointing to it.
+
+Both name the site by PUBLIC_BASE_URL only, never by the request's Host header (which a
+client chooses): without it there is no sitemap, and robots.txt does not point to one.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Flask, Response, current_app, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, url_for
 
-from app.documents import DEFAULT_LANGUAGE, LANGUAGES, get_library
+from app.documents import DEFAULT_LANGUAGE, LANGUAGES, get_library, remembered
 
 bp = Blueprint("seo", __name__)
 
 
-def site_root() -> tuple[str, bool]:
-    """The public base URL, and whether it came from the settings (else from this request)."""
-    base = current_app.config["PUBLIC_BASE_URL"]
-    return (base, True) if base else (request.host_url.rstrip("/"), False)
-
-
-def cacheable(response: Response, configured: bool) -> Response:
-    # Built from the request's Host header, an answer must not be stored for others.
-    response.headers["Cache-Control"] = "public, max-age=3600" if configured else "no-store"
-    return response
-
-
 @bp.get("/sitemap.xml")
 def sitemap():
-    """Every help page, in every language it exists in, with the time its file last changed."""
-    base, configured = site_root()
+    """Every help page, in every language it exists in, with when it last changed."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        abort(404)  # absolute URLs need PUBLIC_BASE_URL
+    body = remembered(("sitemap",), lambda: sitemap_xml(base))
+    return cacheable(Response(body, content_type="application/xml; charset=utf-8"))
+
+
+def sitemap_xml(base: str) -> str:
+    """The sitemap's text; made once per version of the pages."""
     entries = []
     for lang in LANGUAGES:
         extra = {} if lang == DEFAULT_LANGUAGE else {"lang": lang}
         for page in sorted(get_library(lang).pages(), key=lambda p: p.slug):
-            modified = datetime.fromtimestamp(page.mtime_ns / 1e9, tz=timezone.utc).isoformat(timespec="seconds")
+            modified = page.last_changed.isoformat(timespec="seconds")
             entries.append(f"  <url><loc>{escape(base + url_for('help.docs', doc=page.slug, **extra))}</loc>"
                            f"<lastmod>{modified}</lastmod></url>")
-    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
             + "\n".join(entries) + "\n</urlset>\n")
-    return cacheable(Response(body, content_type="application/xml; charset=utf-8"), configured)
 
 
 @bp.get("/robots.txt")
 def robots():
-    """Everything may be crawled; the sitemap says what there is."""
-    base, configured = site_root()
-    body = f"User-agent: *\nAllow: /\nDisallow: /metrics\n\nSitemap: {base}/sitemap.xml\n"
-    return cacheable(Response(body, content_type="text/plain; charset=utf-8"), configured)
+    """Everything may be crawled; the sitemap, when there is one, says what there is."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    body = "User-agent: *\nAllow: /\nDisallow: /metrics\n"
+    if base:
+        body += f"\nSitemap: {base}/sitemap.xml\n"
+    return cacheable(Response(body, content_type="text/plain; charset=utf-8"))
+
+
+def cacheable(response: Response) -> Response:
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -33,6 +33,7 @@ def files_settle_at_once(monkeypatch):
     """Tests write a file and read it at once; only the tests of these delays wait for them."""
     from app import documents, pagecache
     monkeypatch.setattr(documents, "SETTLE_SECONDS", 0)
+    monkeypatch.setattr(documents, "UNFINISHED_SETTLE_SECONDS", 0)
     monkeypatch.setattr(pagecache, "RECHECK_SECONDS", 0)
 
 
@@ -46,7 +47,8 @@ def docs_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(docs_dir: Path):
-    return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)})
+    # Rate limits have tests of their own (test_limits.py); here they would only get in the way.
+    return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RATELIMIT_ENABLED": False})
 
 
 @pytest.fixture

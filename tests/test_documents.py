@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from app import documents
 from app.documents import DocumentError, DocumentStore, parse_document
 from conftest import SEED_PAGE, write
 
@@ -135,3 +136,84 @@ def test_a_file_being_written_is_not_served_half_written(tmp_path, monkeypatch):
     time.sleep(0.35)
     assert store.get("a").title == "Whole again"
     assert store.get("b").title == "Half? No, whole"
+
+
+# One bad document hurts only itself; nothing outside the folder is read.
+
+@pytest.mark.parametrize("text, message", [
+    ("---\nupdated: 2026-02-30\n---\n# T\n", "day is out of range"),
+    ("---\norder: " + "9" * 5000 + "\n---\n# T\n", "cannot be read"),
+    ("---\norder: 12345678901\n---\n# T\n", "at most 9 digits"),
+    ("---\nupdated: tomorrow\n---\n# T\n", "must be a date"),
+    ("---\n" + "[" * 5000 + "\n---\n# T\n", "front matter"),
+    ("# T\n\n" + "*" * 2000 + "x" + "*" * 2000 + "\n", "more than 100 '*' in a row"),
+    ("# T\n\n" + "[a" * 6000 + "\n", "brackets"),
+])
+def test_any_fault_in_a_file_is_a_document_error_naming_it(tmp_path, text, message):
+    (tmp_path / "bad.md").write_text(text, encoding="utf-8")
+    store = DocumentStore(tmp_path)
+    store.load()
+    assert store.get("bad") is None
+    assert "bad.md" in store.errors["bad"] and message in store.errors["bad"]
+
+
+def test_updated_comes_from_front_matter_not_the_file_time(tmp_path):
+    from datetime import datetime, timezone
+    write(tmp_path, "a", "---\nupdated: 2026-03-01\n---\n# A\n")
+    write(tmp_path, "b", "# B\n")
+    store = DocumentStore(tmp_path)
+    store.load()
+    assert store.get("a").last_changed == datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert abs(store.get("b").last_changed.timestamp() - (tmp_path / "b.md").stat().st_mtime) < 1
+
+
+def test_versions_follow_content_not_file_times(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    (one / "a.md").write_text("# Aaaa\n", encoding="utf-8")
+    (two / "a.md").write_text("# Bbbb\n", encoding="utf-8")
+    for path in (one / "a.md", two / "a.md"):
+        os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    stores = [DocumentStore(folder) for folder in (one, two)]
+    for store in stores:
+        store.load()
+    a, b = (store.get("a") for store in stores)
+    assert (a.mtime_ns, a.size) == (b.mtime_ns, b.size)
+    assert a.version != b.version
+    assert stores[0].fingerprint() != stores[1].fingerprint()
+
+
+def test_a_link_swapped_in_to_a_file_outside_is_never_read(tmp_path):
+    docs, outside = tmp_path / "docs", tmp_path / "secret.md"
+    docs.mkdir()
+    outside.write_text("# Hemmelig\n\nroot:x:0:0\n", encoding="utf-8")
+    write(docs, "side", "# Side\n\nTrygg tekst.\n")
+    store = DocumentStore(docs)
+    store.load()
+    assert "Trygg" in store.get("side").body
+    # Swapped for a link after the folder was listed: the next read must refuse it.
+    os.remove(docs / "side.md")
+    os.symlink(outside, docs / "side.md")
+    later = time.time() + 1
+    os.utime(docs / "side.md", (later, later), follow_symlinks=False)
+    page = store.get("side")  # the file changed: read again, through the link
+    assert "links outside the docs folder" in store.errors["side"]
+    assert page is not None and "root:" not in page.body  # the last good version
+    assert all("root:" not in p.body for p in store.pages())
+    assert store.get("side") is None  # listed again: the link is left out
+
+
+def test_a_file_cut_off_mid_line_waits_longer(tmp_path, monkeypatch):
+    monkeypatch.setattr(documents, "SETTLE_SECONDS", 0.05)
+    monkeypatch.setattr(documents, "UNFINISHED_SETTLE_SECONDS", 0.6)
+    write(tmp_path, "a", "# Hel\n\nFerdig.\n")
+    store = DocumentStore(tmp_path)
+    store.load()
+    path = write(tmp_path, "a", "# Halv\n\nEt avsnitt som ikke er skrevet fer")
+    time.sleep(0.2)  # past SETTLE_SECONDS, not past UNFINISHED_SETTLE_SECONDS
+    assert store.get("a").title == "Hel"
+    time.sleep(0.5)
+    assert store.get("a").title == "Halv"  # a file without a final newline is still served in the end
+    path.write_text("# Ny\n\nFerdig skrevet.\n", encoding="utf-8")
+    os.utime(path, ns=(time.time_ns() - 200_000_000,) * 2)
+    assert store.get("a").title == "Ny"

@@ -108,10 +108,13 @@ def test_sitemap_lists_every_page_with_lastmod(docs_dir):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", url.find("s:lastmod", ns).text)
 
 
-def test_sitemap_without_a_base_url_is_not_stored(client):
-    response = client.get("/sitemap.xml")
-    assert "http://localhost/docs.php?doc=instantid-intro" in response.text
-    assert response.headers["Cache-Control"] == "no-store"
+def test_without_a_base_url_no_host_from_the_request_is_used(client):
+    """Absolute URLs need PUBLIC_BASE_URL: the Host header is the client's to choose."""
+    headers = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    sitemap = client.get("/sitemap.xml", headers=headers)
+    assert sitemap.status_code == 404 and "evil.example" not in sitemap.text
+    robots = client.get("/robots.txt", headers=headers)
+    assert robots.status_code == 200 and "Sitemap" not in robots.text and "evil" not in robots.text
 
 
 def test_robots_points_to_the_sitemap(docs_dir):

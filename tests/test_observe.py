@@ -176,10 +176,10 @@ def test_metrics_count_requests_latency_and_cache(client):
     def grew(name, **labels):
         return metric(text, name, **labels) - metric(before, name, **labels)
 
-    assert grew("help_requests_total", route="page", status="200") == 2
-    assert grew("help_requests_total", route="page", status="304") == 1
-    assert grew("help_requests_total", route="page", status="404") == 1
-    assert grew("help_request_duration_seconds_count", route="page") == 4
+    assert grew("help_requests_total", route="help.page", status="200") == 2
+    assert grew("help_requests_total", route="help.page", status="304") == 1
+    assert grew("help_requests_total", route="help.page", status="404") == 1
+    assert grew("help_request_duration_seconds_count", route="help.page") == 4
     assert grew("help_cache_requests_total", layer="response", result="hit") == 2
     assert grew("help_cache_requests_total", layer="response", result="miss") >= 1
     assert metric(text, "help_pages_loaded") == 6
@@ -220,3 +220,22 @@ def test_many_lines_come_out_whole_and_in_order(client, capfd):
         client.get(PAGE, headers={"X-Request-ID": f"n{i}"})
     ids = [line["request_id"] for line in log_lines(capfd) if line.get("event") == "request"]
     assert ids == [f"n{i}" for i in range(300)]
+
+
+def test_long_paths_and_queries_are_cut_in_access_lines():
+    from app.observe import MAX_LOGGED_CHARS, Recorder
+    recorder = Recorder()
+    path, query = "/" + "p" * 40_000, "q=" + "å" * 40_000
+    recorder.record("404", 0.0, "unmatched", None, "GET", path, query, "id1")
+    record = recorder._records.pop()
+    assert len(record[6]) < MAX_LOGGED_CHARS + 30 and record[6].endswith("[40001 chars]")
+    assert len(record[7]) < MAX_LOGGED_CHARS + 30
+
+
+def test_header_memos_keep_only_the_start_of_a_header():
+    from app import negotiation
+    negotiation._language_from_header.cache_clear()
+    for i in range(300):
+        assert negotiation.language_from_header("en," + "x" * 400_000 + str(i)) == "en"
+    info = negotiation._language_from_header.cache_info()
+    assert info.currsize == 1  # 300 huge headers with the same start: one short entry

@@ -189,3 +189,12 @@ def test_response_cache_is_bounded(docs_dir):
         assert client.get(f"/docs.php?doc=side-{i}").status_code == 200
     assert len(app.extensions["response_cache"]) == 3
     assert "Side 0" in client.get("/docs.php?doc=side-0").text
+
+
+def test_the_response_cache_is_bounded_in_bytes():
+    cache = pagecache.ResponseCache(max_entries=100, max_bytes=10_000)
+    for i in range(20):
+        cache.page(f"doc=p{i}", lambda: pagecache.CachedPage(b"x" * 3_000, 0, lambda: True))
+    assert len(cache) == 3 and cache._bytes == 9_000
+    cache.page("doc=huge", lambda: pagecache.CachedPage(b"x" * 20_000, 0, lambda: True))
+    assert "doc=huge|" not in cache._pages and cache._bytes <= 10_000

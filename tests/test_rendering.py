@@ -7,9 +7,10 @@ import re
 import pytest
 
 from app.rendering import render_markdown, sanitizer_changes
-from conftest import SEED_PAGE, corpus_payloads
+from conftest import PROJECT, SEED_PAGE, corpus_payloads
 from html_safety import unsafe_parts
 
+PROJECT_DOCS = PROJECT / "docs"
 CHIP = re.compile(r'<a href="([^"]+)" class="([^"]+)">\s*<i class="([^"]+)" aria-hidden="true"></i>\s*<strong class="([^"]+)">([^<]+)</strong>\s*</a>')
 
 # Our own hostile cases; they always run, with or without the shared corpus.
@@ -121,3 +122,67 @@ def test_corpus_payloads_are_neutralized(payload):
                                      "<div class=\"chip evil\">x</div>", "<p style=\"color:red\">x</p>"])
 def test_sanitizer_changes_names_what_would_be_removed(payload):
     assert sanitizer_changes(f"# T\n\n{payload}\n") != []
+
+
+# Decide on the URL a browser will see: entities decoded, ignored characters removed.
+
+@pytest.mark.parametrize("markdown", [
+    "![x](&#47;&#47;evil.example/p.png)",
+    '<img src="https&#58;//evil.example/p.png">',
+    '<img src="&#x2F;&#x2F;evil.example/p.png">',
+    '<img src="/\\evil.example/p.png">',
+    '<img src="\\\\evil.example/p.png">',
+    '<img src="/&#92;evil.example/p.png">',
+    '<img src="/\t/evil.example/p.png">',
+])
+def test_no_image_from_another_host_however_it_is_written(markdown):
+    html = render_markdown(f"# T\n\n{markdown}\n").html
+    assert "evil.example" not in html
+
+
+@pytest.mark.parametrize("href", [
+    "&#47;&#47;evil.example/", "/\\evil.example/", "\\\\evil.example/", "/&#92;evil.example/",
+    "https&#58;//evil.example/", "&#104;ttps://evil.example/", "/\n/evil.example/",
+])
+def test_links_to_another_host_are_marked_external_however_written(href):
+    html = render_markdown(f'# T\n\n<p><a href="{href}">x</a></p>\n').html
+    if "evil.example" in html:
+        assert 'rel="external noopener noreferrer"' in html
+
+
+@pytest.mark.parametrize("href", ["jav&#x61;script:alert(1)", "&#106;avascript:alert(1)", "java&#x09;script:alert(1)",
+                                  "&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1)"])
+def test_script_urls_hidden_in_entities_are_removed(href):
+    html = render_markdown(f'# T\n\n<p><a href="{href}">x</a></p>\n').html
+    assert "alert" not in html or "href" not in html
+
+
+def test_pathological_markdown_is_refused_before_rendering():
+    from app.rendering import markdown_problem
+    assert "in a row" in markdown_problem("*" * 2000 + "x" + "*" * 2000)
+    assert "brackets" in markdown_problem("[a" * 6000)
+    assert "brackets" in markdown_problem("[a](" * 3000)
+    assert "brackets" in markdown_problem("[" * 1000 + "]" * 1000)
+    assert "columns deep" in markdown_problem("".join("  " * i + "- x\n" for i in range(400)))
+    assert "columns deep" in markdown_problem(">" * 300 + " x")
+    # Ordinary pages, however many links, pass.
+    assert markdown_problem("[a](docs.php?doc=b) og (parentes) " * 2000) is None
+    for path in [*PROJECT_DOCS.rglob("*.md"), SEED_PAGE]:
+        assert markdown_problem(path.read_text(encoding="utf-8")) is None, path
+
+
+@pytest.mark.parametrize("heading, anchor", [("Innhold", "innhold-1"), ("Søk", "søk"), ("Sok", "sok-1")])
+def test_heading_ids_never_take_the_layouts_own(heading, anchor):
+    rendered = render_markdown(f"# T\n\n## {heading}\n\nTekst.\n")
+    assert f'id="{anchor}"' in rendered.html
+    assert rendered.headings[0][1] == anchor
+
+
+def test_raw_html_cannot_take_a_layout_id():
+    html = render_markdown('# T\n\n<h2 id="innhold">x</h2>\n').html
+    assert 'id="innhold"' not in html
+
+
+def test_headings_with_ampersands_are_plain_text_in_the_heading_list():
+    rendered = render_markdown("# T\n\n## Tips & triks <3\n\nTekst.\n")
+    assert rendered.headings[0][2] == "Tips & triks <3"

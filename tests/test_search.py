@@ -171,3 +171,22 @@ def test_pages_are_served_while_the_index_is_built(docs_dir, monkeypatch):
     release.set()
     response = client.get("/docs.php?q=ansiktstrekk")
     assert 'href="/docs.php?doc=instantid-intro"' in response.text
+
+
+def test_what_readers_type_does_not_grow_the_stem_memo(client):
+    from app.search import get_index
+    with client.application.test_request_context():
+        index = get_index("nb")
+        index.update()
+        known = len(index._stems)
+        for i in range(500):
+            index.search(f"ordsomikkefinnes{i} annet{i}")
+        assert len(index._stems) == known
+
+
+def test_short_words_match_whole_words_and_few_terms_match_by_prefix():
+    from app.search import MAX_PREFIX_TERMS, match_terms
+    terms = match_terms(["ab", "ansikt", "bild", "model", "stil", "lys", "x"])
+    prefixed = [t for t in terms if t.endswith("*")]
+    assert len(prefixed) == MAX_PREFIX_TERMS and '"ab"' in terms and '"x"' in terms
+    assert '"ansikt"*' in terms

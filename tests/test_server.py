@@ -15,6 +15,7 @@ import pytest
 from conftest import PROJECT, write
 from servers import VENV_BIN, dockerfile_runtime, free_port, get, help_server
 
+SIGNING_KEY = "k" * 32
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 
 
@@ -84,12 +85,12 @@ def test_server_answers_health_pages_and_metrics(docs_dir):
             time.sleep(0.3)
             text = get(f"{base}/metrics")[2].decode()
             served = sum(float(v) for v in re.findall(
-                r'^help_requests_total\{route="page",status="200"\} ([\d.]+)$', text, re.M))
+                r'^help_requests_total\{route="help.page",status="200"\} ([\d.]+)$', text, re.M))
         assert served == 21
 
 
 def test_two_replicas_sharing_redis_serve_identical_bytes(docs_dir, redis_server):
-    env = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url}
+    env = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url, "CACHE_SIGNING_KEY": SIGNING_KEY}
     with help_server(docs_dir, **env) as (first, _), help_server(docs_dir, **env) as (second, _):
         for url in (PAGE, "/docs.php"):
             for accept in ("", "gzip", "br"):
@@ -100,7 +101,7 @@ def test_two_replicas_sharing_redis_serve_identical_bytes(docs_dir, redis_server
 
 
 def test_redis_outage_under_a_real_server(docs_dir, redis_server):
-    env = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url}
+    env = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url, "CACHE_SIGNING_KEY": SIGNING_KEY}
     with help_server(docs_dir, **env) as (base, _):
         assert get(base + PAGE)[0] == 200
         redis_server.stop()
@@ -115,10 +116,14 @@ def test_redis_outage_under_a_real_server(docs_dir, redis_server):
             time.sleep(0.2)
 
 
-def test_sigterm_lets_in_flight_requests_finish(docs_dir):
-    # A large page takes long enough to render that SIGTERM arrives while it is in flight.
-    write(docs_dir, "stor-side", "# Stor side\n\n" + ("Et avsnitt med *litt* tekst og [en lenke](#x).\n\n" * 12000))
-    with help_server(docs_dir) as (base, process):
+def test_sigterm_lets_in_flight_requests_finish(docs_dir, tmp_path):
+    # A large page (near the size limit) takes long enough to render, about a second, that
+    # SIGTERM arrives while it is in flight.
+    write(docs_dir, "stor-side", "# Stor side\n\n" + ("Et avsnitt med *litt* tekst og [en lenke](#x).\n\n" * 1300))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with help_server(docs_dir, TMPDIR=str(scratch)) as (base, process):
+        assert [p.name[:13] for p in scratch.iterdir()] == ["help-metrics-"]
         result = {}
 
         def fetch():
@@ -136,6 +141,7 @@ def test_sigterm_lets_in_flight_requests_finish(docs_dir):
         assert status == 200 and body.rstrip().endswith(b"</html>")
         assert result["finished"] > signalled
         assert process.wait(timeout=30) == 0
+        assert list(scratch.iterdir()) == []  # the launcher removed its metrics folder
         # The in-flight request's access line was written before the worker exited.
         lines = [json.loads(line) for line in process.log_path.read_text().splitlines()
                  if line.startswith("{")]

@@ -117,7 +117,7 @@ def test_unknown_path_and_method(client):
     "doc=../../etc/passwd", "doc=..%2F..%2Fetc%2Fpasswd", "doc=%2e%2e%2fapp%2fconfig",
     "doc=%252e%252e%252f", "doc=what-is-ip-adapter%00", "doc=%00", "doc=what-is-ip-adapter.md",
     "doc=docs/what-is-ip-adapter", "doc=/etc/passwd", "doc=C:%5Cwindows", "doc=%C0%AE%C0%AE%2F",
-    "doc=What-Is-IP-Adapter", "doc=-leading-dash", "doc=%20what-is-ip-adapter", "doc=what%0Ais",
+    "doc=What-Is-No-Such-Page", "doc=-leading-dash", "doc=%20what-is-ip-adapter", "doc=what%0Ais",
     "doc=" + "a" * 101, "doc=" + "a" * 100_000, "doc=%FF%FE", "doc=æøå", "doc=",
     "doc=what-is-ip-adapter&doc=instantid-intro", "doc=a&doc=a",
 ])
@@ -126,6 +126,17 @@ def test_malformed_slugs_get_400(client, query):
     assert response.status_code == 400
     assert "Ugyldig adresse" in response.text
     assert "root:" not in response.text
+
+
+@pytest.mark.parametrize("query, location", [
+    ("doc=What-Is-IP-Adapter", "/docs.php?doc=what-is-ip-adapter"),
+    ("doc=INSTANTID-INTRO&lang=en&embed=1", "/docs.php?doc=instantid-intro&lang=en&embed=1"),
+])
+def test_a_slug_in_other_case_redirects_to_the_page(client, query, location):
+    response = client.get(f"/docs.php?{query}", headers={"Host": "evil.example"})
+    assert response.status_code == 301
+    assert response.headers["Location"] == location  # relative: no host from the request
+    assert client.get(location).status_code == 200
 
 
 def test_longest_valid_slug_is_a_plain_404(client):
@@ -204,3 +215,88 @@ def test_no_page_loads_anything_from_another_host(client):
     with client.get("/static/css/help.css") as response:
         css = response.text
     assert not re.search(r"url\(\s*[\"']?(?:https?:)?//|@import", css)
+
+
+# One bad page hurts only itself; no error page is ever empty.
+
+def test_a_page_broken_at_runtime_leaves_everything_else_answering(docs_dir):
+    from app import create_app
+    app = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RATELIMIT_ENABLED": False,
+                      "PUBLIC_BASE_URL": "https://hjelp.example"})
+    client = app.test_client()
+    assert client.get("/docs.php?doc=instantid-intro").status_code == 200
+    write(docs_dir, "instantid-intro", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
+    write(docs_dir, "helt-ny", "---\norder: " + "9" * 5000 + "\n---\n# Ny\n")
+    for store in app.extensions["libraries"].values():
+        store._scanned_at = 0.5  # as if the full rescan were due
+    for url in ("/docs.php", "/docs.php?q=instantid", "/docs.php?doc=finnes-ikke", "/api/docs",
+                "/api/search?q=bilde", "/sitemap.xml", "/readyz", "/docs.php?doc=what-is-ip-adapter"):
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+        assert response.data, url
+    page = client.get("/docs.php?doc=instantid-intro")
+    assert page.status_code == 200 and "Hva er InstantID" in page.text  # the last good version
+    assert client.get("/docs.php?doc=helt-ny").status_code == 404
+    assert set(app.extensions["libraries"]["nb"].errors) == {"instantid-intro", "helt-ny"}
+
+
+def test_a_page_that_fails_to_render_is_a_503_page_not_a_500(client, monkeypatch, caplog):
+    from app import views
+
+    def broken(text):
+        raise RecursionError("maximum recursion depth exceeded")
+    monkeypatch.setattr(views, "render_markdown", broken)
+    response = client.get("/docs.php?doc=generative-ai-intro")
+    assert response.status_code == 503 and "<html" in response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    assert any("cannot render page generative-ai-intro" in r.getMessage() for r in caplog.records)
+
+
+def test_an_error_page_that_fails_still_answers_and_is_logged(client, monkeypatch, caplog):
+    from app import views
+
+    def broken(*args):
+        raise RuntimeError("the error page broke")
+    monkeypatch.setattr(views, "error_page", broken)
+    response = client.get("/docs.php?doc=Bad_Slug")
+    assert response.status_code == 500 and b"Noe gikk galt" in response.data
+    assert any("error page" in r.getMessage() for r in caplog.records)
+
+
+def test_an_error_escaping_flask_still_gets_an_answer_and_a_log_line(app, monkeypatch, capfd):
+    def broken(environ, start_response):
+        raise RuntimeError("boom")
+    from app.observe import Observability
+    wrapped = Observability(broken, [("X-Test", "1")])
+    statuses = []
+    body = wrapped({"PATH_INFO": "/x", "REQUEST_METHOD": "GET"}, lambda s, h, e=None: statuses.append((s, h)))
+    assert statuses[0][0].startswith("500") and b"Noe gikk galt" in b"".join(body)
+    assert ("X-Test", "1") in statuses[0][1]
+
+
+# No host from the request in a response; content, not file times, decides a page's bytes.
+
+def test_slash_merging_redirects_are_relative(client):
+    response = client.get("/api//docs", headers={"Host": "evil.example"})
+    assert response.status_code in (301, 308)
+    assert response.headers["Location"] == "/api/docs"
+
+
+def test_a_new_english_page_adds_the_alternate_link_at_once(client, docs_dir):
+    page = "/docs.php?doc=what-is-identitynet"
+    (docs_dir / "en" / "what-is-identitynet.md").unlink(missing_ok=True)
+    before = client.get(page).text
+    assert 'hreflang="en"' not in before.split("</head>")[0]
+    write(docs_dir / "en", "what-is-identitynet", "# What is IdentityNet\n\nText.\n")
+    after = client.get(page).text
+    assert 'hreflang="en" href="/docs.php?doc=what-is-identitynet&amp;lang=en"' in after
+
+
+def test_headings_with_ampersands_stay_in_the_contents_escaped_once(client, docs_dir):
+    write(docs_dir, "tegn", "# Tegn\n\n## Tips & triks\n\nA.\n\n## Før & etter\n\nB.\n\n## Innhold\n\nC.\n")
+    html = client.get("/docs.php?doc=tegn").text
+    assert html.count('id="innhold"') == 1  # the layout's <main>; the heading got another
+    toc = html.split('class="toc"')[1].split("</nav>")[0]
+    assert "Tips &amp; triks" in toc and "&amp;amp;" not in toc and 'href="#innhold-1"' in toc
+    api = client.get("/api/docs/tegn").json
+    assert [h["text"] for h in api["headings"]] == ["Tips & triks", "Før & etter", "Innhold"]

@@ -1,0 +1,94 @@
+"""Rate limits per client and the per-worker cap on expensive work: a flood gets clear
+429 and 503 answers, and cached pages stay unaffected."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.limits import client_key
+
+
+@pytest.fixture
+def limited(docs_dir):
+    def make(**overrides):
+        return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), **overrides}).test_client()
+    return make
+
+
+def test_searches_past_the_limit_get_429_with_retry_after(limited):
+    client = limited(SEARCH_RATE_LIMIT="3/minute")
+    assert [client.get(f"/docs.php?q=bilde{i}").status_code for i in range(3)] == [200] * 3
+    refused = client.get("/docs.php?q=bilde")
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "<html" in refused.text and refused.headers["Cache-Control"] == "no-store"
+    api = client.get("/api/search?q=bilde")
+    assert api.status_code == 429 and api.headers["Content-Type"] == "application/problem+json"
+    # Pages are not searches: still served.
+    assert client.get("/docs.php?doc=instantid-intro").status_code == 200
+    assert client.get("/docs.php").status_code == 200
+
+
+def test_each_client_has_its_own_count(limited):
+    client = limited(SEARCH_RATE_LIMIT="1/minute")
+    assert client.get("/docs.php?q=a1", environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 200
+    assert client.get("/docs.php?q=a2", environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 429
+    assert client.get("/docs.php?q=a3", environ_base={"REMOTE_ADDR": "192.0.2.2"}).status_code == 200
+    # An IPv6 subscriber's /64 is one client, whichever address of it is used.
+    assert client.get("/docs.php?q=b1", environ_base={"REMOTE_ADDR": "2001:db8:1:2::1"}).status_code == 200
+    assert client.get("/docs.php?q=b2", environ_base={"REMOTE_ADDR": "2001:db8:1:2::ffff"}).status_code == 429
+
+
+def test_dead_links_past_the_limit_get_429(limited):
+    client = limited(NOT_FOUND_RATE_LIMIT="2/minute")
+    assert [client.get(f"/docs.php?doc=borte-{i}").status_code for i in range(2)] == [404, 404]
+    assert client.get("/docs.php?doc=borte-3").status_code == 429
+
+
+def test_forwarded_addresses_count_only_behind_trusted_proxies(limited):
+    untrusted = limited(SEARCH_RATE_LIMIT="1/minute")
+    assert untrusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200
+    assert untrusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 429
+    trusted = limited(SEARCH_RATE_LIMIT="1/minute", TRUSTED_PROXY_HOPS=1)
+    assert trusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200
+    assert trusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 200
+
+
+def test_the_limiter_keeps_no_address(docs_dir):
+    app = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)})
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+        key = client_key()
+    assert "203.0.113.9" not in key and len(key) == 24
+    app.test_client().get("/docs.php?q=x", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    from app.limits import limiter
+    storage = limiter.storage
+    stored = repr(getattr(storage, "storage", "")) + repr(getattr(storage, "expirations", ""))
+    assert "203.0.113.9" not in stored and key in stored
+
+
+def test_searches_beyond_the_free_slots_get_503_at_once(limited):
+    client = limited(RATELIMIT_ENABLED=False, EXPENSIVE_WORK_SLOTS=1)
+    slots = client.application.extensions["work_slots"]
+    assert slots.acquire(blocking=False)  # another request holds the only slot
+    try:
+        busy = client.get("/docs.php?q=bilde")
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+        assert client.get("/api/search?q=bilde").status_code == 503
+        # A dead link still gets its 404 (with a way on), only without suggestions.
+        dead = client.get("/docs.php?doc=instantid")
+        assert dead.status_code == 404 and "Mente du" not in dead.text
+        assert client.get("/docs.php?doc=instantid-intro").status_code == 200
+    finally:
+        slots.release()
+    assert client.get("/docs.php?q=bilde").status_code == 200
+    assert "Mente du" in client.get("/docs.php?doc=instantid").text
+
+
+@pytest.mark.parametrize("name, value", [("SEARCH_RATE_LIMIT", "lots"), ("NOT_FOUND_RATE_LIMIT", ""),
+                                         ("RATELIMIT_STORAGE_URI", "http://x"), ("EXPENSIVE_WORK_SLOTS", "0"),
+                                         ("RATELIMIT_ENABLED", "maybe")])
+def test_bad_limit_settings_are_refused(docs_dir, name, value):
+    from app.config import ConfigError
+    with pytest.raises(ConfigError, match=name):
+        create_app({"DOCS_DIR": str(docs_dir), name: value})
