@@ -1,6 +1,6 @@
 """Benchmark: the help centre under granian against nginx serving the same bytes, with wrk.
 
-Usage: python bench/run.py [--seconds N] [--out bench/RESULTS.md]
+Usage: python -m bench.run [--seconds N] [--out bench/RESULTS.md]
 
 Generates synthetic corpora (10 / 1,000 / 10,000 pages), starts the production server
 the README recommends on each, and nginx on loopback as the reference, drives both with
@@ -345,7 +345,8 @@ def main() -> None:
     lines += [f"| {name} | {value:,.2f} |" for name, value in search_rows]
     lines += ["", "## First render in process (median of 300)\n", "| step | ms |", "| --- | ---: |"]
     lines += [f"| {name} | {ms:.2f} |" for name, ms in in_process_render()]
-    report = "\n".join(lines) + "\n"
+    from bench.attack import report as attack_report
+    report = "\n".join(lines) + "\n\n" + attack_report()
     print(report)
     args.out.write_text(report)
 

@@ -1,0 +1,168 @@
+"""Costs an attacker can make us pay: per-request work at 10,000 pages, memory growth under
+unique requests, and cached-page latency while searches flood the server.
+
+Usage: python -m bench.attack  (prints a Markdown section; `make bench` adds it to RESULTS.md)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import warnings
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench.corpus import write_corpus  # noqa: E402
+from bench.run import help_server, median_ms  # noqa: E402
+
+LUA = PROJECT / "bench"
+# A search of twelve one- and two-letter prefixes: each expands to many index terms.
+SHORT_PREFIXES = "a b d f k m s t ab an bi de"
+
+
+def in_process_costs(docs: Path) -> list[tuple[str, float]]:
+    """Median in-process milliseconds of requests whose cost could grow with the corpus."""
+    from app import create_app
+    from app.search import get_index
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        app = create_app({"DOCS_DIR": str(docs), "LOG_LEVEL": "warning", "RATELIMIT_ENABLED": False})
+    client = app.test_client()
+    with app.test_request_context():
+        for lang in ("nb", "en"):
+            get_index(lang).update()
+    counter = iter(range(10**9))
+    rows = [
+        ("unique 404 (a new unknown slug each time)",
+         lambda: client.get(f"/docs.php?doc=finnes-ikke-{next(counter)}")),
+        (f"search of 12 short prefixes «{SHORT_PREFIXES}»",
+         lambda: client.get(f"/docs.php?q={SHORT_PREFIXES.replace(' ', '+')}&n={next(counter)}")),
+        ("/api/docs", lambda: client.get("/api/docs")),
+        ("/sitemap.xml", lambda: client.get("/sitemap.xml", base_url="https://hjelp.example")),
+        ("cached page (through Flask's test client)", lambda: client.get("/docs.php?doc=what-is-ip-adapter")),
+    ]
+    return [(name, median_ms(call, runs=60)) for name, call in rows]
+
+
+def worker_pids(main_pid: int) -> list[int]:
+    """Every process below `main_pid` (the launcher, granian and its workers)."""
+    found, frontier = [], [main_pid]
+    while frontier:
+        pid = frontier.pop()
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        found += map(int, children)
+        frontier += map(int, children)
+    return found
+
+
+def rss_mb(main_pid: int) -> float:
+    """Resident memory of the server's worker processes together, in MB."""
+    total = 0
+    for pid in worker_pids(main_pid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+    return total / 1024
+
+
+def wrk_script(url: str, script: str, requests: int | None = None, seconds: int = 5,
+               connections: int = 16) -> str:
+    """Run wrk with a Lua script from bench/; `requests` caps the count (the script stops)."""
+    env = {"WRK_REQUESTS": str(requests)} if requests else {}
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA / script), url]
+    return subprocess.run(command, capture_output=True, text=True, check=True,
+                          env={**os.environ, **env}).stdout
+
+
+def memory_growth(docs: Path) -> list[tuple[str, float, float]]:
+    """RSS before and after floods of unique requests, against the production server."""
+    rows = []
+    with help_server(docs, RATELIMIT_ENABLED="false") as (base, _, pid):
+        urllib.request.urlopen(f"{base}/docs.php?q=bilde").read()
+        # Warm up: every thread has searched and read a long request (allocator arenas grow once).
+        wrk_script(base, "unique_searches.lua", requests=2_000, seconds=30)
+        wrk_script(base, "long_paths.lua", requests=300, seconds=30)
+        before = rss_mb(pid)
+        wrk_script(base, "unique_searches.lua", requests=16_000, seconds=60)
+        rows.append(("16,000 unique searches", before, rss_mb(pid)))
+        before = rss_mb(pid)
+        wrk_script(base, "long_paths.lua", requests=1_500, seconds=60)
+        rows.append(("1,500 requests with 40 KB paths", before, rss_mb(pid)))
+    return rows
+
+
+def probe_latency(url: str, stop: threading.Event, times: list[float]) -> None:
+    """Cached-page latency on a new connection per request, until `stop` is set."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            urllib.request.urlopen(url, timeout=10).read()
+        except OSError:
+            pass
+        times.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.005)
+
+
+def flood(docs: Path, **env) -> list[tuple[str, float, float, str]]:
+    """Cached-page p50/p99 alone, then under a flood of unique searches on 16 connections."""
+    rows = []
+    with help_server(docs, **env) as (base, _, _):
+        page = f"{base}/docs.php?doc=what-is-ip-adapter"
+        urllib.request.urlopen(f"{base}/docs.php?q=bilde").read()
+        for label, flooding in (("cached page, quiet server", False), ("cached page, unique-search flood", True)):
+            times: list[float] = []
+            stop = threading.Event()
+            prober = threading.Thread(target=probe_latency, args=(page, stop, times))
+            prober.start()
+            statuses = ""
+            if flooding:
+                output = wrk_script(base, "unique_searches.lua", seconds=10)
+                statuses = output.strip().splitlines()[-1]
+            else:
+                time.sleep(5)
+            stop.set()
+            prober.join()
+            times.sort()
+            rows.append((label, statistics.median(times), times[int(len(times) * 0.99)], statuses))
+    return rows
+
+
+def report() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = write_corpus(Path(tmp) / "docs", 10_000, PROJECT / "docs")
+        costs = in_process_costs(docs)
+        growth = memory_growth(docs)
+        floods = flood(docs, RATELIMIT_ENABLED="false") + flood(docs)[1:]
+    lines = ["## Under attack: 10,000 pages\n",
+             "Per request, in process (median of 60, ms):\n",
+             "| request | ms |", "| --- | ---: |"]
+    lines += [f"| {name} | {ms:.2f} |" for name, ms in costs]
+    lines += ["", "Memory of the production server's workers (together), before and after:\n",
+              "| flood | RSS before MB | RSS after MB | growth MB |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {name} | {a:.0f} | {b:.0f} | {b - a:+.0f} |" for name, a, b in growth]
+    lines += ["", "Cached-page latency, a new connection per request, while wrk floods unique searches "
+              "on 16 connections (10 s):\n",
+              "| scenario | p50 ms | p99 ms | flood answers |", "| --- | ---: | ---: | --- |"]
+    labels = ["", " (rate limits off: work slots only)", " (rate limits on, the default)"]
+    lines += [f"| {name}{label} | {p50:.2f} | {p99:.2f} | {statuses} |"
+              for (name, p50, p99, statuses), label in zip(floods, labels)]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(report())
