@@ -89,6 +89,7 @@ def test_odd_queries_are_answered(index, query):
 def test_index_follows_edits(index, tmp_path, monkeypatch):
     # In-place edits are seen at the store's next full rescan; make that every time.
     monkeypatch.setattr(documents, "FULL_RESCAN_SECONDS", 0)
+    monkeypatch.setattr(documents, "RESCAN_COST_FACTOR", 0)
     assert slugs(index, "sjiraff") == []
     write(tmp_path, "dyr", "# Dyr\n\nEn sjiraff.\n")
     assert slugs(index, "sjiraff") == ["dyr"]
