@@ -8,6 +8,7 @@ for it, and removes the metrics folder it made when the server has stopped.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -38,6 +39,16 @@ SERVER_DEFAULTS = {
     "GRANIAN_WORKERS_KILL_TIMEOUT": "20",
 }
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for the child when its parent dies
+
+
+def _stop_with_launcher() -> None:
+    """In the server's process, before it starts: get SIGTERM if the launcher is killed
+    outright (SIGKILL cannot be passed on), so no server is left running on its own."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the signals above still reach it
+        pass
 
 
 def check() -> dict:
@@ -77,7 +88,7 @@ def main() -> int:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="help-metrics-")
     try:
-        server = subprocess.Popen([sys.executable, "-m", "granian", "wsgi:app"])
+        server = subprocess.Popen([sys.executable, "-m", "granian", "wsgi:app"], preexec_fn=_stop_with_launcher)
         for sig in FORWARDED_SIGNALS:
             signal.signal(sig, lambda number, frame: server.send_signal(number))
         return server.wait()

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -146,3 +147,22 @@ def test_sigterm_lets_in_flight_requests_finish(docs_dir, tmp_path):
         lines = [json.loads(line) for line in process.log_path.read_text().splitlines()
                  if line.startswith("{")]
         assert any(line.get("query") == "doc=stor-side" and line["status"] == 200 for line in lines)
+
+
+def running(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def test_killing_the_launcher_outright_stops_the_server(docs_dir):
+    with help_server(docs_dir) as (base, process):
+        granian = [int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]
+        assert granian and all(map(running, granian))
+        process.kill()  # SIGKILL: the launcher can pass nothing on
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(map(running, granian)):
+            time.sleep(0.2)
+        assert not any(map(running, granian))
