@@ -30,9 +30,11 @@ def wrk(base: str, seconds: int, connections: int = 64) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def workers(main_pid: int) -> list[int]:
-    """The worker processes of the granian started as `main_pid` (the launcher execs into it)."""
-    return [int(pid) for pid in Path(f"/proc/{main_pid}/task/{main_pid}/children").read_text().split()]
+def workers(launcher_pid: int) -> list[int]:
+    """The worker processes of the granian that the launcher `launcher_pid` runs."""
+    def children(pid: int) -> list[int]:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [worker for granian in children(launcher_pid) for worker in children(granian)]
 
 
 def rss_mb(pids: list[int]) -> float:
