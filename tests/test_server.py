@@ -88,6 +88,8 @@ def test_server_answers_health_pages_and_metrics(docs_dir):
             served = sum(float(v) for v in re.findall(
                 r'^help_requests_total\{route="help.page",status="200"\} ([\d.]+)$', text, re.M))
         assert served == 21
+        started = process.log_path.read_text()
+        assert "Listening at" in started and "[WARNING]" not in started  # a clean start
 
 
 def test_two_replicas_sharing_redis_serve_identical_bytes(docs_dir, redis_server):
