@@ -22,6 +22,8 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from werkzeug.exceptions import ServiceUnavailable
 
+from app.documents import LANGUAGES, SLUG, get_library
+
 # How long a request waits for a free slot before it is turned away.
 SLOT_WAIT_SECONDS = 0.01
 
@@ -48,9 +50,17 @@ def search_limit():
 
 
 def not_found_limit():
-    """The rate limit on requests for pages that do not exist (each costs a look for similar ones)."""
+    """The rate limit on requests for pages that do not exist (each costs a look for similar
+    ones); a client past it still gets every page that exists."""
     return limiter.limit(lambda: current_app.config["NOT_FOUND_RATE_LIMIT"], scope="not-found",
-                         deduct_when=lambda response: response.status_code == 404)
+                         exempt_when=lambda: not asks_for_missing_page())
+
+
+def asks_for_missing_page() -> bool:
+    """Whether `?doc=` names a well-formed slug that no language has a page for."""
+    slug = request.args.get("doc")
+    return (slug is not None and SLUG.fullmatch(slug) is not None
+            and not any(get_library(lang).get(slug) for lang in LANGUAGES))
 
 
 @contextmanager

@@ -44,6 +44,9 @@ def test_dead_links_past_the_limit_get_429(limited):
     client = limited(NOT_FOUND_RATE_LIMIT="2/minute")
     assert [client.get(f"/docs.php?doc=borte-{i}").status_code for i in range(2)] == [404, 404]
     assert client.get("/docs.php?doc=borte-3").status_code == 429
+    # Pages that exist are still served to that client, also when Flask renders them.
+    assert client.get("/docs.php?doc=instantid-intro&theme=dark").status_code == 200
+    assert client.get("/docs.php?doc=what-is-ip-adapter&lang=en").status_code == 200
 
 
 def test_forwarded_addresses_count_only_behind_trusted_proxies(limited):
