@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -182,9 +183,20 @@ def worker_rss_mb(main_pid: int) -> list[float]:
 
 def wait_for_search(base: str) -> None:
     """Return once both workers have built their search index (in the background after
-    start): searches on many new connections reach both, and each waits for its index."""
+    start): searches on many new connections reach both, and each waits for its index.
+    Searches past a worker's work slots are turned away (503): those are asked again."""
+    def search(_):
+        for _ in range(200):
+            try:
+                return fetch(f"{base}/docs.php?q=bilde")
+            except urllib.error.HTTPError as error:
+                if error.code not in (429, 503):
+                    raise
+                time.sleep(0.05)
+        raise RuntimeError("searches kept being turned away")
+
     with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda _: fetch(f"{base}/docs.php?q=bilde"), range(32)))
+        list(pool.map(search, range(32)))
 
 
 def fetch(url: str, headers: dict | None = None):
