@@ -387,17 +387,18 @@ class DocumentStore:
             self.generation += 1
             return page
 
-    def path_of(self, slug: str) -> Path | None:
-        """The file behind an indexed slug."""
-        return self._paths.get(slug)
+    def _rescan_due(self) -> bool:
+        """Whether the full rescan is due: after FULL_RESCAN_SECONDS, or RESCAN_COST_FACTOR times
+        what the last one took if longer (10,000 pages take about 0.24 s to scan: every 12 s,
+        not every 2, so scans cost a worker 2 % of its time, not 12 %)."""
+        interval = max(FULL_RESCAN_SECONDS, RESCAN_COST_FACTOR * self._scan_seconds)
+        return time.monotonic() - self._scanned_at > interval
 
     def _catch_up(self) -> None:
-        """See added and removed files at once, and edits to any file within the rescan interval:
-        FULL_RESCAN_SECONDS, or 50 times what the last full scan took (10,000 pages take about
-        0.24 s to scan: every 12 s, not every 2, so scans cost a worker 2 % of its time, not 12 %)."""
-        if time.monotonic() - self._scanned_at > max(FULL_RESCAN_SECONDS, RESCAN_COST_FACTOR * self._scan_seconds):
+        """See added and removed files at once, and edits to any file once a rescan is due."""
+        if self._rescan_due():
             with self._lock:
-                if time.monotonic() - self._scanned_at > max(FULL_RESCAN_SECONDS, RESCAN_COST_FACTOR * self._scan_seconds):
+                if self._rescan_due():
                     started = time.monotonic()
                     self._scan()
                     self._scan_seconds = time.monotonic() - started

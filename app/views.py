@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 from urllib.parse import urlencode, urlsplit

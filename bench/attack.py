@@ -7,7 +7,6 @@ Usage: python -m bench.attack  (prints a Markdown section; `make bench` adds it 
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bench.corpus import write_corpus  # noqa: E402
-from bench.run import help_server, median_ms  # noqa: E402
+from bench.run import help_server, median_ms, worker_rss_mb  # noqa: E402
 
 LUA = PROJECT / "bench"
 # A search of twelve one- and two-letter prefixes: each expands to many index terms.
@@ -54,30 +53,9 @@ def in_process_costs(docs: Path) -> list[tuple[str, float]]:
     return [(name, median_ms(call, runs=60)) for name, call in rows]
 
 
-def worker_pids(main_pid: int) -> list[int]:
-    """Every process below `main_pid` (the launcher, granian and its workers)."""
-    found, frontier = [], [main_pid]
-    while frontier:
-        pid = frontier.pop()
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            continue
-        found += map(int, children)
-        frontier += map(int, children)
-    return found
-
-
-def rss_mb(main_pid: int) -> float:
+def rss_mb(launcher_pid: int) -> float:
     """Resident memory of the server's worker processes together, in MB."""
-    total = 0
-    for pid in worker_pids(main_pid):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
-    return total / 1024
+    return sum(worker_rss_mb(launcher_pid))
 
 
 def wrk_script(url: str, script: str, requests: int | None = None, seconds: int = 5,

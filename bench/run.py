@@ -171,11 +171,14 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def worker_rss_mb(main_pid: int) -> list[float]:
-    """Resident memory of each worker process of the server started as `main_pid`."""
-    children = Path(f"/proc/{main_pid}/task/{main_pid}/children").read_text().split()
+def worker_rss_mb(launcher_pid: int) -> list[float]:
+    """Resident memory of each worker of the server started as `launcher_pid` (the launcher
+    runs granian, which runs the workers)."""
+    def children(pid: int) -> list[int]:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
     sizes = []
-    for pid in children:
+    for pid in (worker for granian in children(launcher_pid) for worker in children(granian)):
         status = Path(f"/proc/{pid}/status").read_text()
         sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
     return sizes

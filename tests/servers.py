@@ -51,6 +51,22 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> N
     raise RuntimeError(f"{url} not up after {timeout} s")
 
 
+def worker_pids(launcher_pid: int) -> list[int]:
+    """The worker processes of the server started as `launcher_pid`: the launcher runs
+    granian, and granian runs the workers."""
+    def children(pid: int) -> list[int]:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [worker for granian in children(launcher_pid) for worker in children(granian)]
+
+
+def rss_mb(pids: list[int]) -> float:
+    """Resident memory of these processes together, in MB."""
+    total = 0
+    for pid in pids:
+        total += int(re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1))
+    return total / 1024
+
+
 def dockerfile_runtime(dockerfile: Path = PROJECT / "Dockerfile") -> tuple[dict, list[str]]:
     """The ENV and CMD of the Dockerfile's final stage."""
     text = dockerfile.read_text().replace("\\\n", " ")

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT
-from servers import get, help_server
+from servers import get, help_server, rss_mb
+from servers import worker_pids as workers
 
 LUA = PROJECT / "bench" / "mixed.lua"
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
@@ -28,20 +29,6 @@ def wrk(base: str, seconds: int, connections: int = 64) -> dict:
     output = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA),
                              base], capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     return json.loads(output.strip().splitlines()[-1])
-
-
-def workers(launcher_pid: int) -> list[int]:
-    """The worker processes of the granian that the launcher `launcher_pid` runs."""
-    def children(pid: int) -> list[int]:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return [worker for granian in children(launcher_pid) for worker in children(granian)]
-
-
-def rss_mb(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        total += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
-    return total / 1024
 
 
 def version(letter: str) -> str:

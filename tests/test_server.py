@@ -67,7 +67,7 @@ def test_a_page_that_fails_to_parse_stops_the_server(docs_dir):
 
 
 def test_server_answers_health_pages_and_metrics(docs_dir):
-    with help_server(docs_dir) as (base, _):
+    with help_server(docs_dir) as (base, process):
         status, headers, body = get(f"{base}/healthz")
         assert status == 200 and body == b'{"status":"ok"}\n'
         status, headers, body = get(base + PAGE)

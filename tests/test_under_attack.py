@@ -13,28 +13,15 @@ from pathlib import Path
 
 import pytest
 from conftest import write
-from servers import get, help_server
+from servers import get, help_server, rss_mb, worker_pids
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def server_rss_mb(pid: int) -> float:
-    """Resident memory of every process below `pid` (the launcher's granian and its workers)."""
-    total, frontier = 0, [pid]
-    while frontier:
-        parent = frontier.pop()
-        try:
-            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            frontier.append(int(child))
-            try:
-                total += int(re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{child}/status").read_text()).group(1))
-            except (OSError, AttributeError):
-                pass
-    return total / 1024
+def server_rss_mb(launcher_pid: int) -> float:
+    """Resident memory of the server's workers together, in MB."""
+    return rss_mb(worker_pids(launcher_pid))
 
 
 def wrk(base: str, script: str, requests: int, seconds: int = 60) -> str:
