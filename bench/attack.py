@@ -1,29 +1,21 @@
 """Costs an attacker can make us pay: per-request work at 10,000 pages, memory growth under
 unique requests, and cached-page latency while searches flood the server.
 
-Usage: python -m bench.attack  (prints a Markdown section; `make bench` adds it to RESULTS.md)
+Measured by `python -m bench.run` (`make bench`); bench/report.py writes them up.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.request
 import warnings
+from contextlib import suppress
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+from bench.servers import help_server, median_ms, rss_mb, wrk_script
 
-from bench.corpus import write_corpus  # noqa: E402
-from bench.run import help_server, median_ms, worker_rss_mb  # noqa: E402
-
-LUA = PROJECT / "bench"
 # A search of twelve one- and two-letter prefixes: each expands to many index terms.
 SHORT_PREFIXES = "a b d f k m s t ab an bi de"
 
@@ -31,11 +23,13 @@ SHORT_PREFIXES = "a b d f k m s t ab an bi de"
 def in_process_costs(docs: Path) -> list[tuple[str, float]]:
     """Median in-process milliseconds of requests whose cost could grow with the corpus."""
     from app import create_app
+    from app.observe import configure_logging
     from app.search import get_index
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        app = create_app({"DOCS_DIR": str(docs), "LOG_LEVEL": "warning", "RATELIMIT_ENABLED": False})
+        app = create_app({"DOCS_DIR": str(docs), "RATELIMIT_ENABLED": False})
+    configure_logging("warning", "json")  # no access lines: they would be most of what is measured
     client = app.test_client()
     with app.test_request_context():
         for lang in ("nb", "en"):
@@ -51,20 +45,6 @@ def in_process_costs(docs: Path) -> list[tuple[str, float]]:
         ("cached page (through Flask's test client)", lambda: client.get("/docs.php?doc=what-is-ip-adapter")),
     ]
     return [(name, median_ms(call, runs=60)) for name, call in rows]
-
-
-def rss_mb(launcher_pid: int) -> float:
-    """Resident memory of the server's worker processes together, in MB."""
-    return sum(worker_rss_mb(launcher_pid))
-
-
-def wrk_script(url: str, script: str, requests: int | None = None, seconds: int = 5,
-               connections: int = 16) -> str:
-    """Run wrk with a Lua script from bench/; `requests` caps the count (the script stops)."""
-    env = {"WRK_REQUESTS": str(requests)} if requests else {}
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA / script), url]
-    return subprocess.run(command, capture_output=True, text=True, check=True,
-                          env={**os.environ, **env}).stdout
 
 
 def memory_growth(docs: Path) -> list[tuple[str, float, float]]:
@@ -88,10 +68,8 @@ def probe_latency(url: str, stop: threading.Event, times: list[float]) -> None:
     """Cached-page latency on a new connection per request, until `stop` is set."""
     while not stop.is_set():
         started = time.perf_counter()
-        try:
+        with suppress(OSError):
             urllib.request.urlopen(url, timeout=10).read()
-        except OSError:
-            pass
         times.append((time.perf_counter() - started) * 1000)
         time.sleep(0.005)
 
@@ -120,27 +98,7 @@ def flood(docs: Path, **env) -> list[tuple[str, float, float, str]]:
     return rows
 
 
-def report() -> str:
-    with tempfile.TemporaryDirectory() as tmp:
-        docs = write_corpus(Path(tmp) / "docs", 10_000, PROJECT / "docs")
-        costs = in_process_costs(docs)
-        growth = memory_growth(docs)
-        floods = flood(docs, RATELIMIT_ENABLED="false") + flood(docs)[1:]
-    lines = ["## Under attack: 10,000 pages\n",
-             "Per request, in process (median of 60, ms):\n",
-             "| request | ms |", "| --- | ---: |"]
-    lines += [f"| {name} | {ms:.2f} |" for name, ms in costs]
-    lines += ["", "Memory of the production server's workers (together), before and after:\n",
-              "| flood | RSS before MB | RSS after MB | growth MB |", "| --- | ---: | ---: | ---: |"]
-    lines += [f"| {name} | {a:.0f} | {b:.0f} | {b - a:+.0f} |" for name, a, b in growth]
-    lines += ["", "Cached-page latency, a new connection per request, while wrk floods unique searches "
-              "on 16 connections (10 s):\n",
-              "| scenario | p50 ms | p99 ms | flood answers |", "| --- | ---: | ---: | --- |"]
-    labels = ["", " (rate limits off: work slots only)", " (rate limits on, the default)"]
-    lines += [f"| {name}{label} | {p50:.2f} | {p99:.2f} | {statuses} |"
-              for (name, p50, p99, statuses), label in zip(floods, labels)]
-    return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(report())
+def measure(docs: Path) -> dict:
+    """Every attack measurement over the corpus in `docs` (10,000 pages)."""
+    return {"costs": in_process_costs(docs), "growth": memory_growth(docs),
+            "floods": flood(docs, RATELIMIT_ENABLED="false") + flood(docs)[1:]}

@@ -6,8 +6,9 @@ sends on a cache hit, so the gap between the two is the help centre's own Python
 
 import json
 import os
+from pathlib import Path
 
-BODY = open(os.environ["BARE_BODY"], "rb").read()
+BODY = Path(os.environ["BARE_BODY"]).read_bytes()
 HEADERS = [tuple(pair) for pair in json.loads(os.environ["BARE_HEADERS"])]
 
 

@@ -1,0 +1,70 @@
+"""Measurements inside one process: the steps of a first render, and search over a corpus."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+from bench.corpus import WORDS
+from bench.servers import PROJECT, SAMPLE_PAGE, median_ms
+
+
+def first_render() -> list[tuple[str, float]]:
+    """Median milliseconds of the steps of a first render, for our page and the original one."""
+    from app import create_app
+    from app.observe import configure_logging
+    from app.pages import parse_document
+    from app.presentation import Presentation, rendition
+    from app.rendering import markdown_to_html, render_markdown, sanitize
+    from app.views import rendered_page
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # flask-caching warns that NullCache caches nothing: intended
+        app = create_app({"CACHE_TYPE": "NullCache", "DOCS_DIR": str(PROJECT / "docs")})
+    configure_logging("warning", "json")
+    rows = []
+    reader = Presentation(lang="nb", explicit_lang=False, embed=False, theme=None)
+    seed = (PROJECT / "tests" / "fixtures" / "seed-what-is-ip-adapter.md").read_text(encoding="utf-8")
+    for label, slug, text in (("our IP-Adapter page", SAMPLE_PAGE, None),
+                              ("the original (seed) IP-Adapter page", None, seed)):
+        with app.test_request_context():
+            page = app.extensions["library"].stores["nb"].get(slug) if slug else parse_document("seed", text)
+            current = rendition("page", "nb", reader.variant, page.slug)
+            html, _ = markdown_to_html(page.body)
+            size = f"{len(page.body.encode()):,} bytes of Markdown"
+            rows.append((f"{label} ({size}): Markdown", median_ms(lambda body=page.body: markdown_to_html(body))))
+            rows.append((f"{label}: bleach", median_ms(lambda html=html: sanitize(html))))
+
+            # render_markdown remembers recent bodies; forgetting them makes every call a first render.
+            def whole(page=page, current=current):
+                render_markdown.cache_clear()
+                rendered_page(page, "nb", reader, current)
+            rows.append((f"{label}: whole first render (Markdown, bleach, layout)", median_ms(whole)))
+    return rows
+
+
+def search_latency(docs: Path) -> list[tuple[str, float]]:
+    """Index build time and query latency (p50, p95, max) over a corpus."""
+    from app.documents import DocumentStore
+    from app.search import SearchIndex
+
+    store = DocumentStore(docs)
+    store.load()
+    started = time.perf_counter()
+    index = SearchIndex(store)
+    index.update()
+    build = time.perf_counter() - started
+    queries = [*WORDS, "ansikt bilde", "hva er instantid", "ip adapter", "bildene", "modell stil lys",
+               "side 42", "finnes ikke", '"NEAR(', "ansiktstrekk", "x" * 300]
+    times = []
+    for _ in range(3):
+        for query in queries:
+            start = time.perf_counter()
+            index.search(query)
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return [("build the index, ms", build * 1000),
+            ("query p50, ms", times[len(times) // 2]),
+            ("query p95, ms", times[int(len(times) * 0.95)]),
+            ("query max, ms", times[-1])]

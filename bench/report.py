@@ -1,0 +1,63 @@
+"""bench/RESULTS.md from the measurements of bench/run.py: formatting only, nothing measured here."""
+
+from __future__ import annotations
+
+from bench.throughput import ROUNDS
+
+
+def markdown(results: dict) -> str:
+    """The whole report."""
+    return "\n".join([*header(results), *throughput(results["throughput"]), *search(results["search"]),
+                      *render(results["render"]), *attack(results["attack"])]) + "\n"
+
+
+def header(results: dict) -> list[str]:
+    return ["# Benchmark results\n", f"Machine: {results['machine']}.\n",
+            f"Produced by `make bench` on {results['date']}; each wrk run lasts {results['seconds']} s.\n"]
+
+
+def throughput(results: dict) -> list[str]:
+    nginx_rps = results["rows"][0][1]["rps"]
+    lines = ["## Throughput (1,000-page corpus unless named)\n",
+             f"The first three rows are the median of {ROUNDS} interleaved rounds (nginx, bare WSGI, "
+             f"cached page); the cached page's ratio to nginx in each round: "
+             f"{', '.join(f'{r:.2f}' for r in results['ratios'])}. The other rows are one run each; every ratio "
+             "is to the nginx row.\n",
+             "| scenario | requests/s | p50 ms | p99 ms | ratio to nginx | socket errors |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, r in results["rows"]:
+        lines.append(f"| {name} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+                     f"{r['rps'] / nginx_rps:.2f} | {r['socket_errors']} |")
+    lines += ["", "## Corpus size: startup, memory, cached page\n",
+              "| pages | startup s (to first page served) | RSS per worker MB | cached page requests/s | p99 ms |",
+              "| ---: | ---: | ---: | ---: | ---: |"]
+    for size, startup, rss, r in results["scale"]:
+        lines.append(f"| {size:,} | {startup:.2f} | {' / '.join(f'{m:.0f}' for m in rss)} | "
+                     f"{r['rps']:,.0f} | {r['p99']:.2f} |")
+    return lines
+
+
+def search(rows: list[tuple[str, float]]) -> list[str]:
+    return ["", "## Search over 10,000 pages, in process\n", "| measure | value |", "| --- | ---: |",
+            *(f"| {name} | {value:,.2f} |" for name, value in rows)]
+
+
+def render(rows: list[tuple[str, float]]) -> list[str]:
+    return ["", "## First render in process (median of 300)\n", "| step | ms |", "| --- | ---: |",
+            *(f"| {name} | {ms:.2f} |" for name, ms in rows)]
+
+
+def attack(results: dict) -> list[str]:
+    lines = ["", "## Under attack: 10,000 pages\n", "Per request, in process (median of 60, ms):\n",
+             "| request | ms |", "| --- | ---: |"]
+    lines += [f"| {name} | {ms:.2f} |" for name, ms in results["costs"]]
+    lines += ["", "Memory of the production server's workers (together), before and after:\n",
+              "| flood | RSS before MB | RSS after MB | growth MB |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {name} | {a:.0f} | {b:.0f} | {b - a:+.0f} |" for name, a, b in results["growth"]]
+    lines += ["", "Cached-page latency, a new connection per request, while wrk floods unique searches "
+              "on 16 connections (10 s):\n",
+              "| scenario | p50 ms | p99 ms | flood answers |", "| --- | ---: | ---: | --- |"]
+    labels = ["", " (rate limits off: work slots only)", " (rate limits on, the default)"]
+    lines += [f"| {name}{label} | {p50:.2f} | {p99:.2f} | {statuses} |"
+              for (name, p50, p99, statuses), label in zip(results["floods"], labels, strict=True)]
+    return lines
