@@ -5,35 +5,41 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import PROJECT_ROOT, Config, validate
+from app.config import PROJECT_ROOT, from_environment, validate
 from app.extensions import cache
-from app.observe import Observability, configure_logging, security_headers
+from app.observe import Observability, security_headers
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    """Build the app: defaults, then the environment (via Config), then `overrides`."""
+    """Build the app: defaults, then the environment as it is now, then `overrides`.
+
+    Only the app is set up here; what belongs to the whole process (the root logger and
+    the access log's format) is set by its entry point: wsgi.py, or a test.
+    """
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.from_object(Config)
+    app.config.update(from_environment())
     if overrides:
         app.config.update(overrides)
     validate(app.config)
     # The debugger runs code sent by the browser: no setting or variable turns it on here.
     app.config["DEBUG"] = False
-    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
-    from app import api, checks, documents, health, limits, search, seo, views
+    from app import api, checks, documents, errors, health, limits, pagecache, presentation, search, seo, views
 
     documents.init_app(app)
     search.init_app(app)
     # Values in Redis are shared with every replica: signed data only, never pickles.
     backend = {"RedisCache": "app.sharedcache.SignedRedisCache"}.get(app.config["CACHE_TYPE"])
     cache.init_app(app, {"CACHE_TYPE": backend} if backend else None)
+    pagecache.init_app(app, key_suffix=presentation.negotiated_language)
+    presentation.init_app(app)
     limits.init_app(app)
     views.init_app(app)
+    errors.init_app(app)
     health.init_app(app)
     seo.init_app(app)
     api.init_app(app)

@@ -8,19 +8,20 @@ import json
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from app.checks import INTERNAL_LINK, links_in
 from app.config import PROJECT_ROOT
-from app.documents import LANGUAGES, SLUG, Page, find_page, get_library, page_versions, pages_in, remembered
+from app.documents import get_library, remembered
 from app.extensions import cache_get, cache_set
+from app.languages import CODES, language_from_header
 from app.limits import search_limit, work_slot
-from app.negotiation import language_from_header
+from app.pagecache import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL
+from app.pages import SLUG, Page, chip_targets
+from app.presentation import rendition
 from app.rendering import render_markdown
 from app.search import MAX_QUERY_CHARS, get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 OPENAPI = json.loads((PROJECT_ROOT / "app" / "openapi.json").read_text(encoding="utf-8"))
-CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
 
 
 class Problem(HTTPException):
@@ -36,8 +37,8 @@ def requested_language() -> str:
     value = request.args.get("lang")
     if value is None:
         return language_from_header(request.headers.get("Accept-Language", ""))
-    if value not in LANGUAGES:
-        raise Problem(400, "Unknown language", f"lang must be one of: {', '.join(LANGUAGES)}")
+    if value not in CODES:
+        raise Problem(400, "Unknown language", f"lang must be one of: {', '.join(CODES)}")
     return value
 
 
@@ -62,9 +63,10 @@ def list_docs():
 
 def docs_list(lang: str) -> bytes:
     """The body of /api/docs in `lang`."""
-    in_language = {code: {page.slug for page in get_library(code).pages()} for code in LANGUAGES}
-    docs = [summary(page, found, [code for code in LANGUAGES if slug in in_language[code]])
-            for slug, (page, found) in sorted(pages_in(lang).items())]
+    library = get_library()
+    in_language = {code: {page.slug for page in store.pages()} for code, store in library.stores.items()}
+    docs = [summary(page, found, [code for code in CODES if slug in in_language[code]])
+            for slug, (page, found) in sorted(library.pages_in(lang).items())]
     return json.dumps({"lang": lang, "docs": docs}, ensure_ascii=False).encode()
 
 
@@ -74,40 +76,31 @@ def get_doc(slug: str):
     lang = requested_language()
     if not SLUG.fullmatch(slug):
         raise Problem(400, "Malformed slug", "A slug is lower-case letters a-z, digits and hyphens.")
-    found = find_page(slug, lang)
+    library = get_library()
+    found = library.find(slug, lang)
     if found is None:
         raise Problem(404, "No such page", f"There is no help page named {slug!r}.")
     page, content_lang = found
-    versions = page_versions(current_app.extensions["libraries"], slug)
-    key = f"api:{current_app.extensions['layout_version']}:{content_lang}:{lang}:{slug}:{'.'.join(versions)}"
-    body = cache_get(key)
+    current = rendition("api", content_lang, lang, slug)
+    body = cache_get(current.key)
     if body is None:
         rendered = render_markdown(page.body)
         related = []
-        for target in related_slugs(rendered.html, page.slug):
-            other = find_page(target, lang)
+        for target in chip_targets(rendered.html, page.slug):
+            other = library.find(target, lang)
             if other:
                 related.append({"slug": target, "title": other[0].title})
         body = json.dumps({
-            **summary(page, content_lang, [code for code, version in zip(LANGUAGES, versions) if version]),
+            **summary(page, content_lang,
+                      [code for code, version in zip(CODES, current.versions, strict=True) if version]),
             "requested_lang": lang,
             "html": rendered.html,
             "headings": [{"level": level, "anchor": anchor, "text": text}
                          for level, anchor, text in rendered.headings],
             "related": related,
         }, ensure_ascii=False).encode()
-        cache_set(key, body)
+        cache_set(current.key, body)
     return json_body_response(body)
-
-
-def related_slugs(html: str, slug: str) -> list[str]:
-    """The pages a page's chip links lead to, in order, without the page itself."""
-    slugs = []
-    for href in links_in(html, css_class="chip"):
-        match = INTERNAL_LINK.fullmatch(href)
-        if match and SLUG.fullmatch(match.group(1)) and match.group(1) != slug:
-            slugs.append(match.group(1))
-    return list(dict.fromkeys(slugs))
 
 
 @bp.get("/search")
@@ -124,7 +117,7 @@ def search():
                 "passage": [{"text": text, "match": marked} for text, marked in hit.passage]}
                for hit in hits]
     response = json_response({"query": query, "lang": lang, "results": results})
-    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
     return response
 
 
@@ -156,7 +149,7 @@ def problem(error: HTTPException) -> Response:
             "instance": request.path}
     response = Response(json.dumps(body, ensure_ascii=False), status=status,
                         content_type="application/problem+json")
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = NO_STORE
     if getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
@@ -179,5 +172,5 @@ def cors(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the API; its errors are problem objects (see views.handle_http_error)."""
+    """Register the API; its errors are problem objects (see errors.handle_http_error)."""
     app.register_blueprint(bp)

@@ -4,41 +4,18 @@ from __future__ import annotations
 
 import re
 from urllib.parse import unquote
-from html.parser import HTMLParser
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 
-from app.documents import DEFAULT_LANGUAGE, SLUG, DocumentStore
+from app.documents import DocumentStore, get_library
+from app.languages import DEFAULT_LANGUAGE
+from app.pages import INTERNAL_LINK, SLUG, links_in
 from app.rendering import markdown_to_html, sanitizer_changes
 
-# An internal link as pages write it: docs.php?doc=<slug>[#anchor], relative or from the root.
-INTERNAL_LINK = re.compile(r"(?:\.?/)?docs\.php\?doc=([^&#]*)(?:#(.*))?")
-HEADING_ID = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"')
-
-
-class _LinkCollector(HTMLParser):
-    """Collect the href of every <a> (with a given class, if asked) in a fragment of HTML."""
-
-    def __init__(self, css_class: str | None):
-        super().__init__(convert_charrefs=True)
-        self.css_class = css_class
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "a" and attrs.get("href"):
-            if self.css_class is None or self.css_class in (attrs.get("class") or "").split():
-                self.hrefs.append(attrs["href"])
-
-
-def links_in(html: str, css_class: str | None = None) -> list[str]:
-    """Every link target in a fragment of HTML, in order; only links with `css_class` if given."""
-    collector = _LinkCollector(css_class)
-    collector.feed(html)
-    collector.close()
-    return collector.hrefs
+# A heading's anchor in rendered HTML: what a link's #fragment must name.
+HEADING_ANCHOR = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"')
 
 
 def check_documents(store: DocumentStore, fallback: DocumentStore | None = None) -> list[str]:
@@ -51,10 +28,10 @@ def check_documents(store: DocumentStore, fallback: DocumentStore | None = None)
     problems = [message for _, message in sorted(store.errors.items())]
     pages = sorted(store.pages(), key=lambda p: p.slug)
     html = {page.slug: markdown_to_html(page.body)[0] for page in pages}
-    anchors = {slug: set(HEADING_ID.findall(text)) for slug, text in html.items()}
+    anchors = {slug: set(HEADING_ANCHOR.findall(text)) for slug, text in html.items()}
     for page in fallback.pages() if fallback else ():
         if page.slug not in anchors:
-            anchors[page.slug] = set(HEADING_ID.findall(markdown_to_html(page.body)[0]))
+            anchors[page.slug] = set(HEADING_ANCHOR.findall(markdown_to_html(page.body)[0]))
     for page in pages:
         where = f"{page.slug}.md"
         for href in links_in(html[page.slug]):
@@ -89,9 +66,9 @@ def _link_problem(href: str, slug: str, anchors: dict[str, set[str]]) -> str | N
 def check_docs_command() -> None:
     """Check every document in DOCS_DIR, in every language; exit 1 if any problem is found."""
     problems, counts = [], []
-    libraries = current_app.extensions["libraries"]
-    default = libraries[DEFAULT_LANGUAGE]
-    for lang, store in libraries.items():
+    stores = get_library().stores
+    default = stores[DEFAULT_LANGUAGE]
+    for lang, store in stores.items():
         fallback = None if store is default else default
         problems += [f"[{lang}] {problem}" for problem in check_documents(store, fallback)]
         counts.append(f"{len(store)} in {lang}")

@@ -1,9 +1,10 @@
-"""Settings, each read from the environment with a default."""
+"""Settings: defaults, read from the environment when an app is made, and checked."""
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,52 +14,64 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Config:
-    """Defaults for create_app; every value may be overridden by the environment."""
+    """The defaults; each text setting may be overridden by the environment variable of its name."""
 
     # Folder of Markdown help pages.
-    DOCS_DIR = os.environ.get("DOCS_DIR", str(PROJECT_ROOT / "docs"))
+    DOCS_DIR = str(PROJECT_ROOT / "docs")
     # flask-caching backend for rendered pages: SimpleCache (in memory) or RedisCache.
-    CACHE_TYPE = os.environ.get("CACHE_TYPE", "SimpleCache")
+    CACHE_TYPE = "SimpleCache"
     # Most rendered pages kept by SimpleCache before it evicts.
-    CACHE_THRESHOLD = os.environ.get("CACHE_THRESHOLD", "1000")
+    CACHE_THRESHOLD = "1000"
     # Seconds a rendered page is kept; keys carry the file version, so 0 (forever) is safe.
-    CACHE_DEFAULT_TIMEOUT = os.environ.get("CACHE_DEFAULT_TIMEOUT", "0")
+    CACHE_DEFAULT_TIMEOUT = "0"
     # Most pages the full-page response cache in each worker keeps, with their encodings.
-    RESPONSE_CACHE_ENTRIES = os.environ.get("RESPONSE_CACHE_ENTRIES", "1000")
-    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/0")
+    RESPONSE_CACHE_ENTRIES = "1000"
+    CACHE_REDIS_URL = "redis://127.0.0.1:6379/0"
     # Signs every value in Redis (HMAC-SHA256), so a value someone else wrote there is
     # never served: at least 32 characters, the same on every replica. Required with RedisCache.
-    CACHE_SIGNING_KEY = os.environ.get("CACHE_SIGNING_KEY", "")
+    CACHE_SIGNING_KEY = ""
     # Most bytes of pages the response cache in each worker keeps (with RESPONSE_CACHE_ENTRIES).
-    RESPONSE_CACHE_BYTES = os.environ.get("RESPONSE_CACHE_BYTES", str(64 * 1024 * 1024))
+    RESPONSE_CACHE_BYTES = str(64 * 1024 * 1024)
     # Per client (a keyed hash of its address): searches, and requests for pages that do not exist.
-    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "30/10 seconds;300/hour")
-    NOT_FOUND_RATE_LIMIT = os.environ.get("NOT_FOUND_RATE_LIMIT", "60/minute")
+    SEARCH_RATE_LIMIT = "30/10 seconds;300/hour"
+    NOT_FOUND_RATE_LIMIT = "60/minute"
     # Where rate-limit counts live: memory:// (each worker its own) or a redis:// URL shared by replicas.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "true")
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = "true"
     # Searches (and 404 suggestions) one worker runs at once; past it a search gets 503 at once.
-    EXPENSIVE_WORK_SLOTS = os.environ.get("EXPENSIVE_WORK_SLOTS", "2")
+    EXPENSIVE_WORK_SLOTS = "2"
     # A rate-limit store that fails never fails a request: each worker counts alone meanwhile.
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Proxies in front that set X-Forwarded-For (0: none; the client is the connection's peer).
-    TRUSTED_PROXY_HOPS = os.environ.get("TRUSTED_PROXY_HOPS", "0")
+    TRUSTED_PROXY_HOPS = "0"
     # Scheme and host the site is reached at, for canonical links (e.g. https://hjelp.example.no).
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
-    LOG_LEVEL = os.environ.get("LOG_LEVEL", "info")
+    PUBLIC_BASE_URL = ""
+    LOG_LEVEL = "info"
     # json (one object per line) or text.
-    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_FORMAT = "json"
     # Who may show the pages in a frame: CSP frame-ancestors sources, e.g. 'self' https://app.example.
-    FRAME_ANCESTORS = os.environ.get("FRAME_ANCESTORS", "'none'")
+    FRAME_ANCESTORS = "'none'"
     # Strict-Transport-Security max-age; 0 sends no HSTS header (set it when served over HTTPS only).
-    HSTS_SECONDS = os.environ.get("HSTS_SECONDS", "0")
+    HSTS_SECONDS = "0"
     # Origins (scheme://host[:port], space-separated) whose pages may read the JSON API (CORS).
-    API_ALLOWED_ORIGINS = os.environ.get("API_ALLOWED_ORIGINS", "")
+    API_ALLOWED_ORIGINS = ""
     # Static files (CSS, icons) may be cached this many seconds.
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
     CATEGORY_ORDER = ("Hjelpeseksjonen", "Terminologi", "Help section", "Terminology")
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict:
+    """The settings: Config's defaults, each text one replaced by its environment variable if set."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for name in dir(Config):
+        if name.isupper():
+            default = getattr(Config, name)
+            settings[name] = environ.get(name, default) if isinstance(default, str) else default
+    return settings
+
 
 CACHE_TYPES = frozenset({"SimpleCache", "RedisCache", "NullCache"})
 ORIGIN = re.compile(r"https?://[a-z0-9.-]+(?::\d{1,5})?|[a-z][a-z0-9+.-]*://[a-z0-9.-]+")

@@ -1,36 +1,30 @@
-"""Help documents on disk: the `Page` object and the `DocumentStore` that indexes them."""
+"""Help documents on disk: the `DocumentStore` of one folder, re-read when files change,
+and the `Library` of every language's store."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from flask import Flask, current_app
 
+from app.config import ConfigError
+from app.languages import CODES, DEFAULT_LANGUAGE
 from app.observe import DOCUMENT_ERRORS
-from app.rendering import markdown_problem
+from app.pages import SLUG, DocumentError, Page, parse_document
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A slug is what `?doc=` may name and what a file in the docs folder may be called.
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 # Sixteen times our longest page. Rendering is about 16 µs a byte (Markdown and bleach, in
 # pure Python): a page this long, dense with links, takes a worker about a second.
 MAX_DOCUMENT_BYTES = 64_000
-DEFAULT_CATEGORY = "Hjelpeseksjonen"
-LANGUAGES = ("nb", "en")  # the first is the default, and the fallback for missing pages
-DEFAULT_LANGUAGE = LANGUAGES[0]
 # How stale the list of all pages (the index) may be before every file is stat'ed again.
 FULL_RESCAN_SECONDS = 2.0
 # ... or this many times what the last full scan took, if longer: scans stay a small share of a worker.
@@ -40,148 +34,6 @@ RESCAN_COST_FACTOR = 50
 SETTLE_SECONDS = 0.25
 # A file that does not end with a line break is likely cut off mid-write: it waits longer.
 UNFINISHED_SETTLE_SECONDS = 2.0
-
-FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
-MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-TAG = re.compile(r"<[^>]*>")
-WHITESPACE = re.compile(r"\s+")
-# libyaml's safe loader when PyYAML was built with it (the wheels are): about 10x faster.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class DocumentError(ValueError):
-    """A document that cannot be read or parsed; the message names the file."""
-
-
-@dataclass(frozen=True)
-class Page:
-    """One help document: its metadata, Markdown body and the file version it came from."""
-
-    slug: str
-    title: str
-    description: str
-    category: str
-    order: int
-    body: str
-    mtime_ns: int  # with size: how the store notices that the file changed
-    size: int
-    updated: datetime | None = None  # front matter `updated:`, when the author gave one
-    digest: str = ""  # of the file's bytes: the same on every replica with the same text
-
-    @property
-    def version(self) -> str:
-        """Identifies this version of the page by its content: changes when the text does."""
-        return self.digest
-
-    @property
-    def last_changed(self) -> datetime:
-        """When the page last changed: front matter `updated:`, else the file's time."""
-        return self.updated or datetime.fromtimestamp(self.mtime_ns / 1e9, tz=timezone.utc)
-
-
-def parse_document(slug: str, text: str, mtime_ns: int = 0, size: int = 0) -> Page:
-    """Build a Page from a document's text: optional YAML front matter, then Markdown.
-
-    Anything wrong with the text, however it shows (a date that does not exist, a number
-    too long to read), is a DocumentError.
-    """
-    try:
-        return _parse(slug, text, mtime_ns, size)
-    except DocumentError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - one bad file must never break the others
-        raise DocumentError(f"cannot be read: {type(exc).__name__}: {exc}".replace("\n", " ")) from None
-
-
-def _parse(slug: str, text: str, mtime_ns: int, size: int) -> Page:
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    text = text.removeprefix("\ufeff")
-    meta: dict = {}
-    match = FRONT_MATTER.match(text)
-    if match:
-        try:
-            meta = yaml.load(match.group(1), Loader=YAML_LOADER) or {}
-        except yaml.YAMLError as exc:
-            raise DocumentError(f"front matter is not valid YAML: {exc}".replace("\n", " ")) from None
-        if not isinstance(meta, dict):
-            raise DocumentError("front matter must be a mapping of keys to values")
-        text = text[match.end():]
-    title = _text_field(meta, "title") or _first_heading(text)
-    if not title:
-        raise DocumentError("no title: add a '# Heading' line or 'title:' front matter")
-    order = meta.get("order", 0)
-    if not isinstance(order, int) or isinstance(order, bool) or abs(order) > 10**9:
-        raise DocumentError("front matter 'order' must be a whole number (at most 9 digits)")
-    problem = markdown_problem(text)
-    if problem:
-        raise DocumentError(problem)
-    return Page(
-        slug=slug,
-        title=title,
-        description=_text_field(meta, "description") or _first_paragraph(text),
-        category=_text_field(meta, "category") or DEFAULT_CATEGORY,
-        order=order,
-        body=text,
-        mtime_ns=mtime_ns,
-        size=size,
-        updated=_date_field(meta, "updated"),
-        digest=digest,
-    )
-
-
-def _date_field(meta: dict, key: str) -> datetime | None:
-    """A front matter date (`2026-11-26`, or a date and time) as UTC, or None when absent."""
-    value = meta.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            value = None
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    raise DocumentError(f"front matter '{key}' must be a date such as 2026-11-26")
-
-
-def _text_field(meta: dict, key: str) -> str:
-    """A front matter value as a single line of text, or '' when absent."""
-    value = meta.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, (str, int, float)):
-        raise DocumentError(f"front matter '{key}' must be text")
-    return WHITESPACE.sub(" ", str(value)).strip()
-
-
-def _first_heading(text: str) -> str:
-    match = TITLE.search(text)
-    return plain_text(match.group(1)) if match else ""
-
-
-def _first_paragraph(text: str, limit: int = 160) -> str:
-    """The first prose paragraph as plain text, cut at a word near `limit` characters."""
-    for block in re.split(r"\n[ \t]*\n", text):
-        block = block.strip()
-        if block and not block.startswith(("#", "<", "```", "|", "---")):
-            plain = plain_text(block)
-            if len(plain) <= limit:
-                return plain
-            return plain[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
-    return ""
-
-
-def plain_text(markdown_text: str) -> str:
-    """Markdown inline text reduced to plain words: links to their text, no markup."""
-    text = MARKDOWN_LINK.sub(r"\1", markdown_text) if "](" in markdown_text else markdown_text
-    if "<" in text:
-        text = TAG.sub(" ", text)
-    # "_" stays: it is part of words more often than it is markup.
-    return " ".join(text.replace("*", "").replace("`", "").split())
-
 
 class FileBeingWritten(Exception):
     """The file changed while it was read, or too recently to be complete: try again later."""
@@ -265,8 +117,8 @@ class DocumentStore:
         with self._lock:
             self._scan()
 
-    def _scan(self) -> None:
-        folder_mtimes = self._mtimes()
+    def _list(self) -> dict[str, Path]:
+        """The document files of every folder by slug; earlier folders hide later ones."""
         paths = {}
         for folder in reversed(self.folders):  # earlier folders overwrite later ones
             if not folder.is_dir():
@@ -283,6 +135,12 @@ class DocumentStore:
                         continue
                     if entry.is_file():
                         paths[slug] = path
+        return paths
+
+    def _scan(self) -> None:
+        """List the folders, then load every file that is new or changed."""
+        folder_mtimes = self._mtimes()
+        paths = self._list()
         pages, errors, unsettled = {}, {}, False
         first_load = not self._scanned_at
         for slug, path in paths.items():
@@ -410,9 +268,6 @@ class DocumentStore:
         self._catch_up()
         return list(self._pages.values())
 
-    def __contains__(self, slug: str) -> bool:
-        return self.get(slug) is not None
-
     def __len__(self) -> int:
         return len(self._pages)
 
@@ -427,66 +282,74 @@ class DocumentStore:
         return self._fingerprint[1]
 
 
-def init_app(app: Flask) -> None:
-    """Load the docs folder named by DOCS_DIR, one store per language, kept on the app."""
-    app.extensions["remembered"] = {}
-    app.extensions["suggested"] = {}
-    app.extensions["libraries"] = load_libraries(app.config["DOCS_DIR"])
-    app.extensions["documents"] = app.extensions["libraries"][DEFAULT_LANGUAGE]
-
-
-def load_libraries(docs_dir: str) -> dict[str, DocumentStore]:
-    """A loaded store per language; ConfigError if any page fails to load, naming it.
+class Library:
+    """Every language's pages: a DocumentStore per language, the default language's the fallback.
 
     Norwegian pages live in `nb/` or, as in the old system, directly in the docs folder;
     other languages in a folder named by their code.
     """
-    # Imported here: config imports nothing of ours, and this keeps it that way.
-    from app.config import ConfigError
-    root = Path(docs_dir)
-    libraries = {lang: DocumentStore(root / lang, root) if lang == DEFAULT_LANGUAGE else DocumentStore(root / lang)
-                 for lang in LANGUAGES}
-    errors = {}
-    for store in libraries.values():
-        store.load()
-        errors.update(store.errors)
+
+    def __init__(self, docs_dir: str | os.PathLike):
+        root = Path(docs_dir)
+        # The default language's pages may also lie in the docs folder itself, as in the old system.
+        self.stores = {code: DocumentStore(root / code, *([root] if code == DEFAULT_LANGUAGE else []))
+                       for code in CODES}
+
+    def load(self) -> dict[str, str]:
+        """Load every store; the files that failed, by slug, with what is wrong."""
+        errors = {}
+        for store in self.stores.values():
+            store.load()
+            errors.update(store.errors)
+        return errors
+
+    def find(self, slug: str, lang: str) -> tuple[Page, str] | None:
+        """The page in `lang` if it exists, else in the default language, with the language it is in."""
+        for code in dict.fromkeys((lang, DEFAULT_LANGUAGE)):
+            page = self.stores[code].get(slug)
+            if page is not None:
+                return page, code
+        return None
+
+    def versions(self, slug: str) -> tuple[str, ...]:
+        """The version of page `slug` in each language ('' where it has none): what its
+        rendered forms depend on."""
+        versions = []
+        for store in self.stores.values():
+            page = store.get(slug)
+            versions.append(page.version if page else "")
+        return tuple(versions)
+
+    def pages_in(self, lang: str) -> dict[str, tuple[Page, str]]:
+        """Every page by slug, in `lang` where it exists, else in the default language."""
+        found = {page.slug: (page, DEFAULT_LANGUAGE) for page in self.stores[DEFAULT_LANGUAGE].pages()}
+        if lang != DEFAULT_LANGUAGE:
+            found.update((page.slug, (page, lang)) for page in self.stores[lang].pages())
+        return found
+
+    def pages_for(self, lang: str) -> list[Page]:
+        """Every page a reader of `lang` is shown: in `lang` where it exists, else in the default language."""
+        return [page for page, _ in self.pages_in(lang).values()]
+
+    def fingerprint(self, codes: tuple[str, ...] = CODES) -> str:
+        """A digest of the pages of the languages `codes`: changes whenever one of them does."""
+        return "+".join(self.stores[code].fingerprint() for code in codes)
+
+
+def load_library(docs_dir: str | os.PathLike) -> Library:
+    """A loaded Library; ConfigError if any page fails to load, naming it."""
+    library = Library(docs_dir)
+    errors = library.load()
     if errors:
         first = sorted(errors.values())[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(f"a page failed to load: {first}{more}")
-    return libraries
+    return library
 
 
-def get_library(lang: str) -> DocumentStore:
-    """The current app's store of pages in `lang`."""
-    return current_app.extensions["libraries"][lang]
-
-
-def page_versions(libraries: dict[str, DocumentStore], slug: str) -> tuple[str, ...]:
-    """The version of page `slug` in each language ('' where it has none): what its rendered
-    forms depend on. Needs no app context, so a cached page can check itself."""
-    versions = []
-    for store in libraries.values():
-        page = store.get(slug)
-        versions.append(page.version if page else "")
-    return tuple(versions)
-
-
-def find_page(slug: str, lang: str) -> tuple[Page, str] | None:
-    """The page in `lang` if it exists, else in the default language, with the language it is in."""
-    for candidate in dict.fromkeys((lang, DEFAULT_LANGUAGE)):
-        page = get_library(candidate).get(slug)
-        if page is not None:
-            return page, candidate
-    return None
-
-
-def pages_in(lang: str) -> dict[str, tuple[Page, str]]:
-    """Every page by slug, in `lang` where it exists, else in the default language."""
-    found = {page.slug: (page, DEFAULT_LANGUAGE) for page in get_library(DEFAULT_LANGUAGE).pages()}
-    if lang != DEFAULT_LANGUAGE:
-        found.update((page.slug, (page, lang)) for page in get_library(lang).pages())
-    return found
+def get_library() -> Library:
+    """The current app's pages."""
+    return current_app.extensions["library"]
 
 
 def remembered(key: tuple, make: Callable[[], T], memo_name: str = "remembered") -> T:
@@ -498,7 +361,7 @@ def remembered(key: tuple, make: Callable[[], T], memo_name: str = "remembered")
     and again.
     """
     memo = current_app.extensions[memo_name]
-    state = "+".join(get_library(lang).fingerprint() for lang in LANGUAGES)
+    state = get_library().fingerprint()
     if memo.get("state") != state or len(memo) > 1024:
         memo.clear()
         memo["state"] = state
@@ -508,6 +371,8 @@ def remembered(key: tuple, make: Callable[[], T], memo_name: str = "remembered")
     return found
 
 
-def get_store() -> DocumentStore:
-    """The current app's document store."""
-    return current_app.extensions["documents"]
+def init_app(app: Flask) -> None:
+    """Load the docs folder named by DOCS_DIR, kept on the app with the memos that follow it."""
+    app.extensions["remembered"] = {}
+    app.extensions["suggested"] = {}
+    app.extensions["library"] = load_library(app.config["DOCS_DIR"])

@@ -7,9 +7,11 @@ import os
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
-from app.documents import get_store
+from app.documents import get_library
 from app.extensions import cache
+from app.languages import DEFAULT_LANGUAGE
 from app.observe import PAGES, RECORDER
+from app.pagecache import NO_STORE
 
 bp = Blueprint("health", __name__)
 
@@ -23,7 +25,7 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready when the docs are loaded and the cache backend answers; 503 with the reason if not."""
-    store = get_store()
+    store = get_library().stores[DEFAULT_LANGUAGE]
     pages = len(store.pages())
     PAGES.set(pages)
     problems = []
@@ -43,7 +45,7 @@ def readyz():
 @bp.get("/metrics")
 def metrics():
     """Prometheus metrics, summed over every worker process when the server runs several."""
-    PAGES.set(len(get_store()))
+    PAGES.set(len(get_library().stores[DEFAULT_LANGUAGE]))
     RECORDER.flush()
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -53,7 +55,7 @@ def metrics():
 
 
 def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = NO_STORE
     return response
 
 

@@ -16,13 +16,14 @@ import hmac
 import ipaddress
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from werkzeug.exceptions import ServiceUnavailable
 
-from app.documents import LANGUAGES, SLUG, get_library
+from app.documents import get_library
+from app.pages import SLUG
 
 # How long a request waits for a free slot before it is turned away.
 SLOT_WAIT_SECONDS = 0.01
@@ -32,10 +33,8 @@ def client_key() -> str:
     """Who a request comes from, for rate limits: a keyed hash, so no address is stored."""
     address = request.remote_addr or ""
     if ":" in address:  # one IPv6 subscriber has a whole /64 to choose addresses from
-        try:
+        with suppress(ValueError):
             address = str(ipaddress.ip_network(f"{address}/64", strict=False))
-        except ValueError:
-            pass
     secret = current_app.extensions["client_key_secret"]
     return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:24]
 
@@ -60,7 +59,7 @@ def asks_for_missing_page() -> bool:
     """Whether `?doc=` names a well-formed slug that no language has a page for."""
     slug = request.args.get("doc")
     return (slug is not None and SLUG.fullmatch(slug) is not None
-            and not any(get_library(lang).get(slug) for lang in LANGUAGES))
+            and not any(get_library().versions(slug)))
 
 
 @contextmanager

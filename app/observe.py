@@ -298,10 +298,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=True)
 
 
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at the time (a test's capture, say), not what it was."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def configure_logging(level: str, fmt: str) -> None:
     """Send the app's logs and access lines to stdout, as JSON lines or plain text."""
     RECORDER.configure(log_requests=logging.getLevelName(level.upper()) <= logging.INFO, json_lines=fmt == "json")
-    handler = logging.StreamHandler(sys.stdout)
+    handler = StdoutHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json"
                          else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -1,7 +1,9 @@
-"""Markdown to safe HTML: one pure function, `render_markdown`, and its allow-lists."""
+"""Markdown to safe HTML: one pure function, `render_markdown`, and its allow-lists; and
+the digest of the layout that every rendered page also depends on."""
 
 from __future__ import annotations
 
+import hashlib
 import html as html_lib
 import re
 import threading
@@ -13,6 +15,8 @@ import bleach
 import markdown
 from bleach.html5lib_shim import Filter
 from markdown.extensions.toc import slugify_unicode
+
+from app.config import PROJECT_ROOT
 
 # Tags that Python-Markdown emits for the syntax we enable, plus the three the chip
 # blocks are made of (div, a, i, strong). Nothing that can run script, load a frame,
@@ -57,7 +61,8 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 URL_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\ufeff]+")
 CODE_LANGUAGE_CLASS = re.compile(r"language-[a-z0-9_+#-]{1,30}")
-HEADING_ID = re.compile(r"[\w-]{1,120}")
+# What an `id` may be: a heading's anchor, as heading_id makes them, and nothing else.
+ALLOWED_ID = re.compile(r"[\w-]{1,120}")
 TABLE_ALIGN = frozenset({"left", "center", "right"})
 # Ids the layout (templates/base.html) gives its own elements: a heading never takes one.
 LAYOUT_IDS = frozenset({"innhold", "sok"})
@@ -68,8 +73,8 @@ LAYOUT_IDS = frozenset({"innhold", "sok"})
 MAX_MARKER_RUN = 100  # "*" or "_" in a row
 MAX_INDENT = 100  # columns of indentation: nested lists or quotes
 MAX_BRACKET_WORK = 250_000  # characters the link patterns would scan; about 0.25 s
-MARKER_RUN = re.compile(r"\*{%d,}|_{%d,}" % (MAX_MARKER_RUN + 1, MAX_MARKER_RUN + 1))
-INDENT = re.compile(r"^[ \t>]{%d,}" % (MAX_INDENT + 1), re.M)
+MARKER_RUN = re.compile(rf"\*{{{MAX_MARKER_RUN + 1},}}|_{{{MAX_MARKER_RUN + 1},}}")
+INDENT = re.compile(rf"^[ \t>]{{{MAX_INDENT + 1},}}", re.M)
 BRACKET = re.compile(r"[\[\]()]|\n[ \t]*\n")
 
 
@@ -80,7 +85,7 @@ def allow_attribute(tag: str, name: str, value: str) -> bool:
     if name == "class":
         return all(c in ALLOWED_CLASSES or CODE_LANGUAGE_CLASS.fullmatch(c) for c in value.split())
     if name == "id":
-        return HEADING_ID.fullmatch(value) is not None and value not in LAYOUT_IDS
+        return ALLOWED_ID.fullmatch(value) is not None and value not in LAYOUT_IDS
     if name == "align":
         return value in TABLE_ALIGN
     if name in ("href", "src"):
@@ -280,3 +285,15 @@ def sanitizer_changes(text: str) -> list[str]:
             shown = " ".join(f'{k}="{v}"' for k, v in attrs)
             changes.append(f"<{tag}{' ' + shown if shown else ''}>")
     return changes
+
+
+@lru_cache(maxsize=8)  # the files are read once per process, as a worker builds one app
+def layout_digest(*settings: str) -> str:
+    """A digest of the templates, stylesheets, icons and code, and of `settings` that show in
+    pages: cache keys carry it, so a new layout never meets pages rendered by the old one."""
+    digest = hashlib.sha256("\0".join(settings).encode())
+    for folder in ("templates", "static", "app"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".html", ".css", ".svg", ".py"):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

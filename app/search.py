@@ -14,11 +14,14 @@ import re
 import sqlite3
 import threading
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import Stemmer
 from flask import Flask, current_app
 
-from app.documents import DocumentStore, Page, plain_text
+from app.documents import DocumentStore
+from app.languages import LANGUAGES
+from app.pages import Page, page_sections
 
 WORD = re.compile(r"\w+")
 MAX_QUERY_CHARS = 200
@@ -38,10 +41,6 @@ STOPWORDS = frozenset(
     "og i er en et ei å på av for med til som det den de har kan hva hvordan hvorfor jeg du vi "
     "ikke at om fra seg så men eller the a an of is what how".split())
 
-HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
-HTML_BLOCK = re.compile(r"^<(\w+)[^>]*>.*?(?:^</\1>[ \t]*$|\Z)", re.M | re.S)
-
-
 @dataclass(frozen=True)
 class Hit:
     """One search result: the page and a passage of its text, split into (text, highlighted) runs."""
@@ -50,22 +49,28 @@ class Hit:
     passage: tuple[tuple[str, bool], ...]
 
 
-def page_sections(body: str) -> tuple[list[str], str]:
-    """The headings with prose under them, and the prose, of a Markdown body.
+class Indexed(NamedTuple):
+    """What the index keeps of a page beside FTS5: its version and row, and the stems of its
+    title and of each heading (a query matching them exactly ranks first)."""
 
-    Raw HTML blocks (the chip link groups) are navigation, repeated on every page, so
-    they and headings with nothing else under them are left out.
-    """
-    headings, prose = [], []
-    parts = HEADING.split(HTML_BLOCK.sub("", body))
-    # parts: [text before the first heading, hashes, heading, text, hashes, heading, text, ...]
-    prose.append(parts[0])
-    for i in range(1, len(parts), 3):
-        level, heading, text = len(parts[i]), parts[i + 1], parts[i + 2]
-        if level > 1 and text.strip():
-            headings.append(plain_text(heading))
-        prose.append(text)
-    return headings, plain_text("\n".join(prose).replace("```", " ").replace("~~~", " "))
+    version: str
+    row: int
+    title: frozenset[str]
+    headings: tuple[frozenset[str], ...]
+
+
+def match_rank(wanted: frozenset[str], page: Indexed) -> int:
+    """How well a query's stems match a page's title and headings, best first: the title is
+    the query, has every term; a heading is the query, has every term; none of these."""
+    if page.title == wanted:
+        return 0
+    if wanted <= page.title:
+        return 1
+    if wanted in page.headings:
+        return 2
+    if any(wanted <= heading for heading in page.headings):
+        return 3
+    return 4
 
 
 class SearchIndex:
@@ -82,8 +87,7 @@ class SearchIndex:
         self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, text TEXT)")
         # One search or update at a time: an update renumbers rows a search is reading.
         self._lock = threading.RLock()
-        # slug -> (version, row id, title stems, stems of each heading)
-        self._indexed: dict[str, tuple[str, int, frozenset, tuple[frozenset, ...]]] = {}
+        self._indexed: dict[str, Indexed] = {}
         self._slugs: dict[int, str] = {}  # id -> slug
         self._generation = -1
         self._next_id = 1
@@ -94,7 +98,7 @@ class SearchIndex:
         if missing:
             if len(self._stems) + len(missing) > MAX_REMEMBERED_STEMS:
                 self._stems.clear()
-            self._stems.update(zip(missing, self._stemmer.stemWords(missing)))
+            self._stems.update(zip(missing, self._stemmer.stemWords(missing), strict=True))
         return [self._stems.get(w) or self._stemmer.stemWord(w) for w in words]
 
     def _stemmed(self, text: str) -> str:
@@ -111,7 +115,7 @@ class SearchIndex:
                 self._delete(slug)
             for slug, page in current.items():
                 known = self._indexed.get(slug)
-                if known is None or known[0] != page.version:
+                if known is None or known.version != page.version:
                     if known:
                         self._delete(slug)
                     self._insert(page)
@@ -126,7 +130,7 @@ class SearchIndex:
         self._db.execute("INSERT INTO pages (id, slug, text) VALUES (?, ?, ?)", (row, page.slug, text))
         title_stems = self._key_stems(page.title)
         heading_stems = tuple(self._key_stems(heading) for heading in headings)
-        self._indexed[page.slug] = (page.version, row, title_stems, heading_stems)
+        self._indexed[page.slug] = Indexed(page.version, row, title_stems, heading_stems)
         self._slugs[row] = page.slug
 
     def _key_stems(self, text: str) -> frozenset:
@@ -134,7 +138,7 @@ class SearchIndex:
         return frozenset(self.stem(WORD.findall(text.lower()))) - STOPWORDS
 
     def _delete(self, slug: str) -> None:
-        _, row, _, _ = self._indexed.pop(slug)
+        row = self._indexed.pop(slug).row
         del self._slugs[row]
         self._db.execute("DELETE FROM fts WHERE rowid = ?", (row,))
         self._db.execute("DELETE FROM pages WHERE id = ?", (row,))
@@ -163,10 +167,7 @@ class SearchIndex:
         wanted = frozenset(stems)
 
         def rank(row):
-            _, _, title, headings = self._indexed[self._slugs[row]]
-            match = (0 if title == wanted else 1 if wanted <= title else 2 if wanted in headings
-                     else 3 if any(wanted <= heading for heading in headings) else 4)
-            return (match, *found[row])
+            return (match_rank(wanted, self._indexed[self._slugs[row]]), *found[row])
 
         hits = []
         for row in sorted(found, key=rank)[:limit]:
@@ -235,10 +236,6 @@ def match_terms(stems: list[str]) -> list[str]:
     return [f'"{s}"*' if s in prefixes else f'"{s}"' for s in stems]
 
 
-# The Snowball stemmer for each language's pages.
-STEMMERS = {"nb": "norwegian", "en": "english"}
-
-
 def init_app(app: Flask) -> None:
     """A search index of each language's pages, built in the background from the first request.
 
@@ -247,7 +244,8 @@ def init_app(app: Flask) -> None:
     request rather than here: a server that loads the app and then forks its workers
     would otherwise fork in the middle of it.
     """
-    indexes = {lang: SearchIndex(store, STEMMERS[lang]) for lang, store in app.extensions["libraries"].items()}
+    stores = app.extensions["library"].stores
+    indexes = {lang: SearchIndex(store, LANGUAGES[lang].stemmer) for lang, store in stores.items()}
     app.extensions["search"] = indexes
     started = threading.Event()
 

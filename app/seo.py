@@ -10,7 +10,8 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, abort, current_app, url_for
 
-from app.documents import DEFAULT_LANGUAGE, LANGUAGES, get_library, remembered
+from app.documents import get_library, remembered
+from app.languages import DEFAULT_LANGUAGE
 
 bp = Blueprint("seo", __name__)
 
@@ -28,9 +29,9 @@ def sitemap():
 def sitemap_xml(base: str) -> str:
     """The sitemap's text; made once per version of the pages."""
     entries = []
-    for lang in LANGUAGES:
+    for lang, store in get_library().stores.items():
         extra = {} if lang == DEFAULT_LANGUAGE else {"lang": lang}
-        for page in sorted(get_library(lang).pages(), key=lambda p: p.slug):
+        for page in sorted(store.pages(), key=lambda p: p.slug):
             modified = page.last_changed.isoformat(timespec="seconds")
             entries.append(f"  <url><loc>{escape(base + url_for('help.docs', doc=page.slug, **extra))}</loc>"
                            f"<lastmod>{modified}</lastmod></url>")

@@ -16,10 +16,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+from contextlib import suppress
 from urllib.parse import urlsplit
 
-from app.config import PROJECT_ROOT, Config, ConfigError, validate
-from app.documents import load_libraries
+from app.config import PROJECT_ROOT, ConfigError, from_environment, validate
+from app.documents import load_library
 
 # granian's settings, overridable through the same GRANIAN_* variables it reads itself.
 SERVER_DEFAULTS = {
@@ -48,10 +49,8 @@ PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for the child when its pare
 def _stop_with_launcher() -> None:
     """In the server's process, before it starts: get SIGTERM if the launcher is killed
     outright (SIGKILL cannot be passed on), so no server is left running on its own."""
-    try:
+    with suppress(OSError, AttributeError):  # not Linux: the signals above still reach it
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the signals above still reach it
-        pass
 
 
 class DeliberateThreadCount(logging.Filter):
@@ -63,9 +62,9 @@ class DeliberateThreadCount(logging.Filter):
 
 def check() -> dict:
     """The checked settings; ConfigError for a bad setting or a page that fails to load, as the app would."""
-    settings = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    settings = from_environment()
     validate(settings)
-    load_libraries(settings["DOCS_DIR"])
+    load_library(settings["DOCS_DIR"])
     return settings
 
 

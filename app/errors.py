@@ -1,0 +1,105 @@
+"""Error pages: every HTTP error in the shared layout (or, under /api/, as a problem object),
+and the 404 for a dead link, with the pages its author probably meant."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, current_app, render_template, request
+from rapidfuzz import fuzz, process
+from werkzeug.exceptions import HTTPException
+
+from app import api
+from app.documents import get_library, remembered
+from app.languages import texts
+from app.limits import spare_slot
+from app.observe import FALLBACK_500
+from app.pagecache import NO_STORE
+from app.pages import Page
+from app.presentation import Presentation, layout_context, page_groups
+from app.search import get_index
+
+log = logging.getLogger(__name__)
+
+
+def handle_http_error(error: HTTPException):
+    """Every HTTP error as a page in the shared layout, in the reader's language.
+
+    If even that fails, a plain page says so: an error page never becomes an empty 500.
+    """
+    code = error.code or 500
+    try:
+        if request.path.startswith("/api/"):
+            response = api.problem(error)
+        else:
+            response = current_app.make_response((error_page(code, error), code))
+    except Exception:  # noqa: BLE001
+        log.exception("the error page for %s failed", code)
+        response = Response(FALLBACK_500, status=500, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = NO_STORE
+    if getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    retry_after = retry_seconds(error)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def retry_seconds(error: HTTPException) -> int | None:
+    """Seconds a client should wait before trying again after a 429 or 503, if known."""
+    limit = getattr(error, "limit", None)  # Flask-Limiter's RateLimitExceeded
+    if limit is not None:
+        return limit.limit.get_expiry()
+    retry_after = getattr(error, "retry_after", None)
+    return int(retry_after) if isinstance(retry_after, (int, float)) else None
+
+
+def error_page(code: int, error: HTTPException) -> str:
+    """The page for an error status: the same for every request, so rendered once per version."""
+    view = Presentation.of_request()
+
+    def render() -> str:
+        title, text = texts(view.lang)["errors"].get(code, (error.name, error.description))
+        return render_template("error.html", title=title, text=text,
+                               categories=way_on(view.lang) if code == 404 else [], **layout_context(view, {}))
+
+    return remembered(("error", code, view.variant), render)
+
+
+def page_not_found(slug: str, view: Presentation) -> Response:
+    """A 404 for an unknown slug that suggests the pages its author probably meant.
+
+    While this worker is busy with other expensive work, the page goes without suggestions.
+    """
+    title, text = texts(view.lang)["errors"][404]
+    with spare_slot() as free:
+        found = suggestions(slug, view.lang) if free else []
+    response = current_app.make_response((render_template(
+        "error.html", title=title, text=text, suggestions=found,
+        categories=[] if found else way_on(view.lang), **layout_context(view, {})), 404))
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def suggestions(slug: str, lang: str) -> list[Page]:
+    """Pages a reader who asked for `slug` probably meant: similar slugs, then a search."""
+    pages = remembered(("pages by slug", lang), lambda: {page.slug: page for page in get_library().pages_for(lang)})
+
+    def find() -> list[str]:
+        # rapidfuzz's C scan: 10,000 slugs in about a millisecond, where difflib took 50.
+        similar = process.extract(slug, list(pages), scorer=fuzz.ratio, limit=3, score_cutoff=60)
+        found = [match for match, _, _ in similar]
+        found += [hit.page.slug for hit in get_index(lang).search(slug.replace("-", " "), limit=5)]
+        return list(dict.fromkeys(found))[:5]
+
+    return [pages[s] for s in remembered((slug, lang), find, "suggested") if s in pages]
+
+
+def way_on(lang: str) -> list[tuple[str, list[Page]]]:
+    """A way on from a dead link: the first category's pages (at most eight)."""
+    return remembered(("way on", lang), lambda: [(name, group[:8]) for name, group in page_groups(lang)[:1]])
+
+
+def init_app(app: Flask) -> None:
+    """Answer every HTTP error with its page."""
+    app.register_error_handler(HTTPException, handle_http_error)

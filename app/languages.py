@@ -1,0 +1,135 @@
+"""The languages of the help centre: one record each, read by everything else.
+
+Pages in the first language (Bokmål) are the default and the fallback for pages that
+have no translation; the layout's words, Accept-Language tags, search stemmer and
+OpenGraph locale of each language are here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language of the pages and the layout."""
+
+    code: str  # as `lang=` and the docs folder name it
+    name: str  # in the language itself, for the language switch
+    tags: tuple[str, ...]  # Accept-Language and `lang=` tags that mean it
+    stemmer: str  # Snowball stemmer of the search index
+    og_locale: str  # OpenGraph locale
+    words: dict  # the layout's words
+
+
+NB_WORDS = {
+    "site": "Avatarify hjelp",
+    "brand": "hjelp",
+    "site_description": "Hjelp og forklaringer for Avatarify-appen.",
+    "skip": "Hopp til innholdet",
+    "search_label": "Søk i hjelpesidene",
+    "search_placeholder": "Søk i hjelpen",
+    "search_button": "Søk",
+    "all_pages": "Alle hjelpesider",
+    "breadcrumb": "Brødsmulesti",
+    "home": "Hjelp",
+    "toc_label": "Innhold på siden",
+    "toc_title": "På denne siden",
+    "language": "Språk",
+    "index_title": "Hjelpesider",
+    "index_heading": "Hjelp til Avatarify",
+    "index_lead": "Her forklarer vi hvordan Avatarify lager avatarer, og hva ordene innen generativ KI betyr.",
+    "index_description": "Alle hjelpesidene for Avatarify: hvordan appen virker og hva ordene betyr.",
+    "search_title": "Søk",
+    "search_heading": "Søk i hjelpen",
+    "search_question": "Hva lurer du på?",
+    "results": "{count} treff for «{query}»",
+    "no_results": "Ingen treff for «{query}». Prøv et annet ord, eller se",
+    "all_pages_link": "alle hjelpesidene",
+    "suggestions": "Mente du en av disse?",
+    "maybe": "Kanskje du ser etter en av disse?",
+    "go_to_index": "Gå til alle hjelpesider",
+    "fallback": "Denne siden finnes ikke på språket du ba om ennå, så den vises på norsk.",
+    "errors": {
+        400: ("Ugyldig adresse", "Adressen peker ikke på en hjelpeside vi kan vise. Sidenavn består av små bokstaver a–z, tall og bindestrek."),
+        404: ("Fant ikke siden", "Vi har ingen hjelpeside med dette navnet. Kanskje den har flyttet, eller lenken er skrevet feil."),
+        405: ("Ikke tillatt", "Hjelpesidene kan bare leses, ikke endres."),
+        500: ("Noe gikk galt", "En feil hos oss hindret siden i å vises. Prøv igjen om litt."),
+    },
+}
+
+EN_WORDS = {
+    "site": "Avatarify help",
+    "brand": "help",
+    "site_description": "Help and explanations for the Avatarify app.",
+    "skip": "Skip to content",
+    "search_label": "Search the help pages",
+    "search_placeholder": "Search help",
+    "search_button": "Search",
+    "all_pages": "All help pages",
+    "breadcrumb": "Breadcrumb",
+    "home": "Help",
+    "toc_label": "Contents of this page",
+    "toc_title": "On this page",
+    "language": "Language",
+    "index_title": "Help pages",
+    "index_heading": "Avatarify help",
+    "index_lead": "How Avatarify makes avatars, and what the words of generative AI mean.",
+    "index_description": "Every help page for Avatarify: how the app works and what the words mean.",
+    "search_title": "Search",
+    "search_heading": "Search the help",
+    "search_question": "What are you looking for?",
+    "results": "{count} results for “{query}”",
+    "no_results": "No results for “{query}”. Try another word, or see",
+    "all_pages_link": "all help pages",
+    "suggestions": "Did you mean one of these?",
+    "maybe": "Perhaps you are looking for one of these?",
+    "go_to_index": "Go to all help pages",
+    "fallback": "This page is not available in English yet, so it is shown in Norwegian.",
+    "errors": {
+        400: ("Invalid address", "The address does not point to a help page we can show. Page names are lower-case letters a–z, digits and hyphens."),
+        404: ("Page not found", "We have no help page by that name. It may have moved, or the link may be mistyped."),
+        405: ("Not allowed", "The help pages can be read, not changed."),
+        500: ("Something went wrong", "An error on our side kept the page from showing. Please try again shortly."),
+    },
+}
+
+# Nynorsk and plain "no" readers get Bokmål: closer to what they asked for than English.
+LANGUAGES = {
+    "nb": Language("nb", "Norsk", ("nb", "no", "nn"), "norwegian", "nb_NO", NB_WORDS),
+    "en": Language("en", "English", ("en",), "english", "en_GB", EN_WORDS),
+}
+CODES = tuple(LANGUAGES)  # the first is the default, and the fallback for missing pages
+DEFAULT_LANGUAGE = CODES[0]
+TAGS = {tag: language.code for language in LANGUAGES.values() for tag in language.tags}
+# Only this much of a header is read (and remembered): real ones are far shorter.
+MAX_HEADER_CHARS = 256
+
+
+def texts(code: str) -> dict:
+    """The layout's words in the language `code`."""
+    return LANGUAGES[code].words
+
+
+def language_from_header(accept_language: str) -> str:
+    """The best of our languages for an Accept-Language header; the default when none fits."""
+    return _language_from_header(accept_language[:MAX_HEADER_CHARS])
+
+
+@lru_cache(maxsize=256)  # clients send few distinct values; each is cut to MAX_HEADER_CHARS
+def _language_from_header(accept_language: str) -> str:
+    # werkzeug's parser drops a header with a bad quality (q=2) and reads parameters such as
+    # `level=1` before `q=` correctly; remembered, its cost is paid once per distinct header.
+    best = parse_accept_header(accept_language, LanguageAccept).best_match(TAGS)
+    return TAGS[best] if best else DEFAULT_LANGUAGE
+
+
+def language_from_param(value: str | None) -> str | None:
+    """The language a `lang=` value names, or None when it names none we have."""
+    if not value:
+        return None
+    return TAGS.get(value.strip().lower().split("-")[0])

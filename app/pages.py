@@ -1,0 +1,234 @@
+"""What a help page is made of: the `Page` object, parsed from a document's text, and
+the parts other modules read from it (plain text, sections with prose, internal links,
+categories)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from itertools import groupby
+
+import yaml
+
+from app.rendering import markdown_problem
+
+# What `?doc=` may name and what a file in the docs folder may be called.
+MAX_SLUG_LENGTH = 100
+SLUG = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_SLUG_LENGTH - 1}}}")
+DEFAULT_CATEGORY = "Hjelpeseksjonen"
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+TAG = re.compile(r"<[^>]*>")
+WHITESPACE = re.compile(r"\s+")
+# libyaml's safe loader when PyYAML was built with it (the wheels are): about 10x faster.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class DocumentError(ValueError):
+    """A document that cannot be read or parsed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One help document: its metadata, Markdown body and the file version it came from."""
+
+    slug: str
+    title: str
+    description: str
+    category: str
+    order: int
+    body: str
+    mtime_ns: int  # with size: how the store notices that the file changed
+    size: int
+    updated: datetime | None = None  # front matter `updated:`, when the author gave one
+    digest: str = ""  # of the file's bytes: the same on every replica with the same text
+
+    @property
+    def version(self) -> str:
+        """Identifies this version of the page by its content: changes when the text does."""
+        return self.digest
+
+    @property
+    def last_changed(self) -> datetime:
+        """When the page last changed: front matter `updated:`, else the file's time."""
+        return self.updated or datetime.fromtimestamp(self.mtime_ns / 1e9, tz=UTC)
+
+
+def parse_document(slug: str, text: str, mtime_ns: int = 0, size: int = 0) -> Page:
+    """Build a Page from a document's text: optional YAML front matter, then Markdown.
+
+    Anything wrong with the text, however it shows (a date that does not exist, a number
+    too long to read), is a DocumentError.
+    """
+    try:
+        return _parse(slug, text, mtime_ns, size)
+    except DocumentError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one bad file must never break the others
+        raise DocumentError(f"cannot be read: {type(exc).__name__}: {exc}".replace("\n", " ")) from None
+
+
+def _parse(slug: str, text: str, mtime_ns: int, size: int) -> Page:
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    text = text.removeprefix("\ufeff")
+    meta: dict = {}
+    match = FRONT_MATTER.match(text)
+    if match:
+        try:
+            meta = yaml.load(match.group(1), Loader=YAML_LOADER) or {}
+        except yaml.YAMLError as exc:
+            raise DocumentError(f"front matter is not valid YAML: {exc}".replace("\n", " ")) from None
+        if not isinstance(meta, dict):
+            raise DocumentError("front matter must be a mapping of keys to values")
+        text = text[match.end():]
+    title = _text_field(meta, "title") or _first_heading(text)
+    if not title:
+        raise DocumentError("no title: add a '# Heading' line or 'title:' front matter")
+    order = meta.get("order", 0)
+    if not isinstance(order, int) or isinstance(order, bool) or abs(order) > 10**9:
+        raise DocumentError("front matter 'order' must be a whole number (at most 9 digits)")
+    problem = markdown_problem(text)
+    if problem:
+        raise DocumentError(problem)
+    return Page(
+        slug=slug,
+        title=title,
+        description=_text_field(meta, "description") or _first_paragraph(text),
+        category=_text_field(meta, "category") or DEFAULT_CATEGORY,
+        order=order,
+        body=text,
+        mtime_ns=mtime_ns,
+        size=size,
+        updated=_date_field(meta, "updated"),
+        digest=digest,
+    )
+
+
+def _date_field(meta: dict, key: str) -> datetime | None:
+    """A front matter date (`2026-11-26`, or a date and time) as UTC, or None when absent."""
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise DocumentError(f"front matter '{key}' must be a date such as 2026-11-26")
+
+
+def _text_field(meta: dict, key: str) -> str:
+    """A front matter value as a single line of text, or '' when absent."""
+    value = meta.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, (str, int, float)):
+        raise DocumentError(f"front matter '{key}' must be text")
+    return WHITESPACE.sub(" ", str(value)).strip()
+
+
+def _first_heading(text: str) -> str:
+    match = TITLE.search(text)
+    return plain_text(match.group(1)) if match else ""
+
+
+def _first_paragraph(text: str, limit: int = 160) -> str:
+    """The first prose paragraph as plain text, cut at a word near `limit` characters."""
+    for block in re.split(r"\n[ \t]*\n", text):
+        block = block.strip()
+        if block and not block.startswith(("#", "<", "```", "|", "---")):
+            plain = plain_text(block)
+            if len(plain) <= limit:
+                return plain
+            return plain[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+    return ""
+
+
+def plain_text(markdown_text: str) -> str:
+    """Markdown inline text reduced to plain words: links to their text, no markup."""
+    text = MARKDOWN_LINK.sub(r"\1", markdown_text) if "](" in markdown_text else markdown_text
+    if "<" in text:
+        text = TAG.sub(" ", text)
+    # "_" stays: it is part of words more often than it is markup.
+    return " ".join(text.replace("*", "").replace("`", "").split())
+
+
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+HTML_BLOCK = re.compile(r"^<(\w+)[^>]*>.*?(?:^</\1>[ \t]*$|\Z)", re.M | re.S)
+
+
+def page_sections(body: str) -> tuple[list[str], str]:
+    """The headings with prose under them, and the prose, of a Markdown body.
+
+    Raw HTML blocks (the chip link groups) are navigation, repeated on every page, so
+    they and headings with nothing else under them are left out.
+    """
+    headings, prose = [], []
+    parts = HEADING.split(HTML_BLOCK.sub("", body))
+    # parts: [text before the first heading, hashes, heading, text, hashes, heading, text, ...]
+    prose.append(parts[0])
+    for i in range(1, len(parts), 3):
+        level, heading, text = len(parts[i]), parts[i + 1], parts[i + 2]
+        if level > 1 and text.strip():
+            headings.append(plain_text(heading))
+        prose.append(text)
+    return headings, plain_text("\n".join(prose).replace("```", " ").replace("~~~", " "))
+
+
+# An internal link as pages write it: docs.php?doc=<slug>[#anchor], relative or from the root.
+INTERNAL_LINK = re.compile(r"(?:\.?/)?docs\.php\?doc=([^&#]*)(?:#(.*))?")
+
+
+class _LinkCollector(HTMLParser):
+    """Collect the href of every <a> (with a given class, if asked) in a fragment of HTML."""
+
+    def __init__(self, css_class: str | None):
+        super().__init__(convert_charrefs=True)
+        self.css_class = css_class
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        wanted = self.css_class is None or self.css_class in (attrs.get("class") or "").split()
+        if tag == "a" and attrs.get("href") and wanted:
+            self.hrefs.append(attrs["href"])
+
+
+def links_in(html: str, css_class: str | None = None) -> list[str]:
+    """Every link target in a fragment of HTML, in order; only links with `css_class` if given."""
+    collector = _LinkCollector(css_class)
+    collector.feed(html)
+    collector.close()
+    return collector.hrefs
+
+
+def chip_targets(html: str, slug: str) -> list[str]:
+    """The pages the chip links of page `slug` lead to, in order, without the page itself."""
+    slugs = []
+    for href in links_in(html, css_class="chip"):
+        match = INTERNAL_LINK.fullmatch(href)
+        if match and SLUG.fullmatch(match.group(1)) and match.group(1) != slug:
+            slugs.append(match.group(1))
+    return list(dict.fromkeys(slugs))
+
+
+def categories(pages: Iterable[Page], first: Iterable[str] = ()) -> list[tuple[str, list[Page]]]:
+    """Pages grouped by category: the categories named in `first` in that order, then the
+    rest by name; within each, by `order` and title."""
+    order = {name: i for i, name in enumerate(first)}
+
+    def category_rank(page: Page):
+        return (order.get(page.category, len(order)), page.category.casefold())
+
+    ordered = sorted(pages, key=lambda p: (category_rank(p), p.order, p.title.casefold()))
+    return [(name, list(group)) for name, group in groupby(ordered, key=lambda p: p.category)]

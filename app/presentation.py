@@ -1,0 +1,151 @@
+"""How a request wants pages shown (language, embedded or not, theme), the links that keep
+it, and what a rendered page depends on: its cache keys and freshness, in one place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, request, url_for
+
+from app.documents import get_library
+from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES, language_from_header, language_from_param
+from app.pages import Page, categories
+from app.rendering import layout_digest
+
+THEMES = frozenset({"dark", "light"})
+# Internal links in a rendered page, to carry the reader's lang, embed and theme along.
+INTERNAL_HREF = re.compile(r'href="((?:\./|/)?docs\.php\?doc=[a-z0-9][a-z0-9-]*)(#[^"]*)?"')
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How a request wants pages shown: language, embedded in the app or not, theme."""
+
+    lang: str  # the reader's language: the layout's words, and the pages when they exist
+    explicit_lang: bool  # chosen by `lang=` (kept in links) rather than by Accept-Language
+    embed: bool
+    theme: str | None
+
+    @classmethod
+    def of_request(cls) -> Presentation:
+        """Read `lang`, `embed` and `theme`; values that mean nothing are ignored."""
+        chosen = language_from_param(request.args.get("lang"))
+        theme = request.args.get("theme")
+        return cls(
+            lang=chosen or language_from_header(request.headers.get("Accept-Language", "")),
+            explicit_lang=chosen is not None,
+            embed=request.args.get("embed") in ("1", "true"),
+            theme=theme if theme in THEMES else None,
+        )
+
+    def link_args(self) -> dict[str, str]:
+        """The parameters every internal link carries, in their canonical order."""
+        args = {}
+        if self.explicit_lang:
+            args["lang"] = self.lang
+        if self.embed:
+            args["embed"] = "1"
+        if self.theme:
+            args["theme"] = self.theme
+        return args
+
+    def query(self, **first: str) -> str:
+        """The canonical query string for a URL showing this presentation."""
+        return urlencode({**first, **self.link_args()})
+
+    def cache_key(self, **first: str) -> str:
+        """The response cache key: the canonical query, and the negotiated language if not in
+        it (what `negotiated_language` adds to a request's query on the fast path)."""
+        return f"{self.query(**first)}|{'' if self.explicit_lang else self.lang}"
+
+    @property
+    def variant(self) -> str:
+        return f"{self.lang}:{int(self.explicit_lang)}:{int(self.embed)}:{self.theme or ''}"
+
+
+def negotiated_language(environ) -> str:
+    """The response cache key's suffix on the fast path: the Accept-Language choice, unless
+    `lang=` decides (see Presentation.cache_key)."""
+    if "lang=" in environ.get("QUERY_STRING", ""):
+        return ""
+    return language_from_header(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+class Rendition(NamedTuple):
+    """A rendered form of a page or of the index: where it is kept, and whether it is current."""
+
+    key: str  # the shared cache's key: names everything the bytes depend on
+    versions: tuple[str, ...]  # of the page in each language ('' where none); () for the index
+    is_fresh: Callable[[], bool]  # True while what it was made from is unchanged
+
+
+def rendition(kind: str, lang: str, variant: str, slug: str | None = None) -> Rendition:
+    """What the `kind` ('page', 'index', 'api') of page `slug` (or of the index, without one)
+    in `lang` and `variant` depends on: the layout, and the page's text in each language
+    (hreflang links change when a translation comes or goes) or, for the index, every
+    page a reader of `lang` is shown. Every cache of rendered pages is keyed by this."""
+    library = get_library()
+    if slug is None:
+        codes = tuple(dict.fromkeys((lang, DEFAULT_LANGUAGE)))
+        state = library.fingerprint(codes)
+        versions: tuple[str, ...] = ()
+
+        def is_fresh() -> bool:
+            return library.fingerprint(codes) == state
+    else:
+        versions = library.versions(slug)
+        state = ".".join(versions)
+
+        def is_fresh() -> bool:
+            return library.versions(slug) == versions
+
+    key = f"{kind}:{current_app.extensions['layout_version']}:{lang}:{slug or ''}:{state}:{variant}"
+    return Rendition(key, versions, is_fresh)
+
+
+def carry_args(html: str, view: Presentation) -> str:
+    """Add the reader's lang, embed and theme to every internal link in a rendered page."""
+    args = view.link_args()
+    if not args:
+        return html
+    extra = "&amp;" + "&amp;".join(f"{k}={v}" for k, v in args.items())
+    return INTERNAL_HREF.sub(lambda m: f'href="{m.group(1)}{extra}{m.group(2) or ""}"', html)
+
+
+def layout_context(view: Presentation, here: dict[str, str]) -> dict:
+    """What base.html needs: words, language, theme, links that keep the presentation."""
+    args = view.link_args()
+    switch = {k: v for k, v in args.items() if k != "lang"}
+    return {
+        "t": LANGUAGES[view.lang].words,
+        "lang": view.lang,
+        "og_locale": LANGUAGES[view.lang].og_locale,
+        "view": view,
+        "link_args": args,
+        "languages": [(code, LANGUAGES[code].name, url_for("help.docs", **here, lang=code, **switch))
+                      for code in CODES],
+    }
+
+
+def page_groups(lang: str) -> list[tuple[str, list[Page]]]:
+    """The pages a reader of `lang` is shown, by category in the configured order."""
+    return categories(get_library().pages_for(lang), current_app.config["CATEGORY_ORDER"])
+
+
+def canonical_url(path: str) -> str | None:
+    """The absolute URL of `path` on the public site, when PUBLIC_BASE_URL says where that is.
+
+    Never built from the request's Host header: pages are cached and shared, and a forged
+    host must not end up in them.
+    """
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return f"{base}{path}" if base else None
+
+
+def init_app(app: Flask) -> None:
+    """Digest the layout once: the cache keys of every rendered page carry it."""
+    app.extensions["layout_version"] = layout_digest(app.config["PUBLIC_BASE_URL"])
