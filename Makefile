@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test check bench lock clean system-packages
+.PHONY: run test test-fast lint check bench lock clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,16 @@ system-packages:
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 		else echo "The tests need:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
 
-test: system-packages $(VENV)/.installed node_modules/.installed
+test: system-packages $(VENV)/.installed node_modules/.installed lint
 	$(BIN)/python -m pytest
+
+# Everything that needs no server, browser or Redis, on two processes: about 20 s, for while
+# you work. Bytecode is written so that pytest's rewritten test modules are kept between runs.
+test-fast: $(VENV)/.installed
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n 2 -m "not server and not browser and not redis"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
 
 check: $(VENV)/.installed-run
 	FLASK_APP=wsgi $(BIN)/flask check-docs

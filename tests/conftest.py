@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.observe import RECORDER, configure_logging
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -45,10 +46,37 @@ def docs_dir(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def process_logging():
+    """What wsgi.py sets up for a worker: JSON log lines and access lines (tests may change it)."""
+    configure_logging("info", "json")
+    yield
+    RECORDER.flush()  # this test's access lines go to its own captured output
+
+
 @pytest.fixture
-def app(docs_dir: Path):
-    # Rate limits have tests of their own (test_limits.py); here they would only get in the way.
-    return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RATELIMIT_ENABLED": False})
+def make_app(docs_dir: Path):
+    """Build an app from the temporary docs folder with the given settings.
+
+    Rate limits are off unless a test turns them on (test_limits.py): elsewhere they would
+    only get in the way.
+    """
+    def make(**overrides):
+        return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RATELIMIT_ENABLED": False, **overrides})
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture(scope="module")
+def bundled_client():
+    """A client of one app over the bundled docs, shared by a module's tests that only read
+    (many hostile requests): they must not write files or change settings."""
+    app = create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "RATELIMIT_ENABLED": False})
+    return app.test_client()
 
 
 @pytest.fixture

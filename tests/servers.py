@@ -92,11 +92,10 @@ def help_server(docs: Path, port: int | None = None, **env):
                    **env}
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     # The server's output goes to a file: an undrained pipe would fill up and block its writes.
-    log = tempfile.NamedTemporaryFile(prefix="help-server-", suffix=".log", delete=False)
-    process = subprocess.Popen(cmd, cwd=PROJECT, env=environment,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with tempfile.NamedTemporaryFile(prefix="help-server-", suffix=".log", delete=False) as log:
+        process = subprocess.Popen(cmd, cwd=PROJECT, env=environment,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     process.log_path = Path(log.name)
-    log.close()
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/healthz", process)

@@ -9,16 +9,16 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from app import create_app
+
 from conftest import PROJECT
 
 ORIGIN = "https://app.avatarify.example"
 
 
-def make_app():
-    return create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "API_ALLOWED_ORIGINS": ORIGIN})
-
-
-schema = schemathesis.openapi.from_wsgi("/api/openapi.json", make_app())
+# Made at import: schemathesis reads the schema before any fixture exists.
+schema = schemathesis.openapi.from_wsgi(
+    "/api/openapi.json",
+    create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "API_ALLOWED_ORIGINS": ORIGIN}))
 
 
 @schema.parametrize()
@@ -28,8 +28,8 @@ def test_api_matches_its_openapi_document(case):
 
 
 @pytest.fixture
-def api(docs_dir):
-    return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "API_ALLOWED_ORIGINS": ORIGIN}).test_client()
+def api(make_app):
+    return make_app(API_ALLOWED_ORIGINS=ORIGIN).test_client()
 
 
 def test_list_has_every_page_with_its_languages(api):

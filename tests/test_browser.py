@@ -17,6 +17,9 @@ from conftest import CORPUS, PROJECT
 from servers import get, help_server
 from test_rendering import HOSTILE
 
+# Chromium against the production server.
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
 ARTIFACTS = PROJECT / "test-artifacts"
 NODE_MODULES = PROJECT / "node_modules"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import logging
 
 import pytest
 
 from app import create_app
 from app.config import ConfigError
-from conftest import PROJECT
 
 
-def run_wsgi(env: dict) -> subprocess.CompletedProcess:
-    """Import wsgi.py in a fresh interpreter with `env` added to the environment."""
-    code = "from wsgi import app; print(app.config['DOCS_DIR'], app.config['CACHE_THRESHOLD'])"
-    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=60)
+def test_settings_come_from_the_environment_when_the_app_is_made(docs_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCS_DIR", str(docs_dir))
+    monkeypatch.setenv("CACHE_THRESHOLD", "42")
+    first = create_app()
+    other = tmp_path / "other"
+    other.mkdir()
+    monkeypatch.setenv("DOCS_DIR", str(other))
+    monkeypatch.delenv("CACHE_THRESHOLD")
+    second = create_app()  # one process, two environments, two apps
+    assert (first.config["DOCS_DIR"], first.config["CACHE_THRESHOLD"]) == (str(docs_dir), 42)
+    assert (second.config["DOCS_DIR"], second.config["CACHE_THRESHOLD"]) == (str(other), 1000)
+    assert len(first.extensions["library"].stores["nb"]) == 6 and len(second.extensions["library"].stores["nb"]) == 0
 
 
-def test_settings_come_from_the_environment(docs_dir):
-    result = run_wsgi({"DOCS_DIR": str(docs_dir), "CACHE_THRESHOLD": "42"})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [str(docs_dir), "42"]
-
-
-def test_overrides_win_over_the_environment(docs_dir, tmp_path):
+def test_overrides_win_over_the_environment(docs_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCS_DIR", str(docs_dir))
+    monkeypatch.setenv("CACHE_THRESHOLD", "42")
     app = create_app({"DOCS_DIR": str(tmp_path), "CACHE_THRESHOLD": "7"})
     assert app.config["DOCS_DIR"] == str(tmp_path)
     assert app.config["CACHE_THRESHOLD"] == 7
+
+
+def test_making_an_app_leaves_the_process_logging_alone(make_app):
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    make_app(LOG_LEVEL="debug", LOG_FORMAT="text")
+    assert root.handlers == handlers and root.level == level
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -39,6 +46,6 @@ def test_overrides_win_over_the_environment(docs_dir, tmp_path):
     ({"RESPONSE_CACHE_ENTRIES": "0"}, "RESPONSE_CACHE_ENTRIES"),
     ({"DOCS_DIR": "/no/such/folder"}, "DOCS_DIR"),
 ])
-def test_bad_settings_are_refused(docs_dir, overrides, message):
+def test_bad_settings_are_refused(make_app, overrides, message):
     with pytest.raises(ConfigError, match=message):
-        create_app({"DOCS_DIR": str(docs_dir), **overrides})
+        make_app(**overrides)

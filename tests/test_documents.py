@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC
 
 import pytest
 
 from app import documents
-from app.documents import DocumentError, DocumentStore, parse_document
+from app.documents import DocumentStore
+from app.pages import DocumentError, parse_document
+
 from conftest import SEED_PAGE, write
 
 
@@ -158,12 +161,12 @@ def test_any_fault_in_a_file_is_a_document_error_naming_it(tmp_path, text, messa
 
 
 def test_updated_comes_from_front_matter_not_the_file_time(tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
     write(tmp_path, "a", "---\nupdated: 2026-03-01\n---\n# A\n")
     write(tmp_path, "b", "# B\n")
     store = DocumentStore(tmp_path)
     store.load()
-    assert store.get("a").last_changed == datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert store.get("a").last_changed == datetime(2026, 3, 1, tzinfo=UTC)
     assert abs(store.get("b").last_changed.timestamp() - (tmp_path / "b.md").stat().st_mtime) < 1
 
 

@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 from conftest import PROJECT, corpus_payloads
 from servers import help_server
 
+# Raw HTTP against the production server.
+pytestmark = pytest.mark.server
+
 # Text that must never appear in an answer: other files of the machine and of the project.
 SECRETS = re.compile(rb"root:x?:0:0|\[boot loader\]|class Config\b|def create_app|PRIVATE KEY|GRANIAN_")
 

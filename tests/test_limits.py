@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
 from app.limits import client_key
 
 
 @pytest.fixture
-def limited(docs_dir):
+def limited(make_app):
     def make(**overrides):
-        return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), **overrides}).test_client()
+        return make_app(**{"RATELIMIT_ENABLED": True, **overrides}).test_client()
     return make
 
 
@@ -58,8 +57,8 @@ def test_forwarded_addresses_count_only_behind_trusted_proxies(limited):
     assert trusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 200
 
 
-def test_the_limiter_keeps_no_address(docs_dir):
-    app = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)})
+def test_the_limiter_keeps_no_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
     with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.9"}):
         key = client_key()
     assert "203.0.113.9" not in key and len(key) == 24
@@ -91,7 +90,7 @@ def test_searches_beyond_the_free_slots_get_503_at_once(limited):
 @pytest.mark.parametrize("name, value", [("SEARCH_RATE_LIMIT", "lots"), ("NOT_FOUND_RATE_LIMIT", ""),
                                          ("RATELIMIT_STORAGE_URI", "http://x"), ("EXPENSIVE_WORK_SLOTS", "0"),
                                          ("RATELIMIT_ENABLED", "maybe")])
-def test_bad_limit_settings_are_refused(docs_dir, name, value):
+def test_bad_limit_settings_are_refused(make_app, name, value):
     from app.config import ConfigError
     with pytest.raises(ConfigError, match=name):
-        create_app({"DOCS_DIR": str(docs_dir), name: value})
+        make_app(**{name: value})

@@ -19,6 +19,9 @@ from conftest import PROJECT
 from servers import get, help_server, rss_mb
 from servers import worker_pids as workers
 
+# wrk against the production server.
+pytestmark = pytest.mark.server
+
 LUA = PROJECT / "bench" / "mixed.lua"
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 

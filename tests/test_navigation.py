@@ -7,7 +7,6 @@ from xml.etree import ElementTree
 
 import pytest
 
-from app import create_app
 from conftest import write
 
 
@@ -78,9 +77,8 @@ def test_link_checker_verifies_anchors(runner, docs_dir):
     assert "#finnes-ikke in generative-ai-terminology.md" in result.output
 
 
-def test_canonical_and_opengraph_from_the_public_base_url(docs_dir):
-    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir),
-                         "PUBLIC_BASE_URL": "https://hjelp.example.no/"}).test_client()
+def test_canonical_and_opengraph_from_the_public_base_url(make_app):
+    client = make_app(PUBLIC_BASE_URL="https://hjelp.example.no/").test_client()
     html = client.get("/docs.php?doc=instantid-intro").text
     assert '<link rel="canonical" href="https://hjelp.example.no/docs.php?doc=instantid-intro">' in html
     assert '<meta property="og:title" content="Hva er InstantID?">' in html
@@ -93,9 +91,8 @@ def test_no_canonical_from_a_forged_host(client):
     assert "evil.example" not in html and 'rel="canonical"' not in html
 
 
-def test_sitemap_lists_every_page_with_lastmod(docs_dir):
-    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir),
-                         "PUBLIC_BASE_URL": "https://hjelp.example.no"}).test_client()
+def test_sitemap_lists_every_page_with_lastmod(make_app, docs_dir):
+    client = make_app(PUBLIC_BASE_URL="https://hjelp.example.no").test_client()
     response = client.get("/sitemap.xml")
     assert response.status_code == 200 and response.mimetype == "application/xml"
     assert response.headers["Cache-Control"] == "public, max-age=3600"
@@ -118,8 +115,7 @@ def test_without_a_base_url_no_host_from_the_request_is_used(client):
     assert robots.status_code == 200 and "Sitemap" not in robots.text and "evil" not in robots.text
 
 
-def test_robots_points_to_the_sitemap(docs_dir):
-    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir),
-                         "PUBLIC_BASE_URL": "https://hjelp.example.no"}).test_client()
+def test_robots_points_to_the_sitemap(make_app):
+    client = make_app(PUBLIC_BASE_URL="https://hjelp.example.no").test_client()
     text = client.get("/robots.txt").text
     assert "Sitemap: https://hjelp.example.no/sitemap.xml" in text and "User-agent: *" in text

@@ -9,7 +9,8 @@ from email.utils import formatdate
 import brotli
 import pytest
 
-from app import create_app, pagecache
+from app import pagecache
+
 from conftest import write
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
@@ -36,9 +37,9 @@ def test_strong_etag_and_caching_headers(client, url):
     assert int(response.headers["Content-Length"]) == len(response.data)
 
 
-def test_etag_is_the_same_for_every_replica_and_restart(docs_dir):
-    first = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)}).test_client()
-    second = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)}).test_client()
+def test_etag_is_the_same_for_every_replica_and_restart(make_app):
+    first = make_app().test_client()
+    second = make_app().test_client()
     for url in URLS:
         a, b = first.get(url), second.get(url)
         assert a.headers["ETag"] == b.headers["ETag"] and a.data == b.data
@@ -180,10 +181,10 @@ def test_errors_are_not_stored(client):
     assert client.get("/docs.php?doc=../x").headers["Cache-Control"] == "no-store"
 
 
-def test_response_cache_is_bounded(docs_dir):
+def test_response_cache_is_bounded(docs_dir, make_app):
     for i in range(10):
         write(docs_dir, f"side-{i}", f"# Side {i}\n")
-    app = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RESPONSE_CACHE_ENTRIES": 3})
+    app = make_app(RESPONSE_CACHE_ENTRIES=3)
     client = app.test_client()
     for i in range(10):
         assert client.get(f"/docs.php?doc=side-{i}").status_code == 200

@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from app import create_app
 from conftest import write
 
 PAGE = "/docs.php?doc=what-is-identitynet"
@@ -41,9 +40,8 @@ def test_external_links_are_marked_for_the_app(client, docs_dir):
     assert 'href="docs.php?doc=instantid-intro&amp;embed=1"' in html
 
 
-def test_frame_ancestors_allow_only_the_configured_app(docs_dir):
-    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir),
-                         "FRAME_ANCESTORS": "https://app.avatarify.example"}).test_client()
+def test_frame_ancestors_allow_only_the_configured_app(make_app):
+    client = make_app(FRAME_ANCESTORS="https://app.avatarify.example").test_client()
     csp = client.get(PAGE + "&embed=1").headers["Content-Security-Policy"]
     assert csp.endswith("frame-ancestors https://app.avatarify.example")
 
@@ -55,10 +53,16 @@ def test_theme_parameter(client, theme, attribute):
     assert f'<html lang="nb"{attribute}>' in html
 
 
-def test_stylesheet_has_both_themes_and_follows_the_device():
-    css = (__import__("conftest").PROJECT / "static" / "css" / "help.css").read_text()
-    assert "@media (prefers-color-scheme: dark)" in css
-    assert ':root[data-theme="dark"]' in css and ':root:not([data-theme="light"])' in css
+@pytest.mark.parametrize("theme, dark_css", [
+    ("", '<link rel="stylesheet" href="/static/css/dark.css" media="(prefers-color-scheme: dark)">'),
+    ("dark", '<link rel="stylesheet" href="/static/css/dark.css">'),
+    ("light", None),
+])
+def test_the_dark_palette_follows_the_device_unless_a_theme_is_asked_for(client, theme, dark_css):
+    html = client.get(f"{PAGE}&theme={theme}").text
+    assert html.index("css/help.css") < html.index("css/dark.css") if dark_css else "dark.css" not in html
+    if dark_css:
+        assert dark_css in html
 
 
 def contrast(foreground: str, background: str) -> float:
@@ -76,11 +80,12 @@ def theme_colours(block: str) -> dict[str, str]:
 
 
 def test_both_themes_meet_wcag_aa_contrast():
-    css = (__import__("conftest").PROJECT / "static" / "css" / "help.css").read_text()
-    light = theme_colours(css[css.index(":root {"):css.index("}", css.index(":root {"))])
-    dark_start = css.index(':root[data-theme="dark"]')
-    dark = theme_colours(css[dark_start:css.index("}", dark_start)])
-    for colours in (light, dark):
+    palettes = []
+    for name in ("help.css", "dark.css"):
+        css = (__import__("conftest").PROJECT / "static" / "css" / name).read_text()
+        palettes.append(theme_colours(css[css.index(":root {"):css.index("}", css.index(":root {"))]))
+    assert palettes[0].keys() == palettes[1].keys() and len(palettes[0]) >= 14  # every colour has its dark twin
+    for colours in palettes:
         assert contrast(colours["text"], colours["bg"]) >= 7
         assert contrast(colours["muted"], colours["bg"]) >= 4.5
         assert contrast(colours["accent-text"], colours["bg"]) >= 4.5  # links
@@ -128,13 +133,13 @@ def test_hreflang_alternates_and_language_switcher(client):
     assert 'aria-current="true">English</a>' in switcher
 
 
-def test_flat_layout_and_language_folders_together(tmp_path):
+def test_flat_layout_and_language_folders_together(tmp_path, make_app):
     (tmp_path / "nb").mkdir()
     (tmp_path / "en").mkdir()
     write(tmp_path, "flat", "# Flat norsk side\n")
     write(tmp_path / "nb", "mappe", "# Norsk i mappe\n")
     write(tmp_path / "en", "mappe", "# English in a folder\n")
-    client = create_app({"TESTING": True, "DOCS_DIR": str(tmp_path)}).test_client()
+    client = make_app(DOCS_DIR=str(tmp_path)).test_client()
     assert "Flat norsk side" in client.get("/docs.php?doc=flat").text
     assert "Norsk i mappe" in client.get("/docs.php?doc=mappe&lang=nb").text
     assert "English in a folder" in client.get("/docs.php?doc=mappe&lang=en").text

@@ -9,20 +9,23 @@ import time
 
 import pytest
 
-from app import create_app, extensions
+from app import extensions
 from app.config import ConfigError
+
+# A real redis-server on a loopback port.
+pytestmark = pytest.mark.redis
 
 PAGE = "/docs.php?doc=instantid-intro"
 SIGNING_KEY = "test-signing-key-of-32-characters!"
 
 
 @pytest.fixture
-def redis_app(docs_dir, redis_server, monkeypatch):
+def redis_app(make_app, redis_server, monkeypatch):
     monkeypatch.setattr(extensions, "RETRY_SECONDS", 0.2)
 
     def make(**overrides):
-        return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "CACHE_TYPE": "RedisCache",
-                           "CACHE_REDIS_URL": redis_server.url, "CACHE_SIGNING_KEY": SIGNING_KEY, **overrides})
+        return make_app(**{"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url,
+                           "CACHE_SIGNING_KEY": SIGNING_KEY, **overrides})
     return make
 
 
@@ -151,9 +154,9 @@ def test_a_value_signed_with_another_key_is_refused(redis_app):
 
 
 @pytest.mark.parametrize("key", ["", "short", "x" * 31])
-def test_redis_without_a_long_signing_key_is_refused(docs_dir, key):
+def test_redis_without_a_long_signing_key_is_refused(make_app, key):
     with pytest.raises(ConfigError, match="CACHE_SIGNING_KEY"):
-        create_app({"DOCS_DIR": str(docs_dir), "CACHE_TYPE": "RedisCache", "CACHE_SIGNING_KEY": key})
+        make_app(CACHE_TYPE="RedisCache", CACHE_SIGNING_KEY=key)
 
 
 def test_only_text_and_bytes_go_into_the_shared_cache(redis_app):

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from app.rendering import render_markdown, sanitizer_changes
+
 from conftest import PROJECT, SEED_PAGE, corpus_payloads
 from html_safety import unsafe_parts
 

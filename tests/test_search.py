@@ -9,7 +9,9 @@ import pytest
 
 from app import documents
 from app.documents import DocumentStore
-from app.search import SearchIndex, page_sections
+from app.pages import page_sections
+from app.search import SearchIndex
+
 from conftest import write
 
 
@@ -152,8 +154,7 @@ def test_a_heading_that_is_the_query_ranks_first(client):
     assert first == "generative-ai-terminology"
 
 
-def test_pages_are_served_while_the_index_is_built(docs_dir, monkeypatch):
-    from app import create_app
+def test_pages_are_served_while_the_index_is_built(make_app, monkeypatch):
     started, release = threading.Event(), threading.Event()
     build = SearchIndex.update
 
@@ -164,7 +165,7 @@ def test_pages_are_served_while_the_index_is_built(docs_dir, monkeypatch):
         build(self)
 
     monkeypatch.setattr(SearchIndex, "update", slow_build)
-    client = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir)}).test_client()
+    client = make_app().test_client()
     assert not started.wait(0.2)  # nothing is built before the first request
     assert client.get("/docs.php?doc=instantid-intro").status_code == 200
     assert started.wait(5)  # that request started the build, and did not wait for it

@@ -45,6 +45,7 @@ def test_dockerfile_passes_hadolint():
     ({"PUBLIC_BASE_URL": "hjelp.example.no"}, "PUBLIC_BASE_URL="),
     ({"LOG_LEVEL": "loud"}, "LOG_LEVEL="),
 ])
+@pytest.mark.server
 def test_bad_settings_stop_the_server_with_one_line(docs_dir, env, message):
     image_env, cmd = dockerfile_runtime()
     port = free_port()
@@ -56,6 +57,7 @@ def test_bad_settings_stop_the_server_with_one_line(docs_dir, env, message):
     assert result.stdout == ""
 
 
+@pytest.mark.server
 def test_a_page_that_fails_to_parse_stops_the_server(docs_dir):
     write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
     image_env, cmd = dockerfile_runtime()
@@ -66,6 +68,7 @@ def test_a_page_that_fails_to_parse_stops_the_server(docs_dir):
     assert "broken.md" in result.stderr and result.stderr.strip().count("\n") == 0
 
 
+@pytest.mark.server
 def test_server_answers_health_pages_and_metrics(docs_dir):
     with help_server(docs_dir) as (base, process):
         status, headers, body = get(f"{base}/healthz")
@@ -74,6 +77,8 @@ def test_server_answers_health_pages_and_metrics(docs_dir):
         assert status == 200 and b"Image Prompt Adapter" in body
         assert headers["Content-Security-Policy"].startswith("default-src 'none'")
         assert headers["X-Request-ID"]
+        # The real server's own header names no version (the test client sends no Server header).
+        assert not re.search(r"\d", headers.get("Server", "")), headers.get("Server")
         status, _, _ = get(base + PAGE, {"If-None-Match": headers["ETag"]})
         assert status == 304
         assert get(f"{base}/docs.php?doc=..%2f..%2fetc%2fpasswd")[0] == 400
@@ -92,6 +97,8 @@ def test_server_answers_health_pages_and_metrics(docs_dir):
         assert "Listening at" in started and "[WARNING]" not in started  # a clean start
 
 
+@pytest.mark.server
+@pytest.mark.redis
 def test_two_replicas_sharing_redis_serve_identical_bytes(docs_dir, redis_server):
     env = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url, "CACHE_SIGNING_KEY": SIGNING_KEY}
     with help_server(docs_dir, **env) as (first, _), help_server(docs_dir, **env) as (second, _):
@@ -103,6 +110,8 @@ def test_two_replicas_sharing_redis_serve_identical_bytes(docs_dir, redis_server
                 assert a[2] == b[2] and a[1]["ETag"] == b[1]["ETag"], (url, accept)
 
 
+@pytest.mark.server
+@pytest.mark.redis
 def test_redis_outage_under_a_real_server(docs_dir, redis_server):
     env = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url, "CACHE_SIGNING_KEY": SIGNING_KEY}
     with help_server(docs_dir, **env) as (base, _):
@@ -119,6 +128,7 @@ def test_redis_outage_under_a_real_server(docs_dir, redis_server):
             time.sleep(0.2)
 
 
+@pytest.mark.server
 def test_sigterm_lets_in_flight_requests_finish(docs_dir, tmp_path):
     # A large page (near the size limit) takes long enough to render, about a second, that
     # SIGTERM arrives while it is in flight.
@@ -158,6 +168,7 @@ def running(pid: int) -> bool:
         return False
 
 
+@pytest.mark.server
 def test_killing_the_launcher_outright_stops_the_server(docs_dir):
     with help_server(docs_dir) as (base, process):
         granian = [int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]

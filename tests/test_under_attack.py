@@ -12,8 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import write
 from servers import get, help_server, rss_mb, worker_pids
+
+# Floods against the production server.
+pytestmark = pytest.mark.server
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 BENCH = Path(__file__).resolve().parent.parent / "bench"

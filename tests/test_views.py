@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from app.extensions import cache
+
 from conftest import PROJECT, SEED_PAGE, corpus_payloads, write
 
 BUNDLED = sorted(p.stem for p in (PROJECT / "docs").glob("*.md"))
@@ -39,12 +40,11 @@ def test_our_ip_adapter_page_says_what_the_name_means(client):
     assert "Identitet-Bevarende" not in html
 
 
-def test_seed_page_from_a_temporary_docs_folder(tmp_path):
-    from app import create_app
-    docs = tmp_path / "docs"
+def test_seed_page_from_a_temporary_docs_folder(tmp_path, make_app):
+    docs = tmp_path / "seed-only"
     docs.mkdir()
     shutil.copy(SEED_PAGE, docs / "what-is-ip-adapter.md")
-    client = create_app({"TESTING": True, "DOCS_DIR": str(docs)}).test_client()
+    client = make_app(DOCS_DIR=str(docs)).test_client()
     html = client.get("/docs.php?doc=what-is-ip-adapter").text
     assert "<title>IP-Adapter / Bildeadapter – Avatarify hjelp</title>" in html
     source = SEED_PAGE.read_text(encoding="utf-8")
@@ -121,8 +121,8 @@ def test_unknown_path_and_method(client):
     "doc=" + "a" * 101, "doc=" + "a" * 100_000, "doc=%FF%FE", "doc=æøå", "doc=",
     "doc=what-is-ip-adapter&doc=instantid-intro", "doc=a&doc=a",
 ])
-def test_malformed_slugs_get_400(client, query):
-    response = client.get(f"/docs.php?{query}")
+def test_malformed_slugs_get_400(bundled_client, query):
+    response = bundled_client.get(f"/docs.php?{query}")
     assert response.status_code == 400
     assert "Ugyldig adresse" in response.text
     assert "root:" not in response.text
@@ -149,8 +149,8 @@ def test_unrelated_parameters_are_ignored(client):
 
 
 @pytest.mark.parametrize("payload", corpus_payloads("traversal.jsonl"))
-def test_traversal_corpus_never_reaches_a_file(client, payload):
-    response = client.get(f"/docs.php?doc={payload}")
+def test_traversal_corpus_never_reaches_a_file(bundled_client, payload):
+    response = bundled_client.get(f"/docs.php?doc={payload}")
     assert response.status_code in (400, 404)
     assert "root:" not in response.text and "[extensions]" not in response.text
 
@@ -186,14 +186,13 @@ def test_unknown_slugs_do_not_grow_the_cache(app, client):
         for i in range(500):
             assert client.get(f"/docs.php?doc=missing-{i}").status_code == 404
         assert len(cache.cache._cache) == before
-        assert len(app.extensions["documents"]) == len(BUNDLED)
+        assert len(app.extensions["library"].stores["nb"]) == len(BUNDLED)
 
 
-def test_cache_threshold_bounds_the_cache(docs_dir):
-    from app import create_app
+def test_cache_threshold_bounds_the_cache(docs_dir, make_app):
     for i in range(20):
         write(docs_dir, f"extra-{i}", f"# Ekstra {i}\n")
-    app = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "CACHE_THRESHOLD": 5})
+    app = make_app(CACHE_THRESHOLD=5)
     client = app.test_client()
     for i in range(20):
         assert client.get(f"/docs.php?doc=extra-{i}").status_code == 200
@@ -219,15 +218,13 @@ def test_no_page_loads_anything_from_another_host(client):
 
 # One bad page hurts only itself; no error page is ever empty.
 
-def test_a_page_broken_at_runtime_leaves_everything_else_answering(docs_dir):
-    from app import create_app
-    app = create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RATELIMIT_ENABLED": False,
-                      "PUBLIC_BASE_URL": "https://hjelp.example"})
+def test_a_page_broken_at_runtime_leaves_everything_else_answering(docs_dir, make_app):
+    app = make_app(PUBLIC_BASE_URL="https://hjelp.example")
     client = app.test_client()
     assert client.get("/docs.php?doc=instantid-intro").status_code == 200
     write(docs_dir, "instantid-intro", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
     write(docs_dir, "helt-ny", "---\norder: " + "9" * 5000 + "\n---\n# Ny\n")
-    for store in app.extensions["libraries"].values():
+    for store in app.extensions["library"].stores.values():
         store._scanned_at = 0.5  # as if the full rescan were due
     for url in ("/docs.php", "/docs.php?q=instantid", "/docs.php?doc=finnes-ikke", "/api/docs",
                 "/api/search?q=bilde", "/sitemap.xml", "/readyz", "/docs.php?doc=what-is-ip-adapter"):
@@ -237,7 +234,7 @@ def test_a_page_broken_at_runtime_leaves_everything_else_answering(docs_dir):
     page = client.get("/docs.php?doc=instantid-intro")
     assert page.status_code == 200 and "Hva er InstantID" in page.text  # the last good version
     assert client.get("/docs.php?doc=helt-ny").status_code == 404
-    assert set(app.extensions["libraries"]["nb"].errors) == {"instantid-intro", "helt-ny"}
+    assert set(app.extensions["library"].stores["nb"].errors) == {"instantid-intro", "helt-ny"}
 
 
 def test_a_page_that_fails_to_render_is_a_503_page_not_a_500(client, monkeypatch, caplog):
@@ -253,11 +250,11 @@ def test_a_page_that_fails_to_render_is_a_503_page_not_a_500(client, monkeypatch
 
 
 def test_an_error_page_that_fails_still_answers_and_is_logged(client, monkeypatch, caplog):
-    from app import views
+    from app import errors
 
     def broken(*args):
         raise RuntimeError("the error page broke")
-    monkeypatch.setattr(views, "error_page", broken)
+    monkeypatch.setattr(errors, "error_page", broken)
     response = client.get("/docs.php?doc=Bad_Slug")
     assert response.status_code == 500 and b"Noe gikk galt" in response.data
     assert any("error page" in r.getMessage() for r in caplog.records)
