@@ -25,6 +25,9 @@ COPY app ./app
 COPY templates ./templates
 COPY static ./static
 COPY docs ./docs
+# Reader feedback goes to an SQLite file here unless DATABASE_URL names PostgreSQL: mount a
+# volume on it to keep it across containers.
+RUN mkdir instance && chown 10001 instance
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \

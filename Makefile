@@ -36,6 +36,7 @@ SYSTEM_PACKAGES := chromium redis-server wrk
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
@@ -44,10 +45,10 @@ system-packages:
 test: system-packages $(VENV)/.installed node_modules/.installed lint
 	$(BIN)/python -m pytest
 
-# Everything that needs no server, browser or Redis, on two processes: about 20 s, for while
+# Everything that needs no server, browser, Redis or PostgreSQL, on two processes: about 20 s, for while
 # you work. Bytecode is written so that pytest's rewritten test modules are kept between runs.
 test-fast: $(VENV)/.installed
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n 2 -m "not server and not browser and not redis"
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n 2 -m "not server and not browser and not redis and not postgres"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -28,7 +28,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     # The debugger runs code sent by the browser: no setting or variable turns it on here.
     app.config["DEBUG"] = False
 
-    from app import api, checks, documents, errors, health, limits, pagecache, presentation, search, seo, views
+    from app import (
+        api,
+        checks,
+        db,
+        documents,
+        errors,
+        feedback,
+        health,
+        limits,
+        pagecache,
+        presentation,
+        search,
+        seo,
+        views,
+    )
 
     documents.init_app(app)
     search.init_app(app)
@@ -39,6 +53,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     presentation.init_app(app)
     limits.init_app(app)
     views.init_app(app)
+    db.init_app(app)
+    feedback.init_app(app)
     errors.init_app(app)
     health.init_app(app)
     seo.init_app(app)

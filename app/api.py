@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from app.config import PROJECT_ROOT
 from app.documents import get_library, remembered
 from app.extensions import cache_get, cache_set
+from app.feedback import MAX_BODY_BYTES, feedback_limit, json_feedback, own_origin, record
 from app.languages import CODES, language_from_header
 from app.limits import search_limit, work_slot
 from app.pagecache import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL
@@ -121,6 +122,30 @@ def search():
     return response
 
 
+@bp.post("/feedback")
+@feedback_limit()
+def post_feedback():
+    """A reader's vote from the app: JSON only (a browser must ask first, by CORS preflight)."""
+    request.max_content_length = MAX_BODY_BYTES
+    origin = request.headers.get("Origin")
+    if origin and origin != own_origin() and origin not in current_app.config["API_ALLOWED_ORIGINS"]:
+        raise Problem(403, "Cross-site request", "Feedback is taken from the help centre and the app only.")
+    if request.mimetype != "application/json":
+        raise Problem(415, "Unsupported media type", "Send feedback as application/json.")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Problem(400, "Malformed feedback", "The body must be a JSON object (see the OpenAPI document).")
+    try:
+        record(json_feedback(data))
+    except HTTPException as error:
+        if error.code in (400, 404):
+            raise Problem(error.code, "Invalid feedback" if error.code == 400 else "No such page",
+                          error.description) from None
+        raise
+    return Response(json.dumps({"recorded": True}), status=201, content_type="application/json",
+                    headers={"Cache-Control": NO_STORE})
+
+
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API."""
@@ -165,8 +190,11 @@ def cors(response: Response) -> Response:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "ETag, X-Request-ID"
         if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Accept-Language, If-None-Match, X-Request-ID"
+            allowed = request.url_rule.methods if request.url_rule else ()
+            response.headers["Access-Control-Allow-Methods"] = ", ".join(
+                method for method in ("GET", "HEAD", "POST", "OPTIONS") if method in allowed)
+            response.headers["Access-Control-Allow-Headers"] = \
+                "Accept-Language, Content-Type, If-None-Match, X-Request-ID"
             response.headers["Access-Control-Max-Age"] = "600"
     return response
 

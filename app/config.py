@@ -56,6 +56,16 @@ class Config:
     HSTS_SECONDS = "0"
     # Origins (scheme://host[:port], space-separated) whose pages may read the JSON API (CORS).
     API_ALLOWED_ORIGINS = ""
+    # Where reader feedback is stored: sqlite:///path or postgresql+psycopg://user:password@host/db.
+    # Empty: an SQLite file in the instance folder.
+    DATABASE_URL = ""
+    # Days a reader's comment is kept before `flask feedback prune` (run daily by the launcher) deletes it.
+    FEEDBACK_RETENTION_DAYS = "90"
+    # Per client: feedback posts (the form and the API together).
+    FEEDBACK_RATE_LIMIT = "10/minute;100/day"
+    # Where a reader who needs help is sent from the feedback form: a mailto: or https:// URL
+    # (the page's slug and language are added to it). Empty: no such link.
+    SUPPORT_URL = ""
     # Static files (CSS, icons) may be cached this many seconds.
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
@@ -75,6 +85,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict:
 
 CACHE_TYPES = frozenset({"SimpleCache", "RedisCache", "NullCache"})
 ORIGIN = re.compile(r"https?://[a-z0-9.-]+(?::\d{1,5})?|[a-z][a-z0-9+.-]*://[a-z0-9.-]+")
+DATABASE_URL = re.compile(r"sqlite:///[^?#]*|postgresql(\+psycopg)?://[^\s]+")
+SUPPORT_URL = re.compile(r"mailto:[^\s<>\"]+@[^\s<>\"]+|https://[a-z0-9.-]+(?::\d{1,5})?(/[^\s<>\"]*)?")
 LOG_LEVELS = frozenset({"debug", "info", "warning", "error", "critical"})
 LOG_FORMATS = frozenset({"json", "text"})
 FRAME_SOURCE = re.compile(r"'self'|'none'|https?://[a-z0-9.-]+(?::\d{1,5})?|\*\.[a-z0-9.-]+|[a-z][a-z0-9+.-]*:")
@@ -88,10 +100,10 @@ def validate(config: dict) -> None:
     """Check and convert settings in place; raise ConfigError on the first bad one."""
     for name, minimum in (("CACHE_THRESHOLD", 1), ("CACHE_DEFAULT_TIMEOUT", 0), ("RESPONSE_CACHE_ENTRIES", 1),
                           ("RESPONSE_CACHE_BYTES", 1024), ("HSTS_SECONDS", 0), ("EXPENSIVE_WORK_SLOTS", 1),
-                          ("TRUSTED_PROXY_HOPS", 0)):
+                          ("TRUSTED_PROXY_HOPS", 0), ("FEEDBACK_RETENTION_DAYS", 1)):
         config[name] = _whole_number(name, config[name], minimum)
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
-    for name in ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT"):
+    for name in ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT", "FEEDBACK_RATE_LIMIT"):
         try:
             if not parse_many(config[name]):
                 raise ValueError
@@ -116,6 +128,10 @@ def validate(config: dict) -> None:
     if config["PUBLIC_BASE_URL"]:
         _url("PUBLIC_BASE_URL", config["PUBLIC_BASE_URL"], ("http", "https"))
         config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
+    if config["DATABASE_URL"] and not DATABASE_URL.fullmatch(config["DATABASE_URL"]):
+        raise ConfigError("DATABASE_URL is not an sqlite:/// or postgresql+psycopg:// URL")
+    if config["SUPPORT_URL"] and not SUPPORT_URL.fullmatch(config["SUPPORT_URL"]):
+        raise ConfigError(f"SUPPORT_URL={config['SUPPORT_URL']!r} is not a mailto: or https:// URL")
     sources = str(config["FRAME_ANCESTORS"]).split()
     if not sources or not all(FRAME_SOURCE.fullmatch(source) for source in sources):
         raise ConfigError(f"FRAME_ANCESTORS={config['FRAME_ANCESTORS']!r} is not a list of CSP sources "

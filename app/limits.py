@@ -29,14 +29,19 @@ from app.pages import SLUG
 SLOT_WAIT_SECONDS = 0.01
 
 
-def client_key() -> str:
-    """Who a request comes from, for rate limits: a keyed hash, so no address is stored."""
+def client_address() -> str:
+    """The client's address, an IPv6 one as its /64: one subscriber has a whole /64 to choose from."""
     address = request.remote_addr or ""
-    if ":" in address:  # one IPv6 subscriber has a whole /64 to choose addresses from
+    if ":" in address:
         with suppress(ValueError):
             address = str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return address
+
+
+def client_key() -> str:
+    """Who a request comes from, for rate limits: a keyed hash, so no address is stored."""
     secret = current_app.extensions["client_key_secret"]
-    return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:24]
+    return hmac.new(secret, client_address().encode(), hashlib.sha256).hexdigest()[:24]
 
 
 limiter = Limiter(client_key, default_limits=[])

@@ -29,6 +29,7 @@ class Presentation:
     explicit_lang: bool  # chosen by `lang=` (kept in links) rather than by Accept-Language
     embed: bool
     theme: str | None
+    thanks: bool = False  # a page just voted on (`takk=1`): thanks where the question was
 
     @classmethod
     def of_request(cls) -> Presentation:
@@ -40,6 +41,7 @@ class Presentation:
             explicit_lang=chosen is not None,
             embed=request.args.get("embed") in ("1", "true"),
             theme=theme if theme in THEMES else None,
+            thanks="doc" in request.args and request.args.get("takk") == "1",
         )
 
     def link_args(self) -> dict[str, str]:
@@ -54,8 +56,10 @@ class Presentation:
         return args
 
     def query(self, **first: str) -> str:
-        """The canonical query string for a URL showing this presentation."""
-        return urlencode({**first, **self.link_args()})
+        """The canonical query string for a URL showing this presentation (thanks last: links
+        from the page do not carry it)."""
+        query = urlencode({**first, **self.link_args()})
+        return f"{query}&takk=1" if self.thanks else query
 
     def cache_key(self, **first: str) -> str:
         """The response cache key: the canonical query, and the negotiated language if not in
@@ -64,7 +68,7 @@ class Presentation:
 
     @property
     def variant(self) -> str:
-        return f"{self.lang}:{int(self.explicit_lang)}:{int(self.embed)}:{self.theme or ''}"
+        return f"{self.lang}:{int(self.explicit_lang)}:{int(self.embed)}:{self.theme or ''}:{int(self.thanks)}"
 
 
 def negotiated_language(environ) -> str:

@@ -1,9 +1,11 @@
 """Start the production server: `python -m app.serve`, as `make run` and the container do.
 
-The settings and every document are checked here first, so a bad value stops the
+The settings and every document are checked here first, and the feedback database is
+migrated to the current schema, so a bad value or an unreachable database stops the
 process with one line and a non-zero status before any port is opened. Then granian
 serves `wsgi:app` as a child process: this launcher passes it the stop signals, waits
-for it, and removes the metrics folder it made when the server has stopped.
+for it, and removes the metrics folder it made when the server has stopped. Meanwhile it
+deletes feedback comments past their retention period once a day.
 """
 
 from __future__ import annotations
@@ -16,11 +18,18 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from contextlib import suppress
 from urllib.parse import urlsplit
 
+from flask import Flask
+from flask_migrate import upgrade
+
+from app import create_app
 from app.config import PROJECT_ROOT, ConfigError, from_environment, validate
+from app.db import MIGRATIONS
 from app.documents import load_library
+from app.feedback import prune_daily
 
 # granian's settings, overridable through the same GRANIAN_* variables it reads itself.
 SERVER_DEFAULTS = {
@@ -82,12 +91,28 @@ def warnings_for(settings: dict) -> list[str]:
     return found
 
 
+def prepare_database() -> Flask:
+    """Bring the feedback database's schema up to date (Alembic); the app it was done for."""
+    app = create_app()
+    with app.app_context():
+        try:
+            upgrade(directory=MIGRATIONS)
+        except Exception as exc:  # noqa: BLE001 - any failure: say it in one line and stop
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ConfigError(f"the feedback database cannot be brought up to date: {message}") from None
+    return app
+
+
 def main() -> int:
     try:
         settings = check()
+        app = prepare_database()
     except ConfigError as exc:
         print(f"avatarify-help: cannot start: {exc}", file=sys.stderr)
         return 2
+    # Comments past FEEDBACK_RETENTION_DAYS are deleted now and then once a day.
+    stop_pruning = threading.Event()
+    threading.Thread(target=prune_daily, args=(app, stop_pruning), name="feedback-prune", daemon=True).start()
     for warning in warnings_for(settings):
         print(f"avatarify-help: warning: {warning}", file=sys.stderr)
     for name, value in SERVER_DEFAULTS.items():
@@ -102,6 +127,7 @@ def main() -> int:
             signal.signal(sig, lambda number, frame: server.send_signal(number))
         return server.wait()
     finally:
+        stop_pruning.set()
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 

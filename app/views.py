@@ -107,6 +107,7 @@ def rendered_page(page: Page, lang: str, view: Presentation, current: Rendition)
                                             **({"lang": lang} if lang != DEFAULT_LANGUAGE else {}))),
             alternates=[(other, url_for("help.docs", doc=page.slug, lang=other))
                         for other, version in zip(CODES, current.versions, strict=True) if version],
+            noindex=view.thanks,  # the same page, thanking a reader who voted
             **layout_context(view, {"doc": page.slug}),
         )
         cache_set(current.key, html)

@@ -8,7 +8,7 @@ from bench.throughput import ROUNDS
 def markdown(results: dict) -> str:
     """The whole report."""
     return "\n".join([*header(results), *throughput(results["throughput"]), *search(results["search"]),
-                      *render(results["render"]), *attack(results["attack"])]) + "\n"
+                      *render(results["render"]), *attack(results["attack"]), *feedback(results["feedback"])]) + "\n"
 
 
 def header(results: dict) -> list[str]:
@@ -60,4 +60,17 @@ def attack(results: dict) -> list[str]:
     labels = ["", " (rate limits off: work slots only)", " (rate limits on, the default)"]
     lines += [f"| {name}{label} | {p50:.2f} | {p99:.2f} | {statuses} |"
               for (name, p50, p99, statuses), label in zip(results["floods"], labels, strict=True)]
+    return lines
+
+
+def feedback(rows: list[dict]) -> list[str]:
+    lines = ["", "## Reader feedback: posts to the production server\n",
+             "Every request is a new reader's vote (`bench/feedback_posts.lua`), 10 s of wrk at 16 connections "
+             "in all, rate limits off. *Acknowledged* are the 303 answers; *stored* the rows counted afterwards "
+             "(requests still in flight when wrk stops are stored but not counted by it, so stored may exceed "
+             "acknowledged by up to the number of connections; never the other way).\n",
+             "| database | server processes | posts/s | p99 ms | acknowledged | stored | distinct readers | errors |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {r['database']} | {r['servers']} | {r['rps']:,.0f} | {r['p99']:.1f} | {r['acknowledged']:,} | "
+              f"{r['stored']:,} | {r['distinct']:,} | {r['errors']} |" for r in rows]
     return lines

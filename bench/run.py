@@ -4,7 +4,8 @@ Usage: python -m bench.run [--seconds N] [--out bench/RESULTS.md]   (as `make be
 
 Generates synthetic corpora (10 / 1,000 / 10,000 pages), measures the production server on
 each (bench/throughput.py), search and first renders in process (bench/inprocess.py) and
-what attacks cost (bench/attack.py), then writes one Markdown report (bench/report.py).
+what attacks cost (bench/attack.py) and feedback posts per second (bench/feedback.py), then
+writes one Markdown report (bench/report.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import attack, inprocess, report, throughput
+from bench import attack, feedback, inprocess, report, throughput
 from bench.corpus import write_corpus
 from bench.servers import PROJECT, machine
 
@@ -32,6 +33,13 @@ def measure(seconds: int) -> dict:
         results["search"] = inprocess.search_latency(corpora[10_000])
         results["render"] = inprocess.first_render()
         results["attack"] = attack.measure(corpora[10_000])
+        from tests.servers import PostgresServer  # the tests' own: Debian's server on a loopback port
+        postgres = PostgresServer()
+        postgres.start()
+        try:
+            results["feedback"] = feedback.measure(corpora[10], tmp, postgres.url())
+        finally:
+            postgres.remove()
     return results
 
 

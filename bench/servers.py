@@ -133,21 +133,28 @@ http {{
         process.wait(timeout=15)
 
 
-def wrk(url: str, seconds: int, headers: dict | None = None, script: Path | None = None) -> dict:
-    """requests/s, p50 and p99 latency (ms) and socket errors of one wrk run, after a 1 s warm-up."""
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", "--latency"]
+def wrk(url: str, seconds: int, headers: dict | None = None, script: Path | None = None,
+        connections: int = CONNECTIONS, warm_up: bool = True, env: dict | None = None) -> dict:
+    """requests/s, p50 and p99 latency (ms), requests answered, answers other than 2xx/3xx and
+    socket errors of one wrk run, after a 1 s warm-up unless `warm_up` is False."""
+    command = ["wrk", "-t2", f"-c{connections}", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if script:
         command += ["-s", str(script)]
-    subprocess.run(command + ["-d1s", url], capture_output=True, check=True)
-    output = subprocess.run(command + [f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
+    if warm_up:
+        subprocess.run(command + ["-d1s", url], capture_output=True, check=True)
+    output = subprocess.run(command + [f"-d{seconds}s", url], capture_output=True, text=True, check=True,
+                            env={**os.environ, **(env or {})}).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.M))
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    refused = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": to_ms(latency["50"]),
         "p99": to_ms(latency["99"]),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "refused": int(refused.group(1)) if refused else 0,
         "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0,
     }
 

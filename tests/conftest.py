@@ -62,7 +62,8 @@ def make_app(docs_dir: Path):
     only get in the way.
     """
     def make(**overrides):
-        return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RATELIMIT_ENABLED": False, **overrides})
+        return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RATELIMIT_ENABLED": False,
+                           "DATABASE_URL": f"sqlite:///{docs_dir.parent}/feedback.db", **overrides})
     return make
 
 
@@ -75,7 +76,8 @@ def app(make_app):
 def bundled_client():
     """A client of one app over the bundled docs, shared by a module's tests that only read
     (many hostile requests): they must not write files or change settings."""
-    app = create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "RATELIMIT_ENABLED": False})
+    app = create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "RATELIMIT_ENABLED": False,
+                      "DATABASE_URL": "sqlite:///:memory:"})
     return app.test_client()
 
 

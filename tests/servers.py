@@ -89,7 +89,8 @@ def help_server(docs: Path, port: int | None = None, **env):
     port = port or free_port()
     environment = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
                    "DOCS_DIR": str(docs), "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(port),
-                   **env}
+                   # Feedback beside the docs, never in the project's instance folder.
+                   "DATABASE_URL": f"sqlite:///{Path(docs).parent}/feedback.db", **env}
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     # The server's output goes to a file: an undrained pipe would fill up and block its writes.
     with tempfile.NamedTemporaryFile(prefix="help-server-", suffix=".log", delete=False) as log:
@@ -146,3 +147,59 @@ class RedisServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class PostgresServer:
+    """A PostgreSQL server of Debian's `postgresql` package on a loopback port, in a fresh data
+    folder. Its server refuses to run as root: when the tests run as root it runs as `postgres`."""
+
+    def __init__(self):
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+        if not found:
+            raise RuntimeError("PostgreSQL is not installed: .ci/run installs Debian's postgresql")
+        self.bin = found[-1].parent
+        self.port = free_port()
+        self.workdir = Path(tempfile.mkdtemp(prefix="help-pg-"))  # outside pytest's root-only folders
+        self.data = self.workdir / "data"
+        self.process: subprocess.Popen | None = None
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            shutil.chown(self.workdir, "postgres", "postgres")
+        self._run([str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
+
+    def url(self, database: str = "help") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, command: list[str]) -> None:
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        command = [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.workdir),
+                   "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+        import psycopg
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                                     autocommit=True, connect_timeout=2) as connection:
+                    if not connection.execute("SELECT 1 FROM pg_database WHERE datname = 'help'").fetchone():
+                        connection.execute("CREATE DATABASE help")
+                    return
+            except psycopg.OperationalError:
+                time.sleep(0.1)
+        raise RuntimeError("PostgreSQL did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)  # fast shutdown: connections are cut
+            self.process.wait(timeout=30)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import tempfile
 
 import pytest
 import schemathesis
+from flask_migrate import upgrade
 from hypothesis import HealthCheck, settings
 
 from app import create_app
+from app.db import MIGRATIONS
 
 from conftest import PROJECT
 
@@ -16,9 +19,11 @@ ORIGIN = "https://app.avatarify.example"
 
 
 # Made at import: schemathesis reads the schema before any fixture exists.
-schema = schemathesis.openapi.from_wsgi(
-    "/api/openapi.json",
-    create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "API_ALLOWED_ORIGINS": ORIGIN}))
+SCHEMA_APP = create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "API_ALLOWED_ORIGINS": ORIGIN,
+                         "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='help-api-')}/feedback.db"})
+with SCHEMA_APP.app_context():
+    upgrade(directory=MIGRATIONS)
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", SCHEMA_APP)
 
 
 @schema.parametrize()
@@ -108,5 +113,6 @@ def test_cors_only_for_configured_origins(api):
 def test_openapi_document_is_served(api):
     document = api.get("/api/openapi.json").json
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/api/docs", "/api/docs/{slug}", "/api/search", "/api/openapi.json"}
+    assert set(document["paths"]) == {"/api/docs", "/api/docs/{slug}", "/api/search", "/api/feedback",
+                                      "/api/openapi.json"}
     assert json.loads((PROJECT / "app" / "openapi.json").read_text()) == document

@@ -222,3 +222,36 @@ def test_every_page_type_is_valid_html(site, tmp_path):
     errors = [(Path(m.get("url", "")).name, m.get("message"), m.get("extract", "")[:80]) for m in messages]
     assert errors == []
     assert len(files) == 2 * len(PAGE_TYPES)
+
+
+@pytest.mark.parametrize("variant", ["", "&theme=dark", "&embed=1"])
+def test_a_reader_votes_and_explains_in_a_real_browser(browser, site, variant):
+    context = browser.new_context(viewport=VIEWPORTS["phone"], user_agent=f"Leser {variant or 'lys'}")
+    page = context.new_page()
+    seen = watch(page, site)
+    page.goto(f"{site}/docs.php?doc=generative-ai-intro&lang=nb{variant}")
+    form = page.locator("#tilbakemelding")
+    form.scroll_into_view_if_needed()
+    assert form.get_by_text("Var denne siden nyttig?").is_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Nei").click()
+    page.wait_for_load_state()
+    assert "/tilbakemelding?doc=generative-ai-intro&lang=nb" in page.url and variant.lstrip("&") in page.url
+    assert page.locator("h1").inner_text() == "Hva var galt?"
+    assert axe_violations(page) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"feedback-details{variant.replace('&', '-').replace('=', '-')}.png",
+                    full_page=True)
+    page.get_by_label("Den var vanskelig å forstå").check()
+    page.get_by_label("Vil du si mer? (valgfritt)").fill("Jeg savner et eksempel <script>alert(1)</script>")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_load_state()
+    assert "doc=generative-ai-intro" in page.url and "takk=1" in page.url and variant.lstrip("&") in page.url
+    thanks = page.get_by_text("Takk for tilbakemeldingen!")
+    assert thanks.is_visible() and page.locator("#tilbakemelding button").count() == 0
+    assert axe_violations(page) == []
+    if "embed" in variant:
+        assert page.locator("header").count() == 0
+    page.screenshot(path=ARTIFACTS / f"feedback-thanks{variant.replace('&', '-').replace('=', '-')}.png")
+    assert context.cookies() == [] and seen["foreign"] == [] and seen["dialogs"] == [] and seen["errors"] == []
+    context.close()

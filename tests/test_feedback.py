@@ -1,0 +1,413 @@
+"""Reader feedback: the form under every page, the follow-up, the JSON API, and what is stored."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app.config import ConfigError
+from app.db import MIGRATIONS
+
+PAGE = "/docs.php?doc=what-is-ip-adapter"
+FORM = "/tilbakemelding?doc=what-is-ip-adapter"
+SAME_SITE = {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
+
+
+def migrated(app):
+    """The app, with its database brought up to date as the launcher does."""
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+    return app
+
+
+@pytest.fixture
+def feedback_app(make_app, tmp_path):
+    return migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", SUPPORT_URL="mailto:hjelp@example.org"))
+
+
+@pytest.fixture
+def reader(feedback_app):
+    return feedback_app.test_client()
+
+
+def votes(app) -> list[dict]:
+    """Every stored vote, read straight from the database."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM feedback_votes ORDER BY id")).mappings().all()
+    engine.dispose()
+    return [dict(row) for row in rows]
+
+
+# The form under every page.
+
+@pytest.mark.parametrize("query", ["", "&lang=en", "&embed=1", "&theme=dark", "&lang=en&embed=1&theme=light"])
+def test_every_page_asks_with_a_plain_form_that_keeps_the_presentation(reader, query):
+    html = reader.get(PAGE + query).text
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', html, re.S)
+    assert form, "no feedback form"
+    assert form.group(1) == "/tilbakemelding?doc=what-is-ip-adapter" + query.replace("&", "&amp;")
+    assert '<button name="helpful" value="yes">' in form.group(2)
+    assert '<button name="helpful" value="no">' in form.group(2)
+    question = "Was this page helpful?" if "lang=en" in query else "Var denne siden nyttig?"
+    assert question in form.group(2) and "<script" not in html
+
+
+def test_the_cached_page_is_the_same_for_every_reader(reader, feedback_app):
+    first = reader.get(PAGE, headers={"User-Agent": "a"})
+    other = feedback_app.test_client().get(PAGE, headers={"User-Agent": "b"})
+    assert first.data == other.data and first.headers["ETag"] == other.headers["ETag"]
+    assert "Set-Cookie" not in first.headers
+
+
+def test_yes_is_thanked_on_the_page_itself(reader, feedback_app):
+    response = reader.post(FORM + "&lang=en&embed=1", data={"helpful": "yes"}, headers=SAME_SITE)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/docs.php?doc=what-is-ip-adapter&lang=en&embed=1&takk=1#tilbakemelding"
+    assert "Set-Cookie" not in response.headers
+    thanked = reader.get(response.headers["Location"].split("#")[0])
+    assert thanked.status_code == 200 and "Thank you for your feedback!" in thanked.text
+    assert 'name="helpful"' not in thanked.text and '<meta name="robots" content="noindex">' in thanked.text
+    assert 'class="embed"' in thanked.text
+    again = feedback_app.test_client().get(response.headers["Location"].split("#")[0])
+    assert again.data == thanked.data  # a page variant, cached like the others
+    [vote] = votes(feedback_app)
+    assert vote["slug"] == "what-is-ip-adapter" and vote["helpful"] and vote["lang"] == "en"
+
+
+def test_no_asks_what_was_wrong_then_thanks(reader, feedback_app):
+    response = reader.post(FORM + "&theme=dark", data={"helpful": "no"}, headers=SAME_SITE)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/tilbakemelding?doc=what-is-ip-adapter&theme=dark"
+    details = reader.get(response.headers["Location"])
+    assert details.status_code == 200 and details.headers["Cache-Control"] == "no-store"
+    html = details.text
+    assert "Hva var galt?" in html and 'data-theme="dark"' in html and 'content="noindex"' in html
+    assert 'action="/tilbakemelding?doc=what-is-ip-adapter&amp;theme=dark"' in html
+    for reason in ("not_found", "unclear", "wrong", "other"):
+        assert f'name="reasons" value="{reason}"' in html
+    assert 'maxlength="1000"' in html and "personlige opplysninger" in html
+    assert 'href="mailto:hjelp@example.org?subject=Hjelpesiden%20what-is-ip-adapter%20%28nb%29"' in html
+    done = reader.post(FORM + "&theme=dark", headers=SAME_SITE, data={
+        "helpful": "no", "step": "details", "reasons": ["unclear", "wrong"], "comment": "  Mangler et eksempel.  "})
+    assert done.headers["Location"] == "/docs.php?doc=what-is-ip-adapter&theme=dark&takk=1#tilbakemelding"
+    [vote] = votes(feedback_app)  # the details replaced the first "Nei"
+    assert (vote["helpful"], vote["reasons"], vote["comment"]) == (False, "unclear,wrong", "Mangler et eksempel.")
+
+
+def test_one_vote_per_reader_page_and_day(reader, feedback_app):
+    for helpful in ("yes", "no", "yes"):
+        reader.post(FORM, data={"helpful": helpful}, headers={**SAME_SITE, "User-Agent": "telefon"})
+    reader.post(FORM, data={"helpful": "no"}, headers={**SAME_SITE, "User-Agent": "nettbrett"})
+    reader.post("/tilbakemelding?doc=instantid-intro", data={"helpful": "no"}, headers={**SAME_SITE, "User-Agent": "telefon"})
+    stored = votes(feedback_app)
+    assert [(v["slug"], v["helpful"]) for v in stored] == [
+        ("what-is-ip-adapter", True), ("what-is-ip-adapter", False), ("instantid-intro", False)]
+    assert len({v["reader"] for v in stored}) == 3
+
+
+def test_nothing_that_names_the_reader_is_stored(reader, feedback_app):
+    reader.post(FORM, data={"helpful": "yes"}, headers={**SAME_SITE, "User-Agent": "Mozilla/5.0 (Unik)"},
+                environ_base={"REMOTE_ADDR": "203.0.113.77"})
+    [vote] = votes(feedback_app)
+    stored = repr(vote)
+    assert "203.0.113.77" not in stored and "Unik" not in stored and "Mozilla" not in stored
+    assert re.fullmatch(r"[0-9a-f]{64}", vote["reader"])
+
+
+# Refused: each answered clearly, and nothing stored.
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "https://evil.example"}, {"Origin": "null"},
+])
+def test_cross_site_posts_are_refused(reader, feedback_app, headers):
+    response = reader.post(FORM, data={"helpful": "no"}, headers=headers)
+    assert response.status_code == 403 and "Ikke tillatt" in response.text
+    assert votes(feedback_app) == []
+
+
+def test_a_filled_honeypot_is_thanked_and_dropped(reader, feedback_app):
+    response = reader.post(FORM, data={"helpful": "yes", "website": "http://spam.example"}, headers=SAME_SITE)
+    assert response.status_code == 303 and "takk=1" in response.headers["Location"]
+    assert votes(feedback_app) == []
+
+
+@pytest.mark.parametrize("data, status", [
+    ({}, 400),
+    ({"helpful": "kanskje"}, 400),
+    ({"helpful": "no", "reasons": "<script>"}, 400),
+    ({"helpful": "no", "comment": "x" * 1001}, 400),
+    ({"helpful": "no", "comment": "x" * 20_000}, 413),
+])
+def test_malformed_or_oversize_posts_are_refused(reader, feedback_app, data, status):
+    response = reader.post(FORM, data=data, headers=SAME_SITE)
+    assert response.status_code == status and "<html" in response.text
+    assert votes(feedback_app) == []
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/tilbakemelding?doc=finnes-ikke", 404), ("/tilbakemelding?doc=../../etc/passwd", 400),
+    ("/tilbakemelding", 400), ("/tilbakemelding?doc=" + "a" * 5000, 400),
+])
+def test_posts_about_pages_that_do_not_exist_are_refused(reader, feedback_app, url, status):
+    assert reader.post(url, data={"helpful": "yes"}, headers=SAME_SITE).status_code == status
+    assert reader.get(url.replace("/tilbakemelding", "/tilbakemelding")).status_code == 404
+    assert votes(feedback_app) == []
+
+
+def test_a_flood_of_posts_is_rate_limited(make_app, tmp_path):
+    app = migrated(make_app(RATELIMIT_ENABLED=True, FEEDBACK_RATE_LIMIT="5/minute",
+                            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db"))
+    client = app.test_client()
+    statuses = [client.post(FORM, data={"helpful": "yes"}, headers=SAME_SITE).status_code for _ in range(8)]
+    assert statuses == [303] * 5 + [429] * 3
+    limited = client.post("/api/feedback", json={"slug": "instantid-intro", "helpful": True})
+    assert limited.status_code == 429 and limited.headers["Retry-After"]
+    assert client.get(PAGE).status_code == 200  # reading is not limited
+
+
+def test_a_locked_database_gives_a_503_page_and_pages_stay_up(feedback_app, reader, monkeypatch):
+    from app import db as database
+    monkeypatch.setattr(database, "SQLITE_BUSY_MS", 50)
+    path = feedback_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with feedback_app.app_context():
+        database.db.engine.dispose()  # new connections, with the short wait
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        response = reader.post(FORM, data={"helpful": "yes"}, headers=SAME_SITE)
+        assert response.status_code == 503 and "Prøv igjen om litt" in response.text
+        assert response.headers["Retry-After"] == "30"
+        assert reader.get(PAGE).status_code == 200 and reader.get("/docs.php?doc=instantid-intro").status_code == 200
+    finally:
+        holder.rollback()
+        holder.close()
+    assert reader.post(FORM, data={"helpful": "yes"}, headers=SAME_SITE).status_code == 303
+
+
+def test_a_database_without_its_tables_gives_503_not_500(make_app, tmp_path):
+    client = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/empty.db").test_client()
+    assert client.post(FORM, data={"helpful": "yes"}, headers=SAME_SITE).status_code == 503
+    assert client.post("/api/feedback", json={"slug": "instantid-intro", "helpful": True}).status_code == 503
+
+
+# The JSON API.
+
+def test_the_api_records_a_vote(reader, feedback_app):
+    response = reader.post("/api/feedback", json={
+        "slug": "instantid-intro", "lang": "en", "helpful": False, "reasons": ["wrong"], "comment": "<b>gammel</b>"})
+    assert response.status_code == 201 and response.json == {"recorded": True}
+    assert response.headers["Cache-Control"] == "no-store"
+    [vote] = votes(feedback_app)
+    assert (vote["slug"], vote["lang"], vote["helpful"], vote["reasons"], vote["comment"]) == (
+        "instantid-intro", "en", False, "wrong", "<b>gammel</b>")  # stored as text, escaped where shown
+
+
+@pytest.mark.parametrize("kwargs, status, title", [
+    ({"data": "helpful=yes", "content_type": "application/x-www-form-urlencoded"}, 415, "Unsupported media type"),
+    ({"data": "{not json", "content_type": "application/json"}, 400, "Malformed feedback"),
+    ({"json": ["a", "list"]}, 400, "Malformed feedback"),
+    ({"json": {"slug": "instantid-intro", "helpful": "yes"}}, 400, "Invalid feedback"),
+    ({"json": {"slug": "instantid-intro", "helpful": True, "extra": 1}}, 400, "Invalid feedback"),
+    ({"json": {"slug": "instantid-intro", "helpful": True, "lang": "de"}}, 400, "Invalid feedback"),
+    ({"json": {"slug": "instantid-intro", "helpful": True, "reasons": "wrong"}}, 400, "Invalid feedback"),
+    ({"json": {"slug": "instantid-intro", "helpful": True, "comment": 5}}, 400, "Invalid feedback"),
+    ({"json": {"slug": "../etc", "helpful": True}}, 400, "Invalid feedback"),
+    ({"json": {"slug": "finnes-ikke", "helpful": True}}, 404, "No such page"),
+    ({"json": {"slug": "instantid-intro", "helpful": True, "comment": "x" * 20_000}}, 413, "Request Entity Too Large"),
+])
+def test_bad_api_posts_are_problem_objects(reader, feedback_app, kwargs, status, title):
+    response = reader.post("/api/feedback", **kwargs)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json" and response.json["title"] == title
+    assert votes(feedback_app) == []
+
+
+def test_the_api_takes_posts_from_the_site_and_the_configured_app_only(make_app, tmp_path):
+    app = migrated(make_app(API_ALLOWED_ORIGINS="https://app.avatarify.example",
+                            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db"))
+    client = app.test_client()
+    body = {"slug": "instantid-intro", "helpful": True}
+    assert client.post("/api/feedback", json=body, headers={"Origin": "https://evil.example"}).status_code == 403
+    allowed = client.post("/api/feedback", json=body, headers={"Origin": "https://app.avatarify.example"})
+    assert allowed.status_code == 201
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.avatarify.example"
+    preflight = client.options("/api/feedback", headers={"Origin": "https://app.avatarify.example",
+                                                         "Access-Control-Request-Method": "POST"})
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
+    assert len(votes(app)) == 1
+
+
+def test_the_api_document_describes_feedback(client):
+    operation = client.get("/api/openapi.json").json["paths"]["/api/feedback"]["post"]
+    assert set(operation["responses"]) >= {"201", "400", "403", "404", "413", "415", "429", "503"}
+
+
+# Keeping it only as long as the settings say.
+
+def test_prune_deletes_old_comments_and_past_salts(feedback_app, reader, make_app):
+    reader.post("/api/feedback", json={"slug": "instantid-intro", "helpful": False, "comment": "ny"})
+    engine = create_engine(feedback_app.config["SQLALCHEMY_DATABASE_URI"])
+    today = datetime.now(UTC).date()
+    with engine.begin() as connection:
+        for days, comment in ((91, "gammel"), (89, "nesten gammel")):
+            connection.execute(text(
+                "INSERT INTO feedback_votes (day, reader, slug, lang, helpful, reasons, comment, created_at) "
+                "VALUES (:day, :reader, 'instantid-intro', 'nb', 0, '', :comment, :now)"),
+                {"day": today - timedelta(days=days), "reader": f"r{days}", "comment": comment,
+                 "now": datetime.now(UTC)})
+        connection.execute(text("INSERT INTO feedback_salts (day, salt) VALUES (:day, :salt)"),
+                           {"day": today - timedelta(days=1), "salt": b"x" * 32})
+    engine.dispose()
+    result = feedback_app.test_cli_runner().invoke(args=["feedback", "prune"])
+    assert result.exit_code == 0 and "Deleted 1 comments older than 90 days and 1 salts" in result.output
+    comments = {v["reader"]: v["comment"] for v in votes(feedback_app)}
+    assert comments["r91"] is None and comments["r89"] == "nesten gammel" and "ny" in comments.values()
+    engine = create_engine(feedback_app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as connection:
+        days = [row[0] for row in connection.execute(text("SELECT day FROM feedback_salts"))]
+    engine.dispose()
+    assert [str(day) for day in days] == [str(today)]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"DATABASE_URL": "mysql://root@db/help"}, "DATABASE_URL"),
+    ({"SUPPORT_URL": "javascript:alert(1)"}, "SUPPORT_URL"),
+    ({"SUPPORT_URL": "http://support.example"}, "SUPPORT_URL"),
+    ({"FEEDBACK_RETENTION_DAYS": "0"}, "FEEDBACK_RETENTION_DAYS"),
+    ({"FEEDBACK_RATE_LIMIT": "lots"}, "FEEDBACK_RATE_LIMIT"),
+])
+def test_bad_feedback_settings_are_refused(make_app, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        make_app(**overrides)
+
+
+# A real PostgreSQL, and the production server.
+
+@pytest.fixture(scope="module")
+def postgres():
+    from servers import PostgresServer
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def pg_url(postgres, request):
+    """A fresh database on the module's PostgreSQL server for one test."""
+    import psycopg
+    name = "t_" + re.sub(r"\W", "_", request.node.name)[:50].lower()
+    with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres",
+                         autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return postgres.url(name)
+
+
+@pytest.mark.postgres
+def test_postgresql_takes_the_same_votes_with_the_same_code(make_app, pg_url):
+    app = migrated(make_app(DATABASE_URL=pg_url))
+    client = app.test_client()
+    for helpful in ("no", "yes"):
+        assert client.post(FORM, data={"helpful": helpful}, headers=SAME_SITE).status_code == 303
+    assert client.post("/api/feedback", json={"slug": "instantid-intro", "helpful": False,
+                                              "reasons": ["unclear"], "comment": "'; DROP TABLE x; --"}).status_code == 201
+    stored = votes(app)
+    assert [(v["slug"], v["helpful"], v["comment"]) for v in stored] == [
+        ("what-is-ip-adapter", True, None), ("instantid-intro", False, "'; DROP TABLE x; --")]
+    result = app.test_cli_runner().invoke(args=["feedback", "prune"])
+    assert result.exit_code == 0
+
+
+def post_votes(base: str, readers: range, repeats: int = 2) -> list[int]:
+    """Each reader votes `repeats` times (a changed mind), from many threads at once."""
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    def vote(job):
+        who, attempt = job
+        request = urllib.request.Request(
+            f"{base}{FORM}", data=f"helpful={'yes' if attempt % 2 else 'no'}".encode(), method="POST",
+            headers={"User-Agent": f"leser-{who}", "Origin": base, "Content-Type": "application/x-www-form-urlencoded"})
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            return opener.open(request, timeout=30).status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(vote, [(who, attempt) for attempt in range(repeats) for who in readers]))
+
+
+class NoRedirect(__import__("urllib.request").request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def count_votes(url: str) -> tuple[int, int]:
+    """(votes, distinct readers) in the database at `url`."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        total, readers = connection.execute(text("SELECT count(*), count(DISTINCT reader) FROM feedback_votes")).one()
+    engine.dispose()
+    return total, readers
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_two_server_processes_count_every_vote_once(docs_dir, tmp_path, database, request):
+    from servers import help_server
+    url = (f"sqlite:///{tmp_path}/shared.db" if database == "sqlite" else request.getfixturevalue("pg_url"))
+    env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "false"}
+    with help_server(docs_dir, **env) as (first, _), help_server(docs_dir, **env) as (second, _):
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda job: post_votes(*job), [(first, range(0, 150)), (second, range(100, 250))]))
+    statuses = [status for result in results for status in result]
+    assert set(statuses) == {303}, sorted(set(statuses))
+    # 250 readers, the 50 in the middle through both servers, every one twice: 250 votes.
+    assert count_votes(url.replace("+psycopg", "+psycopg")) == (250, 250)
+
+
+@pytest.mark.server
+@pytest.mark.postgres
+def test_postgresql_stopped_mid_run_fails_feedback_not_pages(docs_dir, make_app):
+    from servers import PostgresServer, get, help_server
+    server = PostgresServer()
+    server.start()
+    try:
+        with help_server(docs_dir, DATABASE_URL=server.url(), RATELIMIT_ENABLED="false") as (base, _):
+            assert post_votes(base, range(3), repeats=1) == [303] * 3
+            server.stop()
+            assert set(post_votes(base, range(3, 6), repeats=1)) == {503}
+            for url in ("/docs.php?doc=what-is-ip-adapter", "/docs.php?doc=instantid-intro", "/docs.php", "/healthz"):
+                assert get(base + url)[0] == 200, url
+            server.start()
+            assert post_votes(base, range(6, 9), repeats=1) == [303] * 3
+        assert count_votes(server.url()) == (6, 6)
+    finally:
+        server.remove()
+
+
+@pytest.mark.server
+@pytest.mark.postgres
+def test_the_launcher_refuses_to_start_without_its_database(docs_dir):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import PROJECT
+    from servers import free_port
+    result = subprocess.run([sys.executable, "-m", "app.serve"], cwd=PROJECT, capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "DOCS_DIR": str(docs_dir), "GRANIAN_PORT": str(free_port()),
+                                             "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x"})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "the feedback database cannot be brought up to date" in result.stderr
