@@ -58,12 +58,16 @@ def error_page(code: int, error: HTTPException) -> str:
     """The page for an error status: the same for every request, so rendered once per version."""
     view = Presentation.of_request()
 
+    # An area may say it in its own words ("feedback 400"); else the status's words, else werkzeug's.
+    area = f"{request.blueprint} {code}"
+
     def render() -> str:
-        title, text = texts(view.lang)["errors"].get(code, (error.name, error.description))
+        words = texts(view.lang)["errors"]
+        title, text = words.get(area) or words.get(code) or (error.name, error.description)
         return render_template("error.html", title=title, text=text,
                                categories=way_on(view.lang) if code == 404 else [], **layout_context(view, {}))
 
-    return remembered(("error", code, view.variant), render)
+    return remembered(("error", area, view.variant), render)
 
 
 def page_not_found(slug: str, view: Presentation) -> Response:

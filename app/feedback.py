@@ -43,7 +43,8 @@ REASONS = ("not_found", "unclear", "wrong", "other")
 MAX_COMMENT_CHARS = 1000
 # A form with a full comment in three-byte letters, percent-encoded, fits with room to spare.
 MAX_BODY_BYTES = 16 * 1024
-PRUNE_EVERY_SECONDS = 24 * 3600
+# Pruning runs this long after midnight UTC: yesterday's salt is gone by then.
+PRUNE_AFTER_MIDNIGHT_SECONDS = 60
 # A post waits this long for its vote to be committed before it is answered 503.
 SAVE_SECONDS = 5.0
 
@@ -212,16 +213,23 @@ def prune(today: date | None = None) -> tuple[int, int]:
 
 
 def prune_daily(app: Flask, stop: threading.Event) -> None:
-    """Prune now and then once a day until `stop` is set (the launcher runs this in a thread)."""
+    """Prune now, then just after each midnight (UTC), until `stop` is set: a day's salt is
+    gone minutes after its day ends. The launcher runs this in a thread."""
     while True:
         with app.app_context():
             try:
                 comments, salts = prune()
                 app.logger.info("feedback pruned: %d comments, %d salts", comments, salts)
             except SQLAlchemyError:
-                app.logger.exception("pruning feedback failed; trying again in a day")
-        if stop.wait(PRUNE_EVERY_SECONDS):
+                app.logger.exception("pruning feedback failed; trying again after midnight")
+        if stop.wait(seconds_to_next_prune(datetime.now(UTC))):
             return
+
+
+def seconds_to_next_prune(now: datetime) -> float:
+    """Seconds from `now` until a minute past the next midnight UTC."""
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return (midnight - now).total_seconds() + PRUNE_AFTER_MIDNIGHT_SECONDS
 
 
 @click.group("feedback")

@@ -148,6 +148,7 @@ def test_a_filled_honeypot_is_thanked_and_dropped(reader, feedback_app):
 def test_malformed_or_oversize_posts_are_refused(reader, feedback_app, data, status):
     response = reader.post(FORM, data=data, headers=SAME_SITE)
     assert response.status_code == status and "<html" in response.text
+    assert ("Kunne ikke ta imot svaret" if status == 400 else "For mye tekst") in response.text
     assert votes(feedback_app) == []
 
 
@@ -411,3 +412,9 @@ def test_the_launcher_refuses_to_start_without_its_database(docs_dir):
                                              "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x"})
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "the feedback database cannot be brought up to date" in result.stderr
+
+
+def test_pruning_runs_just_after_midnight_utc():
+    from app.feedback import seconds_to_next_prune
+    assert seconds_to_next_prune(datetime(2026, 11, 26, 23, 59, 0, tzinfo=UTC)) == 120
+    assert seconds_to_next_prune(datetime(2026, 11, 26, 0, 1, 0, tzinfo=UTC)) == 24 * 3600
