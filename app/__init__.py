@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         errors,
         feedback,
         health,
+        insights,
         limits,
         pagecache,
         presentation,
@@ -55,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     views.init_app(app)
     db.init_app(app)
     feedback.init_app(app)
+    insights.init_app(app)
     errors.init_app(app)
     health.init_app(app)
     seo.init_app(app)

@@ -66,6 +66,11 @@ class Config:
     # Where a reader who needs help is sent from the feedback form: a mailto: or https:// URL
     # (the page's slug and language are added to it). Empty: no such link.
     SUPPORT_URL = ""
+    # Authors who may read /innsikt: space-separated name:hash, each hash from `flask insights
+    # hash-password`. Empty: insights are off (404).
+    INSIGHTS_USERS = ""
+    # Failed logins to /innsikt per client.
+    INSIGHTS_AUTH_RATE_LIMIT = "10/minute;50/day"
     # Static files (CSS, icons) may be cached this many seconds.
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
@@ -103,7 +108,7 @@ def validate(config: dict) -> None:
                           ("TRUSTED_PROXY_HOPS", 0), ("FEEDBACK_RETENTION_DAYS", 1)):
         config[name] = _whole_number(name, config[name], minimum)
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
-    for name in ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT", "FEEDBACK_RATE_LIMIT"):
+    for name in ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT", "FEEDBACK_RATE_LIMIT", "INSIGHTS_AUTH_RATE_LIMIT"):
         try:
             if not parse_many(config[name]):
                 raise ValueError

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from datetime import date, datetime
 
+import click
 from flask import Flask
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Boolean, Date, DateTime, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.engine import Engine
@@ -23,7 +23,6 @@ MIGRATIONS = str(PROJECT_ROOT / "app" / "migrations")
 SQLITE_BUSY_MS = 2000
 
 db = SQLAlchemy()
-migrate = Migrate()
 
 
 class Vote(db.Model):
@@ -74,7 +73,7 @@ def database_url(config: dict, instance_path: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Bind the database and the migrations to the app."""
+    """Bind the database to the app; and its migrations when run by the `flask` command."""
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config, app.instance_path)
     if not app.config["DATABASE_URL"]:
         os.makedirs(app.instance_path, exist_ok=True)
@@ -84,4 +83,30 @@ def init_app(app: Flask) -> None:
             "pool_pre_ping": True, "pool_size": 4, "max_overflow": 4, "pool_timeout": 3,
             "connect_args": {"connect_timeout": 3}})
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS)
+    if click.get_current_context(silent=True) is not None:  # `flask db upgrade`, `flask db migrate`, …
+        bind_migrations(app)
+
+
+def bind_migrations(app: Flask) -> None:
+    """Flask-Migrate on the app. Only where migrations run (the launcher, the `flask` command):
+    it imports Alembic, 11 MB that a serving worker never needs."""
+    from flask_migrate import Migrate
+    if "migrate" not in app.extensions:
+        Migrate(app, db, directory=MIGRATIONS)
+
+
+def upgrade_database(app: Flask) -> None:
+    """Apply every migration the database lacks (what the launcher does before serving)."""
+    from flask_migrate import upgrade
+    bind_migrations(app)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+
+
+def database_app(settings: dict) -> Flask:
+    """An app with the database and nothing else, for the launcher: migrating and pruning
+    need no help pages loaded."""
+    app = Flask("app")  # the same instance folder as the help centre's app
+    app.config.update(settings)
+    init_app(app)
+    return app

@@ -37,8 +37,10 @@ def handle_http_error(error: HTTPException):
         log.exception("the error page for %s failed", code)
         response = Response(FALLBACK_500, status=500, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = NO_STORE
-    if getattr(error, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(error.valid_methods)
+    # What the error says besides its page: Allow (405), WWW-Authenticate (401), Retry-After.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     retry_after = retry_seconds(error)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)

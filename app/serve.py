@@ -23,11 +23,9 @@ from contextlib import suppress
 from urllib.parse import urlsplit
 
 from flask import Flask
-from flask_migrate import upgrade
 
-from app import create_app
 from app.config import PROJECT_ROOT, ConfigError, from_environment, validate
-from app.db import MIGRATIONS
+from app.db import database_app, upgrade_database
 from app.documents import load_library
 from app.feedback import prune_daily
 
@@ -91,22 +89,21 @@ def warnings_for(settings: dict) -> list[str]:
     return found
 
 
-def prepare_database() -> Flask:
-    """Bring the feedback database's schema up to date (Alembic); the app it was done for."""
-    app = create_app()
-    with app.app_context():
-        try:
-            upgrade(directory=MIGRATIONS)
-        except Exception as exc:  # noqa: BLE001 - any failure: say it in one line and stop
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ConfigError(f"the feedback database cannot be brought up to date: {message}") from None
+def prepare_database(settings: dict) -> Flask:
+    """Bring the feedback database's schema up to date (Alembic); the app that did it."""
+    app = database_app(settings)
+    try:
+        upgrade_database(app)
+    except Exception as exc:  # noqa: BLE001 - any failure: say it in one line and stop
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"the feedback database cannot be brought up to date: {message}") from None
     return app
 
 
 def main() -> int:
     try:
         settings = check()
-        app = prepare_database()
+        app = prepare_database(settings)
     except ConfigError as exc:
         print(f"avatarify-help: cannot start: {exc}", file=sys.stderr)
         return 2

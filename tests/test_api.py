@@ -7,11 +7,11 @@ import tempfile
 
 import pytest
 import schemathesis
-from flask_migrate import upgrade
 from hypothesis import HealthCheck, settings
+from werkzeug.security import generate_password_hash
 
 from app import create_app
-from app.db import MIGRATIONS
+from app.db import upgrade_database
 
 from conftest import PROJECT
 
@@ -20,9 +20,9 @@ ORIGIN = "https://app.avatarify.example"
 
 # Made at import: schemathesis reads the schema before any fixture exists.
 SCHEMA_APP = create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "API_ALLOWED_ORIGINS": ORIGIN,
-                         "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='help-api-')}/feedback.db"})
-with SCHEMA_APP.app_context():
-    upgrade(directory=MIGRATIONS)
+                         "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='help-api-')}/feedback.db",
+                         "INSIGHTS_USERS": f"forfatter:{generate_password_hash('hemmelig')}"})
+upgrade_database(SCHEMA_APP)
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", SCHEMA_APP)
 
 
@@ -114,5 +114,6 @@ def test_openapi_document_is_served(api):
     document = api.get("/api/openapi.json").json
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {"/api/docs", "/api/docs/{slug}", "/api/search", "/api/feedback",
+                                      "/api/insights/feedback",
                                       "/api/openapi.json"}
     assert json.loads((PROJECT / "app" / "openapi.json").read_text()) == document

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -255,3 +256,35 @@ def test_a_reader_votes_and_explains_in_a_real_browser(browser, site, variant):
     page.screenshot(path=ARTIFACTS / f"feedback-thanks{variant.replace('&', '-').replace('=', '-')}.png")
     assert context.cookies() == [] and seen["foreign"] == [] and seen["dialogs"] == [] and seen["errors"] == []
     context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_path, viewport):
+    from werkzeug.security import generate_password_hash
+    docs = tmp_path / "docs"
+    shutil.copytree(PROJECT / "docs", docs)
+    users = f"forfatter:{generate_password_hash('hemmelig passord')}"
+    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false") as (base, _):
+        for i, payload in enumerate(HOSTILE[:20]):
+            request = urllib.request.Request(
+                f"{base}/api/feedback", method="POST", headers={"Content-Type": "application/json", "User-Agent": f"l{i}"},
+                data=json.dumps({"slug": "instantid-intro", "helpful": i % 3 == 0, "comment": payload[:1000],
+                                 "reasons": ["wrong"]}).encode())
+            assert urllib.request.urlopen(request).status == 201
+        for theme in ("light", "dark"):
+            context = browser.new_context(viewport=VIEWPORTS[viewport], http_credentials={
+                "username": "forfatter", "password": "hemmelig passord"})
+            page = context.new_page()
+            page.add_init_script(HOOK)
+            seen = watch(page, base)
+            response = page.goto(f"{base}/innsikt?dager=30&theme={theme}")
+            assert response.status == 200 and response.headers["cache-control"] == "no-store, private"
+            page.wait_for_timeout(300)
+            assert page.evaluate("window.__ran") == [] and seen["dialogs"] == [] and seen["foreign"] == []
+            assert page.locator(".comments li").count() == 20
+            assert page.locator("svg[role=img] rect.no").count() == 30
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+            assert axe_violations(page) == []
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=ARTIFACTS / f"innsikt-{viewport}-{theme}.png", full_page=True)
+            context.close()

@@ -7,11 +7,10 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from app.config import ConfigError
-from app.db import MIGRATIONS
+from app.db import upgrade_database
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 FORM = "/tilbakemelding?doc=what-is-ip-adapter"
@@ -20,8 +19,7 @@ SAME_SITE = {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
 
 def migrated(app):
     """The app, with its database brought up to date as the launcher does."""
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
+    upgrade_database(app)
     return app
 
 

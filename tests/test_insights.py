@@ -1,0 +1,184 @@
+"""Insights for authors: authentication, the numbers, and hostile text shown as text."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from test_feedback import SAME_SITE, migrated
+from werkzeug.security import generate_password_hash
+
+from app.config import ConfigError
+
+PASSWORD = "riktig hest batteri stift"
+# A cheap hash keeps the tests quick; production hashes are werkzeug's default (scrypt).
+HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+
+
+def basic(name: str, password: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
+
+
+AUTHOR = basic("forfatter", PASSWORD)
+
+
+@pytest.fixture
+def insights_app(make_app, tmp_path):
+    users = f"forfatter:{HASH}"
+    return migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=users))
+
+
+@pytest.fixture
+def author(insights_app):
+    return insights_app.test_client()
+
+
+def add_votes(app, rows: list[tuple[int, str, bool, str, str | None]]) -> None:
+    """Votes (days ago, slug, helpful, reasons, comment), written straight to the database."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    today = datetime.now(UTC).date()
+    with engine.begin() as connection:
+        for i, (days_ago, slug, helpful, reasons, comment) in enumerate(rows):
+            connection.execute(text(
+                "INSERT INTO feedback_votes (day, reader, slug, lang, helpful, reasons, comment, created_at) "
+                "VALUES (:day, :reader, :slug, 'nb', :helpful, :reasons, :comment, :now)"),
+                {"day": today - timedelta(days=days_ago), "reader": f"r{i}", "slug": slug, "helpful": helpful,
+                 "reasons": reasons, "comment": comment, "now": datetime.now(UTC) - timedelta(days=days_ago)})
+    engine.dispose()
+
+
+URLS = ["/innsikt", "/api/insights/feedback", "/innsikt/tilbakemeldinger.csv"]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_off_while_no_author_is_configured(client, url):
+    assert client.get(url, headers=AUTHOR).status_code == 404
+
+
+@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize("headers", [{}, basic("forfatter", "feil"), basic("ukjent", PASSWORD),
+                                     {"Authorization": "Bearer abc"}, {"Authorization": "Basic %%%"}])
+def test_no_data_without_the_right_password(author, url, headers):
+    response = author.get(url, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert "feedback_votes" not in response.text and "Sidene" not in response.text
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_cross_site_requests_get_403(author, url):
+    assert author.get(url, headers={**AUTHOR, "Sec-Fetch-Site": "cross-site"}).status_code == 403
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_authors_get_it_never_cached_nor_indexed(author, url):
+    response = author.get(url, headers=AUTHOR)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store, private"
+    assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_failed_logins_are_rate_limited(make_app, tmp_path):
+    app = migrated(make_app(RATELIMIT_ENABLED=True, INSIGHTS_AUTH_RATE_LIMIT="3/minute",
+                            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db",
+                            INSIGHTS_USERS=f"forfatter:{HASH}"))
+    client = app.test_client()
+    statuses = [client.get("/innsikt", headers=basic("forfatter", f"gjett{i}")).status_code for i in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+
+
+def test_pages_are_ranked_by_their_share_of_no(author, insights_app):
+    add_votes(insights_app, [
+        (0, "instantid-intro", False, "unclear", None), (1, "instantid-intro", False, "unclear,wrong", None),
+        (2, "instantid-intro", True, "", None),
+        (0, "what-is-ip-adapter", True, "", None), (0, "what-is-ip-adapter", True, "", None),
+        (3, "what-is-ip-adapter", False, "not_found", None),
+        (0, "avatarify-intro", False, "", None),  # one vote: too few to rank
+        (40, "generative-ai-intro", False, "", "for gammel"),  # outside 7 and 30 days
+    ])
+    data = author.get("/api/insights/feedback?days=7", headers=AUTHOR).json
+    assert [p["slug"] for p in data["pages"]] == ["instantid-intro", "what-is-ip-adapter", "avatarify-intro"]
+    first = data["pages"][0]
+    assert (first["votes"], first["no"], first["reasons"]) == (3, 2, {"unclear": 2, "wrong": 1})
+    assert sum(day["yes"] + day["no"] for day in data["per_day"]) == 7 and len(data["per_day"]) == 7
+    ninety = author.get("/api/insights/feedback?days=90", headers=AUTHOR).json
+    assert sum(day["no"] for day in ninety["per_day"]) == 5 and len(ninety["per_day"]) == 90
+    assert author.get("/api/insights/feedback?days=8", headers=AUTHOR).status_code == 400
+
+
+def test_the_chart_shows_the_numbers_of_the_table(author, insights_app):
+    add_votes(insights_app, [(0, "instantid-intro", True, "", None)] * 3 + [(0, "instantid-intro", False, "", None)]
+              + [(2, "instantid-intro", False, "", None)] * 2)
+    html = author.get("/innsikt", headers=AUTHOR).text
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+    bars = re.findall(r'<title>(\d{4}-\d\d-\d\d): (\d+) ja, (\d+) nei</title>\s*'
+                      r'<rect class="yes" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"></rect>\s*'
+                      r'<rect class="no" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"></rect>', svg)
+    table = {day: (yes, no) for day, yes, no in re.findall(
+        r"<tr><td>(\d{4}-\d\d-\d\d)</td><td>(\d+)</td><td>(\d+)</td></tr>", html)}
+    assert len(bars) == 7 and len(table) == 7
+    for day, yes, no, yes_height, no_height in bars:
+        assert table[day] == (yes, no)
+        # The tallest day (4 votes) fills the 160-unit height; every bar is to scale.
+        assert float(yes_height) == pytest.approx(int(yes) / 4 * 160, abs=0.01)
+        assert float(no_height) == pytest.approx(int(no) / 4 * 160, abs=0.01)
+
+
+def test_hostile_comments_are_text_in_the_page_json_and_csv(author, insights_app):
+    add_votes(insights_app, [(0, "instantid-intro", False, "other", HOSTILE),
+                             (0, "what-is-ip-adapter", False, "", '=HYPERLINK("https://evil.example","klikk")'),
+                             (0, "avatarify-intro", False, "", "+1-800 @home -x")])
+    html = author.get("/innsikt", headers=AUTHOR).text
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+    assert author.get("/api/insights/feedback", headers=AUTHOR).json["comments"][-1]["comment"] == HOSTILE
+    response = author.get("/innsikt/tilbakemeldinger.csv", headers=AUTHOR)
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    comments = [row[6] for row in csv.reader(io.StringIO(response.text)) if row[0] == "kommentar"]
+    assert "'=HYPERLINK(\"https://evil.example\",\"klikk\")" in comments and "'+1-800 @home -x" in comments
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in csv.reader(io.StringIO(response.text))
+               for cell in row)
+
+
+def test_the_weekly_report_for_cron(insights_app):
+    add_votes(insights_app, [(0, "instantid-intro", False, "", "x"), (1, "instantid-intro", False, "", None),
+                             (2, "instantid-intro", True, "", None)])
+    result = insights_app.test_cli_runner().invoke(args=["insights", "report", "--days", "7"])
+    assert result.exit_code == 0
+    assert "Stemmer: 3 (ja 1, nei 2)" in result.output and "67% nei av    3  instantid-intro" in result.output
+
+
+def test_hash_password_makes_a_hash_that_logs_in(make_app, tmp_path):
+    runner = make_app().test_cli_runner()
+    result = runner.invoke(args=["insights", "hash-password"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    hashed = result.output.strip().splitlines()[-1]
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/f.db", INSIGHTS_USERS=f"ola:{hashed}"))
+    assert app.test_client().get("/innsikt", headers=basic("ola", PASSWORD)).status_code == 200
+    assert PASSWORD not in hashed
+
+
+@pytest.mark.parametrize("users", ["forfatter", "forfatter:klartekst", ":scrypt:abc"])
+def test_users_without_a_password_hash_are_refused(make_app, users):
+    with pytest.raises(ConfigError, match="INSIGHTS_USERS"):
+        make_app(INSIGHTS_USERS=users)
+
+
+def test_a_database_that_cannot_be_read_gives_503(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/empty.db",
+                   INSIGHTS_USERS=f"forfatter:{HASH}")
+    assert app.test_client().get("/innsikt", headers=AUTHOR).status_code == 503
+
+
+def test_feedback_sent_through_the_form_shows_up(author, insights_app):
+    author.post("/tilbakemelding?doc=instantid-intro", headers=SAME_SITE, data={
+        "helpful": "no", "step": "details", "reasons": ["wrong"], "comment": "Utdatert"})
+    html = author.get("/innsikt", headers=AUTHOR).text
+    assert "Utdatert" in html and "Den er feil eller utdatert: 1" in html
