@@ -64,6 +64,10 @@ def _sqlite_settings(connection, _record) -> None:
         # The wait first: even switching to WAL needs the lock another process may hold.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # A committed vote survives the process crashing; a power cut may lose the last moment's
+        # votes, never the file (SQLite's advice for WAL). FULL, a disk sync per commit, cost
+        # a fifth of the posts per second (measured: 905-1,117 against 1,159-1,298).
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
 
