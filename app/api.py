@@ -175,8 +175,6 @@ def problem(error: HTTPException) -> Response:
     response = Response(json.dumps(body, ensure_ascii=False), status=status,
                         content_type="application/problem+json")
     response.headers["Cache-Control"] = NO_STORE
-    if getattr(error, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 

@@ -48,12 +48,9 @@ def handle_http_error(error: HTTPException):
 
 
 def retry_seconds(error: HTTPException) -> int | None:
-    """Seconds a client should wait before trying again after a 429 or 503, if known."""
+    """Seconds a client past a rate limit should wait (a 503's own Retry-After comes with its headers)."""
     limit = getattr(error, "limit", None)  # Flask-Limiter's RateLimitExceeded
-    if limit is not None:
-        return limit.limit.get_expiry()
-    retry_after = getattr(error, "retry_after", None)
-    return int(retry_after) if isinstance(retry_after, (int, float)) else None
+    return limit.limit.get_expiry() if limit is not None else None
 
 
 def error_page(code: int, error: HTTPException) -> str:

@@ -98,11 +98,15 @@ def record(feedback: Feedback) -> None:
         raise ServiceUnavailable("The feedback could not be saved; try again later.", retry_after=30) from None
 
 
+def dialect_insert(dialect: str):
+    """The INSERT with ON CONFLICT of `dialect`: SQLite's and PostgreSQL's take the same calls."""
+    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+
+
 @cache
 def upsert(dialect: str):
     """INSERT … ON CONFLICT (day, reader) DO UPDATE for `dialect` (sqlite or postgresql), built once."""
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    statement = insert(Vote.__table__)
+    statement = dialect_insert(dialect)(Vote.__table__)
     return statement.on_conflict_do_update(
         index_elements=["day", "reader"],
         set_={name: statement.excluded[name] for name in ("lang", "helpful", "reasons", "comment", "created_at")})
@@ -118,9 +122,9 @@ def daily_salt(day: date) -> bytes:
     """The salt of `day`, made by whichever worker or replica needs it first."""
     memo = current_app.extensions["feedback_salt"]
     if day not in memo:
-        insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[db.engine.dialect.name]
+        insert = dialect_insert(db.engine.dialect.name)(DailySalt).values(day=day, salt=os.urandom(32))
         with db.engine.begin() as connection:
-            connection.execute(insert(DailySalt).values(day=day, salt=os.urandom(32)).on_conflict_do_nothing())
+            connection.execute(insert.on_conflict_do_nothing())
         with db.engine.connect() as connection:
             salt = connection.execute(select(DailySalt.salt).where(DailySalt.day == day)).scalar_one()
         memo.clear()  # only today's is kept
@@ -193,10 +197,9 @@ def support_url(slug: str, lang: str) -> str | None:
     base = current_app.config["SUPPORT_URL"]
     if not base:
         return None
-    if base.startswith("mailto:"):
-        separator = "&" if "?" in base else "?"
-        return f"{base}{separator}subject={quote(f'Hjelpesiden {slug} ({lang})')}"
     separator = "&" if "?" in base else "?"
+    if base.startswith("mailto:"):
+        return f"{base}{separator}subject={quote(f'Hjelpesiden {slug} ({lang})')}"
     return f"{base}{separator}{urlencode({'page': slug, 'lang': lang})}"
 
 
