@@ -18,7 +18,7 @@ from app.pagecache import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL
 from app.pages import SLUG, Page, chip_targets
 from app.presentation import rendition
 from app.rendering import render_markdown
-from app.search import MAX_QUERY_CHARS, get_index
+from app.search import MAX_QUERY_CHARS, Results, get_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -110,14 +110,16 @@ def search():
     """Search results as JSON: title, category and a passage with its matches marked."""
     lang = requested_language()
     query = " ".join(request.args.get("q", "").split())[:MAX_QUERY_CHARS]
-    hits = []
+    found = Results(query)
     if query:
         with work_slot():
-            hits = get_index(lang).search(query)
-    results = [{"slug": hit.page.slug, "title": hit.page.title, "category": hit.page.category,
+            found = get_search().find(query, lang, exact=request.args.get("exact") in ("1", "true"))
+    results = [{"slug": hit.page.slug, "title": hit.page.title, "category": hit.page.category, "lang": hit.lang,
+                "section": {"heading": hit.section.heading, "anchor": hit.section.anchor} if hit.section else None,
                 "passage": [{"text": text, "match": marked} for text, marked in hit.passage]}
-               for hit in hits]
-    response = json_response({"query": query, "lang": lang, "results": results})
+               for hit in found.hits]
+    response = json_response({"query": query, "lang": lang, "total": found.total,
+                              "corrected_query": found.corrected or None, "results": results})
     response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
     return response
 

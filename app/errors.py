@@ -17,7 +17,7 @@ from app.observe import FALLBACK_500
 from app.pagecache import NO_STORE
 from app.pages import Page
 from app.presentation import Presentation, layout_context, page_groups
-from app.search import get_index
+from app.search import get_search
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,9 @@ def suggestions(slug: str, lang: str) -> list[Page]:
         # rapidfuzz's C scan: 10,000 slugs in about a millisecond, where difflib took 50.
         similar = process.extract(slug, list(pages), scorer=fuzz.ratio, limit=3, score_cutoff=60)
         found = [match for match, _, _ in similar]
-        found += [hit.page.slug for hit in get_index(lang).search(slug.replace("-", " "), limit=5)]
+        # Only pages that have every word of the slug (forgiving typos): no guesses.
+        searched = get_search().find(slug.replace("-", " "), lang, limit=5, forgiving=False)
+        found += [hit.page.slug for hit in searched.hits]
         return list(dict.fromkeys(found))[:5]
 
     return [pages[s] for s in remembered((slug, lang), find, "suggested") if s in pages]

@@ -48,6 +48,10 @@ NB_WORDS = {
     "search_heading": "Søk i hjelpen",
     "search_question": "Hva lurer du på?",
     "results": "{count} treff for «{query}»",
+    "results_one": "1 treff for «{query}»",
+    "corrected": "Viser treff for «{corrected}».",
+    "search_instead": "Søk i stedet etter «{query}»",
+    "in_section": "Avsnittet «{section}»",
     "no_results": "Ingen treff for «{query}». Prøv et annet ord, eller se",
     "all_pages_link": "alle hjelpesidene",
     "suggestions": "Mente du en av disse?",
@@ -105,6 +109,10 @@ EN_WORDS = {
     "search_heading": "Search the help",
     "search_question": "What are you looking for?",
     "results": "{count} results for “{query}”",
+    "results_one": "1 result for “{query}”",
+    "corrected": "Showing results for “{corrected}”.",
+    "search_instead": "Search instead for “{query}”",
+    "in_section": "The section “{section}”",
     "no_results": "No results for “{query}”. Try another word, or see",
     "all_pages_link": "all help pages",
     "suggestions": "Did you mean one of these?",
@@ -147,6 +155,7 @@ LANGUAGES = {
 }
 CODES = tuple(LANGUAGES)  # the first is the default, and the fallback for missing pages
 DEFAULT_LANGUAGE = CODES[0]
+NAMES = {code: language.name for code, language in LANGUAGES.items()}  # each in its own language
 TAGS = {tag: language.code for language in LANGUAGES.values() for tag in language.tags}
 # Only this much of a header is read (and remembered): real ones are far shorter.
 MAX_HEADER_CHARS = 256

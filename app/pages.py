@@ -13,8 +13,9 @@ from html.parser import HTMLParser
 from itertools import groupby
 
 import yaml
+from markdown.extensions.toc import unique
 
-from app.rendering import markdown_problem
+from app.rendering import heading_id, markdown_problem
 
 # What `?doc=` may name and what a file in the docs folder may be called.
 MAX_SLUG_LENGTH = 100
@@ -165,24 +166,46 @@ def plain_text(markdown_text: str) -> str:
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 HTML_BLOCK = re.compile(r"^<(\w+)[^>]*>.*?(?:^</\1>[ \t]*$|\Z)", re.M | re.S)
+FENCE = re.compile(r"^(```|~~~).*?(?:^\1[ \t]*$|\Z)", re.M | re.S)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of a page: its heading's anchor and text ('' for the part before the first
+    heading) and its prose as plain text."""
+
+    anchor: str
+    heading: str
+    text: str
+
+
+def sections(body: str) -> list[Section]:
+    """The parts of a Markdown body with prose, under their headings, with the anchors the
+    rendered page gives those headings.
+
+    Raw HTML blocks (the chip link groups) are navigation, repeated on every page, so they
+    and headings with nothing else under them are left out. The page's title (level 1)
+    starts no section of its own: what follows it belongs to the first part.
+    """
+    body = FENCE.sub(lambda fence: fence.group().replace("\n#", "\n ").strip("`~"), HTML_BLOCK.sub("", body))
+    parts = HEADING.split(body)
+    # parts: [text before the first heading, hashes, heading, text, hashes, heading, text, ...]
+    found = [Section("", "", parts[0])]
+    used: set[str] = set()
+    for i in range(1, len(parts), 3):
+        level, heading, text = len(parts[i]), plain_text(parts[i + 1]), parts[i + 2]
+        anchor = unique(heading_id(heading, "-"), used)  # as the Markdown toc extension numbers them
+        if level == 1:
+            found[-1] = Section(found[-1].anchor, found[-1].heading, found[-1].text + text)
+        else:
+            found.append(Section(anchor, heading, text))
+    return [Section(s.anchor, s.heading, plain_text(s.text)) for s in found if s.text.strip()]
 
 
 def page_sections(body: str) -> tuple[list[str], str]:
-    """The headings with prose under them, and the prose, of a Markdown body.
-
-    Raw HTML blocks (the chip link groups) are navigation, repeated on every page, so
-    they and headings with nothing else under them are left out.
-    """
-    headings, prose = [], []
-    parts = HEADING.split(HTML_BLOCK.sub("", body))
-    # parts: [text before the first heading, hashes, heading, text, hashes, heading, text, ...]
-    prose.append(parts[0])
-    for i in range(1, len(parts), 3):
-        level, heading, text = len(parts[i]), parts[i + 1], parts[i + 2]
-        if level > 1 and text.strip():
-            headings.append(plain_text(heading))
-        prose.append(text)
-    return headings, plain_text("\n".join(prose).replace("```", " ").replace("~~~", " "))
+    """The headings with prose under them, and all the prose, of a Markdown body."""
+    found = sections(body)
+    return [s.heading for s in found if s.heading], "\n".join(s.text for s in found)
 
 
 # An internal link as pages write it: docs.php?doc=<slug>[#anchor], relative or from the root.

@@ -1,52 +1,115 @@
-"""Full-text search over the help pages: SQLite FTS5 with Norwegian Snowball stemming.
+"""Full-text search over the help pages that forgives what readers type.
 
-Words are stemmed by us (PyStemmer, Snowball's Norwegian) before they reach FTS5, so
-"bildene", "bilder" and "bilde" all index and query as "bild"; FTS5's unicode61
-tokenizer folds case and keeps æ, ø and å. Query terms match as prefixes, so "ansikt"
-finds "ansiktstrekk". Ranking: a title that is the query, a title with every term, a heading that is the
-query, a heading with every term; then pages matching in their title, then in
-headings, then anywhere; within each, BM25 with title, headings and body weighted 10:4:1.
+Each language's pages have an in-memory SQLite FTS5 index. Words are stemmed by us
+(PyStemmer, Snowball) before they reach FTS5, so "bildene", "bilder" and "bilde" all index
+and query as "bild". A query then forgives, in this order:
+
+- inflections the stemmer misses: a word no page has may be a form of one that some page
+  has ("adapterne" is searched as "adapter");
+- synonyms the authors keep in `docs/_synonyms.yml`, both ways;
+- compound words: each page's compounds are split at index time into parts that are words
+  of their own ("ansiktsgjenkjenning" into "ansikt" and "gjenkjenning"), in a column of
+  their own that ranks below whole words;
+- typos: a word no page has, of 5 to 8 letters, is corrected to the most common word
+  within one edit, longer words within two ("ansikst" is "ansikt"). The reader is told
+  ("Mente du …?") and can search for what they typed instead;
+- language: a search that finds little in the reader's language also searches the others.
+
+Ranking: a title that is the query, a title with every term, a heading that is the query,
+a heading with every term; then pages matching in their title, in headings, anywhere,
+only by a compound's part; within each, BM25 with title, headings, body and parts weighted
+10:4:1:0.5. When no page has every term, pages with any of them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
+from bisect import bisect_left
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import Stemmer
 from flask import Flask, current_app
 
+from app.config import ConfigError
 from app.documents import DocumentStore
 from app.languages import LANGUAGES
-from app.pages import Page, page_sections
+from app.pages import Page, Section, sections
+from app.spelling import Corrector, base_forms, compound_parts
+from app.synonyms import SynonymError, SynonymFile
 
 WORD = re.compile(r"\w+")
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
-# A prefix expands to every indexed word that starts with it: only this many terms of a
+# A prefix expands to every indexed word that starts with it: only this many words of a
 # query, each of at least MIN_PREFIX_CHARS, match by prefix ("ansikt" finds "ansiktstrekk");
 # the others match whole words. This bounds a query's work whatever the reader types.
 MAX_PREFIX_TERMS = 4
 MIN_PREFIX_CHARS = 3
+MAX_SYNONYMS = 6  # phrases a query word may stand for, itself included
+MAX_CORRECTIONS = 3  # words of one query that may be corrected
 # Stems remembered from indexing; past this many the memo starts over.
 MAX_REMEMBERED_STEMS = 200_000
-WEIGHTS = (10.0, 4.0, 1.0)  # title, headings, body
-TIERS = ("{title}", "{title headings}", "")  # where a match counts: ranked in this order
+MAX_REMEMBERED_PARTS = 100_000
+MAX_CACHED_RESULTS = 1_000
+FEW_RESULTS = 3  # fewer in the reader's language: the other languages are searched too
+SPARE_FROM = 3  # terms a query needs before a page may lack one of them
+WEIGHTS = (10.0, 4.0, 1.0, 0.5)  # title, headings, body, compound parts
+WHOLE_WORDS = "{title headings body}"
+TIERS = ("{title}", "{title headings}", WHOLE_WORDS)  # where a whole-word match counts, best first
 CANDIDATES = 50
-# Words too common to narrow a search; used only if a query has nothing else.
-STOPWORDS = frozenset(
-    "og i er en et ei å på av for med til som det den de har kan hva hvordan hvorfor jeg du vi "
-    "ikke at om fra seg så men eller the a an of is what how".split())
+MIN_TAIL_CHARS = 4  # a query word found as the end of a compound: at least this long,
+MIN_HEAD_CHARS = 3  # after at least this much of the compound
+MAX_TAIL_MATCHES = 20  # compounds a query word may match by their end
+# Words too common to narrow a search (Bokmål's and English's most common function words);
+# left out of a query that has others.
+STOPWORDS = frozenset("""
+    og i jeg det at en et ei den til er som på de med han av ikke der så var meg seg men ett har
+    om vi min mitt mine ha hadde hun nå over da ved fra du ut sin sitt sine dem oss man kan hans
+    hvor eller hva skal selv her alle vil bli ble blitt kunne når være vært noen noe ville dere
+    deres kun ja etter skulle denne dette disse for deg si mot å meget hvorfor hvordan ingen din
+    ditt dine blir samme hvilken hvilke hvilket hvem hver hvis både bare enn fordi før mange også
+    slik må får få gjør gjøre finnes fins hos
+    the a an of is are was be what how why when where which who do does can i my me to in on for
+    and or it with there any if not
+""".split())
+
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result: the page and a passage of its text, split into (text, highlighted) runs."""
+    """One search result: the page, its language, the section that matched best and a
+    passage of it, split into (text, highlighted) runs."""
 
     page: Page
+    lang: str
+    section: Section | None
     passage: tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True)
+class Results:
+    """What a search found: the best hits, how many pages match in all, and the query
+    searched instead of the reader's when a word of theirs was corrected."""
+
+    query: str
+    hits: tuple[Hit, ...] = ()
+    total: int = 0
+    corrected: str = ""
+
+
+class Term(NamedTuple):
+    """A word or phrase of a query: its phrases, as typed first, then its synonyms."""
+
+    phrases: tuple[tuple[str, ...], ...]
+
+    @property
+    def word(self) -> str | None:
+        """The word typed, when the term is one word with no synonyms."""
+        return self.phrases[0][0] if len(self.phrases) == 1 and len(self.phrases[0]) == 1 else None
 
 
 class Indexed(NamedTuple):
@@ -73,6 +136,11 @@ def match_rank(wanted: frozenset[str], page: Indexed) -> int:
     return 4
 
 
+def query_words(query: str) -> list[str]:
+    """The words of a query, lower case, as far as MAX_QUERY_CHARS and MAX_TERMS reach."""
+    return [w for w in WORD.findall(query[:MAX_QUERY_CHARS].lower()) if len(w) > 1 or w.isdigit()][:MAX_TERMS]
+
+
 class SearchIndex:
     """An in-memory FTS5 index of a DocumentStore, brought up to date before each search."""
 
@@ -82,15 +150,23 @@ class SearchIndex:
         self._stems: dict[str, str] = {}
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(
-            "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, "
+            "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, parts, "
             "tokenize = 'unicode61 remove_diacritics 0')")
-        self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, text TEXT)")
+        self._db.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(fts, row)")
+        self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, title TEXT, sections TEXT)")
         # One search or update at a time: an update renumbers rows a search is reading.
         self._lock = threading.RLock()
         self._indexed: dict[str, Indexed] = {}
         self._slugs: dict[int, str] = {}  # id -> slug
-        self._generation = -1
+        self._counts: Counter[str] = Counter()  # word -> pages that have it
+        self._parts: dict[str, frozenset[str]] = {}  # word -> stems of its parts (a memo)
+        self._terms: list[str] = []  # every indexed stem, sorted
+        self._reversed: list[str] = []  # and each spelled backwards, sorted: to find compounds by their end
+        self._corrector: Corrector | None = None
+        self.generation = -1
         self._next_id = 1
+
+    # Indexing
 
     def stem(self, words: list[str]) -> list[str]:
         """Stems of lower-case words of the pages, each distinct word stemmed once (bounded memo)."""
@@ -107,31 +183,56 @@ class SearchIndex:
     def update(self) -> None:
         """Index pages added or changed since the last call, and drop removed ones."""
         pages = self.store.pages()
-        if self.store.generation == self._generation:
+        if self.store.generation == self.generation:
             return
         with self._lock, self._db:
             current = {page.slug: page for page in pages}
             for slug in [s for s in self._indexed if s not in current]:
                 self._delete(slug)
+            changed = []
             for slug, page in current.items():
                 known = self._indexed.get(slug)
                 if known is None or known.version != page.version:
                     if known:
                         self._delete(slug)
-                    self._insert(page)
-            self._generation = self.store.generation
+                    changed.append((page, sections(page.body)))
+            # Every new word counts before any compound is split: a part may be a word of a later page.
+            for page, parts in changed:
+                self._counts.update(_distinct_words(page.title, parts))
+            self._parts.clear()
+            for page, parts in changed:
+                self._insert(page, parts)
+            self._terms = [term for (term,) in self._db.execute("SELECT term FROM terms ORDER BY term")]
+            self._reversed = sorted(term[::-1] for term in self._terms)
+            self._corrector = None
+            self.generation = self.store.generation
 
-    def _insert(self, page: Page) -> None:
-        headings, text = page_sections(page.body)
+    def _insert(self, page: Page, parts: list[Section]) -> None:
+        headings = " ".join(section.heading for section in parts)
+        body = "\n".join(section.text for section in parts)
         row = self._next_id
         self._next_id += 1
-        self._db.execute("INSERT INTO fts (rowid, title, headings, body) VALUES (?, ?, ?, ?)",
-                         (row, self._stemmed(page.title), self._stemmed(" ".join(headings)), self._stemmed(text)))
-        self._db.execute("INSERT INTO pages (id, slug, text) VALUES (?, ?, ?)", (row, page.slug, text))
+        words = _distinct_words(page.title, parts)
+        compounds = " ".join(stem for word in words for stem in self._compound_stems(word))
+        self._db.execute("INSERT INTO fts (rowid, title, headings, body, parts) VALUES (?, ?, ?, ?, ?)",
+                         (row, self._stemmed(page.title), self._stemmed(headings), self._stemmed(body), compounds))
+        self._db.execute("INSERT INTO pages (id, slug, title, sections) VALUES (?, ?, ?, ?)",
+                         (row, page.slug, page.title, json.dumps([(s.anchor, s.heading, s.text) for s in parts])))
         title_stems = self._key_stems(page.title)
-        heading_stems = tuple(self._key_stems(heading) for heading in headings)
+        heading_stems = tuple(self._key_stems(section.heading) for section in parts if section.heading)
         self._indexed[page.slug] = Indexed(page.version, row, title_stems, heading_stems)
         self._slugs[row] = page.slug
+
+    def _compound_stems(self, word: str) -> frozenset[str]:
+        """The stems of the parts of a compound word the pages use (none for other words)."""
+        found = self._parts.get(word)
+        if found is None:
+            if len(self._parts) > MAX_REMEMBERED_PARTS:
+                self._parts.clear()
+            own = self.stem([word])[0]
+            parts = compound_parts(word, self._counts) if len(word) >= 7 and word.isalpha() else ()
+            found = self._parts[word] = frozenset(self.stem(list(parts))) - {own}
+        return found
 
     def _key_stems(self, text: str) -> frozenset:
         """The stems of a title or heading, without common words, to compare with a query's."""
@@ -140,100 +241,316 @@ class SearchIndex:
     def _delete(self, slug: str) -> None:
         row = self._indexed.pop(slug).row
         del self._slugs[row]
+        title, stored = self._db.execute("SELECT title, sections FROM pages WHERE id = ?", (row,)).fetchone()
+        for word in _distinct_words(title, [Section(*s) for s in json.loads(stored)]):
+            self._counts[word] -= 1
+            if self._counts[word] <= 0:
+                del self._counts[word]
         self._db.execute("DELETE FROM fts WHERE rowid = ?", (row,))
         self._db.execute("DELETE FROM pages WHERE id = ?", (row,))
 
-    def query_stems(self, query: str) -> list[str]:
-        """The distinct stems a query searches for, common words dropped when others remain."""
-        words = [w for w in WORD.findall(query[:MAX_QUERY_CHARS].lower()) if len(w) > 1 or w.isdigit()]
-        useful = [w for w in words if w not in STOPWORDS] or words
+    # What a query's words are here
+
+    def knows(self, word: str) -> bool:
+        """Whether some page has `word`, a form of it, or a word that starts or ends with it."""
+        with self._lock:  # a Snowball stemmer is not safe to share between threads
+            return any(self._forms(word))
+
+    def _forms(self, word: str) -> tuple[list[str], list[str]]:
+        """What `word` stands for here: the stems of it and of its base forms ("skarpt" is
+        also "skarp", "adapterne" "adapter") that some indexed word starts with, and the
+        indexed compounds it ends ("skjema" ends "tilbakemeldingsskjema")."""
+        bases = base_forms(word)
         # Not remembered: what readers type must not grow the memo.
-        return list(dict.fromkeys(self._stemmer.stemWords(useful)))[:MAX_TERMS]
+        candidates = dict.fromkeys([*self._stemmer.stemWords([word, *bases]), word, *bases])
+        forms, covered = [], []
+        for form in candidates:
+            first, end = self._starting_with(form)
+            # A form counts if it finds words the ones before it do not ("skarp" beside "skarpt").
+            if first < end and not any(a <= first and end <= b for a, b in covered):
+                forms.append(form)
+                covered.append((first, end))
+        compounds = dict.fromkeys(c for form in candidates for c in self._ending_with(form))
+        return forms, list(compounds)[:MAX_TAIL_MATCHES]
 
-    def search(self, query: str, limit: int = 10) -> list[Hit]:
-        """The best pages for `query`: every term if any page has them all, else any term."""
-        stems = self.query_stems(query)
-        if not stems:
+    def _word(self, word: str) -> tuple[list[str], list[str]]:
+        """The stems and compounds `word` is searched as (its own stem when no page has any)."""
+        forms, compounds = self._forms(word)
+        return forms or [self._stemmer.stemWord(word)], compounds
+
+    def _starting_with(self, prefix: str) -> tuple[int, int]:
+        """The range of indexed stems that start with `prefix`."""
+        return bisect_left(self._terms, prefix), bisect_left(self._terms, prefix + "\U0010ffff")
+
+    def _ending_with(self, stem: str, limit: int = MAX_TAIL_MATCHES) -> list[str]:
+        """Indexed stems that end with `stem` after at least MIN_HEAD_CHARS letters: the
+        compounds it is the last part of ("buffer" in "hurtigbuffer"), at most `limit`."""
+        if len(stem) < MIN_TAIL_CHARS:
             return []
+        tail = stem[::-1]
+        found = []
+        at = bisect_left(self._reversed, tail)
+        while at < len(self._reversed) and self._reversed[at].startswith(tail) and len(found) < limit:
+            if len(self._reversed[at]) >= len(stem) + MIN_HEAD_CHARS:
+                found.append(self._reversed[at][::-1])
+            at += 1
+        return found
+
+    def nearest(self, word: str) -> tuple[str, int, int] | None:
+        """The word of these pages closest to `word`, its edits and how many pages have it."""
         with self._lock:
-            return self._search(stems, limit)
+            if self._corrector is None:
+                self._corrector = Corrector(dict(self._counts))
+            found = self._corrector.nearest(word)
+            return (found[0], found[1], self._counts[found[0]]) if found else None
 
-    def _search(self, stems: list[str], limit: int) -> list[Hit]:
+    def _expressions(self, terms: list[Term]) -> tuple[list[str], list[str]]:
+        """FTS5 expressions of each term: in whole words, and in whole words or as a compound's part.
+
+        A word stands for its forms' stems, each matched as a prefix while MAX_PREFIX_TERMS
+        allow (the longest first); a phrase for its words' stems in a row.
+        """
+        words = [[self._word(phrase[0]) for phrase in term.phrases if len(phrase) == 1] for term in terms]
+        phrases = [[self._stemmer.stemWords(list(phrase)) for phrase in term.phrases if len(phrase) > 1]
+                   for term in terms]
+        firsts = {stems[0] for term in words for stems, _ in term}
+        long_enough = sorted((s for s in firsts if len(s) >= MIN_PREFIX_CHARS), key=len, reverse=True)
+        prefixed = set(long_enough[:MAX_PREFIX_TERMS])
+        # A word's stems match by prefix if its first one does (and each is long enough itself).
+        prefixes = {stem for term in words for stems, _ in term if stems[0] in prefixed
+                    for stem in stems if len(stem) >= MIN_PREFIX_CHARS}
+        whole, with_parts = [], []
+        for term_words, term_phrases in zip(words, phrases, strict=True):
+            stems = list(dict.fromkeys(stem for stems, _ in term_words for stem in stems))
+            compounds = list(dict.fromkeys(compound for _, found in term_words for compound in found))
+            quoted = [f'"{stem}"*' if stem in prefixes else f'"{stem}"' for stem in stems]
+            quoted += [f'"{" ".join(phrase)}"' for phrase in term_phrases]
+            parts = [f'{{parts}} : "{stem}"' for stem in stems]
+            parts += [f'{WHOLE_WORDS} : "{compound}"' for compound in compounds]
+            whole.append(f"({' OR '.join(quoted)})")
+            with_parts.append(f"({WHOLE_WORDS} : ({' OR '.join(quoted)}) OR {' OR '.join(parts)})"
+                              if parts else whole[-1])
+        return whole, with_parts
+
+    # Searching
+
+    def search(self, terms: list[Term], limit: int = 10, forgiving: bool = True) -> tuple[list[Hit], int]:
+        """The best pages for `terms` and how many match: pages with every term, else
+        (when `forgiving` and there are SPARE_FROM terms or more) pages with all but one."""
         self.update()
-        terms = match_terms(stems)
-        found = self._candidates(" AND ".join(terms), limit)
-        if not found and len(stems) > 1:
-            found = self._candidates(" OR ".join(terms), limit)
-        wanted = frozenset(stems)
+        with self._lock:
+            whole, with_parts = self._expressions(terms)
+            every = " AND ".join(with_parts)
+            found = self._candidates(" AND ".join(whole), every, limit)
+            widest = every
+            if not found and forgiving and len(terms) >= SPARE_FROM:
+                widest = " OR ".join(f"({' AND '.join(with_parts[:i] + with_parts[i + 1:])})"
+                                     for i in range(len(terms)))
+                found = self._candidates(None, widest, limit)
+            if not found:
+                return [], 0
+            (total,) = self._db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (widest,)).fetchone()
+            wanted = frozenset(self._word(term.word)[0][0] for term in terms if term.word)
 
-        def rank(row):
-            return (match_rank(wanted, self._indexed[self._slugs[row]]), *found[row])
+            def rank(row):
+                return (match_rank(wanted, self._indexed[self._slugs[row]]), *found[row])
 
-        hits = []
-        for row in sorted(found, key=rank)[:limit]:
-            page = self.store.get(self._slugs[row])
-            if page is not None:
-                hits.append(Hit(page, self._passage(row, stems)))
-        return hits
+            hits, is_match = [], self._matcher(terms)
+            for row in sorted(found, key=rank)[:limit]:
+                page = self.store.get(self._slugs[row])
+                if page is not None:
+                    section, passage = self._passage(row, is_match)
+                    hits.append(Hit(page, "", section, passage))
+            return hits, total
 
-    def _candidates(self, expression: str, limit: int) -> dict[int, tuple[int, float]]:
-        """Matching rows with (tier, BM25 score): title matches, then headings, then anywhere.
+    def _candidates(self, whole: str | None, widest: str, limit: int) -> dict[int, tuple[int, float]]:
+        """Matching rows with (tier, BM25 score): title matches, then headings, then
+        anywhere, then by a compound's part.
 
         Wider tiers are only searched while fewer than `limit` pages were found, so a word
         that appears on most pages is ranked among the pages that have it in their title
         instead of among all of them.
         """
+        scoped = [f"{columns} : ({whole})" for columns in TIERS] if whole else []
         found: dict[int, tuple[int, float]] = {}
-        for tier, columns in enumerate(TIERS):
-            scoped = f"{columns} : ({expression})" if columns else expression
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT rowid, bm25(fts, ?, ?, ?) FROM fts WHERE fts MATCH ? ORDER BY 2 LIMIT ?",
-                    (*WEIGHTS, scoped, CANDIDATES)).fetchall()
+        for tier, expression in enumerate([*scoped, widest]):
+            rows = self._db.execute(
+                "SELECT rowid, bm25(fts, ?, ?, ?, ?) FROM fts WHERE fts MATCH ? ORDER BY 2 LIMIT ?",
+                (*WEIGHTS, expression, CANDIDATES)).fetchall()
             for row, score in rows:
                 found.setdefault(row, (tier, score))
             if len(found) >= limit:
                 break
         return found
 
-    def _passage(self, row: int, stems: list[str], before: int = 8, length: int = 30) -> tuple:
-        """About `length` words of the page's text around the first match, matches marked."""
+    def _matcher(self, terms: list[Term]):
+        """Whether a word of a page matches one of the terms: by stem, prefix or compound part."""
+        stems = set()
+        for word in {word for term in terms for phrase in term.phrases for word in phrase}:
+            found, compounds = self._word(word)
+            stems.update(found, compounds)
+        prefixes = tuple(s for s in stems if len(s) >= MIN_PREFIX_CHARS)
+
+        seen: dict[str, bool] = {}  # for this search: words of the pages it shows
+
+        def is_match(word: str) -> bool:
+            found = seen.get(word)
+            if found is None:
+                lower = word.lower()
+                stem = self._stems.get(lower) or self._stemmer.stemWord(lower)
+                found = seen[word] = (stem in stems or stem.startswith(prefixes)
+                                      or bool(self._compound_stems(lower) & stems))
+            return found
+
+        return is_match
+
+    def _passage(self, row: int, is_match, before: int = 8, length: int = 30):
+        """The section that matches most terms (the first on a tie) and about `length` of its
+        words around its first match, matches marked."""
+        (stored,) = self._db.execute("SELECT sections FROM pages WHERE id = ?", (row,)).fetchone()
+        parts = [Section(*s) for s in json.loads(stored)]
+        if not parts:
+            return None, ()
+        scored = []
+        for section in parts:
+            words = list(WORD.finditer(section.text))
+            matched = {m.group().lower() for m in words if is_match(m.group())}
+            heading = sum(is_match(w) for w in WORD.findall(section.heading))
+            scored.append((len(matched) + heading, section, words))
+        best = max(scored, key=lambda entry: entry[0])
+        _, section, words = best if best[0] else scored[0]
+        return (section if section.anchor else None), _marked(section.text, words, is_match, before, length)
+
+
+def _distinct_words(title: str, parts: list[Section]) -> set[str]:
+    """The distinct words of a page, lower case, of three letters or more."""
+    text = " ".join([title, *(f"{s.heading} {s.text}" for s in parts)]).lower()
+    return {w for w in WORD.findall(text) if len(w) >= 3 and w.isalpha()}
+
+
+def _marked(text: str, words: list[re.Match], is_match, before: int, length: int) -> tuple:
+    """About `length` words of `text` around the first match, as (text, highlighted) runs."""
+    if not words:
+        return ()
+    first_match = next((i for i, word in enumerate(words) if is_match(word.group())), 0)
+    first = max(first_match - before, 0)
+    last = min(first + length, len(words)) - 1
+    runs, position = [], words[first].start()
+    for word in words[first:last + 1]:
+        if is_match(word.group()):
+            runs.append((text[position:word.start()], False))
+            runs.append((word.group(), True))
+            position = word.end()
+    runs.append((text[position:words[last].end()], False))
+    runs[0] = (("… " if first > 0 else "") + runs[0][0], False)
+    runs[-1] = (runs[-1][0] + (" …" if last < len(words) - 1 else ""), False)
+    return tuple((t.replace("\n", " "), hit) for t, hit in runs if t)
+
+
+class Search:
+    """Search across the languages' indexes, with the authors' synonyms, corrections of
+    typos and a bounded cache of results for each version of the pages and synonyms."""
+
+    def __init__(self, indexes: dict[str, SearchIndex], synonyms: SynonymFile):
+        self.indexes = indexes
+        self.synonyms = synonyms
+        self._cache: OrderedDict[tuple, Results] = OrderedDict()
+        self._state: tuple = ()
+        self._lock = threading.Lock()
+
+    def find(self, query: str, lang: str, exact: bool = False, limit: int = 10, forgiving: bool = True) -> Results:
+        """The pages for `query`, in `lang` first; `exact` searches only what was typed.
+
+        Unless `exact`, a word no page has is corrected. When `forgiving`, a few words no
+        page has are left out of a longer query, and a page may lack one of its terms.
+        """
+        query = " ".join(query.split())[:MAX_QUERY_CHARS]
+        for index in self.indexes.values():
+            index.update()
+        synonyms = self.synonyms.current()
+        state = (self.synonyms.version, *(index.generation for index in self.indexes.values()))
+        key = (query.lower(), lang, exact, limit, forgiving)
         with self._lock:
-            (text,) = self._db.execute("SELECT text FROM pages WHERE id = ?", (row,)).fetchone()
-        words = list(WORD.finditer(text))
+            if state != self._state:
+                self._cache.clear()
+                self._state = state
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return Results(query, found.hits, found.total, found.corrected)
+        found = self._find(query, lang, exact, limit, forgiving, synonyms)
+        with self._lock:
+            self._cache[key] = found
+            if len(self._cache) > MAX_CACHED_RESULTS:
+                self._cache.popitem(last=False)
+        return found
+
+    def _find(self, query, lang, exact, limit, forgiving, synonyms) -> Results:
+        words = query_words(query)
         if not words:
-            return ()
+            return Results(query)
+        if not exact:
+            corrected = self._corrected(words, lang)
+            if corrected != words:
+                hits, total = self._everywhere(_terms(corrected, synonyms), lang, limit, forgiving)
+                if hits:
+                    return Results(query, hits, total, " ".join(corrected))
+        hits, total = self._everywhere(_terms(words, synonyms), lang, limit, forgiving)
+        return Results(query, hits, total)
 
-        def is_match(i: int) -> bool:
-            word = words[i].group().lower()
-            stem = self._stems.get(word) or self.stem([word])[0]
-            return stem.startswith(tuple(stems))
+    def _known(self, term: Term) -> bool:
+        """Whether some page, in any language, has one of the term's phrases (every word of it)."""
+        return any(all(any(index.knows(word) for index in self.indexes.values()) for word in phrase)
+                   for phrase in term.phrases)
 
-        first_match = next((i for i in range(len(words)) if is_match(i)), 0)
-        first = max(first_match - before, 0)
-        last = min(first + length, len(words)) - 1
-        matches = {i for i in range(first, last + 1) if is_match(i)}
-        runs, position = [], words[first].start()
-        for i in range(first, last + 1):
-            word = words[i]
-            if i in matches:
-                runs.append((text[position:word.start()], False))
-                runs.append((word.group(), True))
-                position = word.end()
-        runs.append((text[position:words[last].end()], False))
-        prefix = "… " if first > 0 else ""
-        suffix = " …" if last < len(words) - 1 else ""
-        runs[0] = (prefix + runs[0][0], False)
-        runs[-1] = (runs[-1][0] + suffix, False)
-        return tuple((t.replace("\n", " "), hit) for t, hit in runs if t)
+    def _corrected(self, words: list[str], lang: str) -> list[str]:
+        """`words` with each that no page in any language has replaced by its nearest word
+        (the reader's language first on a tie), at most MAX_CORRECTIONS of them."""
+        corrected, budget = [], MAX_CORRECTIONS
+        for word in words:
+            if budget and word not in STOPWORDS and not any(ix.knows(word) for ix in self.indexes.values()):
+                budget -= 1
+                candidates = [(found[1], code != lang, -found[2], found[0])
+                              for code, index in self.indexes.items() if (found := index.nearest(word))]
+                if candidates:
+                    word = min(candidates)[3]
+            corrected.append(word)
+        return corrected
+
+    def _everywhere(self, terms: list[Term], lang: str, limit: int, forgiving: bool) -> tuple[tuple[Hit, ...], int]:
+        """Hits in `lang`, then, when they are few, in the other languages (marked with theirs).
+
+        Words no page has are left out when `forgiving` and they are at most a third of
+        the terms; more of them, and the query is about something the pages do not cover.
+        """
+        if forgiving:
+            known = [term for term in terms if self._known(term)]
+            if len(terms) - len(known) > len(terms) // 3:
+                return (), 0
+            terms = known
+        hits, total = self.indexes[lang].search(terms, limit, forgiving)
+        hits = [Hit(hit.page, lang, hit.section, hit.passage) for hit in hits]
+        if total < FEW_RESULTS:
+            seen = {hit.page.slug for hit in hits}
+            for code, index in self.indexes.items():
+                if code != lang:
+                    more, _ = index.search(terms, limit, forgiving)
+                    new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
+                    seen.update(hit.page.slug for hit in new)
+                    hits += new
+                    total += len(new)
+        return tuple(hits[:limit]), total
 
 
-def match_terms(stems: list[str]) -> list[str]:
-    """FTS5 terms for a query's stems: the longest MAX_PREFIX_TERMS (of MIN_PREFIX_CHARS or
-    more) match as prefixes, the rest as whole words."""
-    long_enough = sorted((s for s in stems if len(s) >= MIN_PREFIX_CHARS), key=len, reverse=True)
-    prefixes = set(long_enough[:MAX_PREFIX_TERMS])
-    return [f'"{s}"*' if s in prefixes else f'"{s}"' for s in stems]
+def _terms(words: list[str], synonyms) -> list[Term]:
+    """A query's terms: its words and synonym phrases, common words left out when others remain."""
+    terms, at = [], 0
+    while at < len(words):
+        length, others = synonyms.longest_at(words, at)
+        terms.append(Term((tuple(words[at:at + length]), *others[:MAX_SYNONYMS - 1])))
+        at += length
+    useful = [term for term in terms if not (term.word and term.word in STOPWORDS)]
+    return useful or terms
 
 
 def init_app(app: Flask) -> None:
@@ -246,7 +563,11 @@ def init_app(app: Flask) -> None:
     """
     stores = app.extensions["library"].stores
     indexes = {lang: SearchIndex(store, LANGUAGES[lang].stemmer) for lang, store in stores.items()}
-    app.extensions["search"] = indexes
+    try:
+        synonyms = SynonymFile(app.config["DOCS_DIR"])
+    except SynonymError as exc:
+        raise ConfigError(str(exc)) from None
+    app.extensions["search"] = Search(indexes, synonyms)
     started = threading.Event()
 
     @app.before_request
@@ -257,6 +578,11 @@ def init_app(app: Flask) -> None:
                 threading.Thread(target=index.update, name=f"search-index-{lang}", daemon=True).start()
 
 
+def get_search() -> Search:
+    """The current app's search."""
+    return current_app.extensions["search"]
+
+
 def get_index(lang: str) -> SearchIndex:
     """The current app's search index for pages in `lang`."""
-    return current_app.extensions["search"][lang]
+    return current_app.extensions["search"].indexes[lang]

@@ -11,14 +11,14 @@ from markupsafe import Markup
 from app.documents import get_library
 from app.errors import page_not_found
 from app.extensions import cache_get, cache_set
-from app.languages import CODES, DEFAULT_LANGUAGE
+from app.languages import CODES, DEFAULT_LANGUAGE, NAMES
 from app.limits import not_found_limit, search_limit, work_slot
 from app.observe import CACHE, DOCUMENT_ERRORS
 from app.pagecache import SEARCH_CACHE_CONTROL, CachedPage, get_response_cache
 from app.pages import MAX_SLUG_LENGTH, SLUG, Page, page_sections
 from app.presentation import Presentation, Rendition, canonical_url, carry_args, layout_context, page_groups, rendition
 from app.rendering import render_markdown
-from app.search import MAX_QUERY_CHARS, get_index
+from app.search import MAX_QUERY_CHARS, Results, get_search
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +136,15 @@ def search_results(query: str, view: Presentation) -> Response:
     """The search page: results for `q`, or just the search box when it is empty."""
     request.environ["help.route"] = "help.search"
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
-    hits = []
+    exact = request.args.get("eksakt") == "1"
+    results = Results(query)
     if query:
         with work_slot():
-            hits = get_index(view.lang).search(query)
+            results = get_search().find(query, view.lang, exact=exact)
+    here = {"q": query, **({"eksakt": "1"} if exact else {})}
     response = current_app.make_response(render_template(
-        "search.html", query=query, hits=hits, **layout_context(view, {"q": query})))
+        "search.html", query=query, results=results, language_names=NAMES,
+        **layout_context(view, here)))
     response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
     response.headers["Vary"] = "Accept-Language"
     return response

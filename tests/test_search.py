@@ -9,70 +9,81 @@ import pytest
 
 from app import documents
 from app.documents import DocumentStore
+from app.languages import LANGUAGES
 from app.pages import page_sections
-from app.search import SearchIndex
+from app.search import MAX_PREFIX_TERMS, Search, SearchIndex, _terms
+from app.synonyms import SynonymFile, Synonyms
 
 from conftest import write
 
 
 @pytest.fixture
-def index(tmp_path):
+def search(tmp_path):
     write(tmp_path, "bilder", "# Bilder i appen\n\nSlik laster du opp bildene dine. Ett bilde er nok.\n")
     write(tmp_path, "ansikt", "# Ansiktet ditt\n\nModellen leser ansiktstrekk fra bildet.\n")
     write(tmp_path, "konto", "# Kontoen din\n\n## Slette kontoen\n\nDu kan slette kontoen når som helst.\n")
     write(tmp_path, "ordliste", "# Ordliste\n\nHer forklares ord som konto, ansikt og avatar i lange avsnitt.\n\n"
           "## Avatar\n\nEn avatar er et bilde av deg.\n")
-    write(tmp_path, "blåbær", "# Blåbærsyltetøy\n\nÆrlig talt: blåbær og økologisk syltetøy på én side.\n")
-    (tmp_path / "bl\u00e5b\u00e6r.md").unlink()  # not a valid slug; use an ascii slug instead
     write(tmp_path, "baer", "# Blåbærsyltetøy\n\nÆrlig talt: blåbær og økologisk syltetøy på én side.\n")
-    store = DocumentStore(tmp_path)
-    store.load()
-    built = SearchIndex(store)
-    built.update()
-    return built
+    return search_over(tmp_path)
 
 
-def slugs(index, query):
-    return [hit.page.slug for hit in index.search(query)]
+def search_over(folder):
+    """A Search of the Norwegian pages in `folder` and the English ones in `folder/en`."""
+    indexes = {}
+    for lang, sub in (("nb", folder), ("en", folder / "en")):
+        store = DocumentStore(sub)
+        store.load()
+        indexes[lang] = SearchIndex(store, LANGUAGES[lang].stemmer)
+    return Search(indexes, SynonymFile(folder))
+
+
+def slugs(search, query, lang="nb", **options):
+    return [hit.page.slug for hit in search.find(query, lang, **options).hits]
 
 
 @pytest.mark.parametrize("query", ["bilde", "bilder", "bildene", "Bildene", "BILDE"])
-def test_stemming_finds_every_form_of_a_word(index, query):
-    assert slugs(index, query)[0] == "bilder"
+def test_stemming_finds_every_form_of_a_word(search, query):
+    assert slugs(search, query)[0] == "bilder"
 
 
-def test_folding_and_norwegian_letters(index):
-    assert slugs(index, "ANSIKT")[0] == "ansikt"
-    assert slugs(index, "blåbær") == ["baer"]
-    assert slugs(index, "ØKOLOGISK") == ["baer"]
-    assert slugs(index, "blabaer") == []  # å is not a, ø is not o
+def test_folding_and_norwegian_letters(search):
+    assert slugs(search, "ANSIKT")[0] == "ansikt"
+    assert slugs(search, "blåbær") == ["baer"]
+    assert slugs(search, "ØKOLOGISK") == ["baer"]
+    # å typed as a and æ as ae is a correction (one edit), said as one, never silent.
+    found = search.find("blabaer", "nb")
+    assert [hit.page.slug for hit in found.hits] == ["baer"] and found.corrected == "blåbær"
+    assert slugs(search, "blabaer", exact=True) == []
 
 
-def test_prefix_finds_compounds(index):
-    assert "ansikt" in slugs(index, "ansikt")
-    hits = index.search("ansikt")
+def test_prefix_finds_compounds(search):
+    assert "ansikt" in slugs(search, "ansikt")
+    hits = search.find("ansikt", "nb").hits
     passage = "".join(text for text, marked in hits[0].passage if marked)
     assert "ansiktstrekk" in passage or "Ansiktet" in passage
 
 
-def test_exact_title_match_ranks_first(index):
+def test_exact_title_match_ranks_first(search):
     # "ordliste" mentions konto, but the page titled "Kontoen din" is the one asked for.
-    assert slugs(index, "kontoen")[0] == "konto"
-    assert slugs(index, "avatar")[0] == "ordliste"
+    assert slugs(search, "kontoen")[0] == "konto"
+    assert slugs(search, "avatar")[0] == "ordliste"
 
 
-def test_headings_outrank_body(index, tmp_path):
+def test_headings_outrank_body(search, tmp_path):
     write(tmp_path, "a-body", "# Noe annet\n\nHer står ordet slette i brødteksten en gang.\n")
-    assert slugs(index, "slette")[0] == "konto"
+    assert slugs(search, "slette")[0] == "konto"
 
 
-def test_all_terms_first_then_any(index):
-    assert slugs(index, "slette kontoen") == ["konto"]
-    assert set(slugs(index, "syltetøy kontoen")) == {"baer", "konto", "ordliste"}  # none has both
+def test_every_term_first_then_all_but_one(search):
+    assert slugs(search, "slette kontoen") == ["konto"]
+    # No page has all three: the pages with two of them. With two words, both are needed.
+    assert slugs(search, "syltetøy kontoen avatar") == ["ordliste"]
+    assert slugs(search, "syltetøy kontoen") == []
 
 
-def test_passage_marks_matches(index):
-    hit = index.search("bildene")[0]
+def test_passage_marks_matches(search):
+    hit = search.find("bildene", "nb").hits[0]
     marked = [text for text, is_match in hit.passage if is_match]
     assert marked and all(text.lower().startswith("bild") for text in marked)
 
@@ -82,23 +93,24 @@ def test_passage_marks_matches(index):
     "bilde:*", "title:konto", "'; DROP TABLE fts; --", "\x00", "\u2028", "x" * 300, "🙂", "a" * 5000,
     "konto " * 100, "%", "\\", "{konto}", "NOT konto", "konto*",
 ])
-def test_odd_queries_are_answered(index, query):
-    hits = index.search(query)
-    assert isinstance(hits, list)
-    assert index.search("konto")  # the index still works afterwards
+def test_odd_queries_are_answered(search, query):
+    found = search.find(query, "nb")
+    assert isinstance(found.hits, tuple) and found.total >= len(found.hits)
+    assert slugs(search, "konto")  # the index still works afterwards
 
 
-def test_index_follows_edits(index, tmp_path, monkeypatch):
+def test_index_follows_edits(search, tmp_path, monkeypatch):
     # In-place edits are seen at the store's next full rescan; make that every time.
     monkeypatch.setattr(documents, "FULL_RESCAN_SECONDS", 0)
     monkeypatch.setattr(documents, "RESCAN_COST_FACTOR", 0)
-    assert slugs(index, "sjiraff") == []
+    assert slugs(search, "sjiraff") == []
     write(tmp_path, "dyr", "# Dyr\n\nEn sjiraff.\n")
-    assert slugs(index, "sjiraff") == ["dyr"]
+    assert slugs(search, "sjiraff") == ["dyr"]  # the cached "nothing" is gone with the old pages
     write(tmp_path, "dyr", "# Dyr\n\nEn elefant.\n")
-    assert slugs(index, "sjiraff") == [] and slugs(index, "elefant") == ["dyr"]
+    assert slugs(search, "sjiraff") == [] and slugs(search, "elefant") == ["dyr"]
+    assert search.find("sjiraffen", "nb").corrected == ""  # corrections come from words pages have now
     (tmp_path / "dyr.md").unlink()
-    assert slugs(index, "elefant") == []
+    assert slugs(search, "elefant") == []
 
 
 def test_chip_groups_are_not_searched():
@@ -175,20 +187,23 @@ def test_pages_are_served_while_the_index_is_built(make_app, monkeypatch):
     assert 'href="/docs.php?doc=instantid-intro"' in response.text
 
 
-def test_what_readers_type_does_not_grow_the_stem_memo(client):
-    from app.search import get_index
+def test_what_readers_type_grows_no_memo(client):
+    from app.search import get_index, get_search
     with client.application.test_request_context():
         index = get_index("nb")
         index.update()
-        known = len(index._stems)
+        get_search().find("ansiktsgjenkjenning", "nb")
+        known = len(index._stems), len(index._parts)
         for i in range(500):
-            index.search(f"ordsomikkefinnes{i} annet{i}")
-        assert len(index._stems) == known
+            get_search().find(f"ordsomikkefinnes{i} annet{i} ansiktsgjenkjenningx{i}", "nb")
+        assert (len(index._stems), len(index._parts)) == known
 
 
-def test_short_words_match_whole_words_and_few_terms_match_by_prefix():
-    from app.search import MAX_PREFIX_TERMS, match_terms
-    terms = match_terms(["ab", "ansikt", "bild", "model", "stil", "lys", "x"])
-    prefixed = [t for t in terms if t.endswith("*")]
-    assert len(prefixed) == MAX_PREFIX_TERMS and '"ab"' in terms and '"x"' in terms
-    assert '"ansikt"*' in terms
+def test_few_terms_match_by_prefix(search):
+    index = search.indexes["nb"]
+    index.update()
+    terms = _terms("ab ansikt bilde modell stil lys x".split(), Synonyms())
+    whole, _ = index._expressions(terms)
+    prefixed = [t for t in whole if "*" in t]
+    assert len(prefixed) == MAX_PREFIX_TERMS and '("ab")' in whole
+    assert '("ansikt"*)' in whole
