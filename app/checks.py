@@ -6,13 +6,14 @@ import re
 from urllib.parse import unquote
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.documents import DocumentStore, get_library
 from app.languages import DEFAULT_LANGUAGE
 from app.pages import INTERNAL_LINK, SLUG, links_in
 from app.rendering import markdown_to_html, sanitizer_changes
+from app.synonyms import SynonymError, read_synonyms
 
 # A heading's anchor in rendered HTML: what a link's #fragment must name.
 HEADING_ANCHOR = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"')
@@ -72,11 +73,15 @@ def check_docs_command() -> None:
         fallback = None if store is default else default
         problems += [f"[{lang}] {problem}" for problem in check_documents(store, fallback)]
         counts.append(f"{len(store)} in {lang}")
+    try:
+        read_synonyms(current_app.config["DOCS_DIR"])
+    except SynonymError as exc:
+        problems.append(str(exc))
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
-    click.echo(f"{', '.join(counts)} documents: all links, anchors, titles and HTML are fine.")
+    click.echo(f"{', '.join(counts)} documents: all links, anchors, titles and HTML are fine, and the synonyms.")
 
 
 def init_app(app: Flask) -> None:

@@ -92,7 +92,7 @@ def suggestions(slug: str, lang: str) -> list[Page]:
         # rapidfuzz's C scan: 10,000 slugs in about a millisecond, where difflib took 50.
         similar = process.extract(slug, list(pages), scorer=fuzz.ratio, limit=3, score_cutoff=60)
         found = [match for match, _, _ in similar]
-        # Only pages that have every word of the slug (forgiving typos): no guesses.
+        # Only pages with every word of the slug in their title or a heading (typos corrected): no guesses.
         searched = get_search().find(slug.replace("-", " "), lang, limit=5, forgiving=False)
         found += [hit.page.slug for hit in searched.hits]
         return list(dict.fromkeys(found))[:5]

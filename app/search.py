@@ -35,12 +35,11 @@ from typing import NamedTuple
 import Stemmer
 from flask import Flask, current_app
 
-from app.config import ConfigError
 from app.documents import DocumentStore
 from app.languages import LANGUAGES
 from app.pages import Page, Section, sections
 from app.spelling import Corrector, base_forms, compound_parts
-from app.synonyms import SynonymError, SynonymFile
+from app.synonyms import SynonymFile
 
 WORD = re.compile(r"\w+")
 MAX_QUERY_CHARS = 200
@@ -57,6 +56,7 @@ MAX_REMEMBERED_STEMS = 200_000
 MAX_REMEMBERED_PARTS = 100_000
 MAX_CACHED_RESULTS = 1_000
 FEW_RESULTS = 3  # fewer in the reader's language: the other languages are searched too
+MAX_COUNTED = 1_000  # results counted at most: "1000" means as many or more
 SPARE_FROM = 3  # terms a query needs before a page may lack one of them
 WEIGHTS = (10.0, 4.0, 1.0, 0.5)  # title, headings, body, compound parts
 WHOLE_WORDS = "{title headings body}"
@@ -177,9 +177,6 @@ class SearchIndex:
             self._stems.update(zip(missing, self._stemmer.stemWords(missing), strict=True))
         return [self._stems.get(w) or self._stemmer.stemWord(w) for w in words]
 
-    def _stemmed(self, text: str) -> str:
-        return " ".join(self.stem(WORD.findall(text.lower())))
-
     def update(self) -> None:
         """Index pages added or changed since the last call, and drop removed ones."""
         pages = self.store.pages()
@@ -189,33 +186,29 @@ class SearchIndex:
             current = {page.slug: page for page in pages}
             for slug in [s for s in self._indexed if s not in current]:
                 self._delete(slug)
-            changed = []
+            self._parts.clear()  # compounds split again with the words of the pages as they are now
             for slug, page in current.items():
                 known = self._indexed.get(slug)
                 if known is None or known.version != page.version:
                     if known:
                         self._delete(slug)
-                    changed.append((page, sections(page.body)))
-            # Every new word counts before any compound is split: a part may be a word of a later page.
-            for page, parts in changed:
-                self._counts.update(_distinct_words(page.title, parts))
-            self._parts.clear()
-            for page, parts in changed:
-                self._insert(page, parts)
+                    # One page at a time, to keep memory flat: a compound is split with the
+                    # words of the pages indexed so far and its own.
+                    self._insert(_Prepared(page))
             self._terms = [term for (term,) in self._db.execute("SELECT term FROM terms ORDER BY term")]
             self._reversed = sorted(term[::-1] for term in self._terms)
             self._corrector = None
             self.generation = self.store.generation
 
-    def _insert(self, page: Page, parts: list[Section]) -> None:
-        headings = " ".join(section.heading for section in parts)
-        body = "\n".join(section.text for section in parts)
+    def _insert(self, prepared: _Prepared) -> None:
+        page, parts = prepared.page, prepared.sections
+        self._counts.update(prepared.distinct)
         row = self._next_id
         self._next_id += 1
-        words = _distinct_words(page.title, parts)
-        compounds = " ".join(stem for word in words for stem in self._compound_stems(word))
+        compounds = " ".join(stem for word in prepared.distinct for stem in self._compound_stems(word))
+        title, headings, body = (" ".join(self.stem(words)) for words in prepared.words)
         self._db.execute("INSERT INTO fts (rowid, title, headings, body, parts) VALUES (?, ?, ?, ?, ?)",
-                         (row, self._stemmed(page.title), self._stemmed(headings), self._stemmed(body), compounds))
+                         (row, title, headings, body, compounds))
         self._db.execute("INSERT INTO pages (id, slug, title, sections) VALUES (?, ?, ?, ?)",
                          (row, page.slug, page.title, json.dumps([(s.anchor, s.heading, s.text) for s in parts])))
         title_stems = self._key_stems(page.title)
@@ -242,7 +235,7 @@ class SearchIndex:
         row = self._indexed.pop(slug).row
         del self._slugs[row]
         title, stored = self._db.execute("SELECT title, sections FROM pages WHERE id = ?", (row,)).fetchone()
-        for word in _distinct_words(title, [Section(*s) for s in json.loads(stored)]):
+        for word in _Prepared.distinct_words(title, [Section(*s) for s in json.loads(stored)]):
             self._counts[word] -= 1
             if self._counts[word] <= 0:
                 del self._counts[word]
@@ -336,12 +329,17 @@ class SearchIndex:
 
     def search(self, terms: list[Term], limit: int = 10, forgiving: bool = True) -> tuple[list[Hit], int]:
         """The best pages for `terms` and how many match: pages with every term, else
-        (when `forgiving` and there are SPARE_FROM terms or more) pages with all but one."""
-        self.update()
+        (when `forgiving` and there are SPARE_FROM terms or more) pages with all but one;
+        not `forgiving`, only pages with every term in their title or a heading.
+        Call `update()` first (Search.find does)."""
         with self._lock:
             whole, with_parts = self._expressions(terms)
             every = " AND ".join(with_parts)
-            found = self._candidates(" AND ".join(whole), every, limit)
+            if not forgiving:  # only pages whose title or a heading has every term
+                every = f"{TIERS[1]} : ({' AND '.join(whole)})"
+                found = self._candidates(None, every, limit)
+            else:
+                found = self._candidates(" AND ".join(whole), every, limit)
             widest = every
             if not found and forgiving and len(terms) >= SPARE_FROM:
                 widest = " OR ".join(f"({' AND '.join(with_parts[:i] + with_parts[i + 1:])})"
@@ -349,7 +347,10 @@ class SearchIndex:
                 found = self._candidates(None, widest, limit)
             if not found:
                 return [], 0
-            (total,) = self._db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (widest,)).fetchone()
+            total = len(found)
+            if total >= limit:  # more may match than were ranked: count them (as far as MAX_COUNTED)
+                (total,) = self._db.execute("SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)",
+                                            (widest, MAX_COUNTED)).fetchone()
             wanted = frozenset(self._word(term.word)[0][0] for term in terms if term.word)
 
             def rank(row):
@@ -397,9 +398,12 @@ class SearchIndex:
             found = seen.get(word)
             if found is None:
                 lower = word.lower()
-                stem = self._stems.get(lower) or self._stemmer.stemWord(lower)
-                found = seen[word] = (stem in stems or stem.startswith(prefixes)
-                                      or bool(self._compound_stems(lower) & stems))
+                found = seen.get(lower)
+                if found is None:
+                    stem = self._stems.get(lower) or self._stemmer.stemWord(lower)
+                    found = seen[lower] = (stem in stems or stem.startswith(prefixes)
+                                           or bool(self._compound_stems(lower) & stems))
+                seen[word] = found
             return found
 
         return is_match
@@ -411,21 +415,29 @@ class SearchIndex:
         parts = [Section(*s) for s in json.loads(stored)]
         if not parts:
             return None, ()
-        scored = []
-        for section in parts:
-            words = list(WORD.finditer(section.text))
-            matched = {m.group().lower() for m in words if is_match(m.group())}
-            heading = sum(is_match(w) for w in WORD.findall(section.heading))
-            scored.append((len(matched) + heading, section, words))
-        best = max(scored, key=lambda entry: entry[0])
-        _, section, words = best if best[0] else scored[0]
+        # Distinct words, compared in lower case: the C scan does most of the work.
+        scores = [sum(map(is_match, set(WORD.findall(f"{s.heading} {s.text}".lower())))) for s in parts]
+        best = scores.index(max(scores))
+        section = parts[best]
+        words = list(WORD.finditer(section.text))
         return (section if section.anchor else None), _marked(section.text, words, is_match, before, length)
 
 
-def _distinct_words(title: str, parts: list[Section]) -> set[str]:
-    """The distinct words of a page, lower case, of three letters or more."""
-    text = " ".join([title, *(f"{s.heading} {s.text}" for s in parts)]).lower()
-    return {w for w in WORD.findall(text) if len(w) >= 3 and w.isalpha()}
+class _Prepared:
+    """A page read for the index: its sections, the words of its title, headings and body
+    (lower case, in order) and its distinct words of three letters or more."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.sections = sections(page.body)
+        self.words = tuple(WORD.findall(text.lower()) for text in (
+            page.title, " ".join(s.heading for s in self.sections), "\n".join(s.text for s in self.sections)))
+        self.distinct = {w for w in set().union(*self.words) if len(w) >= 3 and w.isalpha()}
+
+    @staticmethod
+    def distinct_words(title: str, parts: list[Section]) -> set[str]:
+        text = " ".join([title, *(f"{s.heading} {s.text}" for s in parts)]).lower()
+        return {w for w in set(WORD.findall(text)) if len(w) >= 3 and w.isalpha()}
 
 
 def _marked(text: str, words: list[re.Match], is_match, before: int, length: int) -> tuple:
@@ -563,11 +575,8 @@ def init_app(app: Flask) -> None:
     """
     stores = app.extensions["library"].stores
     indexes = {lang: SearchIndex(store, LANGUAGES[lang].stemmer) for lang, store in stores.items()}
-    try:
-        synonyms = SynonymFile(app.config["DOCS_DIR"])
-    except SynonymError as exc:
-        raise ConfigError(str(exc)) from None
-    app.extensions["search"] = Search(indexes, synonyms)
+    # A broken synonyms file is logged and searched without (the launcher and check-docs refuse it).
+    app.extensions["search"] = Search(indexes, SynonymFile(app.config["DOCS_DIR"]))
     started = threading.Event()
 
     @app.before_request

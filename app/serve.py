@@ -28,6 +28,7 @@ from app.config import PROJECT_ROOT, ConfigError, from_environment, validate
 from app.db import database_app, upgrade_database
 from app.documents import load_library
 from app.feedback import prune_daily
+from app.synonyms import SynonymError, read_synonyms
 
 # granian's settings, overridable through the same GRANIAN_* variables it reads itself.
 SERVER_DEFAULTS = {
@@ -72,6 +73,10 @@ def check() -> dict:
     settings = from_environment()
     validate(settings)
     load_library(settings["DOCS_DIR"])
+    try:
+        read_synonyms(settings["DOCS_DIR"])
+    except SynonymError as exc:
+        raise ConfigError(str(exc)) from None
     return settings
 
 

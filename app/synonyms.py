@@ -111,9 +111,9 @@ class SynonymFile:
     def __init__(self, docs_dir: str | os.PathLike):
         self.path = Path(docs_dir) / FILE_NAME
         self._stamp: tuple[int, int] | None = None
-        self.synonyms = read_synonyms(docs_dir)
-        self._stamp = self._stat()
+        self.synonyms = Synonyms()
         self.version = 0
+        self.current()
 
     def _stat(self) -> tuple[int, int]:
         try:

@@ -95,6 +95,9 @@ def test_page_types_in_a_real_browser(browser, site, kind, viewport):
     errors = [e for e in seen["errors"] if not (status == 404 and "404" in e)]
     assert errors == [] and seen["foreign"] == [] and seen["dialogs"] == []
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+    if kind == "404":  # the way on is in sight without scrolling, on a phone too
+        box = page.locator("main a.button").first.bounding_box()
+        assert box and box["y"] + box["height"] <= VIEWPORTS[viewport]["height"]
     chips = page.locator("a.chip")
     if kind in ("page", "page-en", "embed"):
         assert chips.count() >= 5

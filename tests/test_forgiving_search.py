@@ -1,0 +1,206 @@
+"""Search that forgives: typos, compounds, inflections, synonyms, other languages, the
+"Mente du" notice, sections, 404 suggestions, and bounds on what readers can make it do."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_search import search_over, slugs
+
+from app import search as search_module
+from app.search import MAX_CACHED_RESULTS, MAX_CORRECTIONS
+from app.spelling import allowed_edits, compound_parts, fold
+
+from conftest import write
+
+
+@pytest.fixture
+def search(tmp_path):
+    write(tmp_path, "ansikt", "# Ansiktsgjenkjenning\n\nEn modell for ansiktsgjenkjenning gjør et bilde om til tall.\n"
+          "\n## Tilgangsstyring\n\nHvem som får se bildene, styres av tilgangsstyring.\n")
+    write(tmp_path, "gjenkjenning", "# Gjenkjenning\n\nGjenkjenning av mønstre er en gammel oppgave.\n")
+    write(tmp_path, "personvern", "# Personvernerklæring\n\nSlik behandler vi personopplysninger.\n")
+    write(tmp_path, "ki", "# Om KI\n\nKI lager bilder fra tekst.\n")
+    write(tmp_path, "kjaeledyr", "# Kjæledyr\n\nBilder av kjæledyr og hunder.\n")
+    write(tmp_path, "adapter", "# Adapteren\n\nEn adapter gir modellen en ny evne.\n")
+    (tmp_path / "_synonyms.yml").write_text("KI: [AI, kunstig intelligens]\nslette: [fjerne]\n", encoding="utf-8")
+    (tmp_path / "en").mkdir()
+    write(tmp_path / "en", "privacy", "# Privacy\n\nHow we treat personal data.\n")
+    return search_over(tmp_path)
+
+
+def test_rules_for_edits_and_folding():
+    assert [allowed_edits(w) for w in ("bild", "bilde", "personve", "personver", "a1234")] == [0, 1, 1, 2, 0]
+    assert fold("kjæledyr") == "kjaeledyr" and fold("størrelse") == "storrelse" and fold("på") == "pa"
+
+
+@pytest.mark.parametrize("typo, meant, slug", [
+    ("ansiktsgjenkjening", "ansiktsgjenkjenning", "ansikt"),  # 19 letters: a deletion
+    ("personopplysnigner", "personopplysninger", "personvern"),  # a transposition
+    ("kjaeledyr", "kjæledyr", "kjaeledyr"),  # æ typed as ae counts as one edit
+    ("adaptre", "adapter", "adapter"),
+])
+def test_a_typo_is_corrected_to_a_word_of_the_pages_and_said_so(search, typo, meant, slug):
+    found = search.find(typo, "nb")
+    assert found.corrected == meant and found.hits[0].page.slug == slug
+    # Exactly what was typed, when the reader asks for it: nothing.
+    assert search.find(typo, "nb", exact=True).hits == () and search.find(typo, "nb", exact=True).corrected == ""
+
+
+def test_no_correction_beyond_reach_or_for_short_words(search):
+    assert search.find("adaptter", "nb").corrected == "adapter"  # 8 letters: 1 edit
+    assert search.find("adpatrre", "nb").corrected == ""  # 8 letters, 2 edits: too far
+    assert search.find("kii", "nb").corrected == ""  # under 5 letters: never corrected
+
+
+def test_words_the_pages_have_are_never_corrected(search):
+    found = search.find("modell", "nb")
+    assert found.corrected == "" and found.hits
+
+
+def test_corrections_per_query_are_bounded(search):
+    typos = " ".join(["adaptre"] * 1 + [f"kjaeledyrr{i}" for i in range(10)])
+    found = search.find(typos, "nb")
+    assert sum(a != b for a, b in zip(found.corrected.split(), typos.split(), strict=False)) <= MAX_CORRECTIONS
+
+
+def test_a_compound_part_finds_the_compound_below_whole_words(search):
+    assert slugs(search, "gjenkjenning") == ["gjenkjenning", "ansikt"]  # the whole word first
+    assert slugs(search, "styring tilgang") == ["ansikt"]
+
+
+def test_compound_splitting_keeps_linking_letters_apart():
+    known = {"ansikt", "tilgang", "modell"}
+    assert {"ansikt", "gjenkjenning"} <= compound_parts("ansiktsgjenkjenning", known)
+    assert {"tilgang", "styring"} <= compound_parts("tilgangsstyring", known)
+    assert compound_parts("portrett", known) == frozenset()
+
+
+def test_inflections_the_stemmer_misses(search):
+    assert slugs(search, "adapterne")[0] == "adapter"
+
+
+def test_synonyms_apply_both_ways(search):
+    assert slugs(search, "AI") == ["ki"]
+    assert slugs(search, "kunstig intelligens") == ["ki"]
+
+
+def test_synonyms_follow_the_file_and_survive_a_broken_edit(search, tmp_path, caplog):
+    path = tmp_path / "_synonyms.yml"
+    path.write_text("hund: [bikkje]\n", encoding="utf-8")
+    assert slugs(search, "bikkje") == ["kjaeledyr"] and slugs(search, "AI") == []
+    path.write_text("hund: [bikkje\n", encoding="utf-8")  # broken YAML: the last good synonyms stay
+    assert slugs(search, "bikkje") == ["kjaeledyr"]
+    assert "keeping the previous synonyms" in caplog.text
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("- a\n- b\n", "must be a mapping"),
+    ("KI: {a: b}\n", "give a list"),
+    ("KI: [a b c d e]\n", "1 to 4 words"),
+    ("KI: [\n", "not valid YAML"),
+    ("KI: [!!python/object/apply:os.system [echo]]\n", "not valid YAML"),
+])
+def test_check_docs_refuses_a_broken_synonyms_file(runner, docs_dir, text, problem):
+    (docs_dir / "_synonyms.yml").write_text(text, encoding="utf-8")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 1 and problem in result.output
+
+
+def test_the_bundled_synonyms_pass_check_docs(runner):
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_search_that_finds_little_looks_in_the_other_language(search):
+    found = search.find("personopplysninger", "en")
+    assert [(hit.page.slug, hit.lang) for hit in found.hits] == [("personvern", "nb")]
+    found = search.find("privacy", "nb")
+    assert [(hit.page.slug, hit.lang) for hit in found.hits] == [("privacy", "en")]
+
+
+def test_words_no_page_has_mean_no_guesses(search):
+    assert slugs(search, "vipps") == []
+    assert slugs(search, "betale vipps") == []  # half the words unknown: the pages don't cover it
+
+
+def test_the_best_section_is_named_with_its_anchor(search):
+    hit = search.find("tilgangsstyring", "nb").hits[0]
+    assert hit.section.anchor == "tilgangsstyring" and hit.section.heading == "Tilgangsstyring"
+    assert any(marked and text.lower() == "tilgangsstyring" for text, marked in hit.passage)
+
+
+def test_results_are_cached_per_version_of_the_pages_and_bounded(search, tmp_path, monkeypatch):
+    monkeypatch.setattr(search_module, "MAX_CACHED_RESULTS", 5)
+    first = search.find("kjæledyr", "nb")
+    assert search.find("kjæledyr", "nb").hits is first.hits  # answered from the cache
+    for i in range(20):
+        search.find(f"ukjent{i}", "nb")
+    assert len(search._cache) <= 5
+    assert MAX_CACHED_RESULTS >= 100
+
+
+# The site and the API
+
+
+@pytest.fixture
+def typo_client(make_app, docs_dir):
+    write(docs_dir, "kamera", "# Kameraet\n\nTa bilder i godt lys.\n\n## Lysforhold\n\nDagslys er best.\n")
+    return make_app().test_client()
+
+
+def test_the_search_page_says_what_it_corrected_and_offers_the_typed_query(typo_client):
+    html = typo_client.get("/docs.php?q=lysforhld").text
+    assert "Viser treff for «lysforhold»." in html
+    link = re.search(r'<a href="([^"]+)">Søk i stedet etter «lysforhld»</a>', html).group(1)
+    assert "eksakt=1" in link and "q=lysforhld" in link
+    assert 'href="/docs.php?doc=kamera#lysforhold"' in html  # straight to the section
+    exact = typo_client.get(link.replace("&amp;", "&")).text
+    assert "Ingen treff for «lysforhld»" in exact and "Viser treff for" not in exact
+
+
+def test_the_search_page_in_embed_mode_keeps_embed_in_every_link(typo_client):
+    html = typo_client.get("/docs.php?q=lysforhld&embed=1").text
+    link = re.search(r'<a href="([^"]+)">Søk i stedet etter', html).group(1)
+    assert "embed=1" in link
+    assert 'href="/docs.php?doc=kamera&amp;embed=1#lysforhold"' in html
+
+
+def test_other_language_results_are_marked_and_link_in_their_language(typo_client):
+    html = typo_client.get("/docs.php?q=lysforhold&lang=en").text
+    assert '<li lang="nb">' in html and 'class="result-lang">Norsk<' in html
+    assert 'href="/docs.php?doc=kamera&amp;lang=nb"' in html
+
+
+def test_the_api_says_what_it_corrected(typo_client):
+    body = typo_client.get("/api/search?q=lysforhld").get_json()
+    assert body["corrected_query"] == "lysforhold" and body["total"] == 1
+    result = body["results"][0]
+    assert result["slug"] == "kamera" and result["lang"] == "nb"
+    assert result["section"] == {"heading": "Lysforhold", "anchor": "lysforhold"}
+    exact = typo_client.get("/api/search?q=lysforhld&exact=1").get_json()
+    assert exact["corrected_query"] is None and exact["results"] == []
+
+
+def test_the_count_is_of_every_match_not_only_those_shown(make_app, docs_dir):
+    for i in range(14):
+        write(docs_dir, f"sjiraff-{i}", f"# Sjiraff {i}\n\nEn sjiraff er et dyr.\n")
+    client = make_app().test_client()
+    html = client.get("/docs.php?q=sjiraff").text
+    assert "14 treff for «sjiraff»" in html and html.count("<li>") >= 10
+    assert client.get("/api/search?q=sjiraff").get_json()["total"] == 14
+
+
+def test_a_dead_link_suggests_only_pages_that_match_with_the_way_on_first(client):
+    html = client.get("/docs.php?doc=ip-adaptr").text
+    suggestions = re.search(r"Mente du en av disse\?</h2>(.*?)</ul>", html, re.S).group(1)
+    assert re.findall(r'href="/docs.php\?doc=([^"&]+)"', suggestions) == ["what-is-ip-adapter"]
+    assert html.index("Gå til alle hjelpesider") < html.index("Mente du en av disse?")
+
+
+@pytest.mark.parametrize("query", ["<script>alert(1)</script>", "lysforhld<img src=x onerror=alert(1)>",
+                                   '"><svg onload=alert(1)>'])
+def test_corrections_never_carry_markup(typo_client, query):
+    html = typo_client.get("/docs.php", query_string={"q": query}).text
+    assert "<script>alert" not in html and "<img src=x" not in html and "<svg" not in html
