@@ -8,6 +8,7 @@ from bench.throughput import ROUNDS
 def markdown(results: dict) -> str:
     """The whole report."""
     return "\n".join([*header(results), *throughput(results["throughput"]), *search(results["search"]),
+                      *quality(results["quality"]),
                       *render(results["render"]), *attack(results["attack"]), *feedback(results["feedback"])]) + "\n"
 
 
@@ -40,6 +41,12 @@ def throughput(results: dict) -> list[str]:
 def search(rows: list[tuple[str, float]]) -> list[str]:
     return ["", "## Search over 10,000 pages, in process\n", "| measure | value |", "| --- | ---: |",
             *(f"| {name} | {value:,.2f} |" for name, value in rows)]
+
+
+def quality(results: dict) -> list[str]:
+    from bench.quality import failures, table
+    return ["", f"## Search quality: {results['pages']} Norwegian help pages of our own (bench/quality)\n",
+            table(results), "", "Queries that missed:\n", failures(results)]
 
 
 def render(rows: list[tuple[str, float]]) -> list[str]:

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import attack, feedback, inprocess, report, throughput
+from bench import attack, feedback, inprocess, quality, report, throughput
 from bench.corpus import write_corpus
 from bench.servers import PROJECT, machine
 
@@ -31,6 +31,7 @@ def measure(seconds: int) -> dict:
         corpora = {size: write_corpus(tmp / f"docs-{size}", size, PROJECT / "docs") for size in SIZES}
         results["throughput"] = throughput.measure(corpora, seconds, tmp)
         results["search"] = inprocess.search_latency(corpora[10_000])
+        results["quality"] = quality.measure()
         results["render"] = inprocess.first_render()
         results["attack"] = attack.measure(corpora[10_000])
         from tests.servers import PostgresServer  # the tests' own: Debian's server on a loopback port
