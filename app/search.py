@@ -56,11 +56,15 @@ MAX_REMEMBERED_STEMS = 200_000
 MAX_REMEMBERED_PARTS = 100_000
 MAX_CACHED_RESULTS = 1_000
 FEW_RESULTS = 3  # fewer in the reader's language: the other languages are searched too
-MAX_COUNTED = 1_000  # results counted at most: "1000" means as many or more
+# Matches ranked and counted at most in a tier: "1000 treff" means as many or more.
+MAX_RANKED = 1_000
 SPARE_FROM = 3  # terms a query needs before a page may lack one of them
 WEIGHTS = (10.0, 4.0, 1.0, 0.5)  # title, headings, body, compound parts
-WHOLE_WORDS = "{title headings body}"
-TIERS = ("{title}", "{title headings}", WHOLE_WORDS)  # where a whole-word match counts, best first
+# Where a whole-word match counts, best first (the last: anywhere). Compound parts are
+# indexed with a mark of their own, so a whole word never matches a part: the widest tiers
+# need no column filter, which made them three times slower.
+TIERS = ("{title} : ", "{title headings} : ", "")
+PART = "ǀ"  # U+01C0, a letter to FTS5: "ǀgjenkjenn" is the part "gjenkjenn" of a compound
 CANDIDATES = 50
 MIN_TAIL_CHARS = 4  # a query word found as the end of a compound: at least this long,
 MIN_HEAD_CHARS = 3  # after at least this much of the compound
@@ -196,7 +200,7 @@ class SearchIndex:
                     # words of the pages indexed so far and its own.
                     self._insert(_Prepared(page))
             self._terms = [term for (term,) in self._db.execute("SELECT term FROM terms ORDER BY term")]
-            self._reversed = sorted(term[::-1] for term in self._terms)
+            self._reversed = sorted(term[::-1] for term in self._terms if not term.startswith(PART))
             self._corrector = None
             self.generation = self.store.generation
 
@@ -205,7 +209,7 @@ class SearchIndex:
         self._counts.update(prepared.distinct)
         row = self._next_id
         self._next_id += 1
-        compounds = " ".join(stem for word in prepared.distinct for stem in self._compound_stems(word))
+        compounds = " ".join(PART + stem for word in prepared.distinct for stem in self._compound_stems(word))
         title, headings, body = (" ".join(self.stem(words)) for words in prepared.words)
         self._db.execute("INSERT INTO fts (rowid, title, headings, body, parts) VALUES (?, ?, ?, ?, ?)",
                          (row, title, headings, body, compounds))
@@ -263,6 +267,8 @@ class SearchIndex:
             if first < end and not any(a <= first and end <= b for a, b in covered):
                 forms.append(form)
                 covered.append((first, end))
+            elif first == end and self._has(PART + form):  # only ever a part of compounds
+                forms.append(form)
         compounds = dict.fromkeys(c for form in candidates for c in self._ending_with(form))
         return forms, list(compounds)[:MAX_TAIL_MATCHES]
 
@@ -270,6 +276,10 @@ class SearchIndex:
         """The stems and compounds `word` is searched as (its own stem when no page has any)."""
         forms, compounds = self._forms(word)
         return forms or [self._stemmer.stemWord(word)], compounds
+
+    def _has(self, term: str) -> bool:
+        at = bisect_left(self._terms, term)
+        return at < len(self._terms) and self._terms[at] == term
 
     def _starting_with(self, prefix: str) -> tuple[int, int]:
         """The range of indexed stems that start with `prefix`."""
@@ -318,11 +328,9 @@ class SearchIndex:
             compounds = list(dict.fromkeys(compound for _, found in term_words for compound in found))
             quoted = [f'"{stem}"*' if stem in prefixes else f'"{stem}"' for stem in stems]
             quoted += [f'"{" ".join(phrase)}"' for phrase in term_phrases]
-            parts = [f'{{parts}} : "{stem}"' for stem in stems]
-            parts += [f'{WHOLE_WORDS} : "{compound}"' for compound in compounds]
+            parts = [f'"{PART}{stem}"' for stem in stems] + [f'"{compound}"' for compound in compounds]
             whole.append(f"({' OR '.join(quoted)})")
-            with_parts.append(f"({WHOLE_WORDS} : ({' OR '.join(quoted)}) OR {' OR '.join(parts)})"
-                              if parts else whole[-1])
+            with_parts.append(f"({' OR '.join(quoted + parts)})")
         return whole, with_parts
 
     # Searching
@@ -336,53 +344,62 @@ class SearchIndex:
             whole, with_parts = self._expressions(terms)
             every = " AND ".join(with_parts)
             if not forgiving:  # only pages whose title or a heading has every term
-                every = f"{TIERS[1]} : ({' AND '.join(whole)})"
-                found = self._candidates(None, every, limit)
+                every = f"{TIERS[1]}({' AND '.join(whole)})"
+                found, many = self._candidates(None, every, limit)
             else:
-                found = self._candidates(" AND ".join(whole), every, limit)
+                found, many = self._candidates(" AND ".join(whole), every, limit)
             widest = every
             if not found and forgiving and len(terms) >= SPARE_FROM:
                 widest = " OR ".join(f"({' AND '.join(with_parts[:i] + with_parts[i + 1:])})"
                                      for i in range(len(terms)))
-                found = self._candidates(None, widest, limit)
+                found, many = self._candidates(None, widest, limit)
             if not found:
                 return [], 0
-            total = len(found)
-            if total >= limit:  # more may match than were ranked: count them (as far as MAX_COUNTED)
+            total = MAX_RANKED if many else len(found)
+            if limit <= total < MAX_RANKED:  # more may match than were ranked: count them
                 (total,) = self._db.execute("SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)",
-                                            (widest, MAX_COUNTED)).fetchone()
+                                            (widest, MAX_RANKED)).fetchone()
             wanted = frozenset(self._word(term.word)[0][0] for term in terms if term.word)
 
             def rank(row):
                 return (match_rank(wanted, self._indexed[self._slugs[row]]), *found[row])
 
+            best = sorted(found, key=rank)[:limit]
+            stored = dict(self._db.execute(
+                f"SELECT id, sections FROM pages WHERE id IN ({','.join('?' * len(best))})", best).fetchall())
             hits, is_match = [], self._matcher(terms)
-            for row in sorted(found, key=rank)[:limit]:
+            for row in best:
                 page = self.store.get(self._slugs[row])
                 if page is not None:
-                    section, passage = self._passage(row, is_match)
+                    section, passage = _passage([Section(*s) for s in json.loads(stored[row])], is_match)
                     hits.append(Hit(page, "", section, passage))
             return hits, total
 
-    def _candidates(self, whole: str | None, widest: str, limit: int) -> dict[int, tuple[int, float]]:
+    def _candidates(self, whole: str | None, widest: str, limit: int) -> tuple[dict[int, tuple[int, float]], bool]:
         """Matching rows with (tier, BM25 score): title matches, then headings, then
-        anywhere, then by a compound's part.
+        anywhere, then by a compound's part; and whether a tier had MAX_RANKED or more.
 
         Wider tiers are only searched while fewer than `limit` pages were found, so a word
         that appears on most pages is ranked among the pages that have it in their title
-        instead of among all of them.
+        instead of among all of them. A tier ranks at most its first MAX_RANKED matches (in
+        the index's order): ranking every page of 10,000 that has three common words took
+        20 ms, and such a query narrows nothing anyway.
         """
-        scoped = [f"{columns} : ({whole})" for columns in TIERS] if whole else []
+        scoped = [f"{columns}({whole})" for columns in TIERS] if whole else []
         found: dict[int, tuple[int, float]] = {}
+        many = False
         for tier, expression in enumerate([*scoped, widest]):
+            last = self._db.execute("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid LIMIT 1 OFFSET ?",
+                                    (expression, MAX_RANKED - 1)).fetchone()
+            many = many or last is not None
             rows = self._db.execute(
-                "SELECT rowid, bm25(fts, ?, ?, ?, ?) FROM fts WHERE fts MATCH ? ORDER BY 2 LIMIT ?",
-                (*WEIGHTS, expression, CANDIDATES)).fetchall()
+                "SELECT rowid, bm25(fts, ?, ?, ?, ?) FROM fts WHERE fts MATCH ? AND rowid <= ? ORDER BY 2 LIMIT ?",
+                (*WEIGHTS, expression, last[0] if last else self._next_id, CANDIDATES)).fetchall()
             for row, score in rows:
                 found.setdefault(row, (tier, score))
             if len(found) >= limit:
                 break
-        return found
+        return found, many
 
     def _matcher(self, terms: list[Term]):
         """Whether a word of a page matches one of the terms: by stem, prefix or compound part."""
@@ -408,21 +425,6 @@ class SearchIndex:
 
         return is_match
 
-    def _passage(self, row: int, is_match, before: int = 8, length: int = 30):
-        """The section that matches most terms (the first on a tie) and about `length` of its
-        words around its first match, matches marked."""
-        (stored,) = self._db.execute("SELECT sections FROM pages WHERE id = ?", (row,)).fetchone()
-        parts = [Section(*s) for s in json.loads(stored)]
-        if not parts:
-            return None, ()
-        # Distinct words, compared in lower case: the C scan does most of the work.
-        scores = [sum(map(is_match, set(WORD.findall(f"{s.heading} {s.text}".lower())))) for s in parts]
-        best = scores.index(max(scores))
-        section = parts[best]
-        words = list(WORD.finditer(section.text))
-        return (section if section.anchor else None), _marked(section.text, words, is_match, before, length)
-
-
 class _Prepared:
     """A page read for the index: its sections, the words of its title, headings and body
     (lower case, in order) and its distinct words of three letters or more."""
@@ -438,6 +440,18 @@ class _Prepared:
     def distinct_words(title: str, parts: list[Section]) -> set[str]:
         text = " ".join([title, *(f"{s.heading} {s.text}" for s in parts)]).lower()
         return {w for w in set(WORD.findall(text)) if len(w) >= 3 and w.isalpha()}
+
+
+def _passage(parts: list[Section], is_match, before: int = 8, length: int = 30):
+    """The section that matches most terms (the first on a tie) and about `length` of its
+    words around its first match, matches marked."""
+    if not parts:
+        return None, ()
+    # Distinct words, compared in lower case: the C scan does most of the work.
+    scores = [sum(map(is_match, set(WORD.findall(f"{s.heading} {s.text}".lower())))) for s in parts]
+    section = parts[scores.index(max(scores))]
+    words = list(WORD.finditer(section.text))
+    return (section if section.anchor else None), _marked(section.text, words, is_match, before, length)
 
 
 def _marked(text: str, words: list[re.Match], is_match, before: int, length: int) -> tuple:
