@@ -147,12 +147,15 @@ def markdown_problem(text: str) -> str | None:
     def line(position: int) -> int:
         return text.count("\n", 0, position) + 1
 
-    run = MARKER_RUN.search(text)
+    # The substring tests are C scans, a hundred times faster than the patterns that follow.
+    run = ("*" * (MAX_MARKER_RUN + 1) in text or "_" * (MAX_MARKER_RUN + 1) in text) and MARKER_RUN.search(text)
     if run:
         return f"line {line(run.start())}: more than {MAX_MARKER_RUN} '{run.group()[0]}' in a row"
     indent = INDENT.search(text)
     if indent:
         return f"line {line(indent.start())}: indented or quoted more than {MAX_INDENT} columns deep"
+    if "[" not in text and "(" not in text:
+        return None
     # Each "[" or "(" makes the link patterns scan to its partner, or to the end of its
     # paragraph when it has none: add up those distances.
     work, open_at = 0, []
