@@ -3,12 +3,15 @@ and the `Library` of every language's store."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,6 +27,7 @@ T = TypeVar("T")
 
 # Sixteen times our longest page. Rendering is about 16 µs a byte (Markdown and bleach, in
 # pure Python): a page this long, dense with links, takes a worker about a second.
+SNAPSHOT_VARIABLE = "HELP_PAGES_SNAPSHOT"
 MAX_DOCUMENT_BYTES = 64_000
 # How stale the list of all pages (the index) may be before every file is stat'ed again.
 FULL_RESCAN_SECONDS = 2.0
@@ -112,10 +116,14 @@ class DocumentStore:
         self._scan_seconds = 0.0  # what the last full scan took
         self.generation = 0
 
-    def load(self) -> None:
-        """(Re)build the index from the folder listing."""
+    def load(self, known: dict[str, Page] | None = None) -> None:
+        """(Re)build the index from the folder listing. Pages in `known` (read by another
+        process) are taken as they are wherever their file's mtime and size still match."""
         with self._lock:
+            if known and not self._scanned_at:
+                self._pages = known
             self._scan()
+            self.generation += 1  # a first load counts as a change, whatever it was seeded with
 
     def _list(self) -> dict[str, Path]:
         """The document files of every folder by slug; earlier folders hide later ones."""
@@ -295,13 +303,23 @@ class Library:
         self.stores = {code: DocumentStore(root / code, *([root] if code == DEFAULT_LANGUAGE else []))
                        for code in CODES}
 
-    def load(self) -> dict[str, str]:
-        """Load every store; the files that failed, by slug, with what is wrong."""
+    def load(self, snapshot: str | os.PathLike | None = None) -> dict[str, str]:
+        """Load every store; the files that failed, by slug, with what is wrong.
+
+        With a `snapshot` (see `write_snapshot`), files unchanged since it was written are
+        not read and parsed again.
+        """
+        known = read_snapshot(snapshot) if snapshot else {}
         errors = {}
-        for store in self.stores.values():
-            store.load()
+        for code, store in self.stores.items():
+            store.load(known.get(code))
             errors.update(store.errors)
         return errors
+
+    def write_snapshot(self, path: str | os.PathLike) -> None:
+        """Every page as JSON, for the server's workers to load instead of parsing them again."""
+        data = {code: [_page_fields(page) for page in store.pages()] for code, store in self.stores.items()}
+        Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     def find(self, slug: str, lang: str) -> tuple[Page, str] | None:
         """The page in `lang` if it exists, else in the default language, with the language it is in."""
@@ -336,10 +354,44 @@ class Library:
         return "+".join(self.stores[code].fingerprint() for code in codes)
 
 
-def load_library(docs_dir: str | os.PathLike) -> Library:
+def _page_fields(page: Page) -> dict:
+    fields = dataclasses.asdict(page)
+    fields["updated"] = page.updated.isoformat() if page.updated else None
+    return fields
+
+
+def read_snapshot(path: str | os.PathLike) -> dict[str, dict[str, Page]]:
+    """The pages of a snapshot by language and slug; nothing (and a warning) if it is unusable.
+
+    It is data only, checked field by field: a page is still used only where its file's
+    mtime and size match, and rendered through the same sanitizer as any other.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        known = {}
+        for code, pages in data.items():
+            found = {}
+            for fields in pages:
+                updated = fields.pop("updated")
+                page = Page(**fields, updated=datetime.fromisoformat(updated) if updated else None)
+                if not all(isinstance(getattr(page, name), kind) for name, kind in SNAPSHOT_TYPES.items()):
+                    raise TypeError(f"a field of {page.slug!r} has the wrong type")
+                found[page.slug] = page
+            known[code] = found
+        return known
+    except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
+        log.warning("reading every page instead of the snapshot %s: %s", path, exc)
+        return {}
+
+
+SNAPSHOT_TYPES = {"slug": str, "title": str, "description": str, "category": str, "order": int, "body": str,
+                  "mtime_ns": int, "size": int, "digest": str}
+
+
+def load_library(docs_dir: str | os.PathLike, snapshot: str | os.PathLike | None = None) -> Library:
     """A loaded Library; ConfigError if any page fails to load, naming it."""
     library = Library(docs_dir)
-    errors = library.load()
+    errors = library.load(snapshot)
     if errors:
         first = sorted(errors.values())[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -375,4 +427,5 @@ def init_app(app: Flask) -> None:
     """Load the docs folder named by DOCS_DIR, kept on the app with the memos that follow it."""
     app.extensions["remembered"] = {}
     app.extensions["suggested"] = {}
-    app.extensions["library"] = load_library(app.config["DOCS_DIR"])
+    # The launcher (app/serve.py) leaves the pages it checked for its workers.
+    app.extensions["library"] = load_library(app.config["DOCS_DIR"], os.environ.get(SNAPSHOT_VARIABLE))

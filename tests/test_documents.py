@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import UTC
@@ -220,3 +221,31 @@ def test_a_file_cut_off_mid_line_waits_longer(tmp_path, monkeypatch):
     path.write_text("# Ny\n\nFerdig skrevet.\n", encoding="utf-8")
     os.utime(path, ns=(time.time_ns() - 200_000_000,) * 2)
     assert store.get("a").title == "Ny"
+
+
+def test_a_snapshot_of_the_pages_spares_reading_unchanged_files(docs_dir, tmp_path):
+    from app.documents import Library, load_library
+    snapshot = tmp_path / "pages.json"
+    load_library(docs_dir).write_snapshot(snapshot)
+    data = json.loads(snapshot.read_text(encoding="utf-8"))
+    for fields in data["nb"]:
+        fields["title"] = "From the snapshot"
+    snapshot.write_text(json.dumps(data), encoding="utf-8")
+    write(docs_dir, "instantid-intro", "# Changed since\n\nNew text.\n")
+    library = Library(docs_dir)
+    assert library.load(snapshot) == {}
+    assert library.stores["nb"].get("what-is-ip-adapter").title == "From the snapshot"  # unchanged: not read
+    assert library.stores["nb"].get("instantid-intro").title == "Changed since"  # changed: read again
+
+
+@pytest.mark.parametrize("text", ["not json", "[]", '{"nb": [{"slug": 1}]}',
+                                  '{"nb": [{"slug": "x", "title": ["t"], "description": "", "category": "", '
+                                  '"order": 0, "body": "", "mtime_ns": 0, "size": 0, "updated": null, "digest": ""}]}'])
+def test_an_unusable_snapshot_means_reading_every_file(docs_dir, tmp_path, text, caplog):
+    from app.documents import Library
+    snapshot = tmp_path / "pages.json"
+    snapshot.write_text(text, encoding="utf-8")
+    library = Library(docs_dir)
+    assert library.load(snapshot) == {}
+    assert library.stores["nb"].get("what-is-ip-adapter").title == "IP-Adapter / Bildeadapter"
+    assert "instead of the snapshot" in caplog.text

@@ -136,7 +136,7 @@ def test_sigterm_lets_in_flight_requests_finish(docs_dir, tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     with help_server(docs_dir, TMPDIR=str(scratch)) as (base, process):
-        assert [p.name[:13] for p in scratch.iterdir()] == ["help-metrics-"]
+        assert sorted(p.name[:11] for p in scratch.iterdir()) == ["help-metric", "help-pages-"]
         result = {}
 
         def fetch():
@@ -154,7 +154,7 @@ def test_sigterm_lets_in_flight_requests_finish(docs_dir, tmp_path):
         assert status == 200 and body.rstrip().endswith(b"</html>")
         assert result["finished"] > signalled
         assert process.wait(timeout=30) == 0
-        assert list(scratch.iterdir()) == []  # the launcher removed its metrics folder
+        assert list(scratch.iterdir()) == []  # the launcher removed its metrics and pages folders
         # The in-flight request's access line was written before the worker exited.
         lines = [json.loads(line) for line in process.log_path.read_text().splitlines()
                  if line.startswith("{")]
