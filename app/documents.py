@@ -271,6 +271,11 @@ class DocumentStore:
         else:
             self.refresh()
 
+    def current_generation(self) -> int:
+        """The generation once caught up with the files: cheaper than `pages()` to see a change."""
+        self._catch_up()
+        return self.generation
+
     def pages(self) -> list[Page]:
         """Every page, as current as `_catch_up` keeps them."""
         self._catch_up()

@@ -183,11 +183,11 @@ class SearchIndex:
 
     def update(self) -> None:
         """Index pages added or changed since the last call, and drop removed ones."""
-        pages = self.store.pages()
-        if self.store.generation == self.generation:
+        if self.store.current_generation() == self.generation:
             return
         with self._lock, self._db:
-            current = {page.slug: page for page in pages}
+            generation = self.store.generation
+            current = {page.slug: page for page in self.store.pages()}
             for slug in [s for s in self._indexed if s not in current]:
                 self._delete(slug)
             self._parts.clear()  # compounds split again with the words of the pages as they are now
@@ -202,7 +202,7 @@ class SearchIndex:
             self._terms = [term for (term,) in self._db.execute("SELECT term FROM terms ORDER BY term")]
             self._reversed = sorted(term[::-1] for term in self._terms if not term.startswith(PART))
             self._corrector = None
-            self.generation = self.store.generation
+            self.generation = generation
 
     def _insert(self, prepared: _Prepared) -> None:
         page, parts = prepared.page, prepared.sections
@@ -343,10 +343,11 @@ class SearchIndex:
         with self._lock:
             whole, with_parts = self._expressions(terms)
             every = " AND ".join(with_parts)
+            found, many = {}, False
             if not forgiving:  # only pages whose title or a heading has every term
                 every = f"{TIERS[1]}({' AND '.join(whole)})"
                 found, many = self._candidates(None, every, limit)
-            else:
+            elif self._matches_any(every):  # else no tier could match: skip them all
                 found, many = self._candidates(" AND ".join(whole), every, limit)
             widest = every
             if not found and forgiving and len(terms) >= SPARE_FROM:
@@ -374,6 +375,9 @@ class SearchIndex:
                     section, passage = _passage([Section(*s) for s in json.loads(stored[row])], is_match)
                     hits.append(Hit(page, "", section, passage))
             return hits, total
+
+    def _matches_any(self, expression: str) -> bool:
+        return self._db.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (expression,)).fetchone() is not None
 
     def _candidates(self, whole: str | None, widest: str, limit: int) -> tuple[dict[int, tuple[int, float]], bool]:
         """Matching rows with (tier, BM25 score): title matches, then headings, then

@@ -45,3 +45,23 @@ def write_corpus(folder: Path, size: int, real_docs: Path) -> Path:
     for number in range(generated):
         (folder / f"side-{number}.md").write_text(_page(rng, number, generated), encoding="utf-8")
     return folder
+
+
+def write_prose_corpus(folder: Path, size: int, source: Path) -> Path:
+    """`size` pages of real help prose: each joins two to four sections of random pages of
+    `source` (bench/quality/docs) under one of their titles. Unlike `write_corpus`, whose
+    36 words are on nearly every page, a word here is on as many pages as its topic makes it."""
+    from app.pages import parse_document, sections
+
+    parts = []
+    for path in sorted(source.glob("*.md")):
+        page = parse_document(path.stem, path.read_text(encoding="utf-8"))
+        parts += [(page.title, section) for section in sections(page.body)]
+    folder.mkdir(parents=True)
+    rng = random.Random(size)
+    for number in range(size):
+        chosen = rng.sample(parts, rng.randint(2, 4))
+        body = "\n\n".join(f"## {section.heading or title}\n\n{section.text}" for title, section in chosen)
+        (folder / f"prosa-{number}.md").write_text(
+            f"---\ncategory: Kategori {number % 12}\n---\n# {chosen[0][0]} ({number})\n\n{body}\n", encoding="utf-8")
+    return folder

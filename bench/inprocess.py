@@ -44,6 +44,33 @@ def first_render() -> list[tuple[str, float]]:
     return rows
 
 
+def prose_search_latency(docs: Path) -> list[tuple[str, float]]:
+    """Query latency (p50, p95) over a corpus of help prose, with the quality benchmark's
+    queries: every kind, typos, compounds and queries with no answer included."""
+    from app.documents import Library
+    from app.languages import LANGUAGES
+    from app.search import Search, SearchIndex
+    from app.synonyms import SynonymFile
+    from bench.quality import load_queries
+
+    library = Library(docs)
+    library.load()
+    indexes = {lang: SearchIndex(store, LANGUAGES[lang].stemmer) for lang, store in library.stores.items()}
+    for index in indexes.values():
+        index.update()
+    search = Search(indexes, SynonymFile(docs))
+    queries = [query for kind in load_queries().values() for query, _ in kind]
+    search.find("varm opp", "nb")  # the first correction builds the corrector
+    times = []
+    for query in queries:
+        start = time.perf_counter()
+        search.find(query, "nb")
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return [(f"query p50, ms ({len(queries)} queries)", times[len(times) // 2]),
+            ("query p95, ms", times[int(len(times) * 0.95)]), ("query max, ms", times[-1])]
+
+
 def search_latency(docs: Path) -> list[tuple[str, float]]:
     """Index build time and query latency (p50, p95, max) over a corpus."""
     from app.documents import Library
