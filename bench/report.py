@@ -8,7 +8,7 @@ from bench.throughput import ROUNDS
 def markdown(results: dict) -> str:
     """The whole report."""
     return "\n".join([*header(results), *throughput(results["throughput"]), *search(results["search"]),
-                      *quality(results["quality"]),
+                      *prose(results["prose"]), *quality(results["quality"]),
                       *render(results["render"]), *attack(results["attack"]), *feedback(results["feedback"])]) + "\n"
 
 
@@ -41,6 +41,11 @@ def throughput(results: dict) -> list[str]:
 def search(rows: list[tuple[str, float]]) -> list[str]:
     return ["", "## Search over 10,000 pages, in process\n", "| measure | value |", "| --- | ---: |",
             *(f"| {name} | {value:,.2f} |" for name, value in rows)]
+
+
+def prose(rows: list[tuple[str, float]]) -> list[str]:
+    return ["", "## Search over 10,000 pages of help prose, in process, with the quality queries\n",
+            "| measure | value |", "| --- | ---: |", *(f"| {name} | {value:,.2f} |" for name, value in rows)]
 
 
 def quality(results: dict) -> list[str]:

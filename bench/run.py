@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from bench import attack, feedback, inprocess, quality, report, throughput
-from bench.corpus import write_corpus
+from bench.corpus import write_corpus, write_prose_corpus
 from bench.servers import PROJECT, machine
 
 SIZES = (10, 1_000, 10_000)
@@ -32,6 +32,8 @@ def measure(seconds: int) -> dict:
         results["throughput"] = throughput.measure(corpora, seconds, tmp)
         results["search"] = inprocess.search_latency(corpora[10_000])
         results["quality"] = quality.measure()
+        prose = write_prose_corpus(tmp / "prose-10000", 10_000, PROJECT / "bench" / "quality" / "docs")
+        results["prose"] = inprocess.prose_search_latency(prose)
         results["render"] = inprocess.first_render()
         results["attack"] = attack.measure(corpora[10_000])
         from tests.servers import PostgresServer  # the tests' own: Debian's server on a loopback port
