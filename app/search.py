@@ -342,24 +342,16 @@ class SearchIndex:
         Call `update()` first (Search.find does)."""
         with self._lock:
             whole, with_parts = self._expressions(terms)
-            every = " AND ".join(with_parts)
-            found, many = {}, False
             if not forgiving:  # only pages whose title or a heading has every term
-                every = f"{TIERS[1]}({' AND '.join(whole)})"
-                found, many = self._candidates(None, every, limit)
-            elif self._matches_any(every):  # else no tier could match: skip them all
-                found, many = self._candidates(" AND ".join(whole), every, limit)
-            widest = every
-            if not found and forgiving and len(terms) >= SPARE_FROM:
-                widest = " OR ".join(f"({' AND '.join(with_parts[:i] + with_parts[i + 1:])})"
-                                     for i in range(len(terms)))
-                found, many = self._candidates(None, widest, limit)
+                found, total = self._candidates(None, f"{TIERS[1]}({' AND '.join(whole)})", limit)
+            else:
+                found, total = self._candidates(" AND ".join(whole), " AND ".join(with_parts), limit)
+                if not found and len(terms) >= SPARE_FROM:
+                    spare_one = " OR ".join(f"({' AND '.join(with_parts[:i] + with_parts[i + 1:])})"
+                                            for i in range(len(terms)))
+                    found, total = self._candidates(None, spare_one, limit)
             if not found:
                 return [], 0
-            total = MAX_RANKED if many else len(found)
-            if limit <= total < MAX_RANKED:  # more may match than were ranked: count them
-                (total,) = self._db.execute("SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)",
-                                            (widest, MAX_RANKED)).fetchone()
             wanted = frozenset(self._word(term.word)[0][0] for term in terms if term.word)
 
             def rank(row):
@@ -376,34 +368,48 @@ class SearchIndex:
                     hits.append(Hit(page, "", section, passage))
             return hits, total
 
-    def _matches_any(self, expression: str) -> bool:
-        return self._db.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (expression,)).fetchone() is not None
+    def _counted(self, expression: str) -> tuple[int, int | None]:
+        """How many rows match, as far as MAX_RANKED, and the last of the first MAX_RANKED
+        (None when fewer match): what a tier's ranking is bounded by."""
+        count, last = self._db.execute(
+            "SELECT count(*), max(rowid) FROM (SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid LIMIT ?)",
+            (expression, MAX_RANKED)).fetchone()
+        return count, last if count >= MAX_RANKED else None
 
-    def _candidates(self, whole: str | None, widest: str, limit: int) -> tuple[dict[int, tuple[int, float]], bool]:
-        """Matching rows with (tier, BM25 score): title matches, then headings, then
-        anywhere, then by a compound's part; and whether a tier had MAX_RANKED or more.
+    def _ranked(self, expression: str, last: int | None) -> list[tuple[int, float]]:
+        return self._db.execute(
+            "SELECT rowid, bm25(fts, ?, ?, ?, ?) FROM fts WHERE fts MATCH ? AND rowid <= ? ORDER BY 2 LIMIT ?",
+            (*WEIGHTS, expression, self._next_id if last is None else last, CANDIDATES)).fetchall()
+
+    def _candidates(self, whole: str | None, widest: str, limit: int) -> tuple[dict[int, tuple[int, float]], int]:
+        """Matching rows with (tier, BM25 score), and how many rows match (as far as
+        MAX_RANKED): title matches, then headings, then anywhere (whole words), then by a
+        compound's part.
 
         Wider tiers are only searched while fewer than `limit` pages were found, so a word
         that appears on most pages is ranked among the pages that have it in their title
         instead of among all of them. A tier ranks at most its first MAX_RANKED matches (in
         the index's order): ranking every page of 10,000 that has three common words took
-        20 ms, and such a query narrows nothing anyway.
+        20 ms, and such a query narrows nothing anyway. The whole-word matches are counted
+        first: the narrower tiers are among them, so when they are fewer than MAX_RANKED,
+        no tier needs a bound of its own (finding one walks the matches again).
         """
-        scoped = [f"{columns}({whole})" for columns in TIERS] if whole else []
         found: dict[int, tuple[int, float]] = {}
-        many = False
-        for tier, expression in enumerate([*scoped, widest]):
-            last = self._db.execute("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid LIMIT 1 OFFSET ?",
-                                    (expression, MAX_RANKED - 1)).fetchone()
-            many = many or last is not None
-            rows = self._db.execute(
-                "SELECT rowid, bm25(fts, ?, ?, ?, ?) FROM fts WHERE fts MATCH ? AND rowid <= ? ORDER BY 2 LIMIT ?",
-                (*WEIGHTS, expression, last[0] if last else self._next_id, CANDIDATES)).fetchall()
-            for row, score in rows:
-                found.setdefault(row, (tier, score))
-            if len(found) >= limit:
-                break
-        return found, many
+        if whole:
+            total, last = self._counted(whole)
+            for tier, columns in enumerate(TIERS):
+                if not total:
+                    break
+                expression = f"{columns}({whole})"
+                bound = last if not columns else (self._counted(expression)[1] if last else None)
+                for row, score in self._ranked(expression, bound):
+                    found.setdefault(row, (tier, score))
+                if len(found) >= limit:
+                    return found, total
+        total, last = self._counted(widest)
+        for row, score in self._ranked(widest, last):
+            found.setdefault(row, (len(TIERS), score))
+        return found, total
 
     def _matcher(self, terms: list[Term]):
         """Whether a word of a page matches one of the terms: by stem, prefix or compound part."""
