@@ -104,6 +104,11 @@ class Results:
     total: int = 0
     corrected: str = ""
 
+    @property
+    def counted_all(self) -> bool:
+        """False when counting stopped at MAX_RANKED: at least `total` pages match."""
+        return self.total < MAX_RANKED
+
 
 class Term(NamedTuple):
     """A word or phrase of a query: its phrases, as typed first, then its synonyms."""
@@ -564,11 +569,11 @@ class Search:
             seen = {hit.page.slug for hit in hits}
             for code, index in self.indexes.items():
                 if code != lang:
-                    more, _ = index.search(terms, limit, forgiving)
+                    more, found = index.search(terms, limit, forgiving)
                     new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
                     seen.update(hit.page.slug for hit in new)
                     hits += new
-                    total += len(new)
+                    total = min(total + found - (len(more) - len(new)), MAX_RANKED)  # a page once
         return tuple(hits[:limit]), total
 
 

@@ -192,6 +192,16 @@ def test_the_count_is_of_every_match_not_only_those_shown(make_app, docs_dir):
     assert client.get("/api/search?q=sjiraff").get_json()["total"] == 14
 
 
+def test_a_count_that_stopped_says_at_least(make_app, docs_dir, monkeypatch):
+    from app import search
+    monkeypatch.setattr(search, "MAX_RANKED", 12)
+    for i in range(14):
+        write(docs_dir, f"sjiraff-{i}", f"# Sjiraff {i}\n\nEn sjiraff er et dyr.\n")
+    client = make_app().test_client()
+    assert "Minst 12 treff for «sjiraff»" in client.get("/docs.php?q=sjiraff").text
+    assert "At least 12 results" in client.get("/docs.php?q=sjiraff&lang=en").text
+
+
 def test_a_dead_link_suggests_only_pages_that_match_with_the_way_on_first(client):
     html = client.get("/docs.php?doc=ip-adaptr").text
     suggestions = re.search(r"Mente du en av disse\?</h2>(.*?)</ul>", html, re.S).group(1)
