@@ -58,7 +58,8 @@ MAX_CACHED_RESULTS = 1_000
 FEW_RESULTS = 3  # fewer in the reader's language: the other languages are searched too
 # Matches ranked and counted at most in a tier: "1000 treff" means as many or more.
 MAX_RANKED = 1_000
-SPARE_FROM = 3  # terms a query needs before a page may lack one of them
+SPARE_FROM = 3  # terms a query needs before a page may lack one of them,
+SPARE_UP_TO = 4  # and may have at most: the expression repeats each term n - 1 times
 WEIGHTS = (10.0, 4.0, 1.0, 0.5)  # title, headings, body, compound parts
 # Where a whole-word match counts, best first (the last: anywhere). Compound parts are
 # indexed with a mark of their own, so a whole word never matches a part: the widest tiers
@@ -77,7 +78,7 @@ STOPWORDS = frozenset("""
     hvor eller hva skal selv her alle vil bli ble blitt kunne når være vært noen noe ville dere
     deres kun ja etter skulle denne dette disse for deg si mot å meget hvorfor hvordan ingen din
     ditt dine blir samme hvilken hvilke hvilket hvem hver hvis både bare enn fordi før mange også
-    slik må får få gjør gjøre finnes fins hos
+    slik må bør burde får få gjør gjøre finnes fins hos
     the a an of is are was be what how why when where which who do does can i my me to in on for
     and or it with there any if not
 """.split())
@@ -342,7 +343,7 @@ class SearchIndex:
 
     def search(self, terms: list[Term], limit: int = 10, forgiving: bool = True) -> tuple[list[Hit], int]:
         """The best pages for `terms` and how many match: pages with every term, else
-        (when `forgiving` and there are SPARE_FROM terms or more) pages with all but one;
+        (when `forgiving` and there are SPARE_FROM to SPARE_UP_TO terms) pages with all but one;
         not `forgiving`, only pages with every term in their title or a heading.
         Call `update()` first (Search.find does)."""
         with self._lock:
@@ -351,7 +352,7 @@ class SearchIndex:
                 found, total = self._candidates(None, f"{TIERS[1]}({' AND '.join(whole)})", limit)
             else:
                 found, total = self._candidates(" AND ".join(whole), " AND ".join(with_parts), limit)
-                if not found and len(terms) >= SPARE_FROM:
+                if not found and SPARE_FROM <= len(terms) <= SPARE_UP_TO:
                     spare_one = " OR ".join(f"({' AND '.join(with_parts[:i] + with_parts[i + 1:])})"
                                             for i in range(len(terms)))
                     found, total = self._candidates(None, spare_one, limit)

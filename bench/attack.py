@@ -18,6 +18,9 @@ from bench.servers import help_server, median_ms, rss_mb, wrk_script
 
 # A search of twelve one- and two-letter prefixes: each expands to many index terms.
 SHORT_PREFIXES = "a b d f k m s t ab an bi de"
+# Twelve words on nearly every page of the generated corpus, and twelve long typos.
+COMMON_WORDS = "bilde ansikt modell lys bakgrunn tekst stil farge konto appen kontrast skygge"
+UNKNOWN_WORDS = " ".join(f"{word}xq" for word in COMMON_WORDS.split())
 
 
 def in_process_costs(docs: Path) -> list[tuple[str, float]]:
@@ -40,6 +43,10 @@ def in_process_costs(docs: Path) -> list[tuple[str, float]]:
          lambda: client.get(f"/docs.php?doc=finnes-ikke-{next(counter)}")),
         (f"search of 12 short prefixes «{SHORT_PREFIXES}»",
          lambda: client.get(f"/docs.php?q={SHORT_PREFIXES.replace(' ', '+')}&n={next(counter)}")),
+        ("search of 12 common words (no page has them all)",
+         lambda: client.get(f"/docs.php?q={COMMON_WORDS.replace(' ', '+')}&n={next(counter)}")),
+        ("search of 12 words no page has (3 corrected, the rest unknown)",
+         lambda: client.get(f"/docs.php?q={UNKNOWN_WORDS.replace(' ', '+')}&n={next(counter)}")),
         ("/api/docs", lambda: client.get("/api/docs")),
         ("/sitemap.xml", lambda: client.get("/sitemap.xml", base_url="https://hjelp.example")),
         ("cached page (through Flask's test client)", lambda: client.get("/docs.php?doc=what-is-ip-adapter")),

@@ -125,6 +125,15 @@ def test_words_no_page_has_mean_no_guesses(search):
     assert slugs(search, "betale vipps") == []  # half the words unknown: the pages don't cover it
 
 
+def test_all_but_one_term_only_for_short_queries(search):
+    from app.search import SPARE_UP_TO
+    # No page has every word: two of three is enough, but a long query gets nothing rather
+    # than an expression that repeats every term (its cost grows with the square).
+    assert slugs(search, "ansiktsgjenkjenning tilgangsstyring kjæledyr") == ["ansikt"]
+    words = ["ansiktsgjenkjenning", "tilgangsstyring", "kjæledyr", "modell", "bilde", "tall"][:SPARE_UP_TO + 1]
+    assert slugs(search, " ".join(words)) == []
+
+
 def test_the_best_section_is_named_with_its_anchor(search):
     hit = search.find("tilgangsstyring", "nb").hits[0]
     assert hit.section.anchor == "tilgangsstyring" and hit.section.heading == "Tilgangsstyring"
