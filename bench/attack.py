@@ -38,15 +38,18 @@ def in_process_costs(docs: Path) -> list[tuple[str, float]]:
         for lang in ("nb", "en"):
             get_index(lang).update()
     counter = iter(range(10**9))
+
+    def afresh(query: str):
+        """A search as if asked for the first time: its remembered results forgotten."""
+        app.extensions["search"]._cache.clear()
+        return client.get(f"/docs.php?q={query.replace(' ', '+')}")
+
     rows = [
         ("unique 404 (a new unknown slug each time)",
          lambda: client.get(f"/docs.php?doc=finnes-ikke-{next(counter)}")),
-        (f"search of 12 short prefixes «{SHORT_PREFIXES}»",
-         lambda: client.get(f"/docs.php?q={SHORT_PREFIXES.replace(' ', '+')}&n={next(counter)}")),
-        ("search of 12 common words (no page has them all)",
-         lambda: client.get(f"/docs.php?q={COMMON_WORDS.replace(' ', '+')}&n={next(counter)}")),
-        ("search of 12 words no page has (3 corrected, the rest unknown)",
-         lambda: client.get(f"/docs.php?q={UNKNOWN_WORDS.replace(' ', '+')}&n={next(counter)}")),
+        (f"search of 12 short prefixes «{SHORT_PREFIXES}»", lambda: afresh(SHORT_PREFIXES)),
+        ("search of 12 common words (no page has them all)", lambda: afresh(COMMON_WORDS)),
+        ("search of 12 words no page has (3 corrected, the rest unknown)", lambda: afresh(UNKNOWN_WORDS)),
         ("/api/docs", lambda: client.get("/api/docs")),
         ("/sitemap.xml", lambda: client.get("/sitemap.xml", base_url="https://hjelp.example")),
         ("cached page (through Flask's test client)", lambda: client.get("/docs.php?doc=what-is-ip-adapter")),
