@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from html.parser import HTMLParser
 from itertools import groupby
 
@@ -187,19 +188,28 @@ def sections(body: str) -> list[Section]:
     and headings with nothing else under them are left out. The page's title (level 1)
     starts no section of its own: what follows it belongs to the first part.
     """
-    body = FENCE.sub(lambda fence: fence.group().replace("\n#", "\n ").strip("`~"), HTML_BLOCK.sub("", body))
+    # The substring tests skip the patterns' scans on the many pages without fences or HTML.
+    if "<" in body:
+        body = HTML_BLOCK.sub("", body)
+    if "```" in body or "~~~" in body:
+        body = FENCE.sub(lambda fence: fence.group().replace("\n#", "\n ").strip("`~"), body)
     parts = HEADING.split(body)
     # parts: [text before the first heading, hashes, heading, text, hashes, heading, text, ...]
     found = [Section("", "", parts[0])]
     used: set[str] = set()
     for i in range(1, len(parts), 3):
         level, heading, text = len(parts[i]), plain_text(parts[i + 1]), parts[i + 2]
-        anchor = unique(heading_id(heading, "-"), used)  # as the Markdown toc extension numbers them
+        anchor = unique(_anchor(heading), used)  # as the Markdown toc extension numbers them
         if level == 1:
             found[-1] = Section(found[-1].anchor, found[-1].heading, found[-1].text + text)
         else:
             found.append(Section(anchor, heading, text))
     return [Section(s.anchor, s.heading, plain_text(s.text)) for s in found if s.text.strip()]
+
+
+@lru_cache(maxsize=4096)  # pages share headings ("Kilder"); the text is the documents', not readers'
+def _anchor(heading: str) -> str:
+    return heading_id(heading, "-")
 
 
 def page_sections(body: str) -> tuple[list[str], str]:
