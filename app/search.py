@@ -67,6 +67,7 @@ WEIGHTS = (10.0, 4.0, 1.0, 0.5)  # title, headings, body, compound parts
 TIERS = ("{title} : ", "{title headings} : ", "")
 PART = "ǀ"  # U+01C0, a letter to FTS5: "ǀgjenkjenn" is the part "gjenkjenn" of a compound
 CANDIDATES = 50
+MIN_COMPOUND_CHARS = 7  # shorter words are not split into parts
 MIN_TAIL_CHARS = 4  # a query word found as the end of a compound: at least this long,
 MIN_HEAD_CHARS = 3  # after at least this much of the compound
 MAX_TAIL_MATCHES = 20  # compounds a query word may match by their end
@@ -180,12 +181,15 @@ class SearchIndex:
 
     def stem(self, words: list[str]) -> list[str]:
         """Stems of lower-case words of the pages, each distinct word stemmed once (bounded memo)."""
-        missing = [w for w in set(words) if w not in self._stems]
+        stems = self._stems
+        missing = set(words).difference(stems)
         if missing:
-            if len(self._stems) + len(missing) > MAX_REMEMBERED_STEMS:
-                self._stems.clear()
-            self._stems.update(zip(missing, self._stemmer.stemWords(missing), strict=True))
-        return [self._stems.get(w) or self._stemmer.stemWord(w) for w in words]
+            if len(stems) + len(missing) > MAX_REMEMBERED_STEMS:
+                stems.clear()
+                missing = set(words)
+            missing = list(missing)
+            stems.update(zip(missing, self._stemmer.stemWords(missing), strict=True))
+        return list(map(stems.__getitem__, words))
 
     def update(self) -> None:
         """Index pages added or changed since the last call, and drop removed ones."""
@@ -215,7 +219,8 @@ class SearchIndex:
         self._counts.update(prepared.distinct)
         row = self._next_id
         self._next_id += 1
-        compounds = " ".join(PART + stem for word in prepared.distinct for stem in self._compound_stems(word))
+        compounds = " ".join(PART + stem for word in prepared.distinct if len(word) >= MIN_COMPOUND_CHARS
+                             for stem in self._compound_stems(word))
         title, headings, body = (" ".join(self.stem(words)) for words in prepared.words)
         self._db.execute("INSERT INTO fts (rowid, title, headings, body, parts) VALUES (?, ?, ?, ?, ?)",
                          (row, title, headings, body, compounds))
@@ -233,7 +238,7 @@ class SearchIndex:
             if len(self._parts) > MAX_REMEMBERED_PARTS:
                 self._parts.clear()
             own = self.stem([word])[0]
-            parts = compound_parts(word, self._counts) if len(word) >= 7 and word.isalpha() else ()
+            parts = compound_parts(word, self._counts) if len(word) >= MIN_COMPOUND_CHARS and word.isalpha() else ()
             found = self._parts[word] = frozenset(self.stem(list(parts))) - {own}
         return found
 
