@@ -27,7 +27,6 @@ T = TypeVar("T")
 
 # Sixteen times our longest page. Rendering is about 16 µs a byte (Markdown and bleach, in
 # pure Python): a page this long, dense with links, takes a worker about a second.
-SNAPSHOT_VARIABLE = "HELP_PAGES_SNAPSHOT"
 MAX_DOCUMENT_BYTES = 64_000
 # How stale the list of all pages (the index) may be before every file is stat'ed again.
 FULL_RESCAN_SECONDS = 2.0
@@ -359,6 +358,13 @@ class Library:
         return "+".join(self.stores[code].fingerprint() for code in codes)
 
 
+# Where the launcher (app/serve.py) tells its workers the snapshot of the pages it checked lies.
+SNAPSHOT_VARIABLE = "HELP_PAGES_SNAPSHOT"
+# A snapshot's fields and their types: anything else, and every file is read instead.
+SNAPSHOT_TYPES = {"slug": str, "title": str, "description": str, "category": str, "order": int, "body": str,
+                  "mtime_ns": int, "size": int, "digest": str}
+
+
 def _page_fields(page: Page) -> dict:
     fields = dataclasses.asdict(page)
     fields["updated"] = page.updated.isoformat() if page.updated else None
@@ -387,10 +393,6 @@ def read_snapshot(path: str | os.PathLike) -> dict[str, dict[str, Page]]:
     except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
         log.warning("reading every page instead of the snapshot %s: %s", path, exc)
         return {}
-
-
-SNAPSHOT_TYPES = {"slug": str, "title": str, "description": str, "category": str, "order": int, "body": str,
-                  "mtime_ns": int, "size": int, "digest": str}
 
 
 def load_library(docs_dir: str | os.PathLike, snapshot: str | os.PathLike | None = None) -> Library:

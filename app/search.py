@@ -18,7 +18,7 @@ and query as "bild". A query then forgives, in this order:
 Ranking: a title that is the query, a title with every term, a heading that is the query,
 a heading with every term; then pages matching in their title, in headings, anywhere,
 only by a compound's part; within each, BM25 with title, headings, body and parts weighted
-10:4:1:0.5. When no page has every term, pages with any of them.
+10:4:1:0.5. When no page has every term of a query of 3 or 4 terms, pages with all but one.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from app.documents import DocumentStore
 from app.languages import LANGUAGES
 from app.pages import Page, Section, sections
 from app.spelling import Corrector, base_forms, compound_parts
-from app.synonyms import SynonymFile
+from app.synonyms import SynonymFile, Synonyms
 
 WORD = re.compile(r"\w+")
 MAX_QUERY_CHARS = 200
@@ -54,6 +54,7 @@ MAX_CORRECTIONS = 3  # words of one query that may be corrected
 # Stems remembered from indexing; past this many the memo starts over.
 MAX_REMEMBERED_STEMS = 200_000
 MAX_REMEMBERED_PARTS = 100_000
+MAX_REMEMBERED_FORMS = 4_096  # query words' forms, forgotten when the pages change
 MAX_CACHED_RESULTS = 1_000
 FEW_RESULTS = 3  # fewer in the reader's language: the other languages are searched too
 # Matches ranked and counted at most in a tier: "1000 treff" means as many or more.
@@ -171,6 +172,7 @@ class SearchIndex:
         self._slugs: dict[int, str] = {}  # id -> slug
         self._counts: Counter[str] = Counter()  # word -> pages that have it
         self._parts: dict[str, frozenset[str]] = {}  # word -> stems of its parts (a memo)
+        self._forms_of: dict[str, tuple[list[str], list[str]]] = {}  # query word -> _forms (a memo)
         self._terms: list[str] = []  # every indexed stem, sorted
         self._reversed: list[str] = []  # and each spelled backwards, sorted: to find compounds by their end
         self._corrector: Corrector | None = None
@@ -212,6 +214,7 @@ class SearchIndex:
             self._terms = [term for (term,) in self._db.execute("SELECT term FROM terms ORDER BY term")]
             self._reversed = sorted(term[::-1] for term in self._terms if not term.startswith(PART))
             self._corrector = None
+            self._forms_of.clear()
             self.generation = generation
 
     def _insert(self, prepared: _Prepared) -> None:
@@ -267,7 +270,19 @@ class SearchIndex:
     def _forms(self, word: str) -> tuple[list[str], list[str]]:
         """What `word` stands for here: the stems of it and of its base forms ("skarpt" is
         also "skarp", "adapterne" "adapter") that some indexed word starts with, and the
-        indexed compounds it ends ("skjema" ends "tilbakemeldingsskjema")."""
+        indexed compounds it ends ("skjema" ends "tilbakemeldingsskjema").
+
+        A search asks this of each word several times (is it known, its expression, its
+        marks): remembered until the pages change, in a memo of its own that starts over
+        when full, so what readers type never grows the index's other memos."""
+        found = self._forms_of.get(word)
+        if found is None:
+            if len(self._forms_of) >= MAX_REMEMBERED_FORMS:
+                self._forms_of.clear()
+            found = self._forms_of[word] = self._find_forms(word)
+        return found
+
+    def _find_forms(self, word: str) -> tuple[list[str], list[str]]:
         bases = base_forms(word)
         # Not remembered: what readers type must not grow the memo.
         candidates = dict.fromkeys([*self._stemmer.stemWords([word, *bases]), word, *bases])
@@ -406,11 +421,9 @@ class SearchIndex:
         no tier needs a bound of its own (finding one walks the matches again).
         """
         found: dict[int, tuple[int, float]] = {}
-        if whole:
-            total, last = self._counted(whole)
+        total, last = self._counted(whole) if whole else (0, None)
+        if total:
             for tier, columns in enumerate(TIERS):
-                if not total:
-                    break
                 expression = f"{columns}({whole})"
                 bound = last if not columns else (self._counted(expression)[1] if last else None)
                 for row, score in self._ranked(expression, bound):
@@ -449,12 +462,17 @@ class _Prepared:
         self.sections = sections(page.body)
         self.words = tuple(WORD.findall(text.lower()) for text in (
             page.title, " ".join(s.heading for s in self.sections), "\n".join(s.text for s in self.sections)))
-        self.distinct = {w for w in set().union(*self.words) if len(w) >= 3 and w.isalpha()}
+        self.distinct = _distinct(set().union(*self.words))
 
     @staticmethod
     def distinct_words(title: str, parts: list[Section]) -> set[str]:
-        text = " ".join([title, *(f"{s.heading} {s.text}" for s in parts)]).lower()
-        return {w for w in set(WORD.findall(text)) if len(w) >= 3 and w.isalpha()}
+        """What `distinct` was for a page indexed with this title and these sections."""
+        return _distinct(WORD.findall(" ".join([title, *(f"{s.heading} {s.text}" for s in parts)]).lower()))
+
+
+def _distinct(words) -> set[str]:
+    """The distinct words of three letters or more (a page's vocabulary)."""
+    return {w for w in set(words) if len(w) >= 3 and w.isalpha()}
 
 
 def _passage(parts: list[Section], pattern: re.Pattern | None, before: int = 8, length: int = 30):
@@ -583,7 +601,7 @@ class Search:
         return tuple(hits[:limit]), total
 
 
-def _terms(words: list[str], synonyms) -> list[Term]:
+def _terms(words: list[str], synonyms: Synonyms) -> list[Term]:
     """A query's terms: its words and synonym phrases, common words left out when others remain."""
     terms, at = [], 0
     while at < len(words):
@@ -597,7 +615,7 @@ def _terms(words: list[str], synonyms) -> list[Term]:
 def init_app(app: Flask) -> None:
     """A search index of each language's pages, built in the background from the first request.
 
-    10,000 pages take about a second to index, so a worker serves pages while it builds,
+    10,000 pages take a few seconds to index, so a worker serves pages while it builds,
     and a search made meanwhile waits for its index. The build starts with the first
     request rather than here: a server that loads the app and then forks its workers
     would otherwise fork in the middle of it.

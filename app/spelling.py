@@ -8,7 +8,7 @@ compound part is always a word some page has.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Container
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -49,7 +49,7 @@ def base_forms(word: str) -> list[str]:
             if word.endswith(ending) and len(word) - len(ending) >= MIN_BASE_CHARS]
 
 
-def compound_parts(word: str, known: Iterable[str] | dict, depth: int = 2) -> frozenset[str]:
+def compound_parts(word: str, known: Container[str], depth: int = 2) -> frozenset[str]:
     """The parts of a compound word that are words of their own, Norwegian style:
     "ansiktsgjenkjenning" is "ansikt" + s + "gjenkjenning".
 

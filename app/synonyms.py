@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -32,25 +31,24 @@ class SynonymError(ValueError):
     """A synonyms file that cannot be used; the message says where and why."""
 
 
-@dataclass(frozen=True)
 class Synonyms:
     """Groups of phrases that mean the same, each phrase a tuple of lower-case words."""
 
-    groups: tuple[tuple[tuple[str, ...], ...], ...] = ()
-    _by_phrase: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self):
-        for group in self.groups:
+    def __init__(self, groups: tuple[tuple[tuple[str, ...], ...], ...] = ()):
+        self.groups = groups
+        others: dict[tuple[str, ...], dict] = {}  # phrase -> the other phrases of its groups, in order
+        for group in groups:
             for phrase in group:
-                self._by_phrase.setdefault(phrase, []).extend(p for p in group if p != phrase)
+                others.setdefault(phrase, {}).update(dict.fromkeys(p for p in group if p != phrase))
+        self._others = {phrase: tuple(found) for phrase, found in others.items() if found}
 
     def longest_at(self, words: list[str], start: int) -> tuple[int, tuple[tuple[str, ...], ...]]:
         """The longest phrase of a group starting at `words[start]`: how many words it
         takes and its other phrases; (1, ()) when none starts there."""
         for length in range(min(MAX_PHRASE_WORDS, len(words) - start), 0, -1):
-            others = self._by_phrase.get(tuple(words[start:start + length]))
+            others = self._others.get(tuple(words[start:start + length]))
             if others:
-                return length, tuple(dict.fromkeys(others))
+                return length, others
         return 1, ()
 
 
