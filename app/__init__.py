@@ -42,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         presentation,
         search,
         seo,
+        tally,
         views,
     )
 
@@ -57,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     feedback.init_app(app)
     insights.init_app(app)
+    tally.init_app(app)
     errors.init_app(app)
     health.init_app(app)
     seo.init_app(app)

@@ -19,6 +19,7 @@ from app.pages import SLUG, Page, chip_targets
 from app.presentation import rendition
 from app.rendering import render_markdown
 from app.search import MAX_QUERY_CHARS, Results, get_search
+from app.tally import count_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -114,6 +115,7 @@ def search():
     if query:
         with work_slot():
             found = get_search().find(query, lang, exact=request.args.get("exact") in ("1", "true"))
+        count_search(query, lang, found)
     results = [{"slug": hit.page.slug, "title": hit.page.title, "category": hit.page.category, "lang": hit.lang,
                 "section": {"heading": hit.section.heading, "anchor": hit.section.anchor} if hit.section else None,
                 "passage": [{"text": text, "match": marked} for text, marked in hit.passage]}

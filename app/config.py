@@ -71,6 +71,13 @@ class Config:
     INSIGHTS_USERS = ""
     # Failed logins to /innsikt per client.
     INSIGHTS_AUTH_RATE_LIMIT = "10/minute;50/day"
+    # A search is shown to authors once this many different readers sent it on one day;
+    # rarer ones are only counted in a total (and their text is deleted after their day).
+    INSIGHTS_MIN_CLIENTS = "3"
+    # Seconds between writes of each worker's counts (views, searches, dead links) to the database.
+    INSIGHTS_FLUSH_SECONDS = "5"
+    # Days searches, dead links and page views are kept for insights.
+    INSIGHTS_RETENTION_DAYS = "90"
     # Static files (CSS, icons) may be cached this many seconds.
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
@@ -105,8 +112,10 @@ def validate(config: dict) -> None:
     """Check and convert settings in place; raise ConfigError on the first bad one."""
     for name, minimum in (("CACHE_THRESHOLD", 1), ("CACHE_DEFAULT_TIMEOUT", 0), ("RESPONSE_CACHE_ENTRIES", 1),
                           ("RESPONSE_CACHE_BYTES", 1024), ("HSTS_SECONDS", 0), ("EXPENSIVE_WORK_SLOTS", 1),
-                          ("TRUSTED_PROXY_HOPS", 0), ("FEEDBACK_RETENTION_DAYS", 1)):
+                          ("TRUSTED_PROXY_HOPS", 0), ("FEEDBACK_RETENTION_DAYS", 1),
+                          ("INSIGHTS_MIN_CLIENTS", 1), ("INSIGHTS_RETENTION_DAYS", 1)):
         config[name] = _whole_number(name, config[name], minimum)
+    config["INSIGHTS_FLUSH_SECONDS"] = _seconds("INSIGHTS_FLUSH_SECONDS", config["INSIGHTS_FLUSH_SECONDS"])
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
     for name in ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT", "FEEDBACK_RATE_LIMIT", "INSIGHTS_AUTH_RATE_LIMIT"):
         try:
@@ -163,6 +172,16 @@ def _flag(name: str, value) -> bool:
     if text not in ("true", "false", "1", "0", "yes", "no"):
         raise ConfigError(f"{name}={value!r} is not true or false")
     return text in ("true", "1", "yes")
+
+
+def _seconds(name: str, value) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}={value!r} is not a number of seconds") from None
+    if not 0.01 <= seconds <= 3600:
+        raise ConfigError(f"{name}={value!r} must be between 0.01 and 3600 seconds")
+    return seconds
 
 
 def _whole_number(name: str, value, minimum: int) -> int:

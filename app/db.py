@@ -1,7 +1,9 @@
-"""The database of reader feedback: SQLite in the instance folder by default, PostgreSQL for
-replicas (DATABASE_URL); the schema is kept by Alembic migrations in app/migrations/.
+"""The database of reader feedback and of the authors' insights: SQLite in the instance
+folder by default, PostgreSQL for replicas (DATABASE_URL); the schema is kept by Alembic
+migrations in app/migrations/.
 
-Help pages never touch it: only a feedback post does.
+Help pages never wait for it: only a feedback post does. What readers do (page views,
+searches, dead links) is counted in memory and written in batches (app/tally.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,20 @@ from datetime import date, datetime
 import click
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Boolean, Date, DateTime, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,6 +71,64 @@ class DailySalt(db.Model):
     salt: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
+class PageViews(db.Model):
+    """How often a help page was shown in one language on one day."""
+
+    __tablename__ = "insights_page_views"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8), primary_key=True)
+    views: Mapped[int] = mapped_column(Integer)
+
+
+class SearchCount(db.Model):
+    """One query (normalized, personal data redacted) in one language on one day.
+
+    `readers` counts the different readers who sent it that day (rows of SearchReader);
+    authors see a query only from INSIGHTS_MIN_CLIENTS of them. Once its day is over, a
+    query below that is folded into the day's row with the empty query, and its readers
+    are deleted.
+    """
+
+    __tablename__ = "insights_searches"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8), primary_key=True)
+    query: Mapped[str] = mapped_column(String(200), primary_key=True)  # "": the day's folded rare queries
+    searches: Mapped[int] = mapped_column(Integer)
+    no_results: Mapped[int] = mapped_column(Integer)  # how many of them found nothing
+    results: Mapped[int] = mapped_column(Integer)  # what the latest one found
+    corrected: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the latest one's correction
+    readers: Mapped[int] = mapped_column(Integer)
+
+
+class SearchReader(db.Model):
+    """One reader who sent one query on one day: a hash of the day's salt, the client and the
+    query, which names nobody once the salt is gone (and is itself deleted after its day)."""
+
+    __tablename__ = "insights_search_readers"
+    __table_args__ = (Index("ix_insights_search_readers_query", "day", "lang", "query"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reader: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    query: Mapped[str] = mapped_column(String(200))
+
+
+class DeadLink(db.Model):
+    """Requests for a help page that does not exist, per day and referring host ("" for none),
+    with the first page the 404 page suggested ("" for none)."""
+
+    __tablename__ = "insights_dead_links"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), primary_key=True)
+    referrer: Mapped[str] = mapped_column(String(253), primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
+    suggestion: Mapped[str] = mapped_column(String(100))
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_settings(connection, _record) -> None:
     """SQLite: write-ahead log (readers never wait for a writer), and a bounded wait for the lock."""
@@ -69,6 +142,20 @@ def _sqlite_settings(connection, _record) -> None:
         # a fifth of the posts per second (measured: 905-1,117 against 1,159-1,298).
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def dialect_insert(dialect: str):
+    """The INSERT with ON CONFLICT of `dialect`: SQLite's and PostgreSQL's take the same calls."""
+    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+
+
+def stored_salt(engine: Engine, day: date) -> bytes:
+    """The salt of `day`'s reader hashes, made by whichever worker or replica needs it first."""
+    insert = dialect_insert(engine.dialect.name)(DailySalt).values(day=day, salt=os.urandom(32))
+    with engine.begin() as connection:
+        connection.execute(insert.on_conflict_do_nothing())
+    with engine.connect() as connection:
+        return connection.execute(select(DailySalt.salt).where(DailySalt.day == day)).scalar_one()
 
 
 def database_url(config: dict, instance_path: str) -> str:

@@ -18,6 +18,7 @@ from app.pagecache import NO_STORE
 from app.pages import Page
 from app.presentation import Presentation, layout_context, page_groups
 from app.search import get_search
+from app.tally import count_dead_link
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def page_not_found(slug: str, view: Presentation) -> Response:
     title, text = texts(view.lang)["errors"][404]
     with spare_slot() as free:
         found = suggestions(slug, view.lang) if free else []
+    count_dead_link(slug, found[0].slug if found else "")
     response = current_app.make_response((render_template(
         "error.html", title=title, text=text, suggestions=found,
         categories=[] if found else way_on(view.lang), **layout_context(view, {})), 404))

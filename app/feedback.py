@@ -9,7 +9,6 @@ salt, the client and the page, and a later answer the same day replaces the earl
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
@@ -22,12 +21,12 @@ from urllib.parse import quote, urlencode
 import click
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask.cli import with_appcontext
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound, ServiceUnavailable
 
-from app.db import DailySalt, Vote, db
+from app import tally
+from app.db import DailySalt, Vote, db, dialect_insert, stored_salt
 from app.documents import get_library
 from app.languages import CODES, DEFAULT_LANGUAGE, texts
 from app.limits import client_address, limiter
@@ -98,11 +97,6 @@ def record(feedback: Feedback) -> None:
         raise ServiceUnavailable("The feedback could not be saved; try again later.", retry_after=30) from None
 
 
-def dialect_insert(dialect: str):
-    """The INSERT with ON CONFLICT of `dialect`: SQLite's and PostgreSQL's take the same calls."""
-    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-
-
 @cache
 def upsert(dialect: str):
     """INSERT … ON CONFLICT (day, reader) DO UPDATE for `dialect` (sqlite or postgresql), built once."""
@@ -122,11 +116,7 @@ def daily_salt(day: date) -> bytes:
     """The salt of `day`, made by whichever worker or replica needs it first."""
     memo = current_app.extensions["feedback_salt"]
     if day not in memo:
-        insert = dialect_insert(db.engine.dialect.name)(DailySalt).values(day=day, salt=os.urandom(32))
-        with db.engine.begin() as connection:
-            connection.execute(insert.on_conflict_do_nothing())
-        with db.engine.connect() as connection:
-            salt = connection.execute(select(DailySalt.salt).where(DailySalt.day == day)).scalar_one()
+        salt = stored_salt(db.engine, day)
         memo.clear()  # only today's is kept
         memo[day] = salt
     return memo[day]
@@ -223,6 +213,8 @@ def prune_daily(app: Flask, stop: threading.Event) -> None:
             try:
                 comments, salts = prune()
                 app.logger.info("feedback pruned: %d comments, %d salts", comments, salts)
+                folded, deleted = tally.prune()
+                app.logger.info("insights pruned: %d rare searches folded, %d old rows deleted", folded, deleted)
             except SQLAlchemyError:
                 app.logger.exception("pruning feedback failed; trying again after midnight")
         if stop.wait(seconds_to_next_prune(datetime.now(UTC))):

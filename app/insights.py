@@ -1,10 +1,12 @@
-"""Insights for authors: what readers thought of each page, behind HTTP Basic authentication.
+"""Insights for authors, behind HTTP Basic authentication: what readers thought of each
+page, how often it was read, what they searched for and which links into the help centre
+are dead.
 
-`/innsikt` (Norwegian, for people), `/api/insights/feedback` (JSON) and
-`/innsikt/tilbakemeldinger.csv`, over 7, 30 or 90 days. Off (404) while INSIGHTS_USERS is
-empty; never cached, never indexed. Everything readers wrote is data: escaped in the page
-and its SVG chart, and defused in the CSV (a cell starting with = + - @ is a formula to a
-spreadsheet).
+`/innsikt` and `/innsikt/side?doc=` (Norwegian, for people), `/api/insights/…` (JSON) and
+CSV downloads, over 7, 30 or 90 days. Off (404) while INSIGHTS_USERS is empty; never
+cached, never indexed. Everything readers wrote or sent (comments, queries, referrers) is
+data: escaped in the pages and their SVG charts, and defused in the CSV (a cell starting
+with = + - @ is a formula to a spreadsheet). The counts come from app/tally.py.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, ServiceUnavailable, Unauthorized
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import tally
 from app.config import ConfigError
-from app.db import Vote, db
+from app.db import DeadLink, PageViews, SearchCount, Vote, db
 from app.documents import get_library
 from app.languages import DEFAULT_LANGUAGE, texts
 from app.limits import limiter
+from app.pages import SLUG
 from app.presentation import Presentation, layout_context
 
 bp = Blueprint("insights", __name__)
@@ -38,6 +42,8 @@ PERIODS = (7, 30, 90)
 # A page is ranked by its share of "Nei" only with at least this many votes in the period.
 MIN_VOTES = 3
 LATEST_COMMENTS = 50
+TOP = 50  # queries and dead links listed, most first
+MAX_REFERRERS = 5  # referring hosts shown per dead link
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -99,91 +105,273 @@ def period() -> int:
     return int(value)
 
 
-def feedback_summary(days: int, today: date | None = None) -> dict:
-    """Votes of the last `days` days: per page, per day, reasons, and the latest comments."""
-    today = today or datetime.now(UTC).date()
-    first = today - timedelta(days=days - 1)
+def rows(statement) -> list:
+    """Every row of `statement`; 503 while the database cannot be read."""
     try:
-        rows = db.session.execute(
-            select(Vote.day, Vote.slug, Vote.lang, Vote.helpful, Vote.reasons, Vote.comment)
-            .where(Vote.day >= first).order_by(Vote.created_at.desc())).all()
+        return db.session.execute(statement).all()
     except SQLAlchemyError:
         db.session.rollback()
-        raise ServiceUnavailable("The feedback database cannot be read just now.", retry_after=30) from None
-    titles = {slug: page.title for slug, (page, _) in get_library().pages_in(DEFAULT_LANGUAGE).items()}
+        raise ServiceUnavailable("The insights database cannot be read just now.", retry_after=30) from None
+
+
+def span(days: int, today: date | None) -> tuple[date, date]:
+    """The first and last day of a period of `days` days ending `today` (UTC)."""
+    today = today or datetime.now(UTC).date()
+    return today - timedelta(days=days - 1), today
+
+
+def page_titles() -> dict[str, str]:
+    return {slug: page.title for slug, (page, _) in get_library().pages_in(DEFAULT_LANGUAGE).items()}
+
+
+def feedback_summary(days: int, today: date | None = None, slug: str | None = None) -> dict:
+    """Votes of the last `days` days (of one page, or all): per page, per day, reasons, the
+    latest comments; with each page's views, so that its votes can be read as a rate."""
+    first, today = span(days, today)
+    where = [Vote.day >= first] + ([Vote.slug == slug] if slug else [])
+    votes = rows(select(Vote.day, Vote.slug, Vote.lang, Vote.helpful, Vote.reasons, Vote.comment)
+                 .where(*where).order_by(Vote.created_at.desc()))
+    viewed = views_summary(days, today, slug)
+    views = {page["slug"]: page["views"] for page in viewed["pages"]}
+    titles = page_titles()
     pages: dict[str, dict] = defaultdict(lambda: {"yes": 0, "no": 0, "reasons": Counter()})
     per_day = {first + timedelta(days=i): {"yes": 0, "no": 0} for i in range(days)}
     comments = []
-    for day, slug, lang, helpful, reasons, comment in rows:
+    for day, page, lang, helpful, reasons, comment in votes:
         answer = "yes" if helpful else "no"
-        pages[slug][answer] += 1
+        pages[page][answer] += 1
         per_day[day][answer] += 1
-        pages[slug]["reasons"].update(reason for reason in reasons.split(",") if reason)
+        pages[page]["reasons"].update(reason for reason in reasons.split(",") if reason)
         if comment and len(comments) < LATEST_COMMENTS:
-            comments.append({"day": day.isoformat(), "slug": slug, "lang": lang, "comment": comment})
+            comments.append({"day": day.isoformat(), "slug": page, "lang": lang, "comment": comment})
     ranked = sorted(
-        ({"slug": slug, "title": titles.get(slug, slug), "yes": counts["yes"], "no": counts["no"],
+        ({"slug": page, "title": titles.get(page, page), "yes": counts["yes"], "no": counts["no"],
           "votes": counts["yes"] + counts["no"], "no_share": counts["no"] / (counts["yes"] + counts["no"]),
-          "reasons": dict(counts["reasons"].most_common())} for slug, counts in pages.items()),
+          "views": views.get(page, 0),
+          "no_per_100_views": round(100 * counts["no"] / views[page], 1) if views.get(page) else None,
+          "reasons": dict(counts["reasons"].most_common())} for page, counts in pages.items()),
         key=lambda page: (page["votes"] < MIN_VOTES, -page["no_share"], -page["votes"], page["slug"]))
     return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "min_votes": MIN_VOTES,
-            "pages": ranked, "per_day": [{"day": day.isoformat(), **counts} for day, counts in per_day.items()],
+            "pages": ranked, "per_day": [{"day": day.isoformat(), **counts, "views": viewed_day["views"]}
+                                         for (day, counts), viewed_day in zip(per_day.items(), viewed["per_day"],
+                                                                              strict=True)],
             "comments": comments}
 
 
-def bar_chart(per_day: list[dict], width: int = 640, height: int = 160) -> dict:
-    """Stacked bars (yes under no) per day, as numbers for the SVG template: no markup here."""
-    top = max((day["yes"] + day["no"] for day in per_day), default=0) or 1
+def views_summary(days: int, today: date | None = None, slug: str | None = None) -> dict:
+    """Page views of the last `days` days (of one page, or all): per day, and per page, most first."""
+    first, today = span(days, today)
+    where = [PageViews.day >= first] + ([PageViews.slug == slug] if slug else [])
+    per_day = {first + timedelta(days=i): 0 for i in range(days)}
+    pages: Counter = Counter()
+    for day, page, views in rows(select(PageViews.day, PageViews.slug, PageViews.views).where(*where)):
+        per_day[day] += views
+        pages[page] += views
+    titles = page_titles()
+    return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "total": sum(pages.values()),
+            "per_day": [{"day": day.isoformat(), "views": views} for day, views in per_day.items()],
+            "pages": [{"slug": page, "title": titles.get(page, page), "views": views}
+                      for page, views in pages.most_common()]}
+
+
+def searches_summary(days: int, today: date | None = None) -> dict:
+    """Searches of the last `days` days: per day (with those that found nothing), and the queries
+    at least INSIGHTS_MIN_CLIENTS readers sent on a day: most searched, finding nothing, corrected.
+    Rarer queries are counted in `hidden` only."""
+    first, today = span(days, today)
+    min_clients = current_app.config["INSIGHTS_MIN_CLIENTS"]
+    per_day = {first + timedelta(days=i): {"searches": 0, "no_results": 0} for i in range(days)}
+    queries: dict[tuple[str, str], dict] = {}
+    hidden = 0
+    for day, lang, query, searches, no_results, results, corrected, readers in rows(
+            select(SearchCount.day, SearchCount.lang, SearchCount.query, SearchCount.searches, SearchCount.no_results,
+                   SearchCount.results, SearchCount.corrected, SearchCount.readers)
+            .where(SearchCount.day >= first).order_by(SearchCount.day)):
+        per_day[day]["searches"] += searches
+        per_day[day]["no_results"] += no_results
+        if not query or readers < min_clients:
+            hidden += searches
+            continue
+        shown = queries.setdefault((lang, query), {"query": query, "lang": lang, "searches": 0, "no_results": 0})
+        shown["searches"] += searches
+        shown["no_results"] += no_results
+        shown["results"], shown["corrected"] = results, corrected  # the latest day's
+    ranked = sorted(queries.values(), key=lambda q: (-q["searches"], q["query"], q["lang"]))
+    return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "min_clients": min_clients,
+            "total": sum(day["searches"] for day in per_day.values()), "hidden": hidden,
+            "per_day": [{"day": day.isoformat(), **counts, "found": counts["searches"] - counts["no_results"]}
+                        for day, counts in per_day.items()],
+            "top": ranked[:TOP],
+            "no_results": sorted((q for q in ranked if q["no_results"]), key=lambda q: -q["no_results"])[:TOP],
+            "corrected": [q for q in ranked if q["corrected"]][:TOP]}
+
+
+def dead_links_summary(days: int, today: date | None = None) -> dict:
+    """Requests for pages that do not exist, in the last `days` days: per slug, with the
+    referring hosts and the page the 404 page suggested first (the latest day's)."""
+    first, today = span(days, today)
+    links: dict[str, dict] = {}
+    for _, slug, referrer, requests, suggestion in rows(
+            select(DeadLink.day, DeadLink.slug, DeadLink.referrer, DeadLink.requests, DeadLink.suggestion)
+            .where(DeadLink.day >= first).order_by(DeadLink.day)):
+        link = links.setdefault(slug, {"slug": slug, "requests": 0, "referrers": Counter()})
+        link["requests"] += requests
+        link["referrers"][referrer] += requests
+        link["suggestion"] = suggestion or None
+    ranked = sorted(links.values(), key=lambda link: (-link["requests"], link["slug"]))[:TOP]
+    for link in ranked:
+        link["referrers"] = dict(link["referrers"].most_common(MAX_REFERRERS))
+    return {"days": days, "from": first.isoformat(), "to": today.isoformat(),
+            "total": sum(link["requests"] for link in links.values()), "links": ranked}
+
+
+def bar_chart(per_day: list[dict], series: dict[str, str], width: int = 640, height: int = 160) -> dict:
+    """Bars per day, each stacked from its `series` (key: label, bottom first), as numbers for
+    the SVG template (templates/_chart.html): no markup here."""
+    top = max((sum(day[key] for key in series) for day in per_day), default=0) or 1
     step = width / max(len(per_day), 1)
     bars = []
     for i, day in enumerate(per_day):
-        yes_h = day["yes"] / top * height
-        no_h = day["no"] / top * height
+        bottom, parts = height, []
+        for key, label in series.items():
+            tall = day[key] / top * height
+            bottom -= tall
+            parts.append({"key": key, "label": label, "value": day[key], "y": round(bottom, 2), "h": round(tall, 2)})
         bars.append({"x": round(i * step + step * 0.1, 2), "w": round(step * 0.8, 2), "day": day["day"],
-                     "yes": day["yes"], "no": day["no"], "yes_y": round(height - yes_h, 2),
-                     "yes_h": round(yes_h, 2), "no_y": round(height - yes_h - no_h, 2), "no_h": round(no_h, 2)})
-    return {"width": width, "height": height, "top": top, "bars": bars}
+                     "parts": parts})
+    return {"width": width, "height": height, "top": top, "bars": bars, "series": series}
 
 
-@bp.get("/innsikt")
-@failed_logins_limit()
-@authenticated
-def overview():
-    """The authors' page: pages that do not help, what readers said, votes per day."""
-    days = period()
-    summary = feedback_summary(days)
-    view = Presentation(lang=DEFAULT_LANGUAGE, explicit_lang=False, embed=False, theme=request.args.get("theme")
-                        if request.args.get("theme") in ("dark", "light") else None)
+VOTES = {"yes": "ja", "no": "nei"}
+VIEWS = {"views": "visninger"}
+SEARCHES = {"found": "med treff", "no_results": "uten treff"}
+
+
+def for_authors(rule: str):
+    """A GET route for authors only: rate-limited failed logins, then authentication."""
+    def decorate(view):
+        return bp.get(rule)(failed_logins_limit()(authenticated(view)))
+    return decorate
+
+
+def requested_page() -> str | None:
+    """`doc=`: one page's slug (400 if it cannot be one), or None for every page."""
+    slug = request.args.get("doc")
+    if slug is not None and not SLUG.fullmatch(slug):
+        abort(400)
+    return slug
+
+
+def page_view() -> Presentation:
+    theme = request.args.get("theme")
+    return Presentation(lang=DEFAULT_LANGUAGE, explicit_lang=False, embed=False,
+                        theme=theme if theme in ("dark", "light") else None)
+
+
+def reason_names() -> dict[str, str]:
     t = texts(DEFAULT_LANGUAGE)
-    reasons = {code: t[f"feedback_reason_{code}"] for code in ("not_found", "unclear", "wrong", "other")}
-    return render_template("insights.html", summary=summary, chart=bar_chart(summary["per_day"]), periods=PERIODS,
-                           reason_names=reasons, noindex=True, **layout_context(view, {}))
+    return {code: t[f"feedback_reason_{code}"] for code in ("not_found", "unclear", "wrong", "other")}
 
 
-@bp.get("/api/insights/feedback")
-@failed_logins_limit()
-@authenticated
+@for_authors("/innsikt")
+def overview():
+    """The authors' page: pages that do not help, views, searches and dead links."""
+    days = period()
+    feedback, views = feedback_summary(days), views_summary(days)
+    searches, dead = searches_summary(days), dead_links_summary(days)
+    return render_template(
+        "insights.html", summary=feedback, views=views, searches=searches, dead=dead, periods=PERIODS,
+        charts={"votes": bar_chart(feedback["per_day"], VOTES), "views": bar_chart(views["per_day"], VIEWS),
+                "searches": bar_chart(searches["per_day"], SEARCHES)},
+        reason_names=reason_names(), noindex=True, **layout_context(page_view(), {}))
+
+
+@for_authors("/innsikt/side")
+def page_insights():
+    """One page: its views and votes per day, its reasons and comments."""
+    days, slug = period(), requested_page()
+    if slug is None:
+        abort(400)
+    feedback = feedback_summary(days, slug=slug)
+    return render_template(
+        "insights_page.html", slug=slug, title=page_titles().get(slug, slug), summary=feedback, periods=PERIODS,
+        charts={"votes": bar_chart(feedback["per_day"], VOTES), "views": bar_chart(feedback["per_day"], VIEWS)},
+        reason_names=reason_names(), noindex=True, **layout_context(page_view(), {}))
+
+
+@for_authors("/api/insights/feedback")
 def feedback_json():
-    """The same numbers as JSON."""
-    return feedback_summary(period())
+    """Votes as JSON (`doc=` for one page)."""
+    return feedback_summary(period(), slug=requested_page())
 
 
-@bp.get("/innsikt/tilbakemeldinger.csv")
-@failed_logins_limit()
-@authenticated
+@for_authors("/api/insights/views")
+def views_json():
+    """Page views as JSON (`doc=` for one page)."""
+    return views_summary(period(), slug=requested_page())
+
+
+@for_authors("/api/insights/searches")
+def searches_json():
+    """Searches as JSON."""
+    return searches_summary(period())
+
+
+@for_authors("/api/insights/dead-links")
+def dead_links_json():
+    """Dead links as JSON."""
+    return dead_links_summary(period())
+
+
+@for_authors("/innsikt/tilbakemeldinger.csv")
 def feedback_csv():
-    """Every page's votes and the latest comments, as CSV for a spreadsheet."""
+    """Every page's votes and views and the latest comments, as CSV for a spreadsheet."""
     summary = feedback_summary(period())
+    table = [["side", "", page["slug"], page["views"], page["yes"], page["no"],
+              " ".join(f"{k}={v}" for k, v in page["reasons"].items()), ""] for page in summary["pages"]]
+    table += [["kommentar", comment["day"], comment["slug"], "", "", "", "", comment["comment"]]
+              for comment in summary["comments"]]
+    return csv_download("tilbakemeldinger", summary["days"],
+                        ["type", "dag", "side", "visninger", "ja", "nei", "grunner", "kommentar"], table)
+
+
+@for_authors("/innsikt/visninger.csv")
+def views_csv():
+    """Views per page, and per day, as CSV."""
+    summary = views_summary(period())
+    table = [["side", "", page["slug"], page["views"]] for page in summary["pages"]]
+    table += [["dag", day["day"], "", day["views"]] for day in summary["per_day"]]
+    return csv_download("visninger", summary["days"], ["type", "dag", "side", "visninger"], table)
+
+
+@for_authors("/innsikt/sok.csv")
+def searches_csv():
+    """The queries shown to authors, and searches per day, as CSV."""
+    summary = searches_summary(period())
+    table = [["søk", "", query["query"], query["lang"], query["searches"], query["no_results"],
+              query["corrected"] or ""] for query in summary["top"]]
+    table += [["dag", day["day"], "", "", day["searches"], day["no_results"], ""] for day in summary["per_day"]]
+    return csv_download("sok", summary["days"], ["type", "dag", "søk", "språk", "søk totalt", "uten treff",
+                                                 "rettet til"], table)
+
+
+@for_authors("/innsikt/dode-lenker.csv")
+def dead_links_csv():
+    """Dead links with their referring hosts, as CSV."""
+    summary = dead_links_summary(period())
+    table = [[link["slug"], link["requests"], " ".join(f"{host or '(ingen)'}={count}"
+                                                        for host, count in link["referrers"].items()),
+              link["suggestion"] or ""] for link in summary["links"]]
+    return csv_download("dode-lenker", summary["days"], ["side", "forespørsler", "henvisere", "foreslått"], table)
+
+
+def csv_download(name: str, days: int, header: list[str], table: list[list]) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["type", "dag", "side", "ja", "nei", "grunner", "kommentar"])
-    for page in summary["pages"]:
-        writer.writerow(cells(["side", "", page["slug"], page["yes"], page["no"],
-                               " ".join(f"{k}={v}" for k, v in page["reasons"].items()), ""]))
-    for comment in summary["comments"]:
-        writer.writerow(cells(["kommentar", comment["day"], comment["slug"], "", "", "", comment["comment"]]))
+    writer.writerow(header)
+    writer.writerows(cells(row) for row in table)
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="tilbakemeldinger-{summary["days"]}d.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}-{days}d.csv"'})
 
 
 def cells(row: list) -> list[str]:
@@ -207,16 +395,34 @@ def hash_password(password: str) -> None:
 @click.option("--days", type=click.Choice([str(days) for days in PERIODS]), default="7")
 @with_appcontext
 def report(days: str) -> None:
-    """A plain-text summary of reader feedback, for cron and mail."""
-    summary = feedback_summary(int(days))
-    click.echo(f"Tilbakemeldinger {summary['from']} til {summary['to']}")
+    """A plain-text summary for cron and mail: feedback, views, searches and dead links."""
+    summary, views = feedback_summary(int(days)), views_summary(int(days))
+    searches, dead = searches_summary(int(days)), dead_links_summary(int(days))
+    click.echo(f"Innsikt {summary['from']} til {summary['to']}")
     total_yes = sum(day["yes"] for day in summary["per_day"])
     total_no = sum(day["no"] for day in summary["per_day"])
+    click.echo(f"Visninger: {views['total']}")
     click.echo(f"Stemmer: {total_yes + total_no} (ja {total_yes}, nei {total_no})")
     click.echo(f"Sider som hjelper minst (minst {MIN_VOTES} stemmer):")
     for page in [p for p in summary["pages"] if p["votes"] >= MIN_VOTES][:10]:
         click.echo(f"  {page['no_share']:4.0%} nei av {page['votes']:>4}  {page['slug']}")
     click.echo(f"Kommentarer: {len(summary['comments'])} (les dem på /innsikt)")
+    no_results = sum(day["no_results"] for day in searches["per_day"])
+    click.echo(f"Søk: {searches['total']}, {no_results} uten treff")
+    for query in searches["no_results"][:10]:
+        click.echo(f"  {query['no_results']:>5} uten treff  {query['query']!r} ({query['lang']})")
+    click.echo(f"Døde lenker: {dead['total']} forespørsler")
+    for link in dead["links"][:10]:
+        click.echo(f"  {link['requests']:>5}  {link['slug']}")
+
+
+@insights_cli.command("prune")
+@with_appcontext
+def prune_command() -> None:
+    """Fold rare searches of past days into their totals; delete insights past INSIGHTS_RETENTION_DAYS."""
+    folded, deleted = tally.prune()
+    click.echo(f"Folded {folded} rare searches of past days into their totals; deleted {deleted} rows older "
+               f"than {current_app.config['INSIGHTS_RETENTION_DAYS']} days.")
 
 
 def init_app(app: Flask) -> None:

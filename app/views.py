@@ -19,6 +19,7 @@ from app.pages import MAX_SLUG_LENGTH, SLUG, Page, page_sections
 from app.presentation import Presentation, Rendition, canonical_url, carry_args, layout_context, page_groups, rendition
 from app.rendering import render_markdown
 from app.search import MAX_QUERY_CHARS, Results, get_search
+from app.tally import count_search, view_counter
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ def docs():
     current = rendition("page", lang, view.variant, slug)
 
     def make() -> CachedPage:
-        return CachedPage(rendered_page(page, lang, view, current).encode(), page.mtime_ns / 1e9, current.is_fresh)
+        return CachedPage(rendered_page(page, lang, view, current).encode(), page.mtime_ns / 1e9, current.is_fresh,
+                          count_view=view_counter(slug, lang))
 
     return respond(*get_response_cache().page(view.cache_key(doc=slug), make))
 
@@ -141,6 +143,7 @@ def search_results(query: str, view: Presentation) -> Response:
     if query:
         with work_slot():
             results = get_search().find(query, view.lang, exact=exact)
+        count_search(query, view.lang, results)
     here = {"q": query, **({"eksakt": "1"} if exact else {})}
     response = current_app.make_response(render_template(
         "search.html", query=query, results=results, language_names=NAMES,

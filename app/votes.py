@@ -86,7 +86,7 @@ class VoteWriter:
     def _write(self, batch: list[_Waiting]) -> bool:
         """One transaction for the batch; False (and every vote in it unsaved) if it fails."""
         try:
-            with self._turn(), self.engine.begin() as connection:
+            with write_turn(self.lock_file), self.engine.begin() as connection:
                 # Executed row by row: two answers of one reader in a batch end as the later one.
                 connection.execute(self.statement, [waiting.values for waiting in batch])
             return True
@@ -94,9 +94,10 @@ class VoteWriter:
             log.exception("cannot store %d feedback votes", len(batch))
             return False
 
-    def _turn(self):
-        """This process's turn to write, when processes take turns on a lock file."""
-        return _locked(self.lock_file) if self.lock_file else nullcontext()
+
+def write_turn(lock_file: Path | None):
+    """This process's turn to write, when processes take turns on a lock file (SQLite)."""
+    return _locked(lock_file) if lock_file else nullcontext()
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -110,3 +111,26 @@ def redis_server(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+# A real PostgreSQL, one server per test module that needs it.
+
+@pytest.fixture(scope="module")
+def postgres():
+    from servers import PostgresServer
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def pg_url(postgres, request):
+    """A fresh database on the module's PostgreSQL server for one test."""
+    import psycopg
+    name = "t_" + re.sub(r"\W", "_", request.node.name)[:50].lower()
+    with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres",
+                         autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return postgres.url(name)

@@ -21,7 +21,10 @@ ORIGIN = "https://app.avatarify.example"
 # Made at import: schemathesis reads the schema before any fixture exists.
 SCHEMA_APP = create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "API_ALLOWED_ORIGINS": ORIGIN,
                          "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='help-api-')}/feedback.db",
-                         "INSIGHTS_USERS": f"forfatter:{generate_password_hash('hemmelig')}"})
+                         "INSIGHTS_USERS": f"forfatter:{generate_password_hash('hemmelig')}",
+                         # Schemathesis expects a 401 for each request without credentials; the
+                         # limit on failed logins has its own test (test_insights.py).
+                         "INSIGHTS_AUTH_RATE_LIMIT": "10000/minute"})
 upgrade_database(SCHEMA_APP)
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", SCHEMA_APP)
 
@@ -114,6 +117,6 @@ def test_openapi_document_is_served(api):
     document = api.get("/api/openapi.json").json
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {"/api/docs", "/api/docs/{slug}", "/api/search", "/api/feedback",
-                                      "/api/insights/feedback",
-                                      "/api/openapi.json"}
+                                      "/api/insights/feedback", "/api/insights/views", "/api/insights/searches",
+                                      "/api/insights/dead-links", "/api/openapi.json"}
     assert json.loads((PROJECT / "app" / "openapi.json").read_text()) == document

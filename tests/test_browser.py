@@ -3,13 +3,15 @@ documents included; axe-core for accessibility and the Nu HTML Checker for valid
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -267,13 +269,25 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
     docs = tmp_path / "docs"
     shutil.copytree(PROJECT / "docs", docs)
     users = f"forfatter:{generate_password_hash('hemmelig passord')}"
-    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false") as (base, _):
+    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2") as (base, _):
         for i, payload in enumerate(HOSTILE[:20]):
             request = urllib.request.Request(
                 f"{base}/api/feedback", method="POST", headers={"Content-Type": "application/json", "User-Agent": f"l{i}"},
                 data=json.dumps({"slug": "instantid-intro", "helpful": i % 3 == 0, "comment": payload[:1000],
                                  "reasons": ["wrong"]}).encode())
             assert urllib.request.urlopen(request).status == 201
+        # Hostile searches, each from 3 readers (enough to be shown), and dead links with hostile referrers.
+        for reader in range(3):
+            for payload in HOSTILE[:10]:
+                get(f"{base}/docs.php?{urlencode({'q': payload[:200]})}", headers={"User-Agent": f"r{reader}"})
+                referrer = "".join(char for char in payload[:500] if " " <= char <= "~")
+                get(f"{base}/docs.php?doc=borte-{reader}", headers={"Referer": referrer})
+            get(f"{base}/docs.php?doc=instantid-intro")
+        author = {"Authorization": "Basic " + base64.b64encode(b"forfatter:hemmelig passord").decode()}
+        deadline = time.monotonic() + 20  # the workers' writers flush every 0.2 s
+        while (json.loads(get(f"{base}/api/insights/dead-links", headers=author)[2])["total"] < 30
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
         for theme in ("light", "dark"):
             context = browser.new_context(viewport=VIEWPORTS[viewport], http_credentials={
                 "username": "forfatter", "password": "hemmelig passord"})
@@ -286,6 +300,9 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
             assert page.evaluate("window.__ran") == [] and seen["dialogs"] == [] and seen["foreign"] == []
             assert page.locator(".comments li").count() == 20
             assert page.locator("svg[role=img] rect.no").count() == 30
+            shown = page.locator("#mest-sokt ~ div table q").all_inner_texts()
+            assert len(shown) >= 5 and any("<" in query for query in shown)  # markup shown as text
+            assert page.locator("#dode-lenker ~ div table td a", has_text="borte-0").count() == 1
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
             assert axe_violations(page) == []
             ARTIFACTS.mkdir(exist_ok=True)

@@ -290,27 +290,6 @@ def test_bad_feedback_settings_are_refused(make_app, overrides, message):
 
 # A real PostgreSQL, and the production server.
 
-@pytest.fixture(scope="module")
-def postgres():
-    from servers import PostgresServer
-    server = PostgresServer()
-    server.start()
-    yield server
-    server.remove()
-
-
-@pytest.fixture
-def pg_url(postgres, request):
-    """A fresh database on the module's PostgreSQL server for one test."""
-    import psycopg
-    name = "t_" + re.sub(r"\W", "_", request.node.name)[:50].lower()
-    with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres",
-                         autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return postgres.url(name)
-
-
 @pytest.mark.postgres
 def test_postgresql_takes_the_same_votes_with_the_same_code(make_app, pg_url):
     app = migrated(make_app(DATABASE_URL=pg_url))

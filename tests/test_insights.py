@@ -53,7 +53,9 @@ def add_votes(app, rows: list[tuple[int, str, bool, str, str | None]]) -> None:
     engine.dispose()
 
 
-URLS = ["/innsikt", "/api/insights/feedback", "/innsikt/tilbakemeldinger.csv"]
+URLS = ["/innsikt", "/innsikt/side?doc=instantid-intro", "/api/insights/feedback", "/api/insights/views",
+        "/api/insights/searches", "/api/insights/dead-links", "/innsikt/tilbakemeldinger.csv",
+        "/innsikt/visninger.csv", "/innsikt/sok.csv", "/innsikt/dode-lenker.csv"]
 
 
 @pytest.mark.parametrize("url", URLS)
@@ -113,23 +115,95 @@ def test_pages_are_ranked_by_their_share_of_no(author, insights_app):
     assert author.get("/api/insights/feedback?days=8", headers=AUTHOR).status_code == 400
 
 
-def test_the_chart_shows_the_numbers_of_the_table(author, insights_app):
+def charts(html: str) -> list[dict[str, dict[str, tuple[int, float]]]]:
+    """Each SVG chart of a page: {day: {label: (value, bar height)}}, checked to be drawn to scale."""
+    found = []
+    for svg in re.findall(r"<svg.*?</svg>", html, re.S):
+        assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+        bars = {}
+        for day, labels, rects in re.findall(r"<g><title>(\d{4}-\d\d-\d\d): ([^<]*)</title>(.*?)</g>", svg, re.S):
+            values = [(int(value), label) for value, label in re.findall(r"(\d+) ([^,]+)", labels)]
+            heights = [float(h) for h in re.findall(r'<rect class="\w+" x="[\d.]+" y="[\d.]+" width="[\d.]+" '
+                                                     r'height="([\d.]+)"></rect>', rects)]
+            bars[day] = {label: (value, height) for (value, label), height in zip(values, heights, strict=True)}
+        top = max(sum(value for value, _ in bar.values()) for bar in bars.values()) or 1
+        for bar in bars.values():  # the tallest day fills the 160-unit height; every bar is to scale
+            for value, height in bar.values():
+                assert height == pytest.approx(value / top * 160, abs=0.01)
+        found.append(bars)
+    return found
+
+
+def numbers(html: str, heading: str) -> dict[str, dict[str, int]]:
+    """The table of numbers per day after the charts under `heading`: {day: {column: value}}."""
+    section = html[html.index(heading):]
+    section = section[section.index("<table>"):section.index("</table>")]
+    columns = re.findall(r'<th scope="col">([^<]+)</th>', section)
+    return {cells[0]: {column.lower(): int(cell) for column, cell in zip(columns[1:], cells[1:], strict=True)}
+            for cells in (re.findall(r"<td>([^<]+)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", section))}
+
+
+def test_the_charts_show_the_numbers_of_their_tables(author, insights_app):
     add_votes(insights_app, [(0, "instantid-intro", True, "", None)] * 3 + [(0, "instantid-intro", False, "", None)]
               + [(2, "instantid-intro", False, "", None)] * 2)
+    add_counts(insights_app, views=[(0, "instantid-intro", 40), (1, "what-is-ip-adapter", 7), (1, "instantid-intro", 3)],
+               searches=[(0, "ansikt", 5, 0, 3), (0, "zzqxv", 2, 2, 1), (3, "lora", 4, 1, 3)])
     html = author.get("/innsikt", headers=AUTHOR).text
-    svg = html[html.index("<svg"):html.index("</svg>")]
-    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
-    bars = re.findall(r'<title>(\d{4}-\d\d-\d\d): (\d+) ja, (\d+) nei</title>\s*'
-                      r'<rect class="yes" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"></rect>\s*'
-                      r'<rect class="no" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"></rect>', svg)
-    table = {day: (yes, no) for day, yes, no in re.findall(
-        r"<tr><td>(\d{4}-\d\d-\d\d)</td><td>(\d+)</td><td>(\d+)</td></tr>", html)}
-    assert len(bars) == 7 and len(table) == 7
-    for day, yes, no, yes_height, no_height in bars:
-        assert table[day] == (yes, no)
-        # The tallest day (4 votes) fills the 160-unit height; every bar is to scale.
-        assert float(yes_height) == pytest.approx(int(yes) / 4 * 160, abs=0.01)
-        assert float(no_height) == pytest.approx(int(no) / 4 * 160, abs=0.01)
+    views, votes, searches = charts(html)
+    per_day, searched = numbers(html, 'id="per-dag"'), numbers(html, 'id="sok"')
+    assert len(views) == len(votes) == len(searches) == len(per_day) == len(searched) == 7
+    for day, row in per_day.items():
+        assert votes[day] == {"ja": (row["ja"], votes[day]["ja"][1]), "nei": (row["nei"], votes[day]["nei"][1])}
+        assert views[day]["visninger"][0] == row["visninger"]
+        assert searches[day]["med treff"][0] == searched[day]["med treff"]
+        assert searches[day]["uten treff"][0] == searched[day]["uten treff"]
+    today = datetime.now(UTC).date().isoformat()
+    assert per_day[today] == {"ja": 3, "nei": 1, "visninger": 40} and searched[today] == {"med treff": 5,
+                                                                                        "uten treff": 2}
+    page = author.get("/innsikt/side?doc=instantid-intro", headers=AUTHOR).text
+    views, votes = charts(page)
+    for day, row in numbers(page, 'id="stemmer"').items():
+        assert (views[day]["visninger"][0], votes[day]["ja"][0], votes[day]["nei"][0]) == (
+            row["visninger"], row["ja"], row["nei"])
+    assert "6 stemmer (3 ja, 3 nei), 43 visninger: 7,0 «nei» per 100 visninger" in page  # this page's own, over the week
+
+
+def add_counts(app, views=(), searches=(), dead_links=()) -> None:
+    """Counts as the writer leaves them: views (days ago, slug, views), searches (days ago,
+    query, searches, no results, readers), dead links (days ago, slug, referrer, requests)."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    today = datetime.now(UTC).date()
+    with engine.begin() as connection:
+        for days_ago, slug, count in views:
+            connection.execute(text("INSERT INTO insights_page_views VALUES (:day, :slug, 'nb', :views)"),
+                               {"day": today - timedelta(days=days_ago), "slug": slug, "views": count})
+        for days_ago, query, count, no_results, readers in searches:
+            connection.execute(text("INSERT INTO insights_searches VALUES (:day, 'nb', :query, :searches, "
+                                    ":no_results, :results, :corrected, :readers)"),
+                               {"day": today - timedelta(days=days_ago), "query": query, "searches": count,
+                                "no_results": no_results, "results": 0 if no_results else 4,
+                                "corrected": None, "readers": readers})
+        for days_ago, slug, referrer, requests in dead_links:
+            connection.execute(text("INSERT INTO insights_dead_links VALUES (:day, :slug, :referrer, :requests, '')"),
+                               {"day": today - timedelta(days=days_ago), "slug": slug, "referrer": referrer,
+                                "requests": requests})
+    engine.dispose()
+
+
+def test_hostile_queries_are_text_in_the_page_json_and_csv(author, insights_app):
+    add_counts(insights_app, searches=[(0, HOSTILE.lower(), 3, 3, 3), (0, '=cmd|" /c calc"!a1', 4, 0, 3),
+                                       (0, "@sum(1+1)", 3, 0, 3)])
+    html = author.get("/innsikt", headers=AUTHOR).text
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    svgs = "".join(re.findall(r"<svg.*?</svg>", html, re.S))
+    assert "script" not in svgs and "calc" not in svgs  # the charts hold numbers, never stored text
+    assert HOSTILE.lower() in [q["query"] for q in author.get("/api/insights/searches", headers=AUTHOR).json["top"]]
+    response = author.get("/innsikt/sok.csv", headers=AUTHOR)
+    queries = [row[2] for row in csv.reader(io.StringIO(response.text)) if row[0] == "søk"]
+    assert "'=cmd|\" /c calc\"!a1" in queries and "'@sum(1+1)" in queries
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in csv.reader(io.StringIO(response.text))
+               for cell in row)
 
 
 def test_hostile_comments_are_text_in_the_page_json_and_csv(author, insights_app):
@@ -142,7 +216,7 @@ def test_hostile_comments_are_text_in_the_page_json_and_csv(author, insights_app
     assert author.get("/api/insights/feedback", headers=AUTHOR).json["comments"][-1]["comment"] == HOSTILE
     response = author.get("/innsikt/tilbakemeldinger.csv", headers=AUTHOR)
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
-    comments = [row[6] for row in csv.reader(io.StringIO(response.text)) if row[0] == "kommentar"]
+    comments = [row[7] for row in csv.reader(io.StringIO(response.text)) if row[0] == "kommentar"]
     assert "'=HYPERLINK(\"https://evil.example\",\"klikk\")" in comments and "'+1-800 @home -x" in comments
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in csv.reader(io.StringIO(response.text))
                for cell in row)
@@ -154,6 +228,11 @@ def test_the_weekly_report_for_cron(insights_app):
     result = insights_app.test_cli_runner().invoke(args=["insights", "report", "--days", "7"])
     assert result.exit_code == 0
     assert "Stemmer: 3 (ja 1, nei 2)" in result.output and "67% nei av    3  instantid-intro" in result.output
+    add_counts(insights_app, views=[(0, "instantid-intro", 12)], searches=[(1, "zzqxv", 4, 4, 3)],
+               dead_links=[(0, "ip-adaptr", "app.example", 5)])
+    output = insights_app.test_cli_runner().invoke(args=["insights", "report"]).output
+    assert "Visninger: 12" in output and "Søk: 4, 4 uten treff" in output and "4 uten treff  'zzqxv' (nb)" in output
+    assert "Døde lenker: 5 forespørsler" in output and "5  ip-adaptr" in output
 
 
 def test_hash_password_makes_a_hash_that_logs_in(make_app, tmp_path):

@@ -1,0 +1,344 @@
+"""What readers do, counted for the authors' insights: page views, searches and dead links.
+
+Counting never slows reading and never fails a request. Each worker counts in memory, a
+dict increment under a lock, and a thread writes the counts to the database every
+INSIGHTS_FLUSH_SECONDS, one transaction per batch. A batch the database does not take
+(it is down, locked or slow) stays in memory and is written with the next one: an outage
+loses nothing while the worker lives, and a worker that stops during one loses the one
+batch it held. What waits is bounded: at most MAX_KEYS different keys of each kind, and
+what does not fit is counted in `help_insights_dropped_total`.
+
+Nothing is counted while insights are off (INSIGHTS_USERS empty): what nobody may read is
+not kept. A search is stored normalized and with what looks like personal data (e-mail
+addresses, phone numbers, long digit runs) replaced; its readers are told apart by a hash
+of the day's salt, the client and the query, written only at flush time and deleted after
+its day.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import os
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request
+from prometheus_client import Counter as Metric
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db import DeadLink, PageViews, SearchCount, SearchReader, db, dialect_insert, stored_salt
+from app.limits import client_address
+from app.search import Results
+from app.votes import write_turn
+
+log = logging.getLogger(__name__)
+
+# Different keys of one kind (page views, searches, dead links) waiting in a worker at most.
+MAX_KEYS = 5000
+MAX_QUERY_CHARS = 200
+# Patterns of personal data in a query, replaced before it is stored, in this order.
+REDACTIONS = (
+    (re.compile(r"\S+@\S+"), "[e-post]"),
+    # 8 or more digits, with single spaces, dots or hyphens between them: a phone number.
+    (re.compile(r"\+?\d(?:[ .-]?\d){7,}"), "[telefon]"),
+    (re.compile(r"\d{5,}"), "[tall]"),
+)
+HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
+
+DROPPED = Metric("help_insights_dropped", "Counts for insights dropped: too many different keys waiting", ["kind"])
+FLUSH_FAILURES = Metric("help_insights_flush_failures",
+                        "Batches of insights the database did not take (kept for the next)")
+
+
+def normalized_query(query: str) -> str:
+    """A query as authors see it: NFKC, lower case, single spaces, no control characters,
+    personal data replaced."""
+    text = " ".join(unicodedata.normalize("NFKC", query).casefold().split())
+    text = "".join(char for char in text if unicodedata.category(char)[0] != "C")
+    for pattern, replacement in REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text[:MAX_QUERY_CHARS]
+
+
+def referring_host(referrer: str | None) -> str:
+    """The host of a Referer header, lower case, or "" (none, or not a host name): never its path."""
+    if not referrer:
+        return ""
+    try:
+        host = urlsplit(referrer[:2000]).hostname or ""
+    except ValueError:
+        return ""
+    return host if HOST.fullmatch(host) else ""
+
+
+@dataclass
+class Searched:
+    """One query's searches in a batch."""
+
+    searches: int = 0
+    no_results: int = 0
+    results: int = 0
+    corrected: str | None = None
+    clients: set[bytes] = field(default_factory=set)  # unsalted in memory, until the flush
+
+
+@dataclass
+class Batch:
+    """Counts waiting to be written."""
+
+    views: Counter = field(default_factory=Counter)  # (day, slug, lang) -> views
+    searches: dict[tuple[date, str, str], Searched] = field(default_factory=dict)
+    dead_links: Counter = field(default_factory=Counter)  # (day, slug, referrer) -> requests
+    suggestions: dict[tuple[date, str, str], str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.views or self.searches or self.dead_links)
+
+    def merge(self, later: Batch, min_clients: int) -> None:
+        """Add `later` (counted after this one) to this batch, within MAX_KEYS of each kind."""
+        for key, views in later.views.items():
+            _add(self.views, key, views, "views")
+        for key, dead in later.dead_links.items():
+            if _add(self.dead_links, key, dead, "dead_links"):
+                self.suggestions[key] = later.suggestions[key]
+        for key, searched in later.searches.items():
+            mine = self.searches.get(key)
+            if mine is None:
+                if len(self.searches) >= MAX_KEYS:
+                    DROPPED.labels("searches").inc(searched.searches)
+                    continue
+                mine = self.searches[key] = Searched()
+            mine.searches += searched.searches
+            mine.no_results += searched.no_results
+            mine.results, mine.corrected = searched.results, searched.corrected
+            mine.clients.update(list(searched.clients)[:max(min_clients - len(mine.clients), 0)])
+
+
+def _add(counts: Counter, key, count: int, kind: str) -> bool:
+    if key not in counts and len(counts) >= MAX_KEYS:
+        DROPPED.labels(kind).inc(count)
+        return False
+    counts[key] += count
+    return True
+
+
+class Tally:
+    """One worker's counts, and the thread that writes them (started by the first count)."""
+
+    def __init__(self, engine: Engine, flush_seconds: float, min_clients: int, lock_file: Path | None = None):
+        self.engine = engine
+        self.flush_seconds = flush_seconds
+        self.min_clients = min_clients
+        self.lock_file = lock_file  # SQLite: the writers of all processes take turns on it
+        self._salts: dict[date, bytes] = {}  # today's salt of reader hashes, shared with feedback
+        self._batch = Batch()
+        self._failed = Batch()  # what the database did not take, written with the next batch
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._pid = None
+        self._stop = threading.Event()
+
+    def page_view(self, slug: str, lang: str) -> None:
+        """A help page was shown."""
+        key = (_today(), slug, lang)
+        with self._lock:
+            _add(self._batch.views, key, 1, "views")
+        self._start()
+
+    def search(self, query: str, lang: str, results: int, corrected: str, client: bytes) -> None:
+        """A reader searched (`client`: a digest of who, kept in memory until the flush)."""
+        key = (_today(), lang, normalized_query(query))
+        with self._lock:
+            searched = self._batch.searches.get(key)
+            if searched is None:
+                if len(self._batch.searches) >= MAX_KEYS:
+                    DROPPED.labels("searches").inc()
+                    return
+                searched = self._batch.searches[key] = Searched()
+            searched.searches += 1
+            searched.no_results += results == 0
+            searched.results = results
+            searched.corrected = normalized_query(corrected) if corrected else None
+            if len(searched.clients) < self.min_clients:  # enough to pass the threshold
+                searched.clients.add(client)
+        self._start()
+
+    def dead_link(self, slug: str, referrer: str, suggestion: str) -> None:
+        """Someone asked for a page that does not exist, from `referrer` (a host, or "")."""
+        key = (_today(), slug, referrer)
+        with self._lock:
+            if _add(self._batch.dead_links, key, 1, "dead_links"):
+                self._batch.suggestions[key] = suggestion
+        self._start()
+
+    def _start(self) -> None:
+        """The writer thread of this process (a worker forked from a parent gets its own)."""
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._pid = os.getpid()
+                    threading.Thread(target=self._flush_forever, name="insights-writer", daemon=True).start()
+                    atexit.register(self.flush)
+
+    def _flush_forever(self) -> None:
+        while not self._stop.wait(self.flush_seconds):
+            self.flush()
+
+    def stop(self) -> None:
+        """Stop the writer thread after its current batch (the counts left are not written)."""
+        self._stop.set()
+
+    def flush(self) -> bool:
+        """Write what was counted, with any batch the database did not take before; whether it was written."""
+        with self._flushing:
+            with self._lock:
+                batch, self._batch = self._batch, Batch()
+            pending, self._failed = self._failed, Batch()
+            pending.merge(batch, self.min_clients)
+            if not pending:
+                return True
+            try:
+                # Salts first: a new day's salt is written by a transaction of its own.
+                salts = {day: self._salt(day) for day, _, _ in pending.searches}
+                with write_turn(self.lock_file), self.engine.begin() as connection:
+                    self._write(connection, pending, salts)
+                return True
+            except SQLAlchemyError:
+                FLUSH_FAILURES.inc()
+                log.warning("insights not written (kept for the next batch): the database did not take them",
+                            exc_info=True)
+                self._failed = pending
+                return False
+
+    def _salt(self, day: date) -> bytes:
+        if day not in self._salts:
+            salt = stored_salt(self.engine, day)
+            self._salts.clear()
+            self._salts[day] = salt
+        return self._salts[day]
+
+    def _write(self, connection, batch: Batch, salts: dict[date, bytes]) -> None:
+        insert = dialect_insert(connection.dialect.name)
+        if batch.views:
+            statement = insert(PageViews.__table__)
+            connection.execute(statement.on_conflict_do_update(
+                index_elements=["day", "slug", "lang"], set_={"views": PageViews.views + statement.excluded.views}),
+                [{"day": day, "slug": slug, "lang": lang, "views": views}
+                 for (day, slug, lang), views in batch.views.items()])
+        if batch.dead_links:
+            statement = insert(DeadLink.__table__)
+            connection.execute(statement.on_conflict_do_update(
+                index_elements=["day", "slug", "referrer"],
+                set_={"requests": DeadLink.requests + statement.excluded.requests,
+                      "suggestion": statement.excluded.suggestion}),
+                [{"day": day, "slug": slug, "referrer": referrer, "requests": requests,
+                  "suggestion": batch.suggestions[day, slug, referrer]}
+                 for (day, slug, referrer), requests in batch.dead_links.items()])
+        if batch.searches:
+            self._write_searches(connection, insert, batch.searches, salts)
+
+    def _write_searches(self, connection, insert, searches: dict[tuple[date, str, str], Searched],
+                        salts: dict[date, bytes]) -> None:
+        statement = insert(SearchCount.__table__)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["day", "lang", "query"],
+            set_={"searches": SearchCount.searches + statement.excluded.searches,
+                  "no_results": SearchCount.no_results + statement.excluded.no_results,
+                  "results": statement.excluded.results, "corrected": statement.excluded.corrected}),
+            [{"day": day, "lang": lang, "query": query, "searches": s.searches, "no_results": s.no_results,
+              "results": s.results, "corrected": s.corrected, "readers": 0}
+             for (day, lang, query), s in searches.items()])
+        readers = [{"day": day, "lang": lang, "query": query,
+                    "reader": hashlib.sha256(salts[day] + client + f"\0{lang}\0{query}".encode()).hexdigest()}
+                   for (day, lang, query), s in searches.items() for client in s.clients]
+        if readers:
+            connection.execute(insert(SearchReader.__table__).on_conflict_do_nothing(), readers)
+        # Each query's readers so far, for the threshold: only queries still below it are counted again.
+        for day, lang, query in searches:
+            counted = (select(func.count()).select_from(SearchReader)
+                       .where(SearchReader.day == day, SearchReader.lang == lang, SearchReader.query == query)
+                       .scalar_subquery())
+            connection.execute(update(SearchCount).where(
+                SearchCount.day == day, SearchCount.lang == lang, SearchCount.query == query,
+                SearchCount.readers < self.min_clients).values(readers=counted))
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def reader_client() -> bytes:
+    """Who sent the current request, as a digest kept in memory only (salted before it is stored)."""
+    who = f"{client_address()}\0{request.headers.get('User-Agent', '')[:256]}"
+    return hashlib.sha256(who.encode()).digest()
+
+
+def count_search(query: str, lang: str, results: Results) -> None:
+    """Count a search the current request made, when insights are on."""
+    tally = current_app.extensions.get("tally")
+    if tally is not None and query:
+        tally.search(query, lang, results.total, results.corrected, reader_client())
+
+
+def count_dead_link(slug: str, suggestion: str) -> None:
+    """Count the current request for a page that does not exist, when insights are on."""
+    tally = current_app.extensions.get("tally")
+    if tally is not None:
+        tally.dead_link(slug, referring_host(request.headers.get("Referer")), suggestion)
+
+
+def view_counter(slug: str, lang: str) -> Callable[[], None] | None:
+    """What counts one view of a page (for its CachedPage), or None while insights are off."""
+    tally = current_app.extensions.get("tally")
+    return partial(tally.page_view, slug, lang) if tally is not None else None
+
+
+def init_app(app: Flask) -> None:
+    """Count for insights when they are on."""
+    if not app.extensions["insights_users"]:
+        return
+    with app.app_context():
+        engine = db.engine
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    lock_file = Path(f"{database}.write-lock") if database and database != ":memory:" else None
+    app.extensions["tally"] = Tally(engine, app.config["INSIGHTS_FLUSH_SECONDS"], app.config["INSIGHTS_MIN_CLIENTS"],
+                                    lock_file)
+
+
+def prune(today: date | None = None) -> tuple[int, int]:
+    """Fold the rare searches of past days into their day's total (their text is deleted, and
+    every reader hash of past days); delete insights older than INSIGHTS_RETENTION_DAYS.
+    How many searches were folded, and how many rows deleted."""
+    today = today or _today()
+    config = current_app.config
+    rare = (SearchCount.day < today, SearchCount.readers < config["INSIGHTS_MIN_CLIENTS"], SearchCount.query != "")
+    folded = db.session.execute(
+        select(SearchCount.day, SearchCount.lang, func.sum(SearchCount.searches), func.sum(SearchCount.no_results),
+               func.count()).where(*rare).group_by(SearchCount.day, SearchCount.lang)).all()
+    if folded:
+        statement = dialect_insert(db.engine.dialect.name)(SearchCount.__table__)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["day", "lang", "query"],
+            set_={"searches": SearchCount.searches + statement.excluded.searches,
+                  "no_results": SearchCount.no_results + statement.excluded.no_results}),
+            [{"day": day, "lang": lang, "query": "", "searches": searches, "no_results": no_results, "results": 0,
+              "corrected": None, "readers": 0} for day, lang, searches, no_results, _ in folded])
+        db.session.execute(delete(SearchCount).where(*rare))
+    db.session.execute(delete(SearchReader).where(SearchReader.day < today))
+    cutoff = today - timedelta(days=config["INSIGHTS_RETENTION_DAYS"])
+    deleted = sum(db.session.execute(delete(model).where(model.day < cutoff)).rowcount
+                  for model in (SearchCount, PageViews, DeadLink))
+    db.session.commit()
+    return sum(count for *_, count in folded), deleted

@@ -1,0 +1,253 @@
+"""What readers do, counted for insights: page views, searches and dead links; counted,
+redacted, thresholded, bounded, written in batches, and kept through a database outage."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from test_feedback import migrated
+from test_insights import AUTHOR, HASH
+
+from app import tally
+from app.tally import normalized_query, referring_host
+
+USERS = f"forfatter:{HASH}"
+
+
+@pytest.fixture
+def counting_app(make_app, tmp_path):
+    """Insights on; the writer thread waits an hour, so each test flushes when it wants."""
+    return migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS,
+                             INSIGHTS_FLUSH_SECONDS="3600"))
+
+
+def flush(app) -> bool:
+    return app.extensions["tally"].flush()
+
+
+def table(app, sql: str) -> list[tuple]:
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as connection:
+        found = [tuple(row) for row in connection.execute(text(sql))]
+    engine.dispose()
+    return found
+
+
+def from_reader(number: int) -> dict:
+    """A request from one of several readers (different addresses)."""
+    return {"environ_base": {"REMOTE_ADDR": f"192.0.2.{number}"}}
+
+
+@pytest.mark.parametrize(("query", "stored"), [
+    ("Hvordan SLETTER jeg  kontoen", "hvordan sletter jeg kontoen"),
+    ("min e-post er ola.nordmann@example.no takk", "min e-post er [e-post] takk"),
+    ("ring meg på +47 912 34 567", "ring meg på [telefon]"),
+    ("ring 91234567", "ring [telefon]"),
+    ("ordre 123456", "ordre [tall]"),
+    ("fødselsnummer 01017012345", "fødselsnummer [telefon]"),
+    ("ip-adapter 2 og 2024", "ip-adapter 2 og 2024"),
+    ("ｉｐ\u200b-adapter\x1b[31m", "ip-adapter[31m"),  # full-width letters, a zero-width space, an escape
+])
+def test_queries_are_normalized_and_personal_data_replaced(query, stored):
+    assert normalized_query(query) == stored
+
+
+@pytest.mark.parametrize(("referrer", "host"), [
+    ("https://App.Avatarify.example/deep/link?user=ola", "app.avatarify.example"),
+    ("android-app://com.avatarify.app/", "com.avatarify.app"),
+    (None, ""), ("", ""), ("javascript:alert(1)", ""), ("https://<script>/", ""), ("http://[::1]:80/x", ""),
+    ("https://" + "a" * 300 + ".example/", ""), ("http://[", ""),
+])
+def test_only_a_referrers_host_is_kept(referrer, host):
+    assert referring_host(referrer) == host
+
+
+def test_page_views_are_counted_per_page_language_and_day(counting_app):
+    client = counting_app.test_client()
+    for _ in range(2):  # the second from the response cache, before Flask routes anything
+        assert client.get("/docs.php?doc=instantid-intro").status_code == 200
+    assert client.get("/docs.php?doc=instantid-intro&lang=en").status_code == 200
+    assert client.head("/docs.php?doc=instantid-intro").status_code == 200  # no reader saw it
+    assert client.get("/docs.php").status_code == 200  # the index is not a page
+    assert table(counting_app, "SELECT * FROM insights_page_views") == []  # nothing until the flush
+    assert flush(counting_app)
+    today = datetime.now(UTC).date().isoformat()
+    assert sorted(table(counting_app, "SELECT day, slug, lang, views FROM insights_page_views")) == [
+        (today, "instantid-intro", "en", 1), (today, "instantid-intro", "nb", 2)]
+    client.get("/docs.php?doc=instantid-intro")
+    assert flush(counting_app)
+    assert ("instantid-intro", "nb", 3) in table(counting_app, "SELECT slug, lang, views FROM insights_page_views")
+
+
+def test_nothing_is_counted_while_insights_are_off(make_app, tmp_path):
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db"))
+    client = app.test_client()
+    client.get("/docs.php?doc=instantid-intro")
+    client.get("/docs.php?q=ansikt")
+    client.get("/docs.php?doc=finnes-ikke")
+    assert "tally" not in app.extensions
+    for name in ("insights_page_views", "insights_searches", "insights_search_readers", "insights_dead_links"):
+        assert table(app, f"SELECT * FROM {name}") == []
+
+
+def test_searches_are_counted_with_their_results_and_corrections(counting_app):
+    client = counting_app.test_client()
+    client.get("/docs.php?q=IP-Adapter")
+    client.get("/api/search?q=ip-adapter")
+    client.get("/docs.php?q=ansikst")  # corrected to "ansikt"
+    client.get("/docs.php?q=zzqxv")  # finds nothing
+    client.get("/docs.php?q=")  # no search at all
+    assert flush(counting_app)
+    rows = {query: (searches, no_results, results > 0, corrected) for query, searches, no_results, results, corrected
+            in table(counting_app, "SELECT query, searches, no_results, results, corrected FROM insights_searches")}
+    assert rows == {"ip-adapter": (2, 0, True, None), "ansikst": (1, 0, True, "ansikt"), "zzqxv": (1, 1, False, None)}
+
+
+def test_a_query_is_shown_only_once_enough_readers_sent_it(counting_app):
+    client = counting_app.test_client()
+    for _ in range(5):  # one reader, five times: still one reader
+        client.get("/docs.php?q=min+konto", **from_reader(1))
+    client.get("/docs.php?q=min+konto", **from_reader(2))
+    assert flush(counting_app)
+    shown = client.get("/api/insights/searches", headers=AUTHOR).json
+    assert (shown["total"], shown["hidden"], shown["top"]) == (6, 6, [])
+    client.get("/docs.php?q=Min+konto", **from_reader(3))  # the same query, normalized
+    assert flush(counting_app)
+    shown = client.get("/api/insights/searches", headers=AUTHOR).json
+    assert (shown["total"], shown["hidden"]) == (7, 0)
+    assert [(q["query"], q["searches"]) for q in shown["top"]] == [("min konto", 7)]
+    # Only hashes are stored for readers, no more than the threshold needs, and none of them an address.
+    readers = table(counting_app, "SELECT reader FROM insights_search_readers")
+    assert len(readers) == 3 and all(len(reader) == 64 and "192.0.2" not in reader for reader, in readers)
+
+
+def test_dead_links_are_counted_with_referring_host_and_first_suggestion(counting_app):
+    client = counting_app.test_client()
+    link = "/docs.php?doc=ip-adaptr"
+    assert client.get(link, headers={"Referer": "https://app.avatarify.example/x?token=hemmelig"}).status_code == 404
+    assert client.get(link).status_code == 404
+    assert client.get("/docs.php?doc=zzzz-qqqq").status_code == 404
+    assert client.get("/docs.php?doc=<script>").status_code == 400  # not a slug: not counted
+    assert flush(counting_app)
+    dead = client.get("/api/insights/dead-links", headers=AUTHOR).json
+    assert dead["total"] == 3
+    assert dead["links"][0] == {"slug": "ip-adaptr", "requests": 2, "suggestion": "what-is-ip-adapter",
+                                "referrers": {"app.avatarify.example": 1, "": 1}}
+    assert dead["links"][1]["suggestion"] is None
+    assert "hemmelig" not in str(table(counting_app, "SELECT * FROM insights_dead_links"))
+    # One click shows the author the 404 page the readers saw, with its suggestions.
+    html = client.get("/innsikt", headers=AUTHOR).text
+    assert '<a href="/docs.php?doc=ip-adaptr">ip-adaptr</a>' in html
+    assert "app.avatarify.example: 1" in html
+
+
+def test_what_waits_is_bounded_whatever_clients_send(counting_app, monkeypatch):
+    monkeypatch.setattr(tally, "MAX_KEYS", 3)
+    dropped = tally.DROPPED.labels("searches")
+    before = dropped._value.get()
+    client = counting_app.test_client()
+    for i in range(6):
+        client.get(f"/docs.php?q=ord{i}")
+        client.get(f"/docs.php?doc=borte-{i}")
+    assert len(counting_app.extensions["tally"]._batch.searches) == 3
+    assert dropped._value.get() - before == 3
+    assert flush(counting_app)
+    assert len(table(counting_app, "SELECT * FROM insights_searches")) == 3
+    assert len(table(counting_app, "SELECT * FROM insights_dead_links")) == 3
+
+
+def test_a_database_outage_fails_no_request_and_loses_no_count(counting_app, tmp_path):
+    client = counting_app.test_client()
+    client.get("/docs.php?doc=instantid-intro")
+    # Another process holds SQLite's write lock for as long as the outage lasts.
+    blocker = sqlite3.connect(tmp_path / "feedback.db", timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        assert not flush(counting_app)
+        # Reading, searching and dead links go on, counted in memory.
+        assert client.get("/docs.php?doc=instantid-intro").status_code == 200
+        assert client.get("/docs.php?q=ansikt").status_code == 200
+        assert client.get("/docs.php?doc=borte").status_code == 404
+        assert not flush(counting_app)  # the failed batch and the new one wait together
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert flush(counting_app)
+    assert table(counting_app, "SELECT slug, views FROM insights_page_views") == [("instantid-intro", 2)]
+    assert table(counting_app, "SELECT query, searches FROM insights_searches") == [("ansikt", 1)]
+    assert table(counting_app, "SELECT slug, requests FROM insights_dead_links") == [("borte", 1)]
+    assert flush(counting_app)  # nothing is written twice
+    assert table(counting_app, "SELECT views FROM insights_page_views") == [(2,)]
+
+
+def test_the_writer_thread_flushes_on_its_own(make_app, tmp_path):
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS,
+                            INSIGHTS_FLUSH_SECONDS="0.05"))
+    try:
+        app.test_client().get("/docs.php?doc=instantid-intro")
+        deadline = time.monotonic() + 10
+        while not table(app, "SELECT views FROM insights_page_views") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert table(app, "SELECT views FROM insights_page_views") == [(1,)]
+    finally:
+        app.extensions["tally"].stop()
+
+
+def test_pruning_folds_rare_searches_of_past_days_and_forgets_old_counts(counting_app):
+    engine = create_engine(counting_app.config["SQLALCHEMY_DATABASE_URI"])
+    today = datetime.now(UTC).date()
+    yesterday, old = today - timedelta(days=1), today - timedelta(days=91)
+    with engine.begin() as connection:
+        for day, query, searches, no_results, readers in [
+                (yesterday, "ola nordmann konto", 2, 1, 1), (yesterday, "min kones telefon", 1, 1, 1),
+                (yesterday, "slette konto", 9, 0, 3), (today, "sjelden i dag", 1, 0, 1), (old, "slette konto", 4, 0, 3)]:
+            connection.execute(text(
+                "INSERT INTO insights_searches VALUES (:day, 'nb', :query, :searches, :no_results, 0, NULL, :readers)"),
+                {"day": day, "query": query, "searches": searches, "no_results": no_results, "readers": readers})
+        connection.execute(text("INSERT INTO insights_search_readers VALUES (:day, 'abc', 'nb', 'slette konto')"),
+                           {"day": yesterday})
+        connection.execute(text("INSERT INTO insights_page_views VALUES (:day, 'instantid-intro', 'nb', 5)"),
+                           {"day": old})
+    engine.dispose()
+    result = counting_app.test_cli_runner().invoke(args=["insights", "prune"])
+    assert result.exit_code == 0 and "Folded 2 rare searches" in result.output and "deleted 2 rows" in result.output
+    assert sorted(table(counting_app, "SELECT day, query, searches, no_results FROM insights_searches")) == [
+        (yesterday.isoformat(), "", 3, 2), (yesterday.isoformat(), "slette konto", 9, 0),
+        (today.isoformat(), "sjelden i dag", 1, 0)]  # today's may still reach the threshold
+    assert table(counting_app, "SELECT * FROM insights_search_readers") == []
+    assert table(counting_app, "SELECT * FROM insights_page_views") == []
+    summary = counting_app.test_client().get("/api/insights/searches", headers=AUTHOR).json
+    assert (summary["total"], summary["hidden"]) == (13, 4)
+
+
+@pytest.mark.postgres
+def test_postgresql_takes_the_same_counts(make_app, pg_url):
+    app = migrated(make_app(DATABASE_URL=pg_url, INSIGHTS_USERS=USERS, INSIGHTS_FLUSH_SECONDS="3600"))
+    client = app.test_client()
+    for reader in range(3):
+        client.get("/docs.php?doc=instantid-intro", **from_reader(reader))
+        client.get("/docs.php?q=ansikst", **from_reader(reader))
+        client.get("/docs.php?doc=borte", headers={"Referer": "https://app.example/"}, **from_reader(reader))
+    assert flush(app)
+    assert flush(app)
+    views = client.get("/api/insights/views", headers=AUTHOR).json
+    assert views["total"] == 3 and views["pages"][0]["slug"] == "instantid-intro"
+    searches = client.get("/api/insights/searches", headers=AUTHOR).json
+    assert [(q["query"], q["searches"], q["corrected"]) for q in searches["corrected"]] == [("ansikst", 3, "ansikt")]
+    dead = client.get("/api/insights/dead-links", headers=AUTHOR).json
+    assert dead["links"] == [{"slug": "borte", "requests": 3, "referrers": {"app.example": 3}, "suggestion": None}]
+    assert app.test_cli_runner().invoke(args=["insights", "prune"]).exit_code == 0
+
+
+def test_days_are_counted_in_utc(counting_app, monkeypatch):
+    monkeypatch.setattr(tally, "_today", lambda: date(2026, 11, 25))
+    counting_app.test_client().get("/docs.php?doc=instantid-intro")
+    monkeypatch.setattr(tally, "_today", lambda: date(2026, 11, 26))
+    counting_app.test_client().get("/docs.php?doc=instantid-intro")
+    assert flush(counting_app)
+    assert sorted(table(counting_app, "SELECT day, views FROM insights_page_views")) == [
+        ("2026-11-25", 1), ("2026-11-26", 1)]
