@@ -262,7 +262,7 @@ def requested_page() -> str | None:
     return slug
 
 
-def page_view() -> Presentation:
+def authors_view() -> Presentation:
     theme = request.args.get("theme")
     return Presentation(lang=DEFAULT_LANGUAGE, explicit_lang=False, embed=False,
                         theme=theme if theme in ("dark", "light") else None)
@@ -283,7 +283,7 @@ def overview():
         "insights.html", summary=feedback, views=views, searches=searches, dead=dead, periods=PERIODS,
         charts={"votes": bar_chart(feedback["per_day"], VOTES), "views": bar_chart(views["per_day"], VIEWS),
                 "searches": bar_chart(searches["per_day"], SEARCHES)},
-        reason_names=reason_names(), noindex=True, **layout_context(page_view(), {}))
+        reason_names=reason_names(), noindex=True, **layout_context(authors_view(), {}))
 
 
 @for_authors("/innsikt/side")
@@ -296,7 +296,7 @@ def page_insights():
     return render_template(
         "insights_page.html", slug=slug, title=page_titles().get(slug, slug), summary=feedback, periods=PERIODS,
         charts={"votes": bar_chart(feedback["per_day"], VOTES), "views": bar_chart(feedback["per_day"], VIEWS)},
-        reason_names=reason_names(), noindex=True, **layout_context(page_view(), {}))
+        reason_names=reason_names(), noindex=True, **layout_context(authors_view(), {}))
 
 
 @for_authors("/api/insights/feedback")

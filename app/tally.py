@@ -17,7 +17,6 @@ its day.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import logging
 import os
@@ -28,7 +27,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
+from itertools import count
+from multiprocessing.util import Finalize
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -135,7 +135,15 @@ def _add(counts: Counter, key, count: int, kind: str) -> bool:
 
 
 class Tally:
-    """One worker's counts, and the thread that writes them (started by the first count)."""
+    """One worker's counts, and the thread that writes them (started by the first count).
+
+    A page view is on every cached page's path, so it takes no lock and makes no object:
+    each page and language has an `itertools.count`, and its page calls the counter's
+    `__next__`, one step under the GIL. The flush reads each counter by the same step and
+    counts the views since its last reading for the day of the flush: a view in the last
+    seconds before midnight (UTC) may count for the next day. A lock and a dict increment
+    per view took 3.3 µs, more than the rest of a cache hit (2.6 µs).
+    """
 
     def __init__(self, engine: Engine, flush_seconds: float, min_clients: int, lock_file: Path | None = None):
         self.engine = engine
@@ -143,19 +151,27 @@ class Tally:
         self.min_clients = min_clients
         self.lock_file = lock_file  # SQLite: the writers of all processes take turns on it
         self._salts: dict[date, bytes] = {}  # today's salt of reader hashes, shared with feedback
-        self._batch = Batch()
+        self._views: dict[tuple[str, str], count] = {}  # (slug, lang) -> its views since the start
+        self._views_read: dict[tuple[str, str], int] = {}  # (slug, lang) -> the counter's value last read
+        self._batch = Batch()  # searches and dead links
         self._failed = Batch()  # what the database did not take, written with the next batch
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._pid = None
         self._stop = threading.Event()
 
-    def page_view(self, slug: str, lang: str) -> None:
-        """A help page was shown."""
-        key = (_today(), slug, lang)
-        with self._lock:
-            _add(self._batch.views, key, 1, "views")
+    def view_counter(self, slug: str, lang: str) -> Callable[[], object] | None:
+        """What a page calls each time it is shown; None (its views not counted) past MAX_KEYS pages."""
         self._start()
+        with self._lock:
+            counter = self._views.get((slug, lang))
+            if counter is None:
+                if len(self._views) >= MAX_KEYS:
+                    DROPPED.labels("views").inc()
+                    return None
+                counter = self._views[slug, lang] = count()
+                self._views_read[slug, lang] = 0
+        return counter.__next__
 
     def search(self, query: str, lang: str, results: int, corrected: str, client: bytes) -> None:
         """A reader searched (`client`: a digest of who, kept in memory until the flush)."""
@@ -190,7 +206,10 @@ class Tally:
                 if self._pid != os.getpid():
                     self._pid = os.getpid()
                     threading.Thread(target=self._flush_forever, name="insights-writer", daemon=True).start()
-                    atexit.register(self.flush)
+                    # The last counts are written as the process ends. granian's workers are
+                    # multiprocessing processes: they end with os._exit after running these
+                    # finalizers, never atexit's handlers (which run these too elsewhere).
+                    Finalize(None, self.flush, exitpriority=10)
 
     def _flush_forever(self) -> None:
         while not self._stop.wait(self.flush_seconds):
@@ -205,6 +224,13 @@ class Tally:
         with self._flushing:
             with self._lock:
                 batch, self._batch = self._batch, Batch()
+                counters = list(self._views.items())
+            today = _today()
+            for key, counter in counters:
+                seen = next(counter)  # the views so far; reading adds one, left out next time
+                if seen > self._views_read[key]:
+                    batch.views[(today, *key)] = seen - self._views_read[key]
+                self._views_read[key] = seen + 1
             pending, self._failed = self._failed, Batch()
             pending.merge(batch, self.min_clients)
             if not pending:
@@ -276,6 +302,7 @@ class Tally:
 
 
 def _today() -> date:
+    """Today in UTC."""
     return datetime.now(UTC).date()
 
 
@@ -299,10 +326,10 @@ def count_dead_link(slug: str, suggestion: str) -> None:
         tally.dead_link(slug, referring_host(request.headers.get("Referer")), suggestion)
 
 
-def view_counter(slug: str, lang: str) -> Callable[[], None] | None:
+def view_counter(slug: str, lang: str) -> Callable[[], object] | None:
     """What counts one view of a page (for its CachedPage), or None while insights are off."""
     tally = current_app.extensions.get("tally")
-    return partial(tally.page_view, slug, lang) if tally is not None else None
+    return tally.view_counter(slug, lang) if tally is not None else None
 
 
 def init_app(app: Flask) -> None:
@@ -341,4 +368,4 @@ def prune(today: date | None = None) -> tuple[int, int]:
     deleted = sum(db.session.execute(delete(model).where(model.day < cutoff)).rowcount
                   for model in (SearchCount, PageViews, DeadLink))
     db.session.commit()
-    return sum(count for *_, count in folded), deleted
+    return sum(queries for *_, queries in folded), deleted

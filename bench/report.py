@@ -29,6 +29,17 @@ def throughput(results: dict) -> list[str]:
     for name, r in results["rows"]:
         lines.append(f"| {name} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
                      f"{r['rps'] / nginx_rps:.2f} | {r['socket_errors']} |")
+    counting = results["counting"]
+    lines += ["", "## Counting page views for insights: cached page, on and off\n",
+              f"Two servers side by side on the 1,000-page corpus, {ROUNDS} interleaved rounds, one with "
+              "INSIGHTS_USERS set (every view counted in memory and written every 5 s), one without. Views "
+              f"stored: {counting['stored']:,} for the {counting['answered']:,} answers wrk counted (requests in "
+              "flight when a run stops are served and stored but not counted by wrk: up to 16 a run).\n",
+              "| round | off requests/s | on requests/s | on/off | off p99 ms | on p99 ms |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for i, (off, on) in enumerate(counting["rounds"], 1):
+        lines.append(f"| {i} | {off['rps']:,.0f} | {on['rps']:,.0f} | {on['rps'] / off['rps']:.3f} | "
+                     f"{off['p99']:.2f} | {on['p99']:.2f} |")
     lines += ["", "## Corpus size: startup, memory, cached page\n",
               "| pages | startup s (to first page served) | RSS per worker MB | cached page requests/s | p99 ms |",
               "| ---: | ---: | ---: | ---: | ---: |"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import time
 from pathlib import Path
 
 from bench.servers import (
@@ -18,6 +19,7 @@ from bench.servers import (
 )
 
 ROUNDS = 3  # interleaved rounds of nginx, bare WSGI and the cached page
+FLUSH_SECONDS = 5  # INSIGHTS_FLUSH_SECONDS's default
 
 
 def measure(corpora: dict[int, Path], seconds: int, workdir: Path) -> dict:
@@ -58,4 +60,35 @@ def measure(corpora: dict[int, Path], seconds: int, workdir: Path) -> dict:
         with help_server(docs) as (base, startup, pid):
             wait_for_search(base)
             scale.append((size, startup, worker_rss_mb(pid), wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", seconds)))
-    return {"ratios": ratios, "rows": rows, "scale": scale}
+    return {"ratios": ratios, "rows": rows, "scale": scale, "counting": counting_cost(corpora[1_000], seconds, workdir)}
+
+
+def counting_cost(docs: Path, seconds: int, workdir: Path) -> dict:
+    """Cached pages with insights on (each view counted, written every INSIGHTS_FLUSH_SECONDS)
+    and off, in ROUNDS interleaved rounds on two servers up side by side; and whether every
+    view answered was stored."""
+    from sqlalchemy import create_engine, text
+    from werkzeug.security import generate_password_hash
+    database = workdir / "insights.db"
+    on = {"INSIGHTS_USERS": f"bench:{generate_password_hash('bench')}", "DATABASE_URL": f"sqlite:///{database}"}
+    off = {"DATABASE_URL": f"sqlite:///{workdir / 'no-insights.db'}"}
+    def stored_views() -> int:
+        engine = create_engine(f"sqlite:///{database}")
+        with engine.connect() as connection:
+            views = connection.execute(text("SELECT COALESCE(SUM(views), 0) FROM insights_page_views")).scalar_one()
+        engine.dispose()
+        return views
+
+    rounds = []
+    with help_server(docs, **on) as (on_base, _, _), help_server(docs, **off) as (off_base, _, _):
+        for base in (off_base, on_base):
+            wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", 1, warm_up=False)
+        time.sleep(FLUSH_SECONDS + 1)
+        before = stored_views()
+        for _ in range(ROUNDS):
+            rounds.append((wrk(f"{off_base}/docs.php?doc={SAMPLE_PAGE}", seconds, warm_up=False),
+                           wrk(f"{on_base}/docs.php?doc={SAMPLE_PAGE}", seconds, warm_up=False)))
+    # Stopped with SIGTERM: each worker wrote what it had counted as it exited.
+    stored = stored_views() - before
+    return {"rounds": rounds, "stored": stored,
+            "answered": sum(on_run["requests"] for _, on_run in rounds)}

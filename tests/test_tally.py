@@ -3,6 +3,7 @@ redacted, thresholded, bounded, written in batches, and kept through a database 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +15,8 @@ from test_insights import AUTHOR, HASH
 
 from app import tally
 from app.tally import normalized_query, referring_host
+
+from conftest import PROJECT
 
 USERS = f"forfatter:{HASH}"
 
@@ -153,11 +156,14 @@ def test_what_waits_is_bounded_whatever_clients_send(counting_app, monkeypatch):
     for i in range(6):
         client.get(f"/docs.php?q=ord{i}")
         client.get(f"/docs.php?doc=borte-{i}")
+    for slug in ("instantid-intro", "what-is-ip-adapter", "avatarify-intro", "generative-ai-intro"):
+        assert client.get(f"/docs.php?doc={slug}").status_code == 200  # the fourth page is shown, not counted
     assert len(counting_app.extensions["tally"]._batch.searches) == 3
     assert dropped._value.get() - before == 3
     assert flush(counting_app)
     assert len(table(counting_app, "SELECT * FROM insights_searches")) == 3
     assert len(table(counting_app, "SELECT * FROM insights_dead_links")) == 3
+    assert len(table(counting_app, "SELECT * FROM insights_page_views")) == 3
 
 
 def test_a_database_outage_fails_no_request_and_loses_no_count(counting_app, tmp_path):
@@ -243,11 +249,32 @@ def test_postgresql_takes_the_same_counts(make_app, pg_url):
     assert app.test_cli_runner().invoke(args=["insights", "prune"]).exit_code == 0
 
 
-def test_days_are_counted_in_utc(counting_app, monkeypatch):
+def test_views_count_for_the_day_they_are_written(counting_app, monkeypatch):
+    client = counting_app.test_client()
     monkeypatch.setattr(tally, "_today", lambda: date(2026, 11, 25))
-    counting_app.test_client().get("/docs.php?doc=instantid-intro")
+    client.get("/docs.php?doc=instantid-intro")
+    assert flush(counting_app)
     monkeypatch.setattr(tally, "_today", lambda: date(2026, 11, 26))
-    counting_app.test_client().get("/docs.php?doc=instantid-intro")
+    client.get("/docs.php?doc=instantid-intro")
+    client.get("/docs.php?doc=instantid-intro")
     assert flush(counting_app)
     assert sorted(table(counting_app, "SELECT day, views FROM insights_page_views")) == [
-        ("2026-11-25", 1), ("2026-11-26", 1)]
+        ("2026-11-25", 1), ("2026-11-26", 2)]
+
+
+@pytest.mark.server
+def test_the_production_server_writes_its_last_counts_as_it_stops(tmp_path):
+    from servers import get, help_server
+    docs = tmp_path / "docs"
+    shutil.copytree(PROJECT / "docs", docs)
+    # Nothing would be written for an hour: only the workers' last flush, as they stop, writes these.
+    with help_server(docs, INSIGHTS_USERS=USERS, INSIGHTS_FLUSH_SECONDS="3600") as (base, _):
+        statuses = [get(f"{base}/docs.php?doc=instantid-intro")[0] for _ in range(25)]
+        statuses += [get(f"{base}/docs.php?doc=borte", headers={"Referer": "https://app.example/"})[0]]
+    assert statuses == [200] * 25 + [404]
+    engine = create_engine(f"sqlite:///{tmp_path}/feedback.db")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT SUM(views) FROM insights_page_views")).scalar_one() == 25
+        assert connection.execute(text("SELECT slug, referrer, requests FROM insights_dead_links")).all() == [
+            ("borte", "app.example", 1)]
+    engine.dispose()
