@@ -104,3 +104,40 @@ def search_latency(docs: Path) -> list[tuple[str, float]]:
             ("query p50, ms", times[len(times) // 2]),
             ("query p95, ms", times[int(len(times) * 0.95)]),
             ("query max, ms", times[-1])]
+
+
+def counting_cost(workdir: Path, rounds: int = 15, requests: int = 20_000) -> dict:
+    """Microseconds of a cached page through the whole WSGI stack (headers, request id, log
+    record, response cache) with insights counting its views and without, interleaved."""
+    from werkzeug.security import generate_password_hash
+
+    from app import create_app
+    from app.db import upgrade_database
+    from app.observe import configure_logging
+
+    configure_logging("warning", "json")
+    apps = {}
+    for name, users in (("off", ""), ("on", f"bench:{generate_password_hash('bench', method='pbkdf2:sha256:1000')}")):
+        app = create_app({"DOCS_DIR": str(PROJECT / "docs"), "DATABASE_URL": f"sqlite:///{workdir}/{name}.db",
+                          "INSIGHTS_USERS": users, "INSIGHTS_FLUSH_SECONDS": "3600"})
+        upgrade_database(app)
+        app.test_client().get(f"/docs.php?doc={SAMPLE_PAGE}")  # now in the response cache
+        apps[name] = app.wsgi_app
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/docs.php", "QUERY_STRING": f"doc={SAMPLE_PAGE}",
+               "SERVER_NAME": "bench", "SERVER_PORT": "80", "wsgi.url_scheme": "http", "REMOTE_ADDR": "127.0.0.1",
+               "HTTP_ACCEPT_ENCODING": "br, gzip"}
+
+    def start_response(status, headers, exc_info=None):
+        return None
+
+    def per_request(wsgi) -> float:
+        started = time.perf_counter()
+        for _ in range(requests):
+            wsgi(environ.copy(), start_response)
+        return (time.perf_counter() - started) / requests * 1e6
+
+    times = {"off": [], "on": []}
+    for i in range(rounds):
+        for name in (("off", "on") if i % 2 else ("on", "off")):
+            times[name].append(per_request(apps[name]))
+    return {name: sorted(values)[len(values) // 2] for name, values in times.items()}

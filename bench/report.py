@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.throughput import ROUNDS
+import statistics
+
+from bench.throughput import COUNTING_ROUNDS, ROUNDS
 
 
 def markdown(results: dict) -> str:
@@ -31,15 +33,24 @@ def throughput(results: dict) -> list[str]:
                      f"{r['rps'] / nginx_rps:.2f} | {r['socket_errors']} |")
     counting = results["counting"]
     lines += ["", "## Counting page views for insights: cached page, on and off\n",
-              f"Two servers side by side on the 1,000-page corpus, {ROUNDS} interleaved rounds, one with "
+              f"Two servers side by side on the 1,000-page corpus, {COUNTING_ROUNDS} interleaved rounds, one with "
               "INSIGHTS_USERS set (every view counted in memory and written every 5 s), one without. Views "
               f"stored: {counting['stored']:,} for the {counting['answered']:,} answers wrk counted (requests in "
               "flight when a run stops are served and stored but not counted by wrk: up to 16 a run).\n",
-              "| round | off requests/s | on requests/s | on/off | off p99 ms | on p99 ms |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| round | off requests/s | on requests/s | on/off | off p99 ms | on p99 ms | "
+              "off worker CPU µs/request | on worker CPU µs/request |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for i, (off, on) in enumerate(counting["rounds"], 1):
         lines.append(f"| {i} | {off['rps']:,.0f} | {on['rps']:,.0f} | {on['rps'] / off['rps']:.3f} | "
-                     f"{off['p99']:.2f} | {on['p99']:.2f} |")
+                     f"{off['p99']:.2f} | {on['p99']:.2f} | {off['cpu_us']:.1f} | {on['cpu_us']:.1f} |")
+    ratios = sorted(on["rps"] / off["rps"] for off, on in counting["rounds"])
+    cpu = sorted(on["cpu_us"] / off["cpu_us"] for off, on in counting["rounds"])
+    lines += ["", f"Median on/off: requests/s {statistics.median(ratios):.3f}, worker CPU per request "
+              f"{statistics.median(cpu):.3f}.\n"]
+    own = counting["in_process"]
+    lines += ["The Python part of the same request, in process (the whole WSGI stack and the response cache, "
+              "median of 15 interleaved rounds of 20,000): "
+              f"{own['off']:.2f} µs with counting off, {own['on']:.2f} µs on ({own['on'] - own['off']:+.2f} µs)."]
     lines += ["", "## Corpus size: startup, memory, cached page\n",
               "| pages | startup s (to first page served) | RSS per worker MB | cached page requests/s | p99 ms |",
               "| ---: | ---: | ---: | ---: | ---: |"]

@@ -35,6 +35,7 @@ def measure(seconds: int) -> dict:
         prose = write_prose_corpus(tmp / "prose-10000", 10_000, PROJECT / "bench" / "quality" / "docs")
         results["prose"] = inprocess.prose_search_latency(prose)
         results["render"] = inprocess.first_render()
+        results["throughput"]["counting"]["in_process"] = inprocess.counting_cost(tmp)
         results["attack"] = attack.measure(corpora[10_000])
         from tests.servers import PostgresServer  # the tests' own: Debian's server on a loopback port
         postgres = PostgresServer()

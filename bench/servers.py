@@ -173,17 +173,32 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def worker_rss_mb(launcher_pid: int) -> list[float]:
-    """Resident memory of each worker of the server started as `launcher_pid` (the launcher
-    runs granian, which runs the workers)."""
+def workers(launcher_pid: int) -> list[int]:
+    """The worker processes of the server started as `launcher_pid` (the launcher runs
+    granian, which runs the workers)."""
     def children(pid: int) -> list[int]:
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
+    return [worker for granian in children(launcher_pid) for worker in children(granian)]
+
+
+def worker_rss_mb(launcher_pid: int) -> list[float]:
+    """Resident memory of each worker of the server started as `launcher_pid`."""
     sizes = []
-    for pid in (worker for granian in children(launcher_pid) for worker in children(granian)):
+    for pid in workers(launcher_pid):
         status = Path(f"/proc/{pid}/status").read_text()
         sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
     return sizes
+
+
+def worker_cpu_seconds(launcher_pid: int) -> float:
+    """CPU time (user and system) the workers of the server started as `launcher_pid` have used."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in workers(launcher_pid):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15 of stat
+    return total / ticks
 
 
 def rss_mb(launcher_pid: int) -> float:

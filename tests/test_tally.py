@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -277,4 +278,24 @@ def test_the_production_server_writes_its_last_counts_as_it_stops(tmp_path):
         assert connection.execute(text("SELECT SUM(views) FROM insights_page_views")).scalar_one() == 25
         assert connection.execute(text("SELECT slug, referrer, requests FROM insights_dead_links")).all() == [
             ("borte", "app.example", 1)]
+    engine.dispose()
+
+
+def test_the_launchers_daily_pruning_folds_rare_searches(tmp_path, docs_dir):
+    from app.config import from_environment, validate
+    from app.feedback import prune_daily
+    from app.serve import prepare_database
+    settings = from_environment({"DATABASE_URL": f"sqlite:///{tmp_path}/f.db", "DOCS_DIR": str(docs_dir)})
+    validate(settings)
+    app = prepare_database(settings)  # the database-only app the launcher prunes with
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    engine = create_engine(settings["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO insights_searches VALUES (:day, 'nb', 'ola nordmann', 1, 1, 0, NULL, 1)"),
+                           {"day": yesterday})
+    stop = threading.Event()
+    stop.set()  # one round, then stop
+    prune_daily(app, stop)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT query, searches FROM insights_searches")).all() == [("", 1)]
     engine.dispose()
