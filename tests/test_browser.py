@@ -307,4 +307,12 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
             assert axe_violations(page) == []
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=ARTIFACTS / f"innsikt-{viewport}-{theme}.png", full_page=True)
+            page.get_by_role("link", name="Hva er InstantID?").first.click()
+            page.wait_for_load_state()
+            assert "/innsikt/side?doc=instantid-intro" in page.url
+            assert page.locator(".comments li").count() == 20 and page.locator("svg[role=img]").count() == 2
+            assert page.evaluate("window.__ran") == [] and seen["dialogs"] == [] and seen["foreign"] == []
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+            assert axe_violations(page) == []
+            page.screenshot(path=ARTIFACTS / f"innsikt-side-{viewport}-{theme}.png", full_page=True)
             context.close()
