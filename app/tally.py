@@ -1,12 +1,13 @@
 """What readers do, counted for the authors' insights: page views, searches and dead links.
 
-Counting never slows reading and never fails a request. Each worker counts in memory, a
-dict increment under a lock, and a thread writes the counts to the database every
-INSIGHTS_FLUSH_SECONDS, one transaction per batch. A batch the database does not take
-(it is down, locked or slow) stays in memory and is written with the next one: an outage
-loses nothing while the worker lives, and a worker that stops during one loses the one
-batch it held. What waits is bounded: at most MAX_KEYS different keys of each kind, and
-what does not fit is counted in `help_insights_dropped_total`.
+Counting never slows reading and never fails a request. Each worker counts in memory (a
+page view is one step of a counter, see Tally), and a thread writes the counts to the
+database every INSIGHTS_FLUSH_SECONDS, one transaction per batch. A batch the database
+does not take (it is down, locked or slow) stays in memory and is written with the next
+one: an outage loses nothing while the worker lives. A worker writes its counts as it
+stops; one killed outright during an outage loses the batch it held. What waits is
+bounded: at most MAX_KEYS different keys of each kind, and what does not fit is counted
+in `help_insights_dropped_total`.
 
 Nothing is counted while insights are off (INSIGHTS_USERS empty): what nobody may read is
 not kept. A search is stored normalized and with what looks like personal data (e-mail
@@ -114,23 +115,32 @@ class Batch:
             if _add(self.dead_links, key, dead, "dead_links"):
                 self.suggestions[key] = later.suggestions[key]
         for key, searched in later.searches.items():
-            mine = self.searches.get(key)
+            mine = self.searched(key, searched.searches)
             if mine is None:
-                if len(self.searches) >= MAX_KEYS:
-                    DROPPED.labels("searches").inc(searched.searches)
-                    continue
-                mine = self.searches[key] = Searched()
+                continue
             mine.searches += searched.searches
             mine.no_results += searched.no_results
             mine.results, mine.corrected = searched.results, searched.corrected
             mine.clients.update(list(searched.clients)[:max(min_clients - len(mine.clients), 0)])
 
 
-def _add(counts: Counter, key, count: int, kind: str) -> bool:
+    def searched(self, key: tuple[date, str, str], searches: int = 1) -> Searched | None:
+        """The counts of one query, new if need be; None (and `searches` dropped) past MAX_KEYS queries."""
+        found = self.searches.get(key)
+        if found is None:
+            if len(self.searches) >= MAX_KEYS:
+                DROPPED.labels("searches").inc(searches)
+                return None
+            found = self.searches[key] = Searched()
+        return found
+
+
+def _add(counts: Counter, key, amount: int, kind: str) -> bool:
+    """Add to one key's count; False (and `amount` dropped) past MAX_KEYS keys."""
     if key not in counts and len(counts) >= MAX_KEYS:
-        DROPPED.labels(kind).inc(count)
+        DROPPED.labels(kind).inc(amount)
         return False
-    counts[key] += count
+    counts[key] += amount
     return True
 
 
@@ -173,20 +183,18 @@ class Tally:
                 self._views_read[slug, lang] = 0
         return counter.__next__
 
-    def search(self, query: str, lang: str, results: int, corrected: str, client: bytes) -> None:
+    def search(self, query: str, lang: str, results: int, corrected: str | None, client: bytes) -> None:
         """A reader searched (`client`: a digest of who, kept in memory until the flush)."""
         key = (_today(), lang, normalized_query(query))
+        corrected = normalized_query(corrected) if corrected else None
         with self._lock:
-            searched = self._batch.searches.get(key)
+            searched = self._batch.searched(key)
             if searched is None:
-                if len(self._batch.searches) >= MAX_KEYS:
-                    DROPPED.labels("searches").inc()
-                    return
-                searched = self._batch.searches[key] = Searched()
+                return
             searched.searches += 1
             searched.no_results += results == 0
             searched.results = results
-            searched.corrected = normalized_query(corrected) if corrected else None
+            searched.corrected = corrected
             if len(searched.clients) < self.min_clients:  # enough to pass the threshold
                 searched.clients.add(client)
         self._start()
