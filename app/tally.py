@@ -249,7 +249,7 @@ class Tally:
                 with write_turn(self.lock_file), self.engine.begin() as connection:
                     self._write(connection, pending, salts)
                 return True
-            except SQLAlchemyError:
+            except (SQLAlchemyError, OSError):  # OSError: SQLite's file or its lock file is gone
                 FLUSH_FAILURES.inc()
                 log.warning("insights not written (kept for the next batch): the database did not take them",
                             exc_info=True)

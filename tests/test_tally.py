@@ -299,3 +299,13 @@ def test_the_launchers_daily_pruning_folds_rare_searches(tmp_path, docs_dir):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT query, searches FROM insights_searches")).all() == [("", 1)]
     engine.dispose()
+
+
+def test_a_flush_that_cannot_reach_the_database_file_raises_nothing(counting_app, tmp_path):
+    counting_app.test_client().get("/docs.php?doc=instantid-intro")
+    tally_ = counting_app.extensions["tally"]
+    tally_.lock_file = tmp_path / "gone" / "feedback.db.write-lock"  # its folder was removed
+    assert not tally_.flush()
+    tally_.lock_file = None
+    assert tally_.flush()
+    assert table(counting_app, "SELECT views FROM insights_page_views") == [(1,)]
