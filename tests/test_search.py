@@ -203,7 +203,11 @@ def test_few_terms_match_by_prefix(search):
     index = search.indexes["nb"]
     index.update()
     terms = _terms("ab ansikt bilde modell stil lys x".split(), Synonyms())
-    whole, _ = index._expressions(terms)
+    whole, spelled_out, _ = index._expressions(terms)
     prefixed = [t for t in whole if "*" in t]
     assert len(prefixed) == MAX_PREFIX_TERMS and '("ab")' in whole
     assert '("ansikt"*)' in whole
+    # The same prefixes spelled out as the indexed words they start, for statements without a column filter.
+    first, end = index._starting_with("ansikt")
+    words = [f'"{word}"' for word in index._terms[first:end]]
+    assert len(words) > 1 and spelled_out[whole.index('("ansikt"*)')] == f"({' OR '.join(words)})"
