@@ -70,8 +70,7 @@ PART = "ǀ"  # U+01C0, a letter to FTS5: "ǀgjenkjenn" is the part "gjenkjenn" o
 CANDIDATES = 50
 # A prefix query merges every matching word's list of pages before the first match, in each
 # statement again; the same words spelled out with OR are read lazily, and a statement that
-# stops at MAX_RANKED matches reads only what it needs. (With a column filter, the prefix
-# query is the faster: it checks one merged list where OR checks each word's.)
+# stops at MAX_RANKED matches reads only what it needs.
 MAX_SPELLED_OUT = 16
 MIN_COMPOUND_CHARS = 7  # shorter words are not split into parts
 MIN_TAIL_CHARS = 4  # a query word found as the end of a compound: at least this long,
@@ -445,7 +444,8 @@ class SearchIndex:
         total, last = self._counted(spelled_out) if spelled_out else (0, None)
         if total:
             for tier, columns in enumerate(TIERS):
-                expression = f"{columns}({whole})" if columns else spelled_out
+                # Only in titles, the prefix queries were the faster (a short list to check).
+                expression = f"{columns}({whole if tier == 0 else spelled_out})" if columns else spelled_out
                 bound = last if not columns else (self._counted(expression)[1] if last else None)
                 for row, score in self._ranked(expression, bound):
                     found.setdefault(row, (tier, score))
