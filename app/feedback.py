@@ -9,6 +9,7 @@ salt, the client and the page, and a later answer the same day replaces the earl
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
@@ -40,6 +41,8 @@ bp = Blueprint("feedback", __name__)
 # What a reader can say was wrong, in the order the form shows them.
 REASONS = ("not_found", "unclear", "wrong", "other")
 MAX_COMMENT_CHARS = 1000
+# Control characters other than line breaks and tabs: dropped from comments.
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # A form with a full comment in three-byte letters, percent-encoded, fits with room to spare.
 MAX_BODY_BYTES = 16 * 1024
 # Pruning runs this long after midnight UTC: yesterday's salt is gone by then.
@@ -76,10 +79,15 @@ def checked(slug: object, lang: str, helpful: object, reasons: object = (), comm
         raise BadRequest(f"reasons must be a list of: {', '.join(REASONS)}.")
     if comment is not None and not isinstance(comment, str):
         raise BadRequest("comment must be text.")
-    comment = (comment or "").strip()
+    comment = without_controls(comment or "").strip()
     if len(comment) > MAX_COMMENT_CHARS:
         raise BadRequest(f"comment must be at most {MAX_COMMENT_CHARS} characters.")
     return Feedback(slug, found[1], helpful in ("yes", True), tuple(dict.fromkeys(reasons)), comment or None)
+
+
+def without_controls(text: str) -> str:
+    """`text` with line breaks as \\n and no other control characters (no HTML page may show them)."""
+    return CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def record(feedback: Feedback) -> None:

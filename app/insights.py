@@ -31,6 +31,7 @@ from app import tally
 from app.config import ConfigError
 from app.db import DeadLink, PageViews, SearchCount, Vote, db
 from app.documents import get_library
+from app.feedback import without_controls
 from app.languages import DEFAULT_LANGUAGE, texts
 from app.limits import limiter
 from app.pages import SLUG
@@ -143,7 +144,8 @@ def feedback_summary(days: int, today: date | None = None, slug: str | None = No
         per_day[day][answer] += 1
         pages[page]["reasons"].update(reason for reason in reasons.split(",") if reason)
         if comment and len(comments) < LATEST_COMMENTS:
-            comments.append({"day": day.isoformat(), "slug": page, "lang": lang, "comment": comment})
+            # Stored before control characters were dropped on the way in, a comment may still hold some.
+            comments.append({"day": day.isoformat(), "slug": page, "lang": lang, "comment": without_controls(comment)})
     ranked = sorted(
         ({"slug": page, "title": titles.get(page, page), "yes": counts["yes"], "no": counts["no"],
           "votes": counts["yes"] + counts["no"], "no_share": counts["no"] / (counts["yes"] + counts["no"]),

@@ -220,14 +220,18 @@ def test_every_page_type_is_valid_html(site, tmp_path):
             path = tmp_path / f"{kind}{theme.replace('&theme=', '-')}.html"
             path.write_bytes(get(site + url + theme)[2])
             files.append(str(path))
+    assert html_errors(files) == []
+    assert len(files) == 2 * len(PAGE_TYPES)
+
+
+def html_errors(files: list[str]) -> list[tuple]:
+    """What the Nu HTML Checker finds wrong in `files`."""
     result = subprocess.run(
         ["java", "-jar", str(NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"),
          "--errors-only", "--format", "json", *files],
         capture_output=True, text=True, timeout=300)
     messages = json.loads(result.stderr or '{"messages": []}')["messages"]
-    errors = [(Path(m.get("url", "")).name, m.get("message"), m.get("extract", "")[:80]) for m in messages]
-    assert errors == []
-    assert len(files) == 2 * len(PAGE_TYPES)
+    return [(Path(m.get("url", "")).name, m.get("message"), m.get("extract", "")[:80]) for m in messages]
 
 
 @pytest.mark.parametrize("variant", ["", "&theme=dark", "&embed=1"])
@@ -316,3 +320,9 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
             assert axe_violations(page) == []
             page.screenshot(path=ARTIFACTS / f"innsikt-side-{viewport}-{theme}.png", full_page=True)
             context.close()
+        if viewport == "phone":  # the same HTML at either size: checked once
+            files = []
+            for name, url in (("innsikt", "/innsikt?dager=30"), ("side", "/innsikt/side?doc=instantid-intro")):
+                (tmp_path / f"{name}.html").write_bytes(get(base + url, headers=author)[2])
+                files.append(str(tmp_path / f"{name}.html"))
+            assert html_errors(files) == []

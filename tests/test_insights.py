@@ -261,3 +261,11 @@ def test_feedback_sent_through_the_form_shows_up(author, insights_app):
         "helpful": "no", "step": "details", "reasons": ["wrong"], "comment": "Utdatert"})
     html = author.get("/innsikt", headers=AUTHOR).text
     assert "Utdatert" in html and "Den er feil eller utdatert: 1" in html
+
+
+def test_control_characters_never_reach_a_page(author, insights_app):
+    author.post("/api/feedback", json={"slug": "instantid-intro", "helpful": False, "comment": "a\x01b\r\nc\x1b[31m\td"})
+    add_votes(insights_app, [(0, "what-is-ip-adapter", False, "", "stored\x00 earlier\x7f")])  # as an old row holds it
+    comments = {c["slug"]: c["comment"] for c in author.get("/api/insights/feedback", headers=AUTHOR).json["comments"]}
+    assert comments == {"instantid-intro": "ab\nc[31m\td", "what-is-ip-adapter": "stored earlier"}
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", author.get("/innsikt", headers=AUTHOR).text)
