@@ -235,6 +235,11 @@ class DocumentStore:
             page = self._reload(slug, path, page)
         return page
 
+    def known(self, slug: str) -> Page | None:
+        """The page named `slug` as last read, without looking at its file (for what was
+        found among the pages as they were read, such as search results)."""
+        return self._pages.get(slug)
+
     def _reload(self, slug: str, path: Path, old: Page | None) -> Page | None:
         """Re-read an edited file; a broken edit keeps the last good version."""
         with self._lock:

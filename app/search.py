@@ -407,7 +407,7 @@ class SearchIndex:
                 f"SELECT id, sections FROM pages WHERE id IN ({','.join('?' * len(best))})", best).fetchall())
             hits, pattern = [], self._matcher(terms)
             for row in best:
-                page = self.store.get(self._slugs[row])
+                page = self.store.known(self._slugs[row])  # as indexed: update() just caught up
                 if page is not None:
                     section, passage = _passage([Section(*s) for s in json.loads(stored[row])], pattern)
                     hits.append(Hit(page, "", section, passage))
