@@ -27,6 +27,7 @@ import json
 import re
 import sqlite3
 import threading
+import zlib
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -168,8 +169,12 @@ class SearchIndex:
         self._db.execute(
             "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, parts, "
             "tokenize = 'unicode61 remove_diacritics 0')")
+        # Titles and headings again, alone: the title and headings tiers read their short
+        # lists of pages here instead of filtering the whole index's long ones by column.
+        self._db.execute("CREATE VIRTUAL TABLE keys USING fts5(title, headings, "
+                         "tokenize = 'unicode61 remove_diacritics 0')")
         self._db.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(fts, row)")
-        self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, title TEXT, sections TEXT)")
+        self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, title TEXT, sections BLOB)")
         # One search or update at a time: an update renumbers rows a search is reading.
         self._lock = threading.RLock()
         self._indexed: dict[str, Indexed] = {}
@@ -231,8 +236,9 @@ class SearchIndex:
         title, headings, body = (" ".join(self.stem(words)) for words in prepared.words)
         self._db.execute("INSERT INTO fts (rowid, title, headings, body, parts) VALUES (?, ?, ?, ?, ?)",
                          (row, title, headings, body, compounds))
+        self._db.execute("INSERT INTO keys (rowid, title, headings) VALUES (?, ?, ?)", (row, title, headings))
         self._db.execute("INSERT INTO pages (id, slug, title, sections) VALUES (?, ?, ?, ?)",
-                         (row, page.slug, page.title, json.dumps([(s.anchor, s.heading, s.text) for s in parts])))
+                         (row, page.slug, page.title, _packed(parts)))
         title_stems = self._key_stems(page.title)
         heading_stems = tuple(self._key_stems(section.heading) for section in parts if section.heading)
         self._indexed[page.slug] = Indexed(page.version, row, title_stems, heading_stems)
@@ -257,11 +263,12 @@ class SearchIndex:
         row = self._indexed.pop(slug).row
         del self._slugs[row]
         title, stored = self._db.execute("SELECT title, sections FROM pages WHERE id = ?", (row,)).fetchone()
-        for word in _Prepared.distinct_words(title, [Section(*s) for s in json.loads(stored)]):
+        for word in _Prepared.distinct_words(title, _unpacked(stored)):
             self._counts[word] -= 1
             if self._counts[word] <= 0:
                 del self._counts[word]
         self._db.execute("DELETE FROM fts WHERE rowid = ?", (row,))
+        self._db.execute("DELETE FROM keys WHERE rowid = ?", (row,))
         self._db.execute("DELETE FROM pages WHERE id = ?", (row,))
 
     # What a query's words are here
@@ -409,22 +416,24 @@ class SearchIndex:
             for row in best:
                 page = self.store.known(self._slugs[row])  # as indexed: update() just caught up
                 if page is not None:
-                    section, passage = _passage([Section(*s) for s in json.loads(stored[row])], pattern)
+                    section, passage = _passage(_unpacked(stored[row]), pattern)
                     hits.append(Hit(page, "", section, passage))
             return hits, total
 
-    def _counted(self, expression: str) -> tuple[int, int | None]:
+    def _counted(self, expression: str, table: str = "fts") -> tuple[int, int | None]:
         """How many rows match, as far as MAX_RANKED, and the last of the first MAX_RANKED
         (None when fewer match): what a tier's ranking is bounded by."""
         count, last = self._db.execute(
-            "SELECT count(*), max(rowid) FROM (SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid LIMIT ?)",
-            (expression, MAX_RANKED)).fetchone()
+            f"SELECT count(*), max(rowid) FROM (SELECT rowid FROM {table} WHERE {table} MATCH ? "
+            "ORDER BY rowid LIMIT ?)", (expression, MAX_RANKED)).fetchone()
         return count, last if count >= MAX_RANKED else None
 
-    def _ranked(self, expression: str, last: int | None) -> list[tuple[int, float]]:
+    def _ranked(self, expression: str, last: int | None, table: str = "fts") -> list[tuple[int, float]]:
+        weights = WEIGHTS if table == "fts" else WEIGHTS[:2]
         return self._db.execute(
-            "SELECT rowid, bm25(fts, ?, ?, ?, ?) FROM fts WHERE fts MATCH ? AND rowid <= ? ORDER BY 2 LIMIT ?",
-            (*WEIGHTS, expression, self._next_id if last is None else last, CANDIDATES)).fetchall()
+            f"SELECT rowid, bm25({table}, {', '.join('?' * len(weights))}) FROM {table} "
+            f"WHERE {table} MATCH ? AND rowid <= ? ORDER BY 2 LIMIT ?",
+            (*weights, expression, self._next_id if last is None else last, CANDIDATES)).fetchall()
 
     def _candidates(self, whole: str | None, spelled_out: str | None, widest: str,
                     limit: int) -> tuple[dict[int, tuple[int, float]], int]:
@@ -444,10 +453,10 @@ class SearchIndex:
         total, last = self._counted(spelled_out) if spelled_out else (0, None)
         if total:
             for tier, columns in enumerate(TIERS):
-                # Only in titles, the prefix queries were the faster (a short list to check).
-                expression = f"{columns}({whole if tier == 0 else spelled_out})" if columns else spelled_out
-                bound = last if not columns else (self._counted(expression)[1] if last else None)
-                for row, score in self._ranked(expression, bound):
+                # Titles and headings from their own table, whose short lists a prefix query merges cheaply.
+                expression, table = (f"{columns}({whole})", "keys") if columns else (spelled_out, "fts")
+                bound = last if not columns else (self._counted(expression, table)[1] if last else None)
+                for row, score in self._ranked(expression, bound, table):
                     found.setdefault(row, (tier, score))
                 if len(found) >= limit:
                     return found, total
@@ -489,6 +498,17 @@ class _Prepared:
     def distinct_words(title: str, parts: list[Section]) -> set[str]:
         """What `distinct` was for a page indexed with this title and these sections."""
         return _distinct(WORD.findall(" ".join([title, *(f"{s.heading} {s.text}" for s in parts)]).lower()))
+
+
+def _packed(parts: list[Section]) -> bytes:
+    """A page's sections as the index keeps them for passages: JSON, compressed. Their text
+    is most of the index (13 MB of 33 at 10,000 pages); compressed it takes a third, and
+    reading a hit's back costs microseconds."""
+    return zlib.compress(json.dumps([(s.anchor, s.heading, s.text) for s in parts]).encode(), 6)
+
+
+def _unpacked(stored: bytes) -> list[Section]:
+    return [Section(*s) for s in json.loads(zlib.decompress(stored))]
 
 
 def _distinct(words) -> set[str]:
