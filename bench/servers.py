@@ -211,13 +211,14 @@ def wait_for_search(base: str) -> None:
     start): searches on many new connections reach both, and each waits for its index.
     Searches past a worker's work slots are turned away (503): those are asked again."""
     def search(_):
-        for _ in range(200):
+        deadline = time.monotonic() + 120  # at 10,000 pages an index takes about 5 s, more on a busy machine
+        while time.monotonic() < deadline:
             try:
                 return fetch(f"{base}/docs.php?q=bilde")
             except urllib.error.HTTPError as error:
                 if error.code not in (429, 503):
                     raise
-                time.sleep(0.05)
+                time.sleep(0.05 if error.code == 503 else 1)  # past the rate limit, wait for it to allow more
         raise RuntimeError("searches kept being turned away")
 
     with ThreadPoolExecutor(16) as pool:
