@@ -125,14 +125,16 @@ def page_titles() -> dict[str, str]:
     return {slug: page.title for slug, (page, _) in get_library().pages_in(DEFAULT_LANGUAGE).items()}
 
 
-def feedback_summary(days: int, today: date | None = None, slug: str | None = None) -> dict:
+def feedback_summary(days: int, today: date | None = None, slug: str | None = None,
+                     viewed: dict | None = None) -> dict:
     """Votes of the last `days` days (of one page, or all): per page, per day, reasons, the
-    latest comments; with each page's views, so that its votes can be read as a rate."""
+    latest comments; with each page's views (`viewed`, the same period's views_summary, when
+    the caller has it), so that its votes can be read as a rate."""
     first, today = span(days, today)
     where = [Vote.day >= first] + ([Vote.slug == slug] if slug else [])
     votes = rows(select(Vote.day, Vote.slug, Vote.lang, Vote.helpful, Vote.reasons, Vote.comment)
                  .where(*where).order_by(Vote.created_at.desc()))
-    viewed = views_summary(days, today, slug)
+    viewed = viewed or views_summary(days, today, slug)
     views = {page["slug"]: page["views"] for page in viewed["pages"]}
     titles = page_titles()
     pages: dict[str, dict] = defaultdict(lambda: {"yes": 0, "no": 0, "reasons": Counter()})
@@ -279,7 +281,8 @@ def reason_names() -> dict[str, str]:
 def overview():
     """The authors' page: pages that do not help, views, searches and dead links."""
     days = period()
-    feedback, views = feedback_summary(days), views_summary(days)
+    views = views_summary(days)
+    feedback = feedback_summary(days, viewed=views)
     searches, dead = searches_summary(days), dead_links_summary(days)
     return render_template(
         "insights.html", summary=feedback, views=views, searches=searches, dead=dead, periods=PERIODS,
@@ -398,7 +401,8 @@ def hash_password(password: str) -> None:
 @with_appcontext
 def report(days: str) -> None:
     """A plain-text summary for cron and mail: feedback, views, searches and dead links."""
-    summary, views = feedback_summary(int(days)), views_summary(int(days))
+    views = views_summary(int(days))
+    summary = feedback_summary(int(days), viewed=views)
     searches, dead = searches_summary(int(days)), dead_links_summary(int(days))
     click.echo(f"Innsikt {summary['from']} til {summary['to']}")
     total_yes = sum(day["yes"] for day in summary["per_day"])

@@ -382,7 +382,7 @@ class SearchIndex:
         first, end = self._starting_with(stem)
         if end - first > MAX_SPELLED_OUT:
             return [f'"{stem}"*']
-        return [f'"{term}"' for term in self._terms[first:end] if not term.startswith(PART)] or [f'"{stem}"']
+        return [f'"{term}"' for term in self._terms[first:end]] or [f'"{stem}"']
 
     # Searching
 
