@@ -7,7 +7,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, from_environment, validate
 from app.extensions import cache
-from app.observe import Observability, security_headers
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -28,6 +27,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     # The debugger runs code sent by the browser: no setting or variable turns it on here.
     app.config["DEBUG"] = False
 
+    # Here rather than at the top, so that importing the package stays light: the launcher
+    # (app/serve.py) must set up the metrics folder before prometheus_client is imported.
     from app import (
         api,
         checks,
@@ -45,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         tally,
         views,
     )
+    from app.observe import Observability, security_headers
 
     documents.init_app(app)
     search.init_app(app)

@@ -47,6 +47,9 @@ CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_BODY_BYTES = 16 * 1024
 # Pruning runs this long after midnight UTC: yesterday's salt is gone by then.
 PRUNE_AFTER_MIDNIGHT_SECONDS = 60
+# Held while `prune_daily` works: the launcher forks no worker meanwhile, since a worker
+# forked then could inherit a lock (in SQLite, say) that no thread of its own would release.
+PRUNING = threading.Lock()
 # A post waits this long for its vote to be committed before it is answered 503.
 SAVE_SECONDS = 5.0
 
@@ -215,9 +218,10 @@ def prune(today: date | None = None) -> tuple[int, int]:
 
 def prune_daily(app: Flask, stop: threading.Event) -> None:
     """Prune now, then just after each midnight (UTC), until `stop` is set: a day's salt is
-    gone minutes after its day ends. The launcher runs this in a thread."""
+    gone minutes after its day ends. The launcher runs this in a thread, holding PRUNING
+    while it works, and keeps no database connection between prunes."""
     while True:
-        with app.app_context():
+        with PRUNING, app.app_context():
             try:
                 comments, salts = prune()
                 app.logger.info("feedback pruned: %d comments, %d salts", comments, salts)
@@ -225,6 +229,8 @@ def prune_daily(app: Flask, stop: threading.Event) -> None:
                 app.logger.info("insights pruned: %d rare searches folded, %d old rows deleted", folded, deleted)
             except SQLAlchemyError:
                 app.logger.exception("pruning feedback failed; trying again after midnight")
+            finally:
+                db.engine.dispose()
         if stop.wait(seconds_to_next_prune(datetime.now(UTC))):
             return
 

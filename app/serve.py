@@ -2,33 +2,34 @@
 
 The settings and every document are checked here first, and the feedback database is
 migrated to the current schema, so a bad value or an unreachable database stops the
-process with one line and a non-zero status before any port is opened. Then granian
-serves `wsgi:app` as a child process: this launcher passes it the stop signals, waits
-for it, and removes the metrics folder it made when the server has stopped. Meanwhile it
-deletes feedback comments past their retention period once a day.
+process with one line and a non-zero status before any port is opened. Then this process
+runs granian serving `wsgi:app`: granian forks the workers from it, so they start with the
+app's code and the checked pages already in memory (shared with this process until one of
+them writes to it) instead of importing and reading everything again. Meanwhile it deletes
+feedback comments past their retention period once a day, and when the server has stopped
+it removes the metrics folder it made.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
+import importlib
 import logging
+import multiprocessing
 import os
+import pkgutil
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 from contextlib import suppress
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from flask import Flask
-
-from app.config import PROJECT_ROOT, ConfigError, from_environment, validate
-from app.db import database_app, upgrade_database
-from app.documents import SNAPSHOT_VARIABLE, Library, load_library
-from app.feedback import prune_daily
-from app.synonyms import SynonymError, read_synonyms
+if TYPE_CHECKING:
+    from flask import Flask
 
 # granian's settings, overridable through the same GRANIAN_* variables it reads itself.
 SERVER_DEFAULTS = {
@@ -46,19 +47,26 @@ SERVER_DEFAULTS = {
     # 8 serve about 20 % more cached pages than 5 on 2 cores, though granian warns above
     # twice the cores plus one: the log configuration below drops that one warning.
     "GRANIAN_BLOCKING_THREADS": "8",
-    "GRANIAN_LOG_CONFIG": str(PROJECT_ROOT / "app" / "granian-logging.json"),
+    "GRANIAN_LOG_CONFIG": os.path.join(os.path.dirname(__file__), "granian-logging.json"),
     # On SIGTERM, in-flight requests get this long to finish before workers are killed.
     "GRANIAN_WORKERS_KILL_TIMEOUT": "20",
 }
-FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for the child when its parent dies
 
 
-def _stop_with_launcher() -> None:
-    """In the server's process, before it starts: get SIGTERM if the launcher is killed
-    outright (SIGKILL cannot be passed on), so no server is left running on its own."""
+def _stop_with_launcher(launcher: int) -> None:
+    """In a worker, just forked: stop when the launcher stops, even when it is killed
+    outright (SIGKILL cannot be passed on).
+
+    Until granian sets the worker's own handlers, SIGTERM and SIGINT do what they do by
+    default: the launcher's handlers, inherited, would only set a flag the worker never reads.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
     with suppress(OSError, AttributeError):  # not Linux: the signals above still reach it
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != launcher:  # it was gone before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class DeliberateThreadCount(logging.Filter):
@@ -66,19 +74,6 @@ class DeliberateThreadCount(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.getMessage().startswith("Configuration allows spawning up to")
-
-
-def check() -> tuple[dict, Library]:
-    """The checked settings and pages; ConfigError for a bad setting, a page that fails to
-    load or a broken synonyms file, as the app would."""
-    settings = from_environment()
-    validate(settings)
-    library = load_library(settings["DOCS_DIR"])
-    try:
-        read_synonyms(settings["DOCS_DIR"])
-    except SynonymError as exc:
-        raise ConfigError(str(exc)) from None
-    return settings, library
 
 
 def warnings_for(settings: dict) -> list[str]:
@@ -95,50 +90,114 @@ def warnings_for(settings: dict) -> list[str]:
     return found
 
 
+def check_synonyms(settings: dict) -> None:
+    """ConfigError if the docs folder's synonyms file is broken, as check-docs says it."""
+    from app.config import ConfigError
+    from app.synonyms import SynonymError, read_synonyms
+
+    try:
+        read_synonyms(settings["DOCS_DIR"])
+    except SynonymError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def prepare_database(settings: dict) -> Flask:
-    """Bring the feedback database's schema up to date (Alembic); the app that did it."""
-    app = database_app(settings)
+    """Bring the feedback database's schema up to date (Alembic); ConfigError if it cannot
+    be. The migration runs in a forked process: Alembic's 11 MB leave with it, and the
+    workers, forked from this process, never carry them. Returns the database-only app
+    the daily pruning uses."""
+    from app.config import ConfigError
+    from app.db import database_app
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        failure = pool.apply(_migrate, (settings,))
+    if failure:
+        raise ConfigError(f"the feedback database cannot be brought up to date: {failure}")
+    return database_app(settings)
+
+
+def _migrate(settings: dict) -> str:
+    """In a forked process: migrate, and say what went wrong in one line ('' if nothing)."""
+    from app.db import database_app, upgrade_database
+
     try:
-        upgrade_database(app)
+        upgrade_database(database_app(settings))
     except Exception as exc:  # noqa: BLE001 - any failure: say it in one line and stop
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"the feedback database cannot be brought up to date: {message}") from None
-    return app
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ""
 
 
-def main() -> int:
+def import_app() -> None:
+    """Import every module of the app, and so what they use: the workers, forked from this
+    process, inherit them instead of each importing its own."""
+    import app
+
+    for module in pkgutil.iter_modules(app.__path__):
+        importlib.import_module(f"app.{module.name}")
+
+
+def serve() -> int:
+    """Check the settings and pages, migrate, then run granian in this process until it stops."""
+    from granian.cli import cli
+
+    from app.config import ConfigError, from_environment, validate
+    from app.documents import ReadAhead, hand_over
+
+    # Little made while starting is garbage: the collector waits until the end (see below).
+    gc.disable()
     try:
-        settings, library = check()
+        settings = from_environment()
+        validate(settings)
+        # One process per core reads a share of the pages. Meanwhile this one imports the
+        # rest of the app (at 10,000 pages on 2 cores, both take about a second).
+        with ReadAhead(settings["DOCS_DIR"], processes=len(os.sched_getaffinity(0))) as reading:
+            check_synonyms(settings)
+            import_app()
+            library = reading.loaded()
         app = prepare_database(settings)
     except ConfigError as exc:
         print(f"avatarify-help: cannot start: {exc}", file=sys.stderr)
         return 2
-    # Comments past FEEDBACK_RETENTION_DAYS are deleted now and then once a day.
-    stop_pruning = threading.Event()
-    threading.Thread(target=prune_daily, args=(app, stop_pruning), name="feedback-prune", daemon=True).start()
     for warning in warnings_for(settings):
         print(f"avatarify-help: warning: {warning}", file=sys.stderr)
+    hand_over(library)
+    from app.feedback import PRUNING, prune_daily
+
+    # Comments past FEEDBACK_RETENTION_DAYS are deleted now and then once a day, in a thread
+    # that workers are never forked in the middle of: it may hold a lock they would need.
+    launcher = os.getpid()
+
+    def in_worker() -> None:
+        PRUNING.release()
+        _stop_with_launcher(launcher)
+
+    os.register_at_fork(before=PRUNING.acquire, after_in_parent=PRUNING.release, after_in_child=in_worker)
+    stop_pruning = threading.Event()
+    threading.Thread(target=prune_daily, args=(app, stop_pruning), name="feedback-prune", daemon=True).start()
     for name, value in SERVER_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    # Workers are separate processes: Prometheus metrics are summed through files here.
+    # What the workers inherit lives as long as they do: kept out of the collector's scans,
+    # which would otherwise copy every page of memory they touch into each worker.
+    gc.freeze()
+    gc.enable()
+    try:
+        cli.main(["wsgi:app"], prog_name="granian", auto_envvar_prefix="GRANIAN", standalone_mode=False)
+    finally:
+        stop_pruning.set()
+    return 0
+
+
+def main() -> int:
+    # Workers are separate processes: Prometheus metrics are summed through files here. The
+    # variable must be set before prometheus_client is first imported, by the app's modules.
     metrics_dir = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="help-metrics-")
-    # The pages just checked, for the workers: each would otherwise parse every one again
-    # (at 10,000 pages, 2 s of each worker's start).
-    snapshot_dir = tempfile.mkdtemp(prefix="help-pages-")
-    os.environ[SNAPSHOT_VARIABLE] = os.path.join(snapshot_dir, "pages.json")
-    library.write_snapshot(os.environ[SNAPSHOT_VARIABLE])
     try:
-        server = subprocess.Popen([sys.executable, "-m", "granian", "wsgi:app"], preexec_fn=_stop_with_launcher)
-        for sig in FORWARDED_SIGNALS:
-            signal.signal(sig, lambda number, frame: server.send_signal(number))
-        return server.wait()
+        return serve()
     finally:
-        stop_pruning.set()
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
-        shutil.rmtree(snapshot_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -175,11 +175,8 @@ def to_ms(value: str) -> float:
 
 def workers(launcher_pid: int) -> list[int]:
     """The worker processes of the server started as `launcher_pid` (the launcher runs
-    granian, which runs the workers)."""
-    def children(pid: int) -> list[int]:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-    return [worker for granian in children(launcher_pid) for worker in children(granian)]
+    granian in its own process, which forks the workers)."""
+    return [int(child) for child in Path(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read_text().split()]
 
 
 def worker_rss_mb(launcher_pid: int) -> list[float]:

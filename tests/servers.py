@@ -53,10 +53,8 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> N
 
 def worker_pids(launcher_pid: int) -> list[int]:
     """The worker processes of the server started as `launcher_pid`: the launcher runs
-    granian, and granian runs the workers."""
-    def children(pid: int) -> list[int]:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return [worker for granian in children(launcher_pid) for worker in children(granian)]
+    granian in its own process, and granian forks the workers from it."""
+    return [int(child) for child in Path(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read_text().split()]
 
 
 def rss_mb(pids: list[int]) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from datetime import UTC
@@ -223,29 +222,23 @@ def test_a_file_cut_off_mid_line_waits_longer(tmp_path, monkeypatch):
     assert store.get("a").title == "Ny"
 
 
-def test_a_snapshot_of_the_pages_spares_reading_unchanged_files(docs_dir, tmp_path):
-    from app.documents import Library, load_library
-    snapshot = tmp_path / "pages.json"
-    load_library(docs_dir).write_snapshot(snapshot)
-    data = json.loads(snapshot.read_text(encoding="utf-8"))
-    for fields in data["nb"]:
-        fields["title"] = "From the snapshot"
-    snapshot.write_text(json.dumps(data), encoding="utf-8")
-    write(docs_dir, "instantid-intro", "# Changed since\n\nNew text.\n")
-    library = Library(docs_dir)
-    assert library.load(snapshot) == {}
-    assert library.stores["nb"].get("what-is-ip-adapter").title == "From the snapshot"  # unchanged: not read
-    assert library.stores["nb"].get("instantid-intro").title == "Changed since"  # changed: read again
+def test_an_app_takes_the_pages_handed_over_by_the_launcher_once(docs_dir, tmp_path, make_app):
+    from app.documents import hand_over, load_library
+    checked = load_library(docs_dir)
+    other = tmp_path / "other"
+    other.mkdir()
+    write(other, "annen", "# Annen\n\nTekst.\n")
+    hand_over(checked)
+    assert make_app(DOCS_DIR=str(other)).extensions["library"] is not checked  # another folder
+    assert make_app().extensions["library"] is checked  # what a forked worker does: nothing read again
+    assert make_app().extensions["library"] is not checked  # a second app reads its own
 
 
-@pytest.mark.parametrize("text", ["not json", "[]", '{"nb": [{"slug": 1}]}',
-                                  '{"nb": [{"slug": "x", "title": ["t"], "description": "", "category": "", '
-                                  '"order": 0, "body": "", "mtime_ns": 0, "size": 0, "updated": null, "digest": ""}]}'])
-def test_an_unusable_snapshot_means_reading_every_file(docs_dir, tmp_path, text, caplog):
-    from app.documents import Library
-    snapshot = tmp_path / "pages.json"
-    snapshot.write_text(text, encoding="utf-8")
-    library = Library(docs_dir)
-    assert library.load(snapshot) == {}
-    assert library.stores["nb"].get("what-is-ip-adapter").title == "IP-Adapter / Bildeadapter"
-    assert "instead of the snapshot" in caplog.text
+def test_a_page_edited_after_the_check_is_served_as_edited(docs_dir, make_app):
+    from app.documents import hand_over, load_library
+    hand_over(load_library(docs_dir))
+    write(docs_dir, "instantid-intro", "# Endret siden\n\nNy tekst.\n")
+    write(docs_dir, "ny-side", "# Ny side\n\nLagt til etter sjekken.\n")
+    client = make_app().test_client()
+    assert "Endret siden" in client.get("/docs.php?doc=instantid-intro").text
+    assert "Lagt til etter sjekken" in client.get("/docs.php?doc=ny-side").text

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT, write
-from servers import VENV_BIN, dockerfile_runtime, free_port, get, help_server
+from servers import VENV_BIN, dockerfile_runtime, free_port, get, help_server, worker_pids
 
 SIGNING_KEY = "k" * 32
 PAGE = "/docs.php?doc=what-is-ip-adapter"
@@ -136,7 +136,7 @@ def test_sigterm_lets_in_flight_requests_finish(docs_dir, tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     with help_server(docs_dir, TMPDIR=str(scratch)) as (base, process):
-        assert sorted(p.name[:11] for p in scratch.iterdir()) == ["help-metric", "help-pages-"]
+        assert [p.name[:12] for p in scratch.iterdir()] == ["help-metrics"]
         result = {}
 
         def fetch():
@@ -154,7 +154,7 @@ def test_sigterm_lets_in_flight_requests_finish(docs_dir, tmp_path):
         assert status == 200 and body.rstrip().endswith(b"</html>")
         assert result["finished"] > signalled
         assert process.wait(timeout=30) == 0
-        assert list(scratch.iterdir()) == []  # the launcher removed its metrics and pages folders
+        assert list(scratch.iterdir()) == []  # the launcher removed its metrics folder
         # The in-flight request's access line was written before the worker exited.
         lines = [json.loads(line) for line in process.log_path.read_text().splitlines()
                  if line.startswith("{")]
@@ -171,11 +171,31 @@ def running(pid: int) -> bool:
 @pytest.mark.server
 def test_killing_the_launcher_outright_stops_the_server(docs_dir):
     with help_server(docs_dir) as (base, process):
-        granian = [int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]
-        assert granian and all(map(running, granian))
+        workers = worker_pids(process.pid)
+        assert len(workers) == 2 and all(map(running, workers))
         process.kill()  # SIGKILL: the launcher can pass nothing on
         process.wait(timeout=10)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(map(running, granian)):
+        while time.monotonic() < deadline and any(map(running, workers)):
             time.sleep(0.2)
-        assert not any(map(running, granian))
+        assert not any(map(running, workers))
+
+
+@pytest.mark.server
+def test_killing_the_launcher_while_its_workers_start_stops_them(docs_dir):
+    # Killed as soon as its workers exist: they are still loading the app, before granian
+    # has set their own signal handlers.
+    image_env, cmd = dockerfile_runtime()
+    process = subprocess.Popen(cmd, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={
+        **os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir),
+        "GRANIAN_PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{docs_dir.parent}/feedback.db"})
+    deadline = time.monotonic() + 30
+    while len(workers := worker_pids(process.pid)) < 2:
+        assert time.monotonic() < deadline and process.poll() is None, "no workers started"
+        time.sleep(0.005)
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(map(running, workers)):
+        time.sleep(0.2)
+    assert not any(map(running, workers))
