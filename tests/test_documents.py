@@ -7,12 +7,15 @@ import time
 from datetime import UTC
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app import documents
 from app.documents import DocumentStore
-from app.pages import DocumentError, parse_document
+from app.pages import FRONT_MATTER, YAML_LOADER, DocumentError, parse_document, plain_front_matter
 
-from conftest import SEED_PAGE, write
+from conftest import PROJECT, SEED_PAGE, write
 
 
 def test_title_is_the_first_level_one_heading():
@@ -242,3 +245,30 @@ def test_a_page_edited_after_the_check_is_served_as_edited(docs_dir, make_app):
     client = make_app().test_client()
     assert "Endret siden" in client.get("/docs.php?doc=instantid-intro").text
     assert "Lagt til etter sjekken" in client.get("/docs.php?doc=ny-side").text
+
+
+# Characters that mean something to YAML, or that it refuses, beside ordinary ones.
+TRICKY_TEXT = st.text(st.sampled_from(list("aZæø 09:#-+?.,_[]{}&*!|>'\"%@`~=<\t\r\xa0\ufeff\\x")), max_size=12)
+KEYS = st.sampled_from(["title", "order", "updated", "description", "yes", "null", "On", "12", "x_1"])
+VALUES = st.sampled_from(["Hei", "12", "-3", "0", "0012", "+3", "0x1F", "1_000", "12:30", "1.5", ".inf", "2026-11-26",
+                          "2026-02-30", "2026-11-26 10:00", "yes", "No", "null", "~", "C# og F#", "a #b", "a: b",
+                          "Hva er IP-Adapter?", "100 %", "«sitat»", "-x", "x:", "x ", "[a]", "'a'", "*a", "!a"])
+# Mostly lines the fast path reads, so that what it reads is compared often.
+LINES = st.tuples(st.one_of(KEYS, KEYS, KEYS, TRICKY_TEXT), st.sampled_from([": ", ": ", ": ", ":  ", ":", ": \t", " : "]),
+                  st.one_of(VALUES, VALUES, TRICKY_TEXT))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(lines=st.lists(LINES, min_size=1, max_size=4))
+def test_front_matter_read_without_yaml_is_what_yaml_reads(lines):
+    text = "\n".join(key + colon + value for key, colon, value in lines)
+    plain = plain_front_matter(text)
+    if plain is not None:
+        assert plain == yaml.load(text, Loader=YAML_LOADER)
+
+
+def test_front_matter_as_our_authors_write_it_is_read_without_yaml():
+    for path in (PROJECT / "docs").rglob("*.md"):
+        found = FRONT_MATTER.match(path.read_text(encoding="utf-8"))
+        assert found and plain_front_matter(found.group(1)) == yaml.load(found.group(1), Loader=YAML_LOADER), path
+    assert plain_front_matter("title: Hei\n# en kommentar") is None  # YAML reads what it cannot
