@@ -52,7 +52,8 @@ def throughput(results: dict) -> list[str]:
               "median of 15 interleaved rounds of 20,000): "
               f"{own['off']:.2f} µs with counting off, {own['on']:.2f} µs on ({own['on'] - own['off']:+.2f} µs)."]
     lines += ["", "## Corpus size: startup, memory, cached page\n",
-              "| pages | startup s (to first page served) | RSS per worker MB | cached page requests/s | p99 ms |",
+              "| pages | startup s (to first page served, median of 3) | RSS per worker MB "
+              "| cached page requests/s | p99 ms |",
               "| ---: | ---: | ---: | ---: | ---: |"]
     for size, startup, rss, r in results["scale"]:
         lines.append(f"| {size:,} | {startup:.2f} | {' / '.join(f'{m:.0f}' for m in rss)} | "
