@@ -62,12 +62,14 @@ def prose_search_latency(docs: Path) -> list[tuple[str, float]]:
     queries = [query for kind in load_queries().values() for query, _ in kind]
     search.find("varm opp", "nb")  # the first correction builds the corrector
     times = []
-    for query in queries:
-        start = time.perf_counter()
-        search.find(query, "nb")
-        times.append((time.perf_counter() - start) * 1000)
+    for _ in range(3):  # three rounds, each answering afresh: one alone varies by a third here
+        search._cache.clear()
+        for query in queries:
+            start = time.perf_counter()
+            search.find(query, "nb")
+            times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    return [(f"query p50, ms ({len(queries)} queries)", times[len(times) // 2]),
+    return [(f"query p50, ms ({len(queries)} queries, 3 rounds)", times[len(times) // 2]),
             ("query p95, ms", times[int(len(times) * 0.95)]), ("query max, ms", times[-1])]
 
 
