@@ -419,10 +419,11 @@ class ReadAhead:
 
 def _read_share(files: list[tuple[str, str, str]]) -> list[tuple[str, Page]]:
     """In a forked process: the pages of these files that read and parse, with their
-    language. The rest are left out: their store reads them again and says what is wrong."""
+    language. The rest (broken, or changing while read) are left out: their store reads
+    them again and says what is wrong."""
     pages = []
     for code, slug, path in files:
-        with suppress(DocumentError):
+        with suppress(DocumentError, FileBeingWritten):
             pages.append((code, read_document(path, slug, wait_to_settle=False)))
     return pages
 

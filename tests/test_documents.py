@@ -272,3 +272,33 @@ def test_front_matter_as_our_authors_write_it_is_read_without_yaml():
         found = FRONT_MATTER.match(path.read_text(encoding="utf-8"))
         assert found and plain_front_matter(found.group(1)) == yaml.load(found.group(1), Loader=YAML_LOADER), path
     assert plain_front_matter("title: Hei\n# en kommentar") is None  # YAML reads what it cannot
+
+
+def test_pages_read_ahead_by_forked_processes_are_the_pages_read_here(docs_dir, monkeypatch):
+    monkeypatch.setattr(documents, "PAGES_PER_PROCESS", 1)  # a pool even for a dozen files
+    launcher = os.getpid()
+    real_read = documents.read_document
+
+    def read(path, slug, wait_to_settle=True):
+        if os.getpid() != launcher and slug == "instantid-intro":
+            raise documents.FileBeingWritten(path)  # in a reading process: left to the store
+        return real_read(path, slug, wait_to_settle)
+
+    monkeypatch.setattr(documents, "read_document", read)
+    with documents.ReadAhead(docs_dir, processes=2) as reading:
+        library = reading.loaded()
+    expected = documents.load_library(docs_dir)
+    for code, store in library.stores.items():
+        assert {p.slug: p for p in store.pages()} == {p.slug: p for p in expected.stores[code].pages()}
+    assert library.stores["nb"].get("instantid-intro") is not None
+
+
+def test_a_broken_page_read_ahead_is_named_as_when_read_here(docs_dir, monkeypatch):
+    from app.config import ConfigError
+    monkeypatch.setattr(documents, "PAGES_PER_PROCESS", 1)
+    write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
+    with pytest.raises(ConfigError) as here:
+        documents.load_library(docs_dir)
+    with documents.ReadAhead(docs_dir, processes=2) as reading, pytest.raises(ConfigError) as ahead:
+        reading.loaded()
+    assert str(ahead.value) == str(here.value) and "broken.md" in str(ahead.value)
