@@ -11,8 +11,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
-from itertools import chain
 from pathlib import Path
 from typing import TypeVar
 
@@ -397,23 +398,32 @@ class ReadAhead:
         self.library = Library(docs_dir)
         files = self.library.files()
         processes = min(processes, len(files) // PAGES_PER_PROCESS)
-        self._pool = self._shares = None
+        self._pool = None
+        self._shares = []
         if processes > 1:
-            self._pool = multiprocessing.get_context("fork").Pool(processes)
-            self._shares = self._pool.map_async(_read_share, [files[start::processes] for start in range(processes)])
+            # concurrent.futures rather than multiprocessing.Pool: a process that dies
+            # breaks its futures instead of leaving them to be waited for forever.
+            self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+            self._shares = [self._pool.submit(_read_share, files[start::processes]) for start in range(processes)]
 
     def __enter__(self) -> ReadAhead:
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self._pool:
-            self._pool.terminate()
+            self._pool.shutdown(cancel_futures=True)
 
     def loaded(self) -> Library:
         """The library, once loaded with what was read; ConfigError if any page fails to load."""
         known: dict[str, dict[str, Page]] = {}
-        for code, page in chain.from_iterable(self._shares.get() if self._shares else ()):
-            known.setdefault(code, {})[page.slug] = page
+        for share in self._shares:
+            try:
+                pages = share.result()
+            except BrokenProcessPool:
+                log.warning("a process reading pages ended before it was done; reading its pages here")
+                continue
+            for code, page in pages:
+                known.setdefault(code, {})[page.slug] = page
         return _checked(self.library, known)
 
 

@@ -24,6 +24,8 @@ import signal
 import sys
 import tempfile
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -109,8 +111,11 @@ def prepare_database(settings: dict) -> Flask:
     from app.config import ConfigError
     from app.db import database_app
 
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        failure = pool.apply(_migrate, (settings,))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        try:
+            failure = pool.submit(_migrate, settings).result()
+        except BrokenProcessPool:
+            failure = "the process migrating it ended before it was done"
     if failure:
         raise ConfigError(f"the feedback database cannot be brought up to date: {failure}")
     return database_app(settings)

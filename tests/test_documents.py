@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import UTC
 
@@ -302,3 +303,27 @@ def test_a_broken_page_read_ahead_is_named_as_when_read_here(docs_dir, monkeypat
     with documents.ReadAhead(docs_dir, processes=2) as reading, pytest.raises(ConfigError) as ahead:
         reading.loaded()
     assert str(ahead.value) == str(here.value) and "broken.md" in str(ahead.value)
+
+
+def test_a_reading_process_that_dies_leaves_its_pages_to_the_stores(docs_dir, monkeypatch):
+    monkeypatch.setattr(documents, "PAGES_PER_PROCESS", 1)
+    launcher = os.getpid()
+    real_read = documents.read_document
+
+    def read(path, slug, wait_to_settle=True):
+        if os.getpid() != launcher and slug == "instantid-intro":
+            os._exit(1)  # killed mid-read (the kernel's OOM killer, say)
+        return real_read(path, slug, wait_to_settle)
+
+    monkeypatch.setattr(documents, "read_document", read)
+    loaded = []
+
+    def start():
+        with documents.ReadAhead(docs_dir, processes=2) as reading:
+            loaded.append(reading.loaded())
+
+    starting = threading.Thread(target=start, daemon=True)
+    starting.start()
+    starting.join(60)
+    assert loaded, "the start hung waiting for a process that had died"
+    assert len(loaded[0].stores["nb"]) == len(documents.load_library(docs_dir).stores["nb"])

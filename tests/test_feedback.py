@@ -395,3 +395,17 @@ def test_pruning_runs_just_after_midnight_utc():
     from app.feedback import seconds_to_next_prune
     assert seconds_to_next_prune(datetime(2026, 11, 26, 23, 59, 0, tzinfo=UTC)) == 120
     assert seconds_to_next_prune(datetime(2026, 11, 26, 0, 1, 0, tzinfo=UTC)) == 24 * 3600
+
+
+def _killed_mid_migration(settings: dict) -> str:
+    import os
+    os._exit(1)  # as the kernel's OOM killer would
+
+
+def test_a_migration_that_dies_stops_the_start_with_one_line(tmp_path, docs_dir, monkeypatch):
+    from app import serve
+    from app.config import ConfigError, from_environment
+    monkeypatch.setattr(serve, "_migrate", _killed_mid_migration)
+    settings = from_environment({"DATABASE_URL": f"sqlite:///{tmp_path}/f.db", "DOCS_DIR": str(docs_dir)})
+    with pytest.raises(ConfigError, match="cannot be brought up to date: the process migrating it ended"):
+        serve.prepare_database(settings)
