@@ -275,17 +275,26 @@ def test_front_matter_as_our_authors_write_it_is_read_without_yaml():
     assert plain_front_matter("title: Hei\n# en kommentar") is None  # YAML reads what it cannot
 
 
-def test_pages_read_ahead_by_forked_processes_are_the_pages_read_here(docs_dir, monkeypatch):
-    monkeypatch.setattr(documents, "PAGES_PER_PROCESS", 1)  # a pool even for a dozen files
-    launcher = os.getpid()
-    real_read = documents.read_document
+def in_reading_processes(monkeypatch, slug: str, instead) -> None:
+    """Reading `slug` in a forked reading process (not in this one) does `instead(path)`;
+    the read-ahead gets a pool even for a dozen files."""
+    monkeypatch.setattr(documents, "PAGES_PER_PROCESS", 1)
+    launcher, real_read = os.getpid(), documents.read_document
 
-    def read(path, slug, wait_to_settle=True):
-        if os.getpid() != launcher and slug == "instantid-intro":
-            raise documents.FileBeingWritten(path)  # in a reading process: left to the store
-        return real_read(path, slug, wait_to_settle)
+    def read(path, name, wait_to_settle=True):
+        if os.getpid() != launcher and name == slug:
+            instead(path)
+        return real_read(path, name, wait_to_settle)
 
     monkeypatch.setattr(documents, "read_document", read)
+
+
+def being_written(path):
+    raise documents.FileBeingWritten(path)
+
+
+def test_pages_read_ahead_by_forked_processes_are_the_pages_read_here(docs_dir, monkeypatch):
+    in_reading_processes(monkeypatch, "instantid-intro", being_written)  # left to the store
     with documents.ReadAhead(docs_dir, processes=2) as reading:
         library = reading.loaded()
     expected = documents.load_library(docs_dir)
@@ -306,16 +315,7 @@ def test_a_broken_page_read_ahead_is_named_as_when_read_here(docs_dir, monkeypat
 
 
 def test_a_reading_process_that_dies_leaves_its_pages_to_the_stores(docs_dir, monkeypatch):
-    monkeypatch.setattr(documents, "PAGES_PER_PROCESS", 1)
-    launcher = os.getpid()
-    real_read = documents.read_document
-
-    def read(path, slug, wait_to_settle=True):
-        if os.getpid() != launcher and slug == "instantid-intro":
-            os._exit(1)  # killed mid-read (the kernel's OOM killer, say)
-        return real_read(path, slug, wait_to_settle)
-
-    monkeypatch.setattr(documents, "read_document", read)
+    in_reading_processes(monkeypatch, "instantid-intro", lambda path: os._exit(1))  # killed mid-read (OOM, say)
     loaded = []
 
     def start():
