@@ -199,15 +199,14 @@ def test_what_readers_type_grows_no_memo(client):
         assert (len(index._stems), len(index._parts)) == known
 
 
-def test_few_terms_match_by_prefix(search):
-    index = search.indexes["nb"]
+def test_few_terms_match_by_prefix(tmp_path):
+    write(tmp_path, "lys", "# Lys og farger\n\nLyset og lyskilder, fargene og fargerike ansikter med "
+          "ansiktstrekk, modellen og modellene, bildene og bildebehandling.\n")
+    index = search_over(tmp_path).indexes["nb"]
     index.update()
-    terms = _terms("ab ansikt bilde modell stil lys x".split(), Synonyms())
-    whole, spelled_out, _ = index._expressions(terms)
-    prefixed = [t for t in whole if "*" in t]
-    assert len(prefixed) == MAX_PREFIX_TERMS and '("ab")' in whole
-    assert '("ansikt"*)' in whole
-    # The same prefixes spelled out as the indexed words they start, for statements without a column filter.
-    first, end = index._starting_with("ansikt")
-    words = [f'"{word}"' for word in index._terms[first:end]]
-    assert len(words) > 1 and spelled_out[whole.index('("ansikt"*)')] == f"({' OR '.join(words)})"
+    whole, _ = index._expressions(_terms("ab ansikt bilde modell farge lys".split(), Synonyms()))
+    assert '("ab")' in whole  # too short to be a prefix
+    # The longest stems match the indexed words they start, spelled out.
+    assert '("ansikt" OR "ansiktstrekk")' in whole and '("bild" OR "bildebehandling")' in whole
+    # Past MAX_PREFIX_TERMS of them, the shortest matches itself only, though "lyskild" starts with it.
+    assert MAX_PREFIX_TERMS == 4 and '("lys")' in whole and index._has("lyskild")
