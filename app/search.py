@@ -523,17 +523,24 @@ def _passage(parts: list[Section], pattern: re.Pattern | None, before: int = 8, 
     `length` of its words around its first match, matches marked."""
     if not parts:
         return None, ()
-    scores = [len({m.lower() for m in pattern.findall(f"{s.heading} {s.text}")}) if pattern else 0 for s in parts]
-    section = parts[scores.index(max(scores))]
-    return (section if section.anchor else None), _marked(section.text, pattern, before, length)
+    # Each section is scanned once, with its heading: the distinct words matched choose the
+    # section, and where matches start in its text mark it (a second scan of the chosen
+    # section's text took a tenth to a sixth of the passages' time).
+    found = [[(m.start() - len(s.heading) - 1, m.group().lower()) for m in pattern.finditer(f"{s.heading} {s.text}")]
+             if pattern else [] for s in parts]
+    scores = [len({word for _, word in matches}) for matches in found]
+    best = scores.index(max(scores))
+    section = parts[best]
+    starts = {start for start, _ in found[best] if start >= 0}
+    return (section if section.anchor else None), _marked(section.text, starts, before, length)
 
 
-def _marked(text: str, pattern: re.Pattern | None, before: int, length: int) -> tuple:
-    """About `length` words of `text` around the first match, as (text, highlighted) runs."""
+def _marked(text: str, matches: set[int], before: int, length: int) -> tuple:
+    """About `length` words of `text` around the first of the `matches` (where they start), as
+    (text, highlighted) runs."""
     words = list(WORD.finditer(text))
     if not words:
         return ()
-    matches = {m.start() for m in pattern.finditer(text)} if pattern else set()
     first_match = next((i for i, word in enumerate(words) if word.start() in matches), 0)
     first = max(first_match - before, 0)
     last = min(first + length, len(words)) - 1
