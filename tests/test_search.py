@@ -10,8 +10,8 @@ import pytest
 from app import documents
 from app.documents import DocumentStore
 from app.languages import LANGUAGES
-from app.pages import page_sections
-from app.search import MAX_PREFIX_TERMS, Search, SearchIndex, _terms
+from app.pages import Section, page_sections
+from app.search import MAX_PREFIX_TERMS, Search, SearchIndex, _passage, _terms
 from app.synonyms import SynonymFile, Synonyms
 
 from conftest import write
@@ -86,6 +86,17 @@ def test_passage_marks_matches(search):
     hit = search.find("bildene", "nb").hits[0]
     marked = [text for text, is_match in hit.passage if is_match]
     assert marked and all(text.lower().startswith("bild") for text in marked)
+
+
+def test_passage_is_the_section_with_most_matching_words_marked_in_its_text():
+    pattern = re.compile(r"\b(?:(?:bild)\w*)", re.IGNORECASE)
+    heading_only = Section("bilder", "Bilder", "Ingen treff her.")
+    two_words = Section("om-appen", "Om appen", "Et bilde og\nflere BILDER.")
+    assert _passage([heading_only, two_words], pattern) == (two_words, (
+        ("Et ", False), ("bilde", True), (" og flere ", False), ("BILDER", True)))
+    # A match in the heading alone chooses the section, and marks nothing in its text.
+    assert _passage([heading_only, Section("", "", "Ingenting.")], pattern) == (
+        heading_only, (("Ingen treff her", False),))
 
 
 @pytest.mark.parametrize("query", [
