@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.servers import worker_pids  # the launcher's workers, as the tests find them
+
 PROJECT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 CONNECTIONS = 16
@@ -173,16 +175,10 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def workers(launcher_pid: int) -> list[int]:
-    """The worker processes of the server started as `launcher_pid` (the launcher runs
-    granian in its own process, which forks the workers)."""
-    return [int(child) for child in Path(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read_text().split()]
-
-
 def worker_rss_mb(launcher_pid: int) -> list[float]:
     """Resident memory of each worker of the server started as `launcher_pid`."""
     sizes = []
-    for pid in workers(launcher_pid):
+    for pid in worker_pids(launcher_pid):
         status = Path(f"/proc/{pid}/status").read_text()
         sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
     return sizes
@@ -192,7 +188,7 @@ def worker_cpu_seconds(launcher_pid: int) -> float:
     """CPU time (user and system) the workers of the server started as `launcher_pid` have used."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for pid in workers(launcher_pid):
+    for pid in worker_pids(launcher_pid):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15 of stat
     return total / ticks

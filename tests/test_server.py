@@ -168,6 +168,16 @@ def running(pid: int) -> bool:
         return False
 
 
+def all_stop(pids: list[int], timeout: float = 30) -> bool:
+    """Whether these processes have all stopped within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while any(map(running, pids)):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 @pytest.mark.server
 def test_killing_the_launcher_outright_stops_the_server(docs_dir):
     with help_server(docs_dir) as (base, process):
@@ -175,10 +185,7 @@ def test_killing_the_launcher_outright_stops_the_server(docs_dir):
         assert len(workers) == 2 and all(map(running, workers))
         process.kill()  # SIGKILL: the launcher can pass nothing on
         process.wait(timeout=10)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(map(running, workers)):
-            time.sleep(0.2)
-        assert not any(map(running, workers))
+        assert all_stop(workers)
 
 
 @pytest.mark.server
@@ -195,7 +202,4 @@ def test_killing_the_launcher_while_its_workers_start_stops_them(docs_dir):
         time.sleep(0.005)
     process.kill()
     process.wait(timeout=10)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(map(running, workers)):
-        time.sleep(0.2)
-    assert not any(map(running, workers))
+    assert all_stop(workers)
