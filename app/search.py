@@ -31,6 +31,7 @@ import zlib
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
+from itertools import islice
 from typing import NamedTuple
 
 import Stemmer
@@ -471,18 +472,20 @@ class SearchIndex:
         """A pattern for the words of a page that match the terms, to mark them: words that
         start with a stem the search used or with a word as typed (an English stem is not
         always a word's start: "happi"), short ones whole. One C scan per section instead
-        of stemming each word took passages from a third of a search's time to a tenth."""
-        starts, whole = set(), set()
+        of stemming each word took passages from a third of a search's time to a tenth.
+
+        It matches lower-case text and has no leading `\\b`: a pattern that starts with its
+        words' letters lets `re` skip to where one of them starts: a long section's scan took half.
+        `_passage` keeps the matches that start a word."""
+        stems = set()
         for word in {word for term in terms for phrase in term.phrases for word in phrase}:
-            found, compounds = self._word(word)
-            for stem in (*found, *compounds, word):
-                (starts if len(stem) >= MIN_PREFIX_CHARS else whole).add(stem)
-        alternatives = []
-        if starts:
-            alternatives.append(f"(?:{'|'.join(map(re.escape, sorted(starts, key=len, reverse=True)))})\\w*")
-        if whole:
-            alternatives.append(f"(?:{'|'.join(map(re.escape, sorted(whole, key=len, reverse=True)))})\\b")
-        return re.compile(rf"\b(?:{'|'.join(alternatives)})", re.IGNORECASE) if alternatives else None
+            forms, compounds = self._word(word)
+            stems.update(forms, compounds, [word])
+        if not stems:
+            return None
+        # Longest first: of two stems that start a word, the longer is its match.
+        return re.compile("|".join(re.escape(stem) + (r"\w*" if len(stem) >= MIN_PREFIX_CHARS else r"\b")
+                                   for stem in sorted(stems, key=lambda stem: (-len(stem), stem))))
 
 
 class _Prepared:
@@ -526,8 +529,8 @@ def _passage(parts: list[Section], pattern: re.Pattern | None, before: int = 8, 
     # Each section is scanned once, with its heading: the distinct words matched choose the
     # section, and where matches start in its text mark it (a second scan of the chosen
     # section's text took a tenth to a sixth of the passages' time).
-    found = [[(m.start() - len(s.heading) - 1, m.group().lower()) for m in pattern.finditer(f"{s.heading} {s.text}")]
-             if pattern else [] for s in parts]
+    found = [_word_matches(f"{s.heading} {s.text}", pattern, -len(s.heading) - 1) if pattern else []
+             for s in parts]
     scores = [len({word for _, word in matches}) for matches in found]
     best = scores.index(max(scores))
     section = parts[best]
@@ -535,24 +538,45 @@ def _passage(parts: list[Section], pattern: re.Pattern | None, before: int = 8, 
     return (section if section.anchor else None), _marked(section.text, starts, before, length)
 
 
+def _word_matches(text: str, pattern: re.Pattern, offset: int) -> list[tuple[int, str]]:
+    """Where `pattern` matches at the start of a word of `text` (plus `offset`), and what, in lower case."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # "İ" alone lowers to two characters
+        lowered = text.replace("\u0130", "i").lower()
+    return [(m.start() + offset, m.group()) for m in pattern.finditer(lowered)
+            if not m.start() or not _is_word_character(lowered[m.start() - 1])]
+
+
+def _is_word_character(character: str) -> bool:
+    """What `\\w` matches."""
+    return character.isalnum() or character == "_"
+
+
 def _marked(text: str, matches: set[int], before: int, length: int) -> tuple:
-    """About `length` words of `text` around the first of the `matches` (where they start), as
-    (text, highlighted) runs."""
-    words = list(WORD.finditer(text))
+    """About `length` words of `text` from `before` words ahead of the first of the `matches`
+    (where they start), as (text, highlighted) runs."""
+    # Words are read only as far as the passage reaches: those ahead of the match in a window
+    # of 20 characters a word first (its first word may be cut; when it holds more than
+    # `before` words, that one is not needed), else from the start.
+    at = min(matches, default=0)
+    ahead = [word.start() for word in WORD.finditer(text, max(at - 20 * (before + 1), 0), at)]
+    if len(ahead) <= before:
+        ahead = [word.start() for word in WORD.finditer(text, 0, at)]
+    start = [*ahead, at][max(len(ahead) - before, 0)]
+    words = list(islice(WORD.finditer(text, start), length + 1))
     if not words:
         return ()
-    first_match = next((i for i, word in enumerate(words) if word.start() in matches), 0)
-    first = max(first_match - before, 0)
-    last = min(first + length, len(words)) - 1
-    runs, position = [], words[first].start()
-    for word in words[first:last + 1]:
+    more = len(words) > length
+    words = words[:length]
+    runs, position = [], words[0].start()
+    for word in words:
         if word.start() in matches:
             runs.append((text[position:word.start()], False))
             runs.append((word.group(), True))
             position = word.end()
-    runs.append((text[position:words[last].end()], False))
-    runs[0] = (("… " if first > 0 else "") + runs[0][0], False)
-    runs[-1] = (runs[-1][0] + (" …" if last < len(words) - 1 else ""), False)
+    runs.append((text[position:words[-1].end()], False))
+    runs[0] = (("… " if len(ahead) > before else "") + runs[0][0], False)
+    runs[-1] = (runs[-1][0] + (" …" if more else ""), False)
     return tuple((t.replace("\n", " "), hit) for t, hit in runs if t)
 
 
