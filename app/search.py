@@ -231,7 +231,7 @@ class SearchIndex:
                     # words of the pages indexed so far and its own.
                     self._insert(_Prepared(page))
             # Merged into one b-tree each: a word's pages are then one list instead of one
-            # per segment the inserts left. 50 ms at 10,000 pages; queries' p95 -13 %.
+            # per segment the inserts left. 40-85 ms at 10,000 pages; queries' p95 -13 %.
             self._db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
             self._db.execute("INSERT INTO keys (keys) VALUES ('optimize')")
             self._terms = [term for (term,) in self._db.execute("SELECT term FROM terms ORDER BY term")]
@@ -479,7 +479,7 @@ class SearchIndex:
     def _matcher(self, terms: list[Term]) -> list[re.Pattern]:
         """Patterns for the words of a page that match the terms, to mark them: words that
         start with a stem the search used or with a word as typed (an English stem is not
-        always a word's start: "happi"), short ones whole. One C scan per section instead
+        always a word's start: "happi"), short ones whole. C scans of each section instead
         of stemming each word took passages from a third of a search's time to a tenth.
 
         One pattern for each word of the query: compiling one for the whole query took 0.1 to
@@ -555,12 +555,7 @@ def _word_matches(text: str, patterns: list[re.Pattern], offset: int) -> list[tu
     if len(lowered) != len(text):  # "İ" alone lowers to two characters
         lowered = text.replace("\u0130", "i").lower()
     return [(m.start() + offset, m.group()) for pattern in patterns for m in pattern.finditer(lowered)
-            if not m.start() or not _is_word_character(lowered[m.start() - 1])]
-
-
-def _is_word_character(character: str) -> bool:
-    """What `\\w` matches."""
-    return character.isalnum() or character == "_"
+            if not m.start() or not WORD.match(lowered, m.start() - 1)]  # not inside a word
 
 
 def _marked(text: str, matches: set[int], before: int, length: int) -> tuple:
