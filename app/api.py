@@ -6,12 +6,12 @@ import hashlib
 import json
 
 from flask import Blueprint, Flask, Response, current_app, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from app.config import PROJECT_ROOT
 from app.documents import get_library, remembered
 from app.extensions import cache_get, cache_set
-from app.feedback import MAX_BODY_BYTES, feedback_limit, json_feedback, own_origin, record
+from app.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
 from app.languages import CODES, language_from_header
 from app.limits import search_limit, work_slot
 from app.pagecache import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL
@@ -115,7 +115,7 @@ def search():
     if query:
         with work_slot():
             found = get_search().find(query, lang, exact=request.args.get("exact") in ("1", "true"))
-        count_search(query, lang, found)
+        count_search(query, lang, found.total, found.corrected)
     results = [{"slug": hit.page.slug, "title": hit.page.title, "category": hit.page.category, "lang": hit.lang,
                 "section": {"heading": hit.section.heading, "anchor": hit.section.anchor} if hit.section else None,
                 "passage": [{"text": text, "match": marked} for text, marked in hit.passage]}
@@ -136,7 +136,10 @@ def post_feedback():
         raise Problem(403, "Cross-site request", "Feedback is taken from the help centre and the app only.")
     if request.mimetype != "application/json":
         raise Problem(415, "Unsupported media type", "Send feedback as application/json.")
-    data = request.get_json(silent=True)
+    try:
+        data = json_body()
+    except BadRequest:
+        data = None
     if not isinstance(data, dict):
         raise Problem(400, "Malformed feedback", "The body must be a JSON object (see the OpenAPI document).")
     try:

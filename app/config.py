@@ -32,14 +32,19 @@ class Config:
     CACHE_SIGNING_KEY = ""
     # Most bytes of pages the response cache in each worker keeps (with RESPONSE_CACHE_ENTRIES).
     RESPONSE_CACHE_BYTES = str(64 * 1024 * 1024)
-    # Per client (a keyed hash of its address): searches, and requests for pages that do not exist.
-    SEARCH_RATE_LIMIT = "30/10 seconds;300/hour"
-    NOT_FOUND_RATE_LIMIT = "60/minute"
+    # Per client (a keyed hash of its network): searches, and requests for pages that do not
+    # exist. Sized for mobile carriers, which put many readers behind one IPv4 address
+    # (carrier-grade NAT): they stop one client, while the work slots below keep the capacity.
+    SEARCH_RATE_LIMIT = "60/10 seconds;2000/hour"
+    NOT_FOUND_RATE_LIMIT = "120/minute"
     # Where rate-limit counts live: memory:// (each worker its own) or a redis:// URL shared by replicas.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = "true"
     # Searches (and 404 suggestions) one worker runs at once; past it a search gets 503 at once.
     EXPENSIVE_WORK_SLOTS = "2"
+    # Requests one worker lets wait on the database at once (votes, the authors' pages); past it
+    # they get 503 at once, so a locked or unreachable database never holds the threads pages need.
+    DATABASE_SLOTS = "2"
     # A rate-limit store that fails never fails a request: each worker counts alone meanwhile.
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
@@ -62,7 +67,10 @@ class Config:
     # Days a reader's comment is kept before `flask feedback prune` (run daily by the launcher) deletes it.
     FEEDBACK_RETENTION_DAYS = "90"
     # Per client: feedback posts (the form and the API together).
-    FEEDBACK_RATE_LIMIT = "10/minute;100/day"
+    FEEDBACK_RATE_LIMIT = "10/minute;200/day"
+    # Votes one client network (IPv4 address, IPv6 /64) may add to a page's tally in a day,
+    # whatever its headers say: readers behind one address are told apart only this far.
+    FEEDBACK_VOTES_PER_ADDRESS = "3"
     # Where a reader who needs help is sent from the feedback form: a mailto: or https:// URL
     # (the page's slug and language are added to it). Empty: no such link.
     SUPPORT_URL = ""
@@ -78,6 +86,9 @@ class Config:
     INSIGHTS_FLUSH_SECONDS = "5"
     # Days searches, dead links and page views are kept for insights.
     INSIGHTS_RETENTION_DAYS = "90"
+    # Different unknown slugs kept per day for the authors; requests for more are counted
+    # together in one row, so that a flood of made-up links cannot fill the database.
+    INSIGHTS_DEAD_LINKS_PER_DAY = "1000"
     # Static files (CSS, icons) may be cached this many seconds.
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
@@ -112,8 +123,9 @@ def validate(config: dict) -> None:
     """Check and convert settings in place; raise ConfigError on the first bad one."""
     for name, minimum in (("CACHE_THRESHOLD", 1), ("CACHE_DEFAULT_TIMEOUT", 0), ("RESPONSE_CACHE_ENTRIES", 1),
                           ("RESPONSE_CACHE_BYTES", 1024), ("HSTS_SECONDS", 0), ("EXPENSIVE_WORK_SLOTS", 1),
-                          ("TRUSTED_PROXY_HOPS", 0), ("FEEDBACK_RETENTION_DAYS", 1),
-                          ("INSIGHTS_MIN_CLIENTS", 1), ("INSIGHTS_RETENTION_DAYS", 1)):
+                          ("TRUSTED_PROXY_HOPS", 0), ("FEEDBACK_RETENTION_DAYS", 1), ("DATABASE_SLOTS", 1),
+                          ("FEEDBACK_VOTES_PER_ADDRESS", 1), ("INSIGHTS_MIN_CLIENTS", 1),
+                          ("INSIGHTS_RETENTION_DAYS", 1), ("INSIGHTS_DEAD_LINKS_PER_DAY", 1)):
         config[name] = _whole_number(name, config[name], minimum)
     config["INSIGHTS_FLUSH_SECONDS"] = _seconds("INSIGHTS_FLUSH_SECONDS", config["INSIGHTS_FLUSH_SECONDS"])
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
@@ -142,6 +154,12 @@ def validate(config: dict) -> None:
     if config["PUBLIC_BASE_URL"]:
         _url("PUBLIC_BASE_URL", config["PUBLIC_BASE_URL"], ("http", "https"))
         config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
+    elif config["TRUSTED_PROXY_HOPS"]:
+        # Behind a proxy the request says neither the scheme nor the host readers use, and the
+        # feedback form's same-origin check compares the browser's Origin with this.
+        raise ConfigError("PUBLIC_BASE_URL must be set (e.g. https://hjelp.example.no) when TRUSTED_PROXY_HOPS "
+                          "is: behind a proxy the request does not say the address readers use")
+    config["INSIGHTS_USERS"] = insights_users(config["INSIGHTS_USERS"])
     if config["DATABASE_URL"] and not DATABASE_URL.fullmatch(config["DATABASE_URL"]):
         raise ConfigError("DATABASE_URL is not an sqlite:/// or postgresql+psycopg:// URL")
     if config["SUPPORT_URL"] and not SUPPORT_URL.fullmatch(config["SUPPORT_URL"]):
@@ -159,6 +177,25 @@ def validate(config: dict) -> None:
     docs = Path(config["DOCS_DIR"])
     if not docs.is_dir() or not os.access(docs, os.R_OK | os.X_OK):
         raise ConfigError(f"DOCS_DIR={str(docs)!r} is not a readable folder")
+
+
+# A werkzeug password hash: `scrypt:N:r:p$salt$hex` or `pbkdf2:sha256:iterations$salt$hex`.
+PASSWORD_HASH = re.compile(r"(scrypt:\d+:\d+:\d+|pbkdf2:sha(?:256|512):\d+)\$[^$\s]{1,64}\$[0-9a-f]{64,128}")
+
+
+def insights_users(setting) -> dict[str, str]:
+    """INSIGHTS_USERS (`name:hash name:hash`) as {name: werkzeug password hash}; ConfigError
+    naming the entry for anything else (a password in clear, say)."""
+    if isinstance(setting, dict):
+        return setting
+    users = {}
+    for entry in str(setting).split():
+        name, _, hashed = entry.partition(":")
+        if not name or not PASSWORD_HASH.fullmatch(hashed):
+            raise ConfigError(f"INSIGHTS_USERS has {name or entry[:20]!r} without a werkzeug password hash "
+                              "(make one with `flask insights hash-password`)")
+        users[name] = hashed
+    return users
 
 
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> None:

@@ -8,8 +8,11 @@ searches, dead links) is counted in memory and written in batches (app/tally.py)
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from datetime import date, datetime
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -43,8 +46,9 @@ db = SQLAlchemy()
 class Vote(db.Model):
     """One reader's answer to "Var denne siden nyttig?" for one page on one day.
 
-    `reader` is a hash of the day's salt, the client's address and user agent and the page:
-    it tells two readers apart for a day, and names nobody (the salt is deleted after its day).
+    `reader` is a hash of the day's salt, the client's network, the page and one of
+    FEEDBACK_VOTES_PER_ADDRESS seats (chosen by the user agent): it tells readers behind one
+    address apart that far and no further, and names nobody once the salt is deleted.
     """
 
     __tablename__ = "feedback_votes"
@@ -57,7 +61,21 @@ class Vote(db.Model):
     lang: Mapped[str] = mapped_column(String(8))
     helpful: Mapped[bool] = mapped_column(Boolean)
     reasons: Mapped[str] = mapped_column(String(200), default="")  # comma-separated REASONS codes
-    comment: Mapped[str | None] = mapped_column(Text, nullable=True)  # deleted after the retention period
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Comment(db.Model):
+    """What a reader wrote about a page: kept apart from the votes, so that no later post
+    (another reader's behind the same address, say) replaces it; deleted after
+    FEEDBACK_RETENTION_DAYS. Nothing in it says who wrote it."""
+
+    __tablename__ = "feedback_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    slug: Mapped[str] = mapped_column(String(100), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -118,7 +136,9 @@ class SearchReader(db.Model):
 
 class DeadLink(db.Model):
     """Requests for a help page that does not exist, per day and referring host ("" for none),
-    with the first page the 404 page suggested ("" for none)."""
+    with the first page the 404 page suggested ("" for none). At most
+    INSIGHTS_DEAD_LINKS_PER_DAY slugs a day, and MAX_REFERRERS hosts a slug; the requests
+    beyond them are counted under the slug OTHER_SLUGS and the host OTHER_HOSTS."""
 
     __tablename__ = "insights_dead_links"
 
@@ -127,6 +147,21 @@ class DeadLink(db.Model):
     referrer: Mapped[str] = mapped_column(String(253), primary_key=True)
     requests: Mapped[int] = mapped_column(Integer)
     suggestion: Mapped[str] = mapped_column(String(100))
+
+
+# What stands for the requests beyond a day's limit of dead links: no slug or host can be it.
+OTHER_SLUGS = "*"
+OTHER_HOSTS = "*"
+
+
+@event.listens_for(Engine, "handle_error")
+def _reconnect_when_sqlite_was_read_only(context) -> None:
+    """A connection SQLite opened while its file was read-only stays read-only after the file
+    becomes writable: such an error drops the pool, and the next write opens it afresh."""
+    if context.engine is not None and context.engine.dialect.name == "sqlite" \
+            and "readonly database" in str(context.original_exception):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = True
 
 
 @event.listens_for(Engine, "connect")
@@ -158,6 +193,38 @@ def stored_salt(engine: Engine, day: date) -> bytes:
         return connection.execute(select(DailySalt.salt).where(DailySalt.day == day)).scalar_one()
 
 
+class DailySalts:
+    """The salt of each day's reader hashes, read from the database once per day and process
+    (votes and searches share it); only the latest day's is kept."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._memo: dict[date, bytes] = {}
+        self._lock = threading.Lock()
+
+    def of(self, day: date) -> bytes:
+        salt = self._memo.get(day)
+        if salt is None:
+            salt = stored_salt(self.engine, day)
+            with self._lock:
+                self._memo.clear()
+                self._memo[day] = salt
+        return salt
+
+
+def reader_hash(salt: bytes, *parts: str) -> str:
+    """Who did something, for one day: a hash of the day's salt and `parts` (the client's
+    network and what it did), which names nobody once the salt is deleted."""
+    return hashlib.sha256(salt + "\0".join(parts).encode()).hexdigest()
+
+
+def write_lock_file(engine: Engine) -> Path | None:
+    """The file every process writing to an SQLite database takes turns on (app/group_commit.py);
+    None for other databases, which let several write at once."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    return Path(f"{database}.write-lock") if database and database != ":memory:" else None
+
+
 def database_url(config: dict, instance_path: str) -> str:
     """DATABASE_URL, or an SQLite file in the instance folder."""
     return config["DATABASE_URL"] or f"sqlite:///{instance_path}/feedback.db"
@@ -168,12 +235,16 @@ def init_app(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config, app.instance_path)
     if not app.config["DATABASE_URL"]:
         os.makedirs(app.instance_path, exist_ok=True)
+    # Statements are logged with an error, their values never: they hold readers' comments.
+    options = {"hide_parameters": True}
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         # A database that is down costs a feedback post a few seconds at most, never a page.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
-            "pool_pre_ping": True, "pool_size": 4, "max_overflow": 4, "pool_timeout": 3,
-            "connect_args": {"connect_timeout": 3}})
+        options.update({"pool_pre_ping": True, "pool_size": 4, "max_overflow": 4, "pool_timeout": 3,
+                        "connect_args": {"connect_timeout": 3}})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     db.init_app(app)
+    with app.app_context():
+        app.extensions["daily_salts"] = DailySalts(db.engine)
     if click.get_current_context(silent=True) is not None:  # `flask db upgrade`, `flask db migrate`, …
         bind_migrations(app)
 

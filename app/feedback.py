@@ -2,47 +2,49 @@
 
 A plain form posts to /tilbakemelding. "Ja" is thanked on the page itself (`takk=1`, a page
 variant like any other, the same bytes for everyone); "Nei" leads to a short form asking
-what was wrong. One vote counts per reader, page and day: a reader is a hash of the day's
-salt, the client and the page, and a later answer the same day replaces the earlier one.
+what was wrong. One vote counts per reader, page and day, and one client network (an IPv4
+address, an IPv6 /64) counts as at most FEEDBACK_VOTES_PER_ADDRESS readers, whatever its
+headers say: a reader is a hash of the day's salt, the network, the page and one of that
+many seats, which the user agent picks. A later answer from the same seat replaces the
+vote; a comment is kept apart and never replaced.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote, urlencode
 
 import click
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask.cli import with_appcontext
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound, ServiceUnavailable
 
 from app import tally
-from app.db import DailySalt, Vote, db, dialect_insert, stored_salt
+from app.clients import client_network
+from app.db import Comment, DailySalt, Vote, db, dialect_insert, reader_hash, write_lock_file
 from app.documents import get_library
+from app.group_commit import GroupCommit, NotSaved
 from app.languages import CODES, DEFAULT_LANGUAGE, texts
-from app.limits import client_address, limiter
+from app.limits import database_slot, limiter, rate_limit
 from app.pagecache import NO_STORE
 from app.pages import SLUG
 from app.presentation import Presentation, layout_context
-from app.votes import NotSaved, VoteWriter
+from app.reader_text import is_unicode, without_controls
 
 bp = Blueprint("feedback", __name__)
 
 # What a reader can say was wrong, in the order the form shows them.
 REASONS = ("not_found", "unclear", "wrong", "other")
 MAX_COMMENT_CHARS = 1000
-# Control characters other than line breaks and tabs: dropped from comments.
-CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # A form with a full comment in three-byte letters, percent-encoded, fits with room to spare.
 MAX_BODY_BYTES = 16 * 1024
 # Pruning runs this long after midnight UTC: yesterday's salt is gone by then.
@@ -66,7 +68,7 @@ class Feedback(NamedTuple):
 
 def feedback_limit():
     """The rate limit on feedback posts, shared by the form and the API."""
-    return limiter.shared_limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], scope="feedback")
+    return limiter.shared_limit(rate_limit("FEEDBACK_RATE_LIMIT"), scope="feedback")
 
 
 def checked(slug: object, lang: str, helpful: object, reasons: object = (), comment: object = None) -> Feedback:
@@ -82,30 +84,34 @@ def checked(slug: object, lang: str, helpful: object, reasons: object = (), comm
         raise BadRequest(f"reasons must be a list of: {', '.join(REASONS)}.")
     if comment is not None and not isinstance(comment, str):
         raise BadRequest("comment must be text.")
+    if comment and not is_unicode(comment):
+        raise BadRequest("comment must be Unicode text (it holds a lone surrogate).")
     comment = without_controls(comment or "").strip()
     if len(comment) > MAX_COMMENT_CHARS:
         raise BadRequest(f"comment must be at most {MAX_COMMENT_CHARS} characters.")
     return Feedback(slug, found[1], helpful in ("yes", True), tuple(dict.fromkeys(reasons)), comment or None)
 
 
-def without_controls(text: str) -> str:
-    """`text` with line breaks as \\n and no other control characters (no HTML page may show them)."""
-    return CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
 def record(feedback: Feedback) -> None:
-    """Store one vote, replacing this reader's earlier vote for the page today; committed
-    before this returns (with other votes of this worker: see app/votes.py).
-    ServiceUnavailable when the database cannot take it."""
-    today = datetime.now(UTC).date()
-    try:
-        values = {"day": today, "reader": reader(today, feedback.slug), "slug": feedback.slug,
-                  "lang": feedback.lang, "helpful": feedback.helpful, "reasons": ",".join(feedback.reasons),
-                  "comment": feedback.comment, "created_at": datetime.now(UTC)}
-        current_app.extensions["vote_writer"].save(values, timeout=SAVE_SECONDS)
-    except (SQLAlchemyError, NotSaved):
-        current_app.logger.exception("cannot store feedback")
-        raise ServiceUnavailable("The feedback could not be saved; try again later.", retry_after=30) from None
+    """Store one vote, replacing this reader's earlier vote for the page today, and its comment;
+    committed before this returns (with other writes of this worker: see app/group_commit.py).
+    ServiceUnavailable when the database cannot take it, or while this worker's requests that
+    wait on the database are as many as DATABASE_SLOTS."""
+    now = datetime.now(UTC)
+    with database_slot():
+        try:
+            vote = {"day": now.date(), "reader": reader(now.date(), feedback.slug), "slug": feedback.slug,
+                    "lang": feedback.lang, "helpful": feedback.helpful, "reasons": ",".join(feedback.reasons),
+                    "created_at": now}
+            statements = [(upsert(db.engine.dialect.name), vote)]
+            if feedback.comment:
+                statements.append((insert(Comment.__table__), {
+                    "day": now.date(), "slug": feedback.slug, "lang": feedback.lang, "comment": feedback.comment,
+                    "created_at": now}))
+            current_app.extensions["feedback_writer"].save(statements, timeout=SAVE_SECONDS)
+        except (SQLAlchemyError, NotSaved) as error:
+            current_app.logger.warning("cannot store feedback: %s", type(error).__name__)
+            raise ServiceUnavailable("The feedback could not be saved; try again later.", retry_after=30) from None
 
 
 @cache
@@ -114,23 +120,27 @@ def upsert(dialect: str):
     statement = dialect_insert(dialect)(Vote.__table__)
     return statement.on_conflict_do_update(
         index_elements=["day", "reader"],
-        set_={name: statement.excluded[name] for name in ("lang", "helpful", "reasons", "comment", "created_at")})
+        set_={name: statement.excluded[name] for name in ("lang", "helpful", "reasons", "created_at")})
 
 
 def reader(day: date, slug: str) -> str:
-    """Who answers, for one page and one day: a hash that names nobody once the salt is gone."""
-    client = f"{client_address()}\0{request.headers.get('User-Agent', '')[:256]}\0{slug}"
-    return hashlib.sha256(daily_salt(day) + client.encode()).hexdigest()
+    """Who answers, for one page and one day: the client's network and one of its
+    FEEDBACK_VOTES_PER_ADDRESS seats, which its user agent picks (so that readers behind one
+    address count apart, up to that many, and a client that changes its headers moves
+    between those seats only)."""
+    salt = current_app.extensions["daily_salts"].of(day)
+    browser = request.headers.get("User-Agent", "")[:256].encode("utf-8", "replace")
+    seat = int.from_bytes(hashlib.sha256(salt + browser).digest()[:4]) % current_app.config[
+        "FEEDBACK_VOTES_PER_ADDRESS"]
+    return reader_hash(salt, client_network(), slug, str(seat))
 
 
-def daily_salt(day: date) -> bytes:
-    """The salt of `day`, made by whichever worker or replica needs it first."""
-    memo = current_app.extensions["feedback_salt"]
-    if day not in memo:
-        salt = stored_salt(db.engine, day)
-        memo.clear()  # only today's is kept
-        memo[day] = salt
-    return memo[day]
+def json_body() -> object:
+    """The request's JSON body; BadRequest for anything that is not JSON, nested too deep included."""
+    try:
+        return json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        raise BadRequest("The body is not JSON.") from None
 
 
 def cross_site() -> bool:
@@ -209,8 +219,7 @@ def prune(today: date | None = None) -> tuple[int, int]:
     how many of each."""
     today = today or datetime.now(UTC).date()
     cutoff = today - timedelta(days=current_app.config["FEEDBACK_RETENTION_DAYS"])
-    comments = db.session.execute(
-        update(Vote).where(Vote.day < cutoff, Vote.comment.is_not(None)).values(comment=None)).rowcount
+    comments = db.session.execute(delete(Comment).where(Comment.day < cutoff)).rowcount
     salts = db.session.execute(delete(DailySalt).where(DailySalt.day < today)).rowcount
     db.session.commit()
     return comments, salts
@@ -271,11 +280,8 @@ def json_feedback(data: Mapping) -> Feedback:
 
 def init_app(app: Flask) -> None:
     """Register the form, and `flask feedback prune`."""
-    app.extensions["feedback_salt"] = {}
     with app.app_context():
         engine = db.engine
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    lock_file = Path(f"{database}.write-lock") if database and database != ":memory:" else None
-    app.extensions["vote_writer"] = VoteWriter(engine, upsert(engine.dialect.name), lock_file)
+    app.extensions["feedback_writer"] = GroupCommit(engine, write_lock_file(engine))
     app.register_blueprint(bp)
     app.cli.add_command(feedback_cli)

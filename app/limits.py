@@ -1,27 +1,32 @@
 """Limits that keep expensive requests from starving cheap ones.
 
 Two kinds, both declared next to the routes they guard:
-- a per-client rate limit (Flask-Limiter) on searches and on dead links, in memory by
-  default and in Redis for replicas (`RATELIMIT_STORAGE_URI`). A client is known by a
-  keyed hash of its address (an IPv6 /64 counts as one address), never by the address.
-- a per-worker cap on how many expensive requests run at once (`EXPENSIVE_WORK_SLOTS`):
-  past it a search is answered 503 with Retry-After at once, so a flood from many
-  addresses cannot hold every thread while cached pages wait.
+- a per-client rate limit (Flask-Limiter) on searches, dead links, feedback and failed
+  logins, in memory by default and in Redis for replicas (`RATELIMIT_STORAGE_URI`). A
+  client is known by a keyed hash of its network (app/clients.py), never by its address.
+  In memory each worker counts alone, so each allows its share of a limit (the limit
+  divided by GRANIAN_WORKERS): a client never gets more than the limit, and may get less
+  when its requests keep to one worker. Redis counts exactly.
+- a per-worker cap on how many expensive requests run at once (`EXPENSIVE_WORK_SLOTS`,
+  `DATABASE_SLOTS`): past it a request is answered 503 with Retry-After at once, so a
+  flood from many addresses, or a database that hangs, cannot hold every thread while
+  cached pages wait.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import os
 import threading
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from limits import parse_many
 from werkzeug.exceptions import ServiceUnavailable
 
+from app.clients import client_network
 from app.documents import get_library
 from app.pages import SLUG
 
@@ -29,34 +34,41 @@ from app.pages import SLUG
 SLOT_WAIT_SECONDS = 0.01
 
 
-def client_address() -> str:
-    """The client's address, an IPv6 one as its /64: one subscriber has a whole /64 to choose from."""
-    address = request.remote_addr or ""
-    if ":" in address:
-        with suppress(ValueError):
-            address = str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return address
+# The settings that hold a rate limit per client.
+RATE_LIMITS = ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT", "FEEDBACK_RATE_LIMIT", "INSIGHTS_AUTH_RATE_LIMIT")
 
 
 def client_key() -> str:
     """Who a request comes from, for rate limits: a keyed hash, so no address is stored."""
     secret = current_app.extensions["client_key_secret"]
-    return hmac.new(secret, client_address().encode(), hashlib.sha256).hexdigest()[:24]
+    return hmac.new(secret, client_network().encode(), hashlib.sha256).hexdigest()[:24]
 
 
 limiter = Limiter(client_key, default_limits=[])
 
 
+def rate_limit(name: str):
+    """The limit a setting names, as this worker applies it (see per_worker), for a decorator."""
+    return lambda: current_app.extensions["rate_limits"][name]
+
+
+def per_worker(limits: str, workers: int) -> str:
+    """`limits` (`30/10 seconds;300/hour`) as one of `workers` processes counting alone
+    should apply it: each amount divided, at least 1."""
+    return ";".join(f"{max(1, item.amount // workers)}/{item.multiples} {item.GRANULARITY.name}"
+                    for item in parse_many(limits))
+
+
 def search_limit():
     """The rate limit on searches, for a route's decorator: one count for the page and the API."""
-    return limiter.shared_limit(lambda: current_app.config["SEARCH_RATE_LIMIT"], scope="search",
+    return limiter.shared_limit(rate_limit("SEARCH_RATE_LIMIT"), scope="search",
                                 exempt_when=lambda: "q" not in request.args or "doc" in request.args)
 
 
 def not_found_limit():
     """The rate limit on requests for pages that do not exist (each costs a look for similar
     ones); a client past it still gets every page that exists."""
-    return limiter.limit(lambda: current_app.config["NOT_FOUND_RATE_LIMIT"], scope="not-found",
+    return limiter.limit(rate_limit("NOT_FOUND_RATE_LIMIT"), scope="not-found",
                          exempt_when=lambda: not asks_for_missing_page())
 
 
@@ -68,15 +80,22 @@ def asks_for_missing_page() -> bool:
 
 
 @contextmanager
-def work_slot(wait: float = SLOT_WAIT_SECONDS):
+def work_slot(wait: float = SLOT_WAIT_SECONDS, kind: str = "work_slots",
+              busy: str = "Too many searches at once; try again in a moment."):
     """Hold one of this worker's slots for expensive work; 503 with Retry-After when all are busy."""
-    slots = current_app.extensions["work_slots"]
+    slots = current_app.extensions[kind]
     if not slots.acquire(timeout=wait):
-        raise ServiceUnavailable("Too many searches at once; try again in a moment.", retry_after=1)
+        raise ServiceUnavailable(busy, retry_after=1)
     try:
         yield
     finally:
         slots.release()
+
+
+def database_slot():
+    """Hold one of this worker's slots for a request that waits on the database (a vote, the
+    authors' pages): a locked or unreachable database holds at most DATABASE_SLOTS threads."""
+    return work_slot(kind="database_slots", busy="The database is busy; try again in a moment.")
 
 
 @contextmanager
@@ -97,4 +116,11 @@ def init_app(app: Flask) -> None:
     # With the signing key every replica hashes a client alike (for limits kept in Redis).
     app.extensions["client_key_secret"] = signing_key.encode() or os.urandom(32)
     app.extensions["work_slots"] = threading.BoundedSemaphore(app.config["EXPENSIVE_WORK_SLOTS"])
+    app.extensions["database_slots"] = threading.BoundedSemaphore(app.config["DATABASE_SLOTS"])
+    # The launcher sets GRANIAN_WORKERS before it forks the workers; without it (a test, the
+    # flask command) this is the only process.
+    workers = int(os.environ.get("GRANIAN_WORKERS", "1") or 1)
+    shared = not str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
+    app.extensions["rate_limits"] = {name: app.config[name] if shared or workers <= 1
+                                     else per_worker(app.config[name], workers) for name in RATE_LIMITS}
     limiter.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,13 +34,26 @@ def reader(feedback_app):
     return feedback_app.test_client()
 
 
-def votes(app) -> list[dict]:
-    """Every stored vote, read straight from the database."""
+def stored(app, table: str) -> list[dict]:
+    """Every row of a table, read straight from the database."""
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT * FROM feedback_votes ORDER BY id")).mappings().all()
+        rows = connection.execute(text(f"SELECT * FROM {table} ORDER BY id")).mappings().all()
     engine.dispose()
     return [dict(row) for row in rows]
+
+
+def votes(app) -> list[dict]:
+    return stored(app, "feedback_votes")
+
+
+def comments(app) -> list[str]:
+    return [row["comment"] for row in stored(app, "feedback_comments")]
+
+
+def from_address(address: str, agent: str = "Mozilla/5.0") -> dict:
+    """What a test client's post needs to come from another reader."""
+    return {"environ_base": {"REMOTE_ADDR": address}, "headers": {**SAME_SITE, "User-Agent": agent}}
 
 
 # The form under every page.
@@ -95,18 +109,55 @@ def test_no_asks_what_was_wrong_then_thanks(reader, feedback_app):
         "helpful": "no", "step": "details", "reasons": ["unclear", "wrong"], "comment": "  Mangler et eksempel.  "})
     assert done.headers["Location"] == "/docs.php?doc=what-is-ip-adapter&theme=dark&takk=1#tilbakemelding"
     [vote] = votes(feedback_app)  # the details replaced the first "Nei"
-    assert (vote["helpful"], vote["reasons"], vote["comment"]) == (False, "unclear,wrong", "Mangler et eksempel.")
+    assert (vote["helpful"], vote["reasons"]) == (False, "unclear,wrong")
+    assert comments(feedback_app) == ["Mangler et eksempel."]
 
 
 def test_one_vote_per_reader_page_and_day(reader, feedback_app):
     for helpful in ("yes", "no", "yes"):
-        reader.post(FORM, data={"helpful": helpful}, headers={**SAME_SITE, "User-Agent": "telefon"})
-    reader.post(FORM, data={"helpful": "no"}, headers={**SAME_SITE, "User-Agent": "nettbrett"})
-    reader.post("/tilbakemelding?doc=instantid-intro", data={"helpful": "no"}, headers={**SAME_SITE, "User-Agent": "telefon"})
-    stored = votes(feedback_app)
-    assert [(v["slug"], v["helpful"]) for v in stored] == [
+        reader.post(FORM, data={"helpful": helpful}, **from_address("198.51.100.1", "telefon"))
+    reader.post(FORM, data={"helpful": "no"}, **from_address("198.51.100.2", "telefon"))
+    reader.post("/tilbakemelding?doc=instantid-intro", data={"helpful": "no"}, **from_address("198.51.100.1", "telefon"))
+    found = votes(feedback_app)
+    assert [(v["slug"], v["helpful"]) for v in found] == [
         ("what-is-ip-adapter", True), ("what-is-ip-adapter", False), ("instantid-intro", False)]
-    assert len({v["reader"] for v in stored}) == 3
+    assert len({v["reader"] for v in found}) == 3
+
+
+@pytest.mark.parametrize("addresses", [
+    ["203.0.113.9"],
+    ["203.0.113.9", "::ffff:203.0.113.9"],  # IPv4 as a dual-stack socket writes it: the same address
+    ["2001:db8:1:2::1", "2001:db8:1:2:ffff::7"],  # one /64
+])
+def test_one_address_moves_a_pages_tally_by_at_most_three_votes_whatever_its_headers(reader, feedback_app,
+                                                                                      addresses):
+    for i in range(24):
+        post = from_address(addresses[i % len(addresses)], f"Agent/{i}")
+        assert reader.post(FORM, data={"helpful": "no"}, **post).status_code == 303
+    assert len(votes(feedback_app)) <= 3
+    reader.post(FORM, data={"helpful": "no"}, **from_address("203.0.113.10"))
+    reader.post(FORM, data={"helpful": "no"}, **from_address("2001:db8:1:3::1"))
+    assert len(votes(feedback_app)) <= 5 and len(votes(feedback_app)) - 2 == len(
+        {v["reader"] for v in votes(feedback_app)}) - 2
+
+
+def test_the_votes_per_address_are_a_setting(make_app, tmp_path):
+    app = migrated(make_app(FEEDBACK_VOTES_PER_ADDRESS="1", DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db"))
+    client = app.test_client()
+    for i in range(10):
+        client.post(FORM, data={"helpful": "yes" if i % 2 else "no"}, **from_address("203.0.113.9", f"Agent/{i}"))
+    [vote] = votes(app)
+    assert vote["helpful"]  # the last answer
+
+
+def test_a_comment_is_never_replaced_or_deleted_by_another_post(reader, feedback_app):
+    same = from_address("203.0.113.5", "Samme nettleser")
+    reader.post(FORM, data={"helpful": "no", "step": "details", "comment": "Først"}, **same)
+    reader.post(FORM, data={"helpful": "no", "step": "details", "comment": "Andre"}, **same)
+    reader.post(FORM, data={"helpful": "yes"}, **same)
+    assert comments(feedback_app) == ["Først", "Andre"]
+    [vote] = votes(feedback_app)
+    assert vote["helpful"]
 
 
 def test_nothing_that_names_the_reader_is_stored(reader, feedback_app):
@@ -204,8 +255,28 @@ def test_the_api_records_a_vote(reader, feedback_app):
     assert response.status_code == 201 and response.json == {"recorded": True}
     assert response.headers["Cache-Control"] == "no-store"
     [vote] = votes(feedback_app)
-    assert (vote["slug"], vote["lang"], vote["helpful"], vote["reasons"], vote["comment"]) == (
-        "instantid-intro", "en", False, "wrong", "<b>gammel</b>")  # stored as text, escaped where shown
+    assert (vote["slug"], vote["lang"], vote["helpful"], vote["reasons"]) == ("instantid-intro", "en", False, "wrong")
+    assert comments(feedback_app) == ["<b>gammel</b>"]  # stored as text, escaped where shown
+
+
+@pytest.mark.parametrize("body", [
+    '{"slug":"what-is-ip-adapter","helpful":false,"comment":"\\ud800"}',
+    '{"slug":"what-is-ip-adapter","helpful":false,"comment":"a\\udfff\\ud800b"}',
+])
+def test_a_comment_that_is_not_unicode_is_refused_and_voting_goes_on(reader, feedback_app, body):
+    for _ in range(3):
+        response = reader.post("/api/feedback", data=body, content_type="application/json")
+        assert response.status_code == 400 and "Unicode" in response.json["detail"]
+    for i in range(3):
+        assert reader.post("/api/feedback", json={"slug": "instantid-intro", "helpful": True},
+                           environ_base={"REMOTE_ADDR": f"192.0.2.{i}"}).status_code == 201
+    assert len(votes(feedback_app)) == 3 and comments(feedback_app) == []
+
+
+@pytest.mark.parametrize("body", ["[" * 5000, '{"a":' * 3000, "[" * 100_000])
+def test_json_nested_too_deep_is_a_400_not_a_500(reader, feedback_app, body):
+    response = reader.post("/api/feedback", data=body, content_type="application/json")
+    assert response.status_code in (400, 413) and response.mimetype == "application/problem+json"
 
 
 @pytest.mark.parametrize("kwargs, status, title", [
@@ -258,17 +329,16 @@ def test_prune_deletes_old_comments_and_past_salts(feedback_app, reader, make_ap
     with engine.begin() as connection:
         for days, comment in ((91, "gammel"), (89, "nesten gammel")):
             connection.execute(text(
-                "INSERT INTO feedback_votes (day, reader, slug, lang, helpful, reasons, comment, created_at) "
-                "VALUES (:day, :reader, 'instantid-intro', 'nb', 0, '', :comment, :now)"),
-                {"day": today - timedelta(days=days), "reader": f"r{days}", "comment": comment,
-                 "now": datetime.now(UTC)})
+                "INSERT INTO feedback_comments (day, slug, lang, comment, created_at) "
+                "VALUES (:day, 'instantid-intro', 'nb', :comment, :now)"),
+                {"day": today - timedelta(days=days), "comment": comment, "now": datetime.now(UTC)})
         connection.execute(text("INSERT INTO feedback_salts (day, salt) VALUES (:day, :salt)"),
                            {"day": today - timedelta(days=1), "salt": b"x" * 32})
     engine.dispose()
     result = feedback_app.test_cli_runner().invoke(args=["feedback", "prune"])
     assert result.exit_code == 0 and "Deleted 1 comments older than 90 days and 1 salts" in result.output
-    comments = {v["reader"]: v["comment"] for v in votes(feedback_app)}
-    assert comments["r91"] is None and comments["r89"] == "nesten gammel" and "ny" in comments.values()
+    assert sorted(comments(feedback_app)) == ["nesten gammel", "ny"]
+    assert len(votes(feedback_app)) == 1  # votes stay: only what readers wrote goes
     engine = create_engine(feedback_app.config["SQLALCHEMY_DATABASE_URI"])
     with engine.connect() as connection:
         days = [row[0] for row in connection.execute(text("SELECT day FROM feedback_salts"))]
@@ -298,15 +368,19 @@ def test_postgresql_takes_the_same_votes_with_the_same_code(make_app, pg_url):
         assert client.post(FORM, data={"helpful": helpful}, headers=SAME_SITE).status_code == 303
     assert client.post("/api/feedback", json={"slug": "instantid-intro", "helpful": False,
                                               "reasons": ["unclear"], "comment": "'; DROP TABLE x; --"}).status_code == 201
-    stored = votes(app)
-    assert [(v["slug"], v["helpful"], v["comment"]) for v in stored] == [
-        ("what-is-ip-adapter", True, None), ("instantid-intro", False, "'; DROP TABLE x; --")]
+    assert [(v["slug"], v["helpful"]) for v in votes(app)] == [("what-is-ip-adapter", True), ("instantid-intro", False)]
+    assert comments(app) == ["'; DROP TABLE x; --"]
+    refused = client.post("/api/feedback", data='{"slug":"instantid-intro","helpful":false,"comment":"\\ud800"}',
+                          content_type="application/json")
+    assert refused.status_code == 400
+    assert client.post(FORM, data={"helpful": "no"}, **from_address("192.0.2.77")).status_code == 303
     result = app.test_cli_runner().invoke(args=["feedback", "prune"])
     assert result.exit_code == 0
 
 
 def post_votes(base: str, readers: range, repeats: int = 2) -> list[int]:
-    """Each reader votes `repeats` times (a changed mind), from many threads at once."""
+    """Each reader votes `repeats` times (a changed mind), from many threads at once; each
+    from an address of its own, as a proxy in front says (the server trusts one hop)."""
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
 
@@ -314,7 +388,8 @@ def post_votes(base: str, readers: range, repeats: int = 2) -> list[int]:
         who, attempt = job
         request = urllib.request.Request(
             f"{base}{FORM}", data=f"helpful={'yes' if attempt % 2 else 'no'}".encode(), method="POST",
-            headers={"User-Agent": f"leser-{who}", "Origin": base, "Content-Type": "application/x-www-form-urlencoded"})
+            headers={"User-Agent": f"leser-{who}", "X-Forwarded-For": f"10.0.{who // 256}.{who % 256}",
+                     "Content-Type": "application/x-www-form-urlencoded"})
         opener = urllib.request.build_opener(NoRedirect)
         try:
             return opener.open(request, timeout=30).status
@@ -323,6 +398,9 @@ def post_votes(base: str, readers: range, repeats: int = 2) -> list[int]:
 
     with ThreadPoolExecutor(16) as pool:
         return list(pool.map(vote, [(who, attempt) for attempt in range(repeats) for who in readers]))
+
+
+BEHIND_A_PROXY = {"TRUSTED_PROXY_HOPS": "1", "PUBLIC_BASE_URL": "https://hjelp.example"}
 
 
 class NoRedirect(__import__("urllib.request").request.HTTPRedirectHandler):
@@ -344,7 +422,7 @@ def count_votes(url: str) -> tuple[int, int]:
 def test_two_server_processes_count_every_vote_once(docs_dir, tmp_path, database, request):
     from servers import help_server
     url = (f"sqlite:///{tmp_path}/shared.db" if database == "sqlite" else request.getfixturevalue("pg_url"))
-    env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "false"}
+    env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "false", **BEHIND_A_PROXY}
     with help_server(docs_dir, **env) as (first, _), help_server(docs_dir, **env) as (second, _):
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(2) as pool:
@@ -362,7 +440,7 @@ def test_postgresql_stopped_mid_run_fails_feedback_not_pages(docs_dir, make_app)
     server = PostgresServer()
     server.start()
     try:
-        with help_server(docs_dir, DATABASE_URL=server.url(), RATELIMIT_ENABLED="false") as (base, _):
+        with help_server(docs_dir, DATABASE_URL=server.url(), RATELIMIT_ENABLED="false", **BEHIND_A_PROXY) as (base, _):
             assert post_votes(base, range(3), repeats=1) == [303] * 3
             server.stop()
             assert set(post_votes(base, range(3, 6), repeats=1)) == {503}
@@ -409,3 +487,133 @@ def test_a_migration_that_dies_stops_the_start_with_one_line(tmp_path, docs_dir,
     settings = from_environment({"DATABASE_URL": f"sqlite:///{tmp_path}/f.db", "DOCS_DIR": str(docs_dir)})
     with pytest.raises(ConfigError, match="cannot be brought up to date: the process migrating it ended"):
         serve.prepare_database(settings)
+
+
+# The writer: nothing a write holds, and no error, stops it.
+
+def group_commit(tmp_path):
+    from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
+
+    from app.group_commit import GroupCommit
+    engine = create_engine(f"sqlite:///{tmp_path}/writes.db")
+    table = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("note", Text))
+    table.metadata.create_all(engine)
+    return GroupCommit(engine, tmp_path / "writes.db.write-lock"), insert(table), engine
+
+
+def saved_notes(engine) -> list[str]:
+    with engine.connect() as connection:
+        return [row[0] for row in connection.execute(text("SELECT note FROM notes ORDER BY id"))]
+
+
+def test_a_write_the_driver_refuses_fails_alone_in_its_batch(tmp_path):
+    import threading
+
+    from app.group_commit import NotSaved
+    writer, statement, engine = group_commit(tmp_path)
+    holder = sqlite3.connect(tmp_path / "writes.db")
+    holder.execute("BEGIN EXCLUSIVE")  # the first write waits, and the others gather behind it
+    results = {}
+
+    def save(note):
+        try:
+            writer.save([(statement, {"note": note})], timeout=10)
+            results[note] = "saved"
+        except NotSaved:
+            results[note] = "not saved"
+
+    threads = [threading.Thread(target=save, args=("først",))]
+    threads[0].start()
+    time.sleep(0.2)
+    threads += [threading.Thread(target=save, args=(note,)) for note in ("a", "\ud800", "b", "c")]
+    for thread in threads[1:]:
+        thread.start()
+    time.sleep(0.2)
+    holder.rollback()
+    holder.close()
+    for thread in threads:
+        thread.join(15)
+    assert results == {"først": "saved", "a": "saved", "\ud800": "not saved", "b": "saved", "c": "saved"}
+    assert saved_notes(engine) == ["først", "a", "b", "c"]
+    writer.save([(statement, {"note": "etterpå"})], timeout=5)
+    assert saved_notes(engine)[-1] == "etterpå"
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread it ends
+def test_a_writer_that_ends_is_started_again_and_says_so(tmp_path, monkeypatch, caplog):
+    from app.group_commit import FAILURES, NotSaved
+    writer, statement, engine = group_commit(tmp_path)
+    real = writer._write_batch
+    calls = []
+
+    def dies_once(batch):
+        calls.append(len(batch))
+        if len(calls) == 1:
+            raise SystemExit  # not even this ends the writing for good
+        real(batch)
+
+    monkeypatch.setattr(writer, "_write_batch", dies_once)
+    before = FAILURES.labels("writer restarted")._value.get()
+    writer._start()
+    first = writer._thread
+    with pytest.raises(NotSaved):
+        writer.save([(statement, {"note": "lost with the thread"})], timeout=2)
+    first.join(5)  # its end is this test's, not the next one's
+    writer.save([(statement, {"note": "kept"})], timeout=5)
+    assert saved_notes(engine) == ["kept"]
+    assert FAILURES.labels("writer restarted")._value.get() == before + 1
+    assert "started again" in caplog.text
+
+
+def test_votes_wait_on_the_database_in_at_most_its_slots(make_app, tmp_path, monkeypatch):
+    import threading
+
+    from app import db as database
+    monkeypatch.setattr(database, "SQLITE_BUSY_MS", 3000)
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", DATABASE_SLOTS="1"))
+    with app.app_context():
+        database.db.engine.dispose()
+    holder = sqlite3.connect(tmp_path / "feedback.db")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        waiting = threading.Thread(target=lambda: app.test_client().post(FORM, data={"helpful": "yes"}, **from_address(
+            "192.0.2.1")))
+        waiting.start()
+        time.sleep(0.3)  # that vote holds the only slot, waiting for the lock
+        started = time.monotonic()
+        turned_away = app.test_client().post(FORM, data={"helpful": "yes"}, **from_address("192.0.2.2"))
+        assert turned_away.status_code == 503 and turned_away.headers["Retry-After"] == "1"
+        assert time.monotonic() - started < 0.5
+        api = app.test_client().post("/api/feedback", json={"slug": "instantid-intro", "helpful": True})
+        assert api.status_code == 503 and api.mimetype == "application/problem+json"
+    finally:
+        holder.rollback()
+        holder.close()
+        waiting.join(10)
+    assert app.test_client().post(FORM, data={"helpful": "no"}, **from_address("192.0.2.3")).status_code == 303
+
+
+def test_an_sqlite_file_that_was_read_only_is_written_once_it_is_writable(tmp_path):
+    from sqlalchemy import insert
+
+    from app.db import Comment, db
+    path = tmp_path / "feedback.db"
+    connect = [lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)]
+    from flask import Flask
+    app = Flask("app")
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"creator": lambda: connect[0]()}
+    db.init_app(app)
+    with app.app_context():
+        sqlite3.connect(path).executescript(
+            "CREATE TABLE feedback_comments (id INTEGER PRIMARY KEY, day DATE, slug TEXT, lang TEXT, comment TEXT, "
+            "created_at DATETIME)")
+        row = {"day": datetime.now(UTC).date(), "slug": "x", "lang": "nb", "comment": "c",
+               "created_at": datetime.now(UTC)}
+        with pytest.raises(Exception, match="readonly"), db.engine.begin() as connection:
+            connection.execute(insert(Comment.__table__), row)
+        connect[0] = lambda: sqlite3.connect(path, check_same_thread=False)  # the file became writable
+        with db.engine.begin() as connection:
+            connection.execute(insert(Comment.__table__), row)
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM feedback_comments")).scalar() == 1

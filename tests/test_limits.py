@@ -52,9 +52,71 @@ def test_forwarded_addresses_count_only_behind_trusted_proxies(limited):
     untrusted = limited(SEARCH_RATE_LIMIT="1/minute")
     assert untrusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200
     assert untrusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 429
-    trusted = limited(SEARCH_RATE_LIMIT="1/minute", TRUSTED_PROXY_HOPS=1)
+    trusted = limited(SEARCH_RATE_LIMIT="1/minute", TRUSTED_PROXY_HOPS=1, PUBLIC_BASE_URL="https://hjelp.example")
     assert trusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200
     assert trusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 200
+
+
+@pytest.mark.parametrize("first, second", [
+    ("192.0.2.1", "::ffff:192.0.2.1"),  # an IPv4 reader as a dual-stack socket writes it
+    ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),
+    ("2001:db8:5:6::1", "2001:db8:5:6:aaaa:bbbb:cccc:dddd"),  # one /64
+])
+def test_one_client_is_one_client_however_its_address_is_written(limited, first, second):
+    client = limited(SEARCH_RATE_LIMIT="1/minute")
+    assert client.get("/docs.php?q=x", environ_base={"REMOTE_ADDR": first}).status_code == 200
+    assert client.get("/docs.php?q=x", environ_base={"REMOTE_ADDR": second}).status_code == 429
+
+
+@pytest.mark.parametrize("first, second", [
+    ("::ffff:192.0.2.1", "::ffff:192.0.2.2"),  # two IPv4 readers on a dual-stack bind: two clients
+    ("192.0.2.1", "192.0.2.2"),
+    ("2001:db8:5:6::1", "2001:db8:5:7::1"),
+])
+def test_two_clients_are_two_clients_however_their_addresses_are_written(limited, first, second):
+    client = limited(SEARCH_RATE_LIMIT="1/minute")
+    assert client.get("/docs.php?q=x", environ_base={"REMOTE_ADDR": first}).status_code == 200
+    assert client.get("/docs.php?q=x", environ_base={"REMOTE_ADDR": second}).status_code == 200
+
+
+@pytest.mark.parametrize("forwarded", [
+    ["192.0.2.7:5678", "192.0.2.7:5679", "192.0.2.7"],
+    ["[2001:db8::1]:443", "[2001:db8::2]:8443", "2001:db8::3"],
+    ["[::ffff:192.0.2.7]:1", "192.0.2.7:2"],
+])
+def test_a_forwarded_address_with_a_port_is_one_client(limited, forwarded):
+    client = limited(SEARCH_RATE_LIMIT="1/minute", TRUSTED_PROXY_HOPS=1, PUBLIC_BASE_URL="https://hjelp.example")
+    statuses = [client.get("/docs.php?q=x", headers={"X-Forwarded-For": value}).status_code for value in forwarded]
+    assert statuses == [200] + [429] * (len(forwarded) - 1)
+
+
+@pytest.mark.parametrize("garbage", ["unknown", "not an address", "1.2.3.4.5", "[zz]:1", "", "_hidden"])
+def test_a_forwarded_value_that_is_no_address_falls_back_to_the_peer(limited, garbage):
+    client = limited(SEARCH_RATE_LIMIT="1/minute", TRUSTED_PROXY_HOPS=1, PUBLIC_BASE_URL="https://hjelp.example")
+    peer = {"REMOTE_ADDR": "198.51.100.40"}
+    assert client.get("/docs.php?q=x", headers={"X-Forwarded-For": garbage}, environ_base=peer).status_code == 200
+    # The same peer with another garbage value is the same client; another peer is another.
+    assert client.get("/docs.php?q=x", headers={"X-Forwarded-For": "x" + garbage},
+                      environ_base=peer).status_code == 429
+    assert client.get("/docs.php?q=x", headers={"X-Forwarded-For": garbage},
+                      environ_base={"REMOTE_ADDR": "198.51.100.41"}).status_code == 200
+
+
+def test_a_proxy_in_front_needs_the_public_address(make_app):
+    from app.config import ConfigError
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL must be set"):
+        make_app(TRUSTED_PROXY_HOPS=1)
+
+
+def test_each_worker_counting_alone_applies_its_share_of_a_limit(make_app, monkeypatch):
+    from app.limits import per_worker
+    assert per_worker("30/10 seconds;300/hour", 2) == "15/10 second;150/1 hour"
+    assert per_worker("1/minute", 4) == "1/1 minute"  # never nothing
+    monkeypatch.setenv("GRANIAN_WORKERS", "2")
+    shares = make_app(FEEDBACK_RATE_LIMIT="10/minute").extensions["rate_limits"]
+    assert shares["FEEDBACK_RATE_LIMIT"] == "5/1 minute"
+    shared = make_app(FEEDBACK_RATE_LIMIT="10/minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    assert shared.extensions["rate_limits"]["FEEDBACK_RATE_LIMIT"] == "10/minute"  # Redis counts for all
 
 
 def test_the_limiter_keeps_no_address(make_app):

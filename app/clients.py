@@ -1,0 +1,61 @@
+"""Who a request comes from, as rate limits, votes and insights count readers: a network.
+
+One subscriber holds one IPv4 address (/32) or a whole IPv6 /64, so a client is its
+address's network, never its headers: a client that changes its User-Agent is the same
+client. An IPv4 address written as IPv6 (`::ffff:192.0.2.1`, as a dual-stack socket or a
+proxy writes it) is that IPv4 address. A proxy may write the address with a port
+(`192.0.2.1:5678`, `[2001:db8::1]:443`): the port is not part of the client. Anything that
+is no address at all falls back to the connection's peer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from flask import request
+
+# `[v6]:port`, `[v6]`, or `v4:port`: what proxies write besides a bare address.
+_WITH_PORT = re.compile(r"\[(?P<v6>[^\]]{1,64})\](?::\d{1,5})?|(?P<v4>[0-9.]{7,15}):\d{1,5}")
+# Where ProxyFix keeps what the connection said before it took X-Forwarded-For.
+_PROXY_FIX_ORIGINAL = "werkzeug.proxy_fix.orig"
+IPV6_PREFIX = 64
+
+
+def network_of(text: str | None) -> str | None:
+    """The client network an address string names (`192.0.2.1`, `2001:db8::/64`), or None
+    if it names no address."""
+    if not text:
+        return None
+    text = text.strip()[:100]
+    written = _WITH_PORT.fullmatch(text)
+    if written:
+        text = written["v6"] or written["v4"]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        # From the number, not the text: a zone (`fe80::1%eth0`) is no part of the network.
+        bits = 128 - IPV6_PREFIX
+        return str(ipaddress.IPv6Network((int(address) >> bits << bits, IPV6_PREFIX)))
+    return str(address)
+
+
+def client_network(environ: dict | None = None) -> str:
+    """The network the current request (or `environ`) comes from; "" when nothing names one.
+
+    REMOTE_ADDR is the peer, or what a trusted proxy said when TRUSTED_PROXY_HOPS is set
+    (ProxyFix); a proxy's value that is no address falls back to the peer.
+    """
+    environ = request.environ if environ is None else environ
+    found = environ.get("help.client")
+    if found is None:
+        found = network_of(environ.get("REMOTE_ADDR"))
+        if found is None:
+            peer = environ.get(_PROXY_FIX_ORIGINAL, {}).get("REMOTE_ADDR")
+            found = network_of(peer) or ""
+        environ["help.client"] = found
+    return found
