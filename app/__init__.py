@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from urllib.parse import urlsplit
+
+from flask import Flask, redirect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 from app.config import PROJECT_ROOT, from_environment, validate
 from app.extensions import cache
+
+
+class HelpCentre(Flask):
+    """Flask, with the router's own redirects (`/api//docs` to `/api/docs`) answered without
+    a body: werkzeug's names an absolute URL built from the request's Host, and no answer
+    carries a host taken from the request. Flask passes them to no error handler."""
+
+    def handle_http_exception(self, e):
+        if isinstance(e, RequestRedirect):
+            response = redirect(urlsplit(e.new_url)._replace(scheme="", netloc="").geturl(), code=e.code)
+            response.set_data(b"")
+            return response
+        return super().handle_http_exception(e)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -15,7 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     Only the app is set up here; what belongs to the whole process (the root logger and
     the access log's format) is set by its entry point: wsgi.py, or a test.
     """
-    app = Flask(
+    app = HelpCentre(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -31,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # (app/serve.py) must set up the metrics folder before prometheus_client is imported.
     from app import (
         api,
+        author_auth,
         checks,
         db,
         documents,
@@ -59,6 +76,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     views.init_app(app)
     db.init_app(app)
     feedback.init_app(app)
+    author_auth.init_app(app)
     insights.init_app(app)
     tally.init_app(app)
     errors.init_app(app)

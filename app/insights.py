@@ -13,81 +13,35 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+import re
 from functools import wraps
 
 import click
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask.cli import with_appcontext
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Forbidden, ServiceUnavailable, Unauthorized
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from app import tally
-from app.config import ConfigError
-from app.db import DeadLink, PageViews, SearchCount, Vote, db
-from app.documents import get_library
-from app.feedback import without_controls
+from app.author_auth import authenticated, failed_logins_limit
 from app.languages import DEFAULT_LANGUAGE, texts
-from app.limits import limiter
+from app.limits import database_slot
 from app.pages import SLUG
 from app.presentation import Presentation, layout_context
+from app.summaries import (
+    MIN_VOTES,
+    dead_links_summary,
+    feedback_summary,
+    page_titles,
+    searches_summary,
+    views_summary,
+)
 
 bp = Blueprint("insights", __name__)
 
 PERIODS = (7, 30, 90)
-# A page is ranked by its share of "Nei" only with at least this many votes in the period.
-MIN_VOTES = 3
-LATEST_COMMENTS = 50
-TOP = 50  # queries and dead links listed, most first
-MAX_REFERRERS = 5  # referring hosts shown per dead link
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def parse_users(setting: str) -> dict[str, str]:
-    """INSIGHTS_USERS (`name:hash name:hash`) as {name: werkzeug password hash}."""
-    users = {}
-    for entry in setting.split():
-        name, _, hashed = entry.partition(":")
-        if not name or not hashed.startswith(("scrypt:", "pbkdf2:")):
-            raise ConfigError(f"INSIGHTS_USERS has {name or entry[:20]!r} without a werkzeug password hash "
-                             "(make one with `flask insights hash-password`)")
-        users[name] = hashed
-    return users
-
-
-def failed_logins_limit():
-    """The rate limit on failed logins (401s), per client: guessing passwords is slow."""
-    return limiter.limit(lambda: current_app.config["INSIGHTS_AUTH_RATE_LIMIT"], scope="insights-auth",
-                         deduct_when=lambda response: response.status_code == 401)
-
-
-def authenticated(view):
-    """Let authors in: 404 while insights are off, 403 cross-site, 401 without good credentials."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        users = current_app.extensions["insights_users"]
-        if not users:
-            abort(404)
-        if request.headers.get("Sec-Fetch-Site") not in (None, "same-origin", "none"):
-            raise Forbidden()
-        auth = request.authorization
-        name = auth.username if auth and auth.type == "basic" else None
-        # An unknown name is checked against a hash of the same kind: it costs what a wrong password does.
-        hashed = users.get(name or "", current_app.extensions["insights_unknown_user"])
-        password_ok = check_password_hash(hashed, (auth.password or "") if auth else "")
-        if not (name in users and password_ok):
-            raise Unauthorized(www_authenticate=_challenge())
-        return private(view(*args, **kwargs))
-    return wrapper
-
-
-def _challenge() -> WWWAuthenticate:
-    return WWWAuthenticate("basic", {"realm": "Innsikt", "charset": "UTF-8"})
+# A cell a spreadsheet would read as a formula: one of these first, also after a separator
+# (a Norwegian Excel splits at `;`, others at `,`) and the spaces after it.
+FORMULA = re.compile(r"(^|[;,]\s*)(?=[=+\-@\t\r])")
 
 
 def private(response) -> Response:
@@ -104,129 +58,6 @@ def period() -> int:
     if value not in {str(days) for days in PERIODS}:
         abort(400)
     return int(value)
-
-
-def rows(statement) -> list:
-    """Every row of `statement`; 503 while the database cannot be read."""
-    try:
-        return db.session.execute(statement).all()
-    except SQLAlchemyError:
-        db.session.rollback()
-        raise ServiceUnavailable("The insights database cannot be read just now.", retry_after=30) from None
-
-
-def span(days: int, today: date | None) -> tuple[date, date]:
-    """The first and last day of a period of `days` days ending `today` (UTC)."""
-    today = today or datetime.now(UTC).date()
-    return today - timedelta(days=days - 1), today
-
-
-def page_titles() -> dict[str, str]:
-    return {slug: page.title for slug, (page, _) in get_library().pages_in(DEFAULT_LANGUAGE).items()}
-
-
-def feedback_summary(days: int, today: date | None = None, slug: str | None = None,
-                     viewed: dict | None = None) -> dict:
-    """Votes of the last `days` days (of one page, or all): per page, per day, reasons, the
-    latest comments; with each page's views (`viewed`, the same period's views_summary, when
-    the caller has it), so that its votes can be read as a rate."""
-    first, today = span(days, today)
-    where = [Vote.day >= first] + ([Vote.slug == slug] if slug else [])
-    votes = rows(select(Vote.day, Vote.slug, Vote.lang, Vote.helpful, Vote.reasons, Vote.comment)
-                 .where(*where).order_by(Vote.created_at.desc()))
-    viewed = viewed or views_summary(days, today, slug)
-    views = {page["slug"]: page["views"] for page in viewed["pages"]}
-    titles = page_titles()
-    pages: dict[str, dict] = defaultdict(lambda: {"yes": 0, "no": 0, "reasons": Counter()})
-    per_day = {first + timedelta(days=i): {"yes": 0, "no": 0} for i in range(days)}
-    comments = []
-    for day, page, lang, helpful, reasons, comment in votes:
-        answer = "yes" if helpful else "no"
-        pages[page][answer] += 1
-        per_day[day][answer] += 1
-        pages[page]["reasons"].update(reason for reason in reasons.split(",") if reason)
-        if comment and len(comments) < LATEST_COMMENTS:
-            # Stored before control characters were dropped on the way in, a comment may still hold some.
-            comments.append({"day": day.isoformat(), "slug": page, "lang": lang, "comment": without_controls(comment)})
-    ranked = sorted(
-        ({"slug": page, "title": titles.get(page, page), "yes": counts["yes"], "no": counts["no"],
-          "votes": counts["yes"] + counts["no"], "no_share": counts["no"] / (counts["yes"] + counts["no"]),
-          "views": views.get(page, 0),
-          "no_per_100_views": round(100 * counts["no"] / views[page], 1) if views.get(page) else None,
-          "reasons": dict(counts["reasons"].most_common())} for page, counts in pages.items()),
-        key=lambda page: (page["votes"] < MIN_VOTES, -page["no_share"], -page["votes"], page["slug"]))
-    return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "min_votes": MIN_VOTES,
-            "pages": ranked, "per_day": [{"day": day.isoformat(), **counts, "views": viewed_day["views"]}
-                                         for (day, counts), viewed_day in zip(per_day.items(), viewed["per_day"],
-                                                                              strict=True)],
-            "comments": comments}
-
-
-def views_summary(days: int, today: date | None = None, slug: str | None = None) -> dict:
-    """Page views of the last `days` days (of one page, or all): per day, and per page, most first."""
-    first, today = span(days, today)
-    where = [PageViews.day >= first] + ([PageViews.slug == slug] if slug else [])
-    per_day = {first + timedelta(days=i): 0 for i in range(days)}
-    pages: Counter = Counter()
-    for day, page, views in rows(select(PageViews.day, PageViews.slug, PageViews.views).where(*where)):
-        per_day[day] += views
-        pages[page] += views
-    titles = page_titles()
-    return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "total": sum(pages.values()),
-            "per_day": [{"day": day.isoformat(), "views": views} for day, views in per_day.items()],
-            "pages": [{"slug": page, "title": titles.get(page, page), "views": views}
-                      for page, views in pages.most_common()]}
-
-
-def searches_summary(days: int, today: date | None = None) -> dict:
-    """Searches of the last `days` days: per day (with those that found nothing), and the queries
-    at least INSIGHTS_MIN_CLIENTS readers sent on a day: most searched, finding nothing, corrected.
-    Rarer queries are counted in `hidden` only."""
-    first, today = span(days, today)
-    min_clients = current_app.config["INSIGHTS_MIN_CLIENTS"]
-    per_day = {first + timedelta(days=i): {"searches": 0, "no_results": 0} for i in range(days)}
-    queries: dict[tuple[str, str], dict] = {}
-    hidden = 0
-    for day, lang, query, searches, no_results, results, corrected, readers in rows(
-            select(SearchCount.day, SearchCount.lang, SearchCount.query, SearchCount.searches, SearchCount.no_results,
-                   SearchCount.results, SearchCount.corrected, SearchCount.readers)
-            .where(SearchCount.day >= first).order_by(SearchCount.day)):
-        per_day[day]["searches"] += searches
-        per_day[day]["no_results"] += no_results
-        if not query or readers < min_clients:
-            hidden += searches
-            continue
-        shown = queries.setdefault((lang, query), {"query": query, "lang": lang, "searches": 0, "no_results": 0})
-        shown["searches"] += searches
-        shown["no_results"] += no_results
-        shown["results"], shown["corrected"] = results, corrected  # the latest day's
-    ranked = sorted(queries.values(), key=lambda q: (-q["searches"], q["query"], q["lang"]))
-    return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "min_clients": min_clients,
-            "total": sum(day["searches"] for day in per_day.values()), "hidden": hidden,
-            "per_day": [{"day": day.isoformat(), **counts, "found": counts["searches"] - counts["no_results"]}
-                        for day, counts in per_day.items()],
-            "top": ranked[:TOP],
-            "no_results": sorted((q for q in ranked if q["no_results"]), key=lambda q: -q["no_results"])[:TOP],
-            "corrected": [q for q in ranked if q["corrected"]][:TOP]}
-
-
-def dead_links_summary(days: int, today: date | None = None) -> dict:
-    """Requests for pages that do not exist, in the last `days` days: per slug, with the
-    referring hosts and the page the 404 page suggested first (the latest day's)."""
-    first, today = span(days, today)
-    links: dict[str, dict] = {}
-    for _, slug, referrer, requests, suggestion in rows(
-            select(DeadLink.day, DeadLink.slug, DeadLink.referrer, DeadLink.requests, DeadLink.suggestion)
-            .where(DeadLink.day >= first).order_by(DeadLink.day)):
-        link = links.setdefault(slug, {"slug": slug, "requests": 0, "referrers": Counter()})
-        link["requests"] += requests
-        link["referrers"][referrer] += requests
-        link["suggestion"] = suggestion or None
-    ranked = sorted(links.values(), key=lambda link: (-link["requests"], link["slug"]))[:TOP]
-    for link in ranked:
-        link["referrers"] = dict(link["referrers"].most_common(MAX_REFERRERS))
-    return {"days": days, "from": first.isoformat(), "to": today.isoformat(),
-            "total": sum(link["requests"] for link in links.values()), "links": ranked}
 
 
 def bar_chart(per_day: list[dict], series: dict[str, str], width: int = 640, height: int = 160) -> dict:
@@ -252,9 +83,14 @@ SEARCHES = {"found": "med treff", "no_results": "uten treff"}
 
 
 def for_authors(rule: str):
-    """A GET route for authors only: rate-limited failed logins, then authentication."""
+    """A GET route for authors only: rate-limited failed logins, then authentication; its
+    answer is private, and it holds one of the worker's slots for waiting on the database."""
     def decorate(view):
-        return bp.get(rule)(failed_logins_limit()(authenticated(view)))
+        @wraps(view)
+        def answer(*args, **kwargs):
+            with database_slot():
+                return private(view(*args, **kwargs))
+        return bp.get(rule)(failed_logins_limit()(authenticated(answer)))
     return decorate
 
 
@@ -371,8 +207,11 @@ def dead_links_csv():
 
 
 def csv_download(name: str, days: int, header: list[str], table: list[list]) -> Response:
+    """A CSV file for a spreadsheet: every cell quoted and defused (see cells), with a byte
+    order mark so that Excel reads UTF-8 (`søk`, not `sÃ¸k`)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    out.write("\ufeff")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     writer.writerows(cells(row) for row in table)
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
@@ -380,8 +219,9 @@ def csv_download(name: str, days: int, header: list[str], table: list[list]) -> 
 
 
 def cells(row: list) -> list[str]:
-    """A CSV row a spreadsheet reads as text: a cell that would start a formula gets a leading '."""
-    return [f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell for cell in row]
+    """A CSV row a spreadsheet reads as text, whichever separator it splits at: a `'` before
+    anything that would start a formula, at the start of a cell or after a `;` or `,` in it."""
+    return [FORMULA.sub(r"\1'", cell) if isinstance(cell, str) else cell for cell in row]
 
 
 @click.group("insights")
@@ -433,9 +273,5 @@ def prune_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the authors' pages (404 while INSIGHTS_USERS is empty) and the CLI."""
-    users = app.extensions["insights_users"] = parse_users(app.config["INSIGHTS_USERS"])
-    if users:
-        method = next(iter(users.values())).split("$")[0]
-        app.extensions["insights_unknown_user"] = generate_password_hash(os.urandom(16).hex(), method=method)
     app.register_blueprint(bp)
     app.cli.add_command(insights_cli)

@@ -20,7 +20,10 @@ import traceback
 from time import perf_counter
 
 from flask import has_request_context, request
+from flask.logging import default_handler
 from prometheus_client import Counter, Gauge, Histogram
+
+from app.reader_text import redacted_query_string
 
 # A client's X-Request-ID is echoed only if it is plainly an id: no spaces, quotes or
 # control characters that could forge a log line or a header.
@@ -233,13 +236,16 @@ class Recorder:
         status, route, cache, method, path, query = key
         if not self.log_requests or path in QUIET_PATHS:
             fields = None
-        elif self.json_lines:
-            # Every string a client controls goes through the JSON string encoder.
-            fields = (f'"method":{_quote(method)},"path":{_quote(path)},"query":{_quote(query)},'
-                      f'"status":{int(status)},"cache":"{cache or "none"}","route":"{route}"')
         else:
-            fields = (f"{_quote(method)} {_quote(path)} query={_quote(query)} status={status} "
-                      f"cache={cache or 'none'} route={route}")
+            # What a reader searched for is redacted here as the insights redact it.
+            query = redacted_query_string(query)
+            if self.json_lines:
+                # Every string a client controls goes through the JSON string encoder.
+                fields = (f'"method":{_quote(method)},"path":{_quote(path)},"query":{_quote(query)},'
+                          f'"status":{int(status)},"cache":"{cache or "none"}","route":"{route}"')
+            else:
+                fields = (f"{_quote(method)} {_quote(path)} query={_quote(query)} status={status} "
+                          f"cache={cache or 'none'} route={route}")
         self._fields[key] = fields
         return fields
 
@@ -319,3 +325,6 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Flask gives the app's logger ("app", the package's own) a plain handler of its own when
+    # it is made before this: each error was written twice, once as JSON and once as text.
+    logging.getLogger("app").removeHandler(default_handler)

@@ -12,8 +12,10 @@ in `help_insights_dropped_total`.
 Nothing is counted while insights are off (INSIGHTS_USERS empty): what nobody may read is
 not kept. A search is stored normalized and with what looks like personal data (e-mail
 addresses, phone numbers, long digit runs) replaced; its readers are told apart by a hash
-of the day's salt, the client and the query, written only at flush time and deleted after
-its day.
+of the day's salt, the client's network (never its headers, which a client chooses) and
+the query, written only at flush time and deleted after its day. Dead links are bounded
+in the database too: INSIGHTS_DEAD_LINKS_PER_DAY slugs and MAX_REFERRERS hosts a slug a
+day, the rest counted together.
 """
 
 from __future__ import annotations
@@ -30,32 +32,38 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from multiprocessing.util import Finalize
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from prometheus_client import Counter as Metric
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import DeadLink, PageViews, SearchCount, SearchReader, db, dialect_insert, stored_salt
-from app.limits import client_address
-from app.search import Results
-from app.votes import write_turn
+from app.clients import client_network
+from app.db import (
+    OTHER_HOSTS,
+    OTHER_SLUGS,
+    DailySalts,
+    DeadLink,
+    PageViews,
+    SearchCount,
+    SearchReader,
+    db,
+    dialect_insert,
+    reader_hash,
+    write_lock_file,
+)
+from app.group_commit import write_turn
+from app.reader_text import redacted
 
 log = logging.getLogger(__name__)
 
 # Different keys of one kind (page views, searches, dead links) waiting in a worker at most.
 MAX_KEYS = 5000
 MAX_QUERY_CHARS = 200
-# Patterns of personal data in a query, replaced before it is stored, in this order.
-REDACTIONS = (
-    (re.compile(r"\S+@\S+"), "[e-post]"),
-    # 8 or more digits, with single spaces, dots or hyphens between them: a phone number.
-    (re.compile(r"\+?\d(?:[ .-]?\d){7,}"), "[telefon]"),
-    (re.compile(r"\d{5,}"), "[tall]"),
-)
+# Referring hosts kept per dead link and day; requests from others count under OTHER_HOSTS.
+MAX_REFERRERS = 5
 HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 
 DROPPED = Metric("help_insights_dropped", "Counts for insights dropped: too many different keys waiting", ["kind"])
@@ -68,9 +76,7 @@ def normalized_query(query: str) -> str:
     personal data replaced."""
     text = " ".join(unicodedata.normalize("NFKC", query).casefold().split())
     text = "".join(char for char in text if unicodedata.category(char)[0] != "C")
-    for pattern, replacement in REDACTIONS:
-        text = pattern.sub(replacement, text)
-    return text[:MAX_QUERY_CHARS]
+    return redacted(text)[:MAX_QUERY_CHARS]
 
 
 def referring_host(referrer: str | None) -> str:
@@ -155,12 +161,14 @@ class Tally:
     per view took 3.3 µs, more than the rest of a cache hit (2.6 µs).
     """
 
-    def __init__(self, engine: Engine, flush_seconds: float, min_clients: int, lock_file: Path | None = None):
+    def __init__(self, engine: Engine, flush_seconds: float, min_clients: int, salts: DailySalts | None = None,
+                 dead_links_per_day: int = 1000):
         self.engine = engine
         self.flush_seconds = flush_seconds
         self.min_clients = min_clients
-        self.lock_file = lock_file  # SQLite: the writers of all processes take turns on it
-        self._salts: dict[date, bytes] = {}  # today's salt of reader hashes, shared with feedback
+        self.dead_links_per_day = dead_links_per_day
+        self.lock_file = write_lock_file(engine)  # SQLite: the writers of all processes take turns on it
+        self.salts = salts or DailySalts(engine)  # the day's salt of reader hashes, shared with feedback
         self._views: dict[tuple[str, str], count] = {}  # (slug, lang) -> its views since the start
         self._views_read: dict[tuple[str, str], int] = {}  # (slug, lang) -> the counter's value last read
         self._batch = Batch()  # searches and dead links
@@ -245,7 +253,7 @@ class Tally:
                 return True
             try:
                 # Salts first: a new day's salt is written by a transaction of its own.
-                salts = {day: self._salt(day) for day, _, _ in pending.searches}
+                salts = {day: self.salts.of(day) for day, _, _ in pending.searches}
                 with write_turn(self.lock_file), self.engine.begin() as connection:
                     self._write(connection, pending, salts)
                 return True
@@ -256,13 +264,6 @@ class Tally:
                 self._failed = pending
                 return False
 
-    def _salt(self, day: date) -> bytes:
-        if day not in self._salts:
-            salt = stored_salt(self.engine, day)
-            self._salts.clear()
-            self._salts[day] = salt
-        return self._salts[day]
-
     def _write(self, connection, batch: Batch, salts: dict[date, bytes]) -> None:
         insert = dialect_insert(connection.dialect.name)
         if batch.views:
@@ -272,16 +273,47 @@ class Tally:
                 [{"day": day, "slug": slug, "lang": lang, "views": views}
                  for (day, slug, lang), views in batch.views.items()])
         if batch.dead_links:
-            statement = insert(DeadLink.__table__)
-            connection.execute(statement.on_conflict_do_update(
-                index_elements=["day", "slug", "referrer"],
-                set_={"requests": DeadLink.requests + statement.excluded.requests,
-                      "suggestion": statement.excluded.suggestion}),
-                [{"day": day, "slug": slug, "referrer": referrer, "requests": requests,
-                  "suggestion": batch.suggestions[day, slug, referrer]}
-                 for (day, slug, referrer), requests in batch.dead_links.items()])
+            self._write_dead_links(connection, insert, batch)
         if batch.searches:
             self._write_searches(connection, insert, batch.searches, salts)
+
+    def _write_dead_links(self, connection, insert, batch: Batch) -> None:
+        """Add the batch's dead links, within the day's limits: a slug beyond the day's first
+        `dead_links_per_day`, or a host beyond a slug's first MAX_REFERRERS, is counted
+        under OTHER_SLUGS or OTHER_HOSTS."""
+        if connection.dialect.name == "postgresql":
+            # Replicas write at once: one at a time here, so that the day's count stays true.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('insights_dead_links'))"))
+        rows: Counter = Counter()
+        suggestions = {}
+        for day in {day for day, _, _ in batch.dead_links}:
+            known = set(connection.execute(select(DeadLink.slug, DeadLink.referrer).where(DeadLink.day == day)))
+            slugs = {slug for slug, _ in known} - {OTHER_SLUGS}
+            hosts = Counter(slug for slug, referrer in known if referrer != OTHER_HOSTS)
+            for (when, slug, referrer), requests in batch.dead_links.items():
+                if when != day:
+                    continue
+                suggestion = batch.suggestions[when, slug, referrer]
+                if slug not in slugs:
+                    if len(slugs) >= self.dead_links_per_day:
+                        slug, referrer, suggestion = OTHER_SLUGS, "", ""
+                    else:
+                        slugs.add(slug)
+                if slug != OTHER_SLUGS and (slug, referrer) not in known:
+                    if hosts[slug] >= MAX_REFERRERS:
+                        referrer = OTHER_HOSTS
+                    else:
+                        hosts[slug] += 1
+                        known.add((slug, referrer))
+                rows[day, slug, referrer] += requests
+                suggestions[day, slug, referrer] = suggestion
+        statement = insert(DeadLink.__table__)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["day", "slug", "referrer"],
+            set_={"requests": DeadLink.requests + statement.excluded.requests,
+                  "suggestion": statement.excluded.suggestion}),
+            [{"day": day, "slug": slug, "referrer": referrer, "requests": requests,
+              "suggestion": suggestions[day, slug, referrer]} for (day, slug, referrer), requests in rows.items()])
 
     def _write_searches(self, connection, insert, searches: dict[tuple[date, str, str], Searched],
                         salts: dict[date, bytes]) -> None:
@@ -295,7 +327,7 @@ class Tally:
               "results": s.results, "corrected": s.corrected, "readers": 0}
              for (day, lang, query), s in searches.items()])
         readers = [{"day": day, "lang": lang, "query": query,
-                    "reader": hashlib.sha256(salts[day] + client + f"\0{lang}\0{query}".encode()).hexdigest()}
+                    "reader": reader_hash(salts[day], client.hex(), lang, query)}
                    for (day, lang, query), s in searches.items() for client in s.clients]
         if readers:
             connection.execute(insert(SearchReader.__table__).on_conflict_do_nothing(), readers)
@@ -315,16 +347,16 @@ def _today() -> date:
 
 
 def reader_client() -> bytes:
-    """Who sent the current request, as a digest kept in memory only (salted before it is stored)."""
-    who = f"{client_address()}\0{request.headers.get('User-Agent', '')[:256]}"
-    return hashlib.sha256(who.encode()).digest()
+    """Who sent the current request, as a digest of its network kept in memory only (salted
+    before it is stored). Never its headers: one address with three user agents is one reader."""
+    return hashlib.sha256(client_network().encode()).digest()
 
 
-def count_search(query: str, lang: str, results: Results) -> None:
-    """Count a search the current request made, when insights are on."""
+def count_search(query: str, lang: str, total: int, corrected: str | None) -> None:
+    """Count a search the current request made (`total` results, and its correction), when insights are on."""
     tally = current_app.extensions.get("tally")
     if tally is not None and query:
-        tally.search(query, lang, results.total, results.corrected, reader_client())
+        tally.search(query, lang, total, corrected, reader_client())
 
 
 def count_dead_link(slug: str, suggestion: str) -> None:
@@ -342,14 +374,12 @@ def view_counter(slug: str, lang: str) -> Callable[[], object] | None:
 
 def init_app(app: Flask) -> None:
     """Count for insights when they are on."""
-    if not app.extensions["insights_users"]:
+    if not app.config["INSIGHTS_USERS"]:
         return
     with app.app_context():
         engine = db.engine
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    lock_file = Path(f"{database}.write-lock") if database and database != ":memory:" else None
     app.extensions["tally"] = Tally(engine, app.config["INSIGHTS_FLUSH_SECONDS"], app.config["INSIGHTS_MIN_CLIENTS"],
-                                    lock_file)
+                                    app.extensions["daily_salts"], app.config["INSIGHTS_DEAD_LINKS_PER_DAY"])
 
 
 def prune(today: date | None = None) -> tuple[int, int]:

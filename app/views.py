@@ -69,8 +69,9 @@ def docs():
     current = rendition("page", lang, view.variant, slug)
 
     def make() -> CachedPage:
+        # The page that thanks a reader for a vote is the same reading again: no second view.
         return CachedPage(rendered_page(page, lang, view, current).encode(), page.mtime_ns / 1e9, current.is_fresh,
-                          count_view=view_counter(slug, lang))
+                          count_view=None if view.thanks else view_counter(slug, lang))
 
     return respond(*get_response_cache().page(view.cache_key(doc=slug), make))
 
@@ -143,7 +144,7 @@ def search_results(query: str, view: Presentation) -> Response:
     if query:
         with work_slot():
             results = get_search().find(query, view.lang, exact=exact)
-        count_search(query, view.lang, results)
+        count_search(query, view.lang, results.total, results.corrected)
     here = {"q": query, **({"eksakt": "1"} if exact else {})}
     response = current_app.make_response(render_template(
         "search.html", query=query, results=results, language_names=NAMES,

@@ -39,6 +39,13 @@ def files_settle_at_once(monkeypatch):
     monkeypatch.setattr(pagecache, "RECHECK_SECONDS", 0)
 
 
+@pytest.fixture(autouse=True)
+def failed_logins_answered_at_once(monkeypatch):
+    """A failed login keeps its turn for a quarter of a second; only the test of that waits."""
+    from app import author_auth
+    monkeypatch.setattr(author_auth, "FAILED_CHECK_SECONDS", 0)
+
+
 @pytest.fixture
 def docs_dir(tmp_path: Path) -> Path:
     """A copy of the bundled docs in a temporary folder, free to edit."""

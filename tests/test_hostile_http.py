@@ -136,3 +136,19 @@ def test_other_methods(server, method):
     status, body = send(server, "/docs.php?doc=instantid-intro", method=method)
     assert status in (405, 501, 400)
     assert_safe(status, body, method, server)
+
+
+@pytest.mark.parametrize("target", ["/api//docs", "//docs.php?doc=instantid-intro", "/api//docs/instantid-intro",
+                                    "//", "/docs.php//", "http://evil.example/?doc=x", "/./docs.php"])
+def test_no_answer_carries_the_host_a_request_names(server, target):
+    connection = http.client.HTTPConnection(server, timeout=20)
+    try:
+        connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", "evil.example")
+        connection.endheaders()
+        response = connection.getresponse()
+        body, headers = response.read(), str(response.headers)
+    finally:
+        connection.close()
+    assert response.status < 500, target
+    assert b"evil.example" not in body and "evil.example" not in headers, (target, response.status)

@@ -45,11 +45,14 @@ def add_votes(app, rows: list[tuple[int, str, bool, str, str | None]]) -> None:
     today = datetime.now(UTC).date()
     with engine.begin() as connection:
         for i, (days_ago, slug, helpful, reasons, comment) in enumerate(rows):
+            values = {"day": today - timedelta(days=days_ago), "reader": f"r{i}", "slug": slug, "helpful": helpful,
+                      "reasons": reasons, "comment": comment, "now": datetime.now(UTC) - timedelta(days=days_ago)}
             connection.execute(text(
-                "INSERT INTO feedback_votes (day, reader, slug, lang, helpful, reasons, comment, created_at) "
-                "VALUES (:day, :reader, :slug, 'nb', :helpful, :reasons, :comment, :now)"),
-                {"day": today - timedelta(days=days_ago), "reader": f"r{i}", "slug": slug, "helpful": helpful,
-                 "reasons": reasons, "comment": comment, "now": datetime.now(UTC) - timedelta(days=days_ago)})
+                "INSERT INTO feedback_votes (day, reader, slug, lang, helpful, reasons, created_at) "
+                "VALUES (:day, :reader, :slug, 'nb', :helpful, :reasons, :now)"), values)
+            if comment is not None:
+                connection.execute(text("INSERT INTO feedback_comments (day, slug, lang, comment, created_at) "
+                                        "VALUES (:day, :slug, 'nb', :comment, :now)"), values)
     engine.dispose()
 
 
@@ -92,8 +95,92 @@ def test_failed_logins_are_rate_limited(make_app, tmp_path):
                             DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db",
                             INSIGHTS_USERS=f"forfatter:{HASH}"))
     client = app.test_client()
+    # A browser's first request, before it asks its user, is no failed login.
+    assert [client.get("/innsikt").status_code for _ in range(5)] == [401] * 5
     statuses = [client.get("/innsikt", headers=basic("forfatter", f"gjett{i}")).status_code for i in range(5)]
     assert statuses == [401, 401, 401, 429, 429]
+    # From another address the right password still works.
+    assert client.get("/innsikt", headers=AUTHOR, environ_base={"REMOTE_ADDR": "198.51.100.3"}).status_code == 200
+
+
+def test_no_password_is_hashed_without_credentials_nor_twice_for_an_author(make_app, tmp_path, monkeypatch):
+    from app import author_auth
+    checked = []
+    real = author_auth.check_password_hash
+    monkeypatch.setattr(author_auth, "check_password_hash", lambda *args: checked.append(1) or real(*args))
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=f"forfatter:{HASH}"))
+    client = app.test_client()
+    assert client.get("/innsikt").status_code == 401 and checked == []
+    assert client.get("/innsikt", headers={"Authorization": "Bearer x"}).status_code == 401 and checked == []
+    for _ in range(3):
+        assert client.get("/innsikt", headers=AUTHOR).status_code == 200
+    assert len(checked) == 1  # remembered after the first check
+    assert client.get("/innsikt", headers=basic("forfatter", "feil")).status_code == 401 and len(checked) == 2
+
+
+def test_one_password_check_at_a_time_and_the_rest_answered_at_once(make_app, tmp_path):
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=f"forfatter:{HASH}"))
+    client = app.test_client()
+    with app.extensions["authors"].checks.turn() as mine:  # another request is checking a password
+        assert mine
+        busy = client.get("/innsikt", headers=basic("forfatter", "gjett"))
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+    assert client.get("/innsikt", headers=AUTHOR).status_code == 200
+
+
+def test_failed_checks_are_spaced_so_a_flood_costs_a_quarter_of_a_core(make_app, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from app import author_auth
+    monkeypatch.setattr(author_auth, "FAILED_CHECK_SECONDS", 0.25)
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=f"forfatter:{HASH}"))
+    statuses = []
+    started = time.monotonic()
+
+    def guess(i):
+        statuses.append(app.test_client().get("/innsikt", headers=basic("forfatter", f"gjett{i}")).status_code)
+
+    guessing = threading.Thread(target=guess, args=(0,))
+    guessing.start()
+    time.sleep(0.1)
+    guess(1)  # while the first still holds its turn
+    guessing.join()
+    assert sorted(statuses) == [401, 503] and time.monotonic() - started >= 0.25
+    assert app.test_client().get("/innsikt", headers=AUTHOR).status_code == 200  # a right one never waits
+
+
+def test_password_checks_take_turns_across_processes(tmp_path):
+    import multiprocessing
+
+    from app.author_auth import PasswordChecks
+    checks = PasswordChecks(str(tmp_path))
+    holding, release = multiprocessing.Event(), multiprocessing.Event()
+
+    def hold():
+        with PasswordChecks(str(tmp_path)).turn() as mine:
+            assert mine
+            holding.set()
+            release.wait(10)
+
+    other = multiprocessing.get_context("fork").Process(target=hold)
+    other.start()
+    try:
+        assert holding.wait(10)
+        with checks.turn() as mine:
+            assert not mine
+    finally:
+        release.set()
+        other.join(10)
+    with checks.turn() as mine:
+        assert mine
+    # A process that dies holding the lock lets go of it (the kernel drops its flock).
+    dying = multiprocessing.get_context("fork").Process(target=lambda: (PasswordChecks(str(tmp_path)).turn().__enter__(),
+                                                                        __import__("os")._exit(1)))
+    dying.start()
+    dying.join(10)
+    with checks.turn() as mine:
+        assert mine
 
 
 def test_pages_are_ranked_by_their_share_of_no(author, insights_app):
@@ -222,6 +309,32 @@ def test_hostile_comments_are_text_in_the_page_json_and_csv(author, insights_app
                for cell in row)
 
 
+def test_csv_cells_are_quoted_and_defused_after_any_separator(author, insights_app):
+    add_votes(insights_app, [(0, "instantid-intro", False, "", "notat;=cmd|'/c calc'!A0"),
+                             (0, "instantid-intro", False, "", "a, +SUM(1), b;  @x; -y"),
+                             (0, "instantid-intro", False, "", "søk;\t=tab")])
+    response = author.get("/innsikt/tilbakemeldinger.csv", headers=AUTHOR)
+    body = response.data.decode("utf-8")
+    assert body.startswith("\ufeff") and "søk" in body  # a byte order mark: Excel reads UTF-8
+    assert all(line.startswith(('"', "\ufeff\"")) for line in body.splitlines() if line)  # every cell quoted
+    for separator in (",", ";"):  # a Norwegian Excel splits at ;
+        for line in body.lstrip("\ufeff").splitlines():
+            for cell in line.replace('"', "").split(separator):
+                assert not cell.lstrip().startswith(("=", "+", "-", "@")), (separator, cell)
+    comments = [row[7] for row in csv.reader(io.StringIO(body.lstrip("\ufeff"))) if row[0] == "kommentar"]
+    assert "notat;'=cmd|'/c calc'!A0" in comments
+
+
+def test_rows_dated_after_today_are_left_out_not_a_500(author, insights_app):
+    add_votes(insights_app, [(-3, "instantid-intro", False, "", "fra framtiden"), (0, "instantid-intro", True, "", None)])
+    add_counts(insights_app, views=[(-1, "instantid-intro", 9)], searches=[(-2, "morgen", 4, 0, 3)],
+               dead_links=[(-5, "borte", "", 2)])
+    for url in URLS:
+        assert author.get(url, headers=AUTHOR).status_code == 200, url
+    feedback = author.get("/api/insights/feedback", headers=AUTHOR).json
+    assert sum(day["no"] for day in feedback["per_day"]) == 0 and feedback["comments"] == []
+
+
 def test_the_weekly_report_for_cron(insights_app):
     add_votes(insights_app, [(0, "instantid-intro", False, "", "x"), (1, "instantid-intro", False, "", None),
                              (2, "instantid-intro", True, "", None)])
@@ -244,7 +357,8 @@ def test_hash_password_makes_a_hash_that_logs_in(make_app, tmp_path):
     assert PASSWORD not in hashed
 
 
-@pytest.mark.parametrize("users", ["forfatter", "forfatter:klartekst", ":scrypt:abc"])
+@pytest.mark.parametrize("users", ["forfatter", "forfatter:klartekst", ":scrypt:abc", "forfatter:scrypt:abc",
+                                   "a:pbkdf2:sha256:1000$salt$nothex", f"a:{HASH} b:klartekst"])
 def test_users_without_a_password_hash_are_refused(make_app, users):
     with pytest.raises(ConfigError, match="INSIGHTS_USERS"):
         make_app(INSIGHTS_USERS=users)

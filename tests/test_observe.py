@@ -241,3 +241,51 @@ def test_header_memos_keep_only_the_start_of_a_header():
         assert languages.language_from_header("en," + "x" * 400_000 + str(i)) == "en"
     info = languages._language_from_header.cache_info()
     assert info.currsize == 1  # 300 huge headers with the same start: one short entry
+
+
+def test_what_readers_search_for_is_redacted_in_the_access_log(client, capfd):
+    clear(capfd)
+    client.get("/docs.php?q=kari.hansen%40example.no+fnr+01019012345&lang=nb")
+    client.get("/api/search?q=ring+91+%2F+23+%2F+45+%2F+67")
+    client.get("/docs.php?doc=instantid-intro&freq=01019012345")  # only what readers type is changed
+    lines = [line for line in log_lines(capfd) if line.get("event") == "request"]
+    logged = " ".join(line["query"] for line in lines)
+    assert "kari" not in logged and "01019012345&" not in logged and "91+%2F+23" not in logged
+    assert "%5Be-post%5D" in lines[0]["query"] and "%5Btelefon%5D" in lines[1]["query"]
+    assert lines[2]["query"] == "doc=instantid-intro&freq=01019012345"
+
+
+def test_an_error_is_written_once_and_a_failed_vote_without_what_it_held(tmp_path, capfd, monkeypatch):
+    import logging
+
+    from app import create_app
+    from app import db as database
+    from app.db import upgrade_database
+
+    from conftest import PROJECT
+    logging.getLogger().handlers[:] = []  # as a worker starts: nothing configured yet (wsgi.py)
+    app = create_app({"DOCS_DIR": str(PROJECT / "docs"), "RATELIMIT_ENABLED": False,
+                      "DATABASE_URL": f"sqlite:///{tmp_path}/f.db"})
+    app.logger.info("made")  # Flask gives its logger a handler of its own here, if nothing else has one
+    configure_logging("info", "json")
+    upgrade_database(app)
+    monkeypatch.setattr(database, "SQLITE_BUSY_MS", 50)
+    with app.app_context():
+        database.db.engine.dispose()
+    holder = __import__("sqlite3").connect(tmp_path / "f.db")
+    holder.execute("BEGIN EXCLUSIVE")
+    clear(capfd)
+    try:
+        response = app.test_client().post("/api/feedback", json={"slug": "instantid-intro", "helpful": False,
+                                                                  "comment": "Ring meg på 91234567, Kari"})
+    finally:
+        holder.rollback()
+        holder.close()
+    assert response.status_code == 503
+    RECORDER.flush()
+    captured = capfd.readouterr()
+    assert captured.err == ""  # no second, plain copy of each error on stderr
+    out = captured.out
+    assert "91234567" not in out and "Kari" not in out  # never the values a statement held
+    assert len([line for line in out.splitlines() if '"level": "warning"' in line or '"level": "error"' in line]) <= 2
+    assert len(out) < 2000, out

@@ -55,6 +55,13 @@ def from_reader(number: int) -> dict:
     ("fødselsnummer 01017012345", "fødselsnummer [telefon]"),
     ("ip-adapter 2 og 2024", "ip-adapter 2 og 2024"),
     ("ｉｐ\u200b-adapter\x1b[31m", "ip-adapter[31m"),  # full-width letters, a zero-width space, an escape
+    ("skriv til kari @ example.no", "skriv til [e-post]"),
+    ("kari at example dot no", "[e-post]"),
+    ("kari(at)example(punktum)no hjelp", "[e-post] hjelp"),
+    ("ring 91 / 23 / 45 / 67", "ring [telefon]"),
+    ("ring 91–23–45–67", "ring [telefon]"),
+    ("ring 91,23,45,67", "ring [telefon]"),
+    ("vet at det er dot com", "vet at det er dot com"),
 ])
 def test_queries_are_normalized_and_personal_data_replaced(query, stored):
     assert normalized_query(query) == stored
@@ -129,6 +136,20 @@ def test_a_query_is_shown_only_once_enough_readers_sent_it(counting_app):
     assert len(readers) == 3 and all(len(reader) == 64 and "192.0.2" not in reader for reader, in readers)
 
 
+def test_one_address_is_one_reader_whatever_its_user_agents(counting_app):
+    client = counting_app.test_client()
+    for agent in ("Firefox", "Safari", "Chrome", "curl", "Edge"):
+        client.get("/docs.php?q=hemmelig+tekst", headers={"User-Agent": agent}, **from_reader(1))
+    client.get("/docs.php?q=hemmelig+tekst", environ_base={"REMOTE_ADDR": "::ffff:192.0.2.1"})  # the same address
+    client.get("/docs.php?q=hemmelig+tekst", environ_base={"REMOTE_ADDR": "2001:db8:7:7::1"})
+    client.get("/docs.php?q=hemmelig+tekst", environ_base={"REMOTE_ADDR": "2001:db8:7:7::2"})  # the same /64
+    assert flush(counting_app)
+    shown = client.get("/api/insights/searches", headers=AUTHOR).json
+    assert shown["top"] == [] and shown["hidden"] == 8
+    assert "hemmelig" not in client.get("/innsikt", headers=AUTHOR).text
+    assert "hemmelig" not in counting_app.test_cli_runner().invoke(args=["insights", "report"]).output
+
+
 def test_dead_links_are_counted_with_referring_host_and_first_suggestion(counting_app):
     client = counting_app.test_client()
     link = "/docs.php?doc=ip-adaptr"
@@ -140,13 +161,38 @@ def test_dead_links_are_counted_with_referring_host_and_first_suggestion(countin
     dead = client.get("/api/insights/dead-links", headers=AUTHOR).json
     assert dead["total"] == 3
     assert dead["links"][0] == {"slug": "ip-adaptr", "requests": 2, "suggestion": "what-is-ip-adapter",
-                                "referrers": {"app.avatarify.example": 1, "": 1}}
+                                "referrers": {"app.avatarify.example": 1, "": 1}, "other_referrers": 0}
     assert dead["links"][1]["suggestion"] is None
     assert "hemmelig" not in str(table(counting_app, "SELECT * FROM insights_dead_links"))
     # One click shows the author the 404 page the readers saw, with its suggestions.
     html = client.get("/innsikt", headers=AUTHOR).text
     assert '<a href="/docs.php?doc=ip-adaptr">ip-adaptr</a>' in html
     assert "app.avatarify.example: 1" in html
+
+
+def test_dead_links_kept_per_day_are_bounded_and_the_rest_counted_together(make_app, tmp_path):
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS,
+                            INSIGHTS_FLUSH_SECONDS="3600", INSIGHTS_DEAD_LINKS_PER_DAY="40"))
+    counts = app.extensions["tally"]
+    for batch in range(3):  # over several flushes, as a worker writes them
+        for i in range(50):
+            counts.dead_link(f"finnes-ikke-{batch}-{i}", "", "")
+        counts.dead_link("finnes-ikke-0-0", "", "")  # kept already: counted under its name
+        assert counts.flush()
+    for host in range(12):  # many hosts for one kept slug: the first five kept, the rest together
+        counts.dead_link("finnes-ikke-0-1", f"h{host}.example", "")
+    assert counts.flush()
+    rows = table(app, "SELECT slug, referrer, requests FROM insights_dead_links")
+    assert len({slug for slug, _, _ in rows} - {"*"}) == 40
+    assert len(rows) <= 40 + 1 + 6
+    assert sum(requests for _, _, requests in rows) == 3 * 51 + 12
+    assert dict(((slug, referrer), requests) for slug, referrer, requests in rows)[("*", "")] == 150 - 40
+    with app.test_request_context():
+        from app.summaries import dead_links_summary
+        summary = dead_links_summary(7)
+    assert summary["total"] == 3 * 51 + 12 and summary["other"] == 110
+    link = next(link for link in summary["links"] if link["slug"] == "finnes-ikke-0-1")
+    assert len(link["referrers"]) == 5 and sum(link["referrers"].values()) + link["other_referrers"] == 13
 
 
 def test_what_waits_is_bounded_whatever_clients_send(counting_app, monkeypatch):
