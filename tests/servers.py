@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +20,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+BENCH = PROJECT / "bench"
 
 
 def free_port() -> int:
@@ -201,3 +203,60 @@ class PostgresServer:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def wrk(base: str, script: str, requests: int, seconds: int = 60, threads: int = 2, **env) -> str:
+    """wrk on 16 connections with a Lua script from bench/, stopping after about `requests`
+    requests (when the script reads WRK_REQUESTS) or `seconds`; its summary."""
+    wrk_binary = shutil.which("wrk")
+    assert wrk_binary, "wrk is not installed: .ci/run installs Debian's wrk"
+    return subprocess.run([wrk_binary, f"-t{threads}", "-c16", f"-d{seconds}s", "-s", str(BENCH / script), base],
+                          capture_output=True, text=True, check=True, timeout=seconds + 30,
+                          env={**os.environ, "WRK_REQUESTS": str(requests), **env}).stdout
+
+
+class Probe:
+    """Cached-page latency on a new connection per request, from a thread, while the test
+    does something else: `with Probe(url) as probe: ...`, then `probe.p99`."""
+
+    def __init__(self, url: str, times: list[float] | None = None):
+        self.url = url
+        self.times: list[float] = [] if times is None else times  # several probes may pool theirs
+        self.failures: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            status = get(self.url)[0]
+            self.times.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                self.failures.append(status)
+            time.sleep(0.005)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def pooled() -> list[float]:
+        """A list for the times of several probes."""
+        return []
+
+    @staticmethod
+    def p99_of(times: list[float]) -> float:
+        ordered = sorted(times)
+        return ordered[min(int(len(ordered) * 0.99), len(ordered) - 1)]
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.times)
+        return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
+
+    @property
+    def p99(self) -> float:
+        return self.p99_of(self.times)
