@@ -31,7 +31,7 @@ def test_breadcrumb_shows_where_a_page_belongs(client):
     html = client.get("/docs.php?doc=what-is-ip-adapter").text
     crumb = re.search(r'<nav class="breadcrumb".*?</nav>', html, re.S).group(0)
     assert re.findall(r"<li[^>]*>(.*?)</li>", crumb) == [
-        '<a href="/docs.php">Hjelp</a>', "Terminologi", "IP-Adapter / Bildeadapter"]
+        '<a href="/docs.php">Hjelp</a>', "Terminologi", "IP-Adapter / Adapter for bildeledetekst"]
 
 
 def test_index_shows_descriptions_in_category_order(client):
