@@ -81,6 +81,8 @@ def get_doc(slug: str):
     library = get_library()
     found = library.find(slug, lang)
     if found is None:
+        if library.unreadable(slug, lang):
+            raise Problem(503, "Page unavailable", f"The help page {slug!r} cannot be shown just now.")
         raise Problem(404, "No such page", f"There is no help page named {slug!r}.")
     page, content_lang = found
     current = rendition("api", content_lang, lang, slug)

@@ -89,6 +89,9 @@ class Config:
     # Different unknown slugs kept per day for the authors; requests for more are counted
     # together in one row, so that a flood of made-up links cannot fill the database.
     INSIGHTS_DEAD_LINKS_PER_DAY = "1000"
+    # true: the server refuses to start while a page fails to load. false: it serves the others
+    # and answers 503 for that page until it is fixed (and logs, counts and lists it in /readyz).
+    STRICT_START = "false"
     # Static files (CSS, icons) may be cached this many seconds.
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
@@ -129,6 +132,7 @@ def validate(config: dict) -> None:
         config[name] = _whole_number(name, config[name], minimum)
     config["INSIGHTS_FLUSH_SECONDS"] = _seconds("INSIGHTS_FLUSH_SECONDS", config["INSIGHTS_FLUSH_SECONDS"])
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
+    config["STRICT_START"] = _flag("STRICT_START", config["STRICT_START"])
     for name in ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT", "FEEDBACK_RATE_LIMIT", "INSIGHTS_AUTH_RATE_LIMIT"):
         try:
             if not parse_many(config[name]):

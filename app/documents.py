@@ -252,6 +252,10 @@ class DocumentStore:
             page = self._reload(slug, path, page)
         return page
 
+    def failed_paths(self) -> list[str]:
+        """The files whose latest version failed to load (a last good version may be served)."""
+        return [self._paths[slug] for slug in self.errors if slug in self._paths]
+
     def known(self, slug: str) -> Page | None:
         """The page named `slug` as last read, without looking at its file (for what was
         found among the pages as they were read, such as search results)."""
@@ -351,6 +355,19 @@ class Library:
                 return page, code
         return None
 
+    def unreadable(self, slug: str, lang: str) -> bool:
+        """Whether `slug` has a file in `lang` or the default language that has never loaded:
+        a page that is there but cannot be shown (what `find` returned None for)."""
+        return any(slug in self.stores[code].errors for code in dict.fromkeys((lang, DEFAULT_LANGUAGE)))
+
+    def failed(self) -> list[str]:
+        """The files whose latest version failed to load, relative to the docs folder."""
+        paths = set()
+        for store in self.stores.values():
+            store.current_generation()  # caught up with the files
+            paths.update(os.path.relpath(path, self.root) for path in store.failed_paths())
+        return sorted(paths)
+
     def versions(self, slug: str) -> tuple[str, ...]:
         """The version of page `slug` in each language ('' where it has none): what its
         rendered forms depend on."""
@@ -413,8 +430,8 @@ class ReadAhead:
         if self._pool:
             self._pool.shutdown(cancel_futures=True)
 
-    def loaded(self) -> Library:
-        """The library, once loaded with what was read; ConfigError if any page fails to load."""
+    def loaded(self, strict: bool = False) -> Library:
+        """The library, once loaded with what was read; see `load_library` for a page that fails to load."""
         known: dict[str, dict[str, Page]] = {}
         for share in self._shares:
             try:
@@ -424,7 +441,7 @@ class ReadAhead:
                 continue
             for code, page in pages:
                 known.setdefault(code, {})[page.slug] = page
-        return _checked(self.library, known)
+        return _checked(self.library, known, strict)
 
 
 def _read_share(files: list[tuple[str, str, str]]) -> list[tuple[str, Page]]:
@@ -438,17 +455,21 @@ def _read_share(files: list[tuple[str, str, str]]) -> list[tuple[str, Page]]:
     return pages
 
 
-def load_library(docs_dir: str | os.PathLike) -> Library:
-    """A loaded Library; ConfigError if any page fails to load, naming it."""
-    return _checked(Library(docs_dir))
+def load_library(docs_dir: str | os.PathLike, strict: bool = False) -> Library:
+    """A loaded Library. A page that fails to load is logged and counted, and answered with
+    503 until it loads (the others are served); with `strict`, ConfigError naming it instead."""
+    return _checked(Library(docs_dir), strict=strict)
 
 
-def _checked(library: Library, known: dict[str, dict[str, Page]] | None = None) -> Library:
+def _checked(library: Library, known: dict[str, dict[str, Page]] | None = None, strict: bool = False) -> Library:
     errors = library.load(known)
-    if errors:
+    if errors and strict:
         first = sorted(errors.values())[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(f"a page failed to load: {first}{more}")
+        raise ConfigError(f"a page failed to load: {first}{more} (STRICT_START is on)")
+    for message in sorted(errors.values()):
+        DOCUMENT_ERRORS.labels("load").inc()
+        log.error("cannot load document, answering 503 for it until it loads: %s", message)
     return library
 
 
@@ -481,4 +502,6 @@ def init_app(app: Flask) -> None:
     app.extensions["remembered"] = {}
     app.extensions["suggested"] = {}
     library = _handed_over.pop(Path(app.config["DOCS_DIR"]).resolve(), None)
-    app.extensions["library"] = library if library is not None else load_library(app.config["DOCS_DIR"])
+    if library is None:
+        library = load_library(app.config["DOCS_DIR"], strict=app.config["STRICT_START"])
+    app.extensions["library"] = library

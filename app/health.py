@@ -24,7 +24,8 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready when the docs are loaded and the cache backend answers; 503 with the reason if not."""
+    """Ready when the docs are loaded and the cache backend answers; 503 with the reason if not.
+    Files that failed to load are listed: ready while at least one page loads."""
     store = get_library().stores[DEFAULT_LANGUAGE]
     pages = len(store.pages())
     PAGES.set(pages)
@@ -39,6 +40,9 @@ def readyz():
             "cache": current_app.config["CACHE_TYPE"]}
     if problems:
         body["reasons"] = problems
+    failed = get_library().failed()
+    if failed:
+        body["failed_to_load"] = failed
     return no_store(jsonify(body)), 503 if problems else 200
 
 

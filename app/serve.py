@@ -2,7 +2,8 @@
 
 The settings and every document are checked here first, and the feedback database is
 migrated to the current schema, so a bad value or an unreachable database stops the
-process with one line and a non-zero status before any port is opened. Then this process
+process with one line and a non-zero status before any port is opened (a page that fails
+to load is reported and answered with 503 instead, unless STRICT_START is on). Then this process
 runs granian serving `wsgi:app`: granian forks the workers from it, so they start with the
 app's code and the checked pages already in memory (shared with this process until one of
 them writes to it) instead of importing and reading everything again. Meanwhile it deletes
@@ -158,7 +159,7 @@ def serve() -> int:
         with ReadAhead(settings["DOCS_DIR"], processes=len(os.sched_getaffinity(0))) as reading:
             check_synonyms(settings)
             import_app()
-            library = reading.loaded()
+            library = reading.loaded(strict=settings["STRICT_START"])
         app = prepare_database(settings)
     except ConfigError as exc:
         print(f"avatarify-help: cannot start: {exc}", file=sys.stderr)

@@ -64,6 +64,8 @@ def docs():
     request.environ["help.route"] = "help.page"
     found = get_library().find(slug, view.lang)
     if found is None:
+        if get_library().unreadable(slug, view.lang):
+            abort(503)  # there, but failing to load: as a page that fails to render
         return page_not_found(slug, view)
     page, lang = found
     current = rendition("page", lang, view.variant, slug)

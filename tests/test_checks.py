@@ -27,3 +27,11 @@ def test_problems_fail_the_check(runner, docs_dir, text, expected):
     result = runner.invoke(args=["check-docs"])
     assert result.exit_code == 1
     assert "broken" in result.output and expected in result.output
+
+
+def test_a_page_broken_before_the_check_starts_fails_it(docs_dir, make_app):
+    # The server serves the others (and answers 503 for it); `make check` and CI still fail.
+    write(docs_dir, "odelagt", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
+    result = make_app().test_cli_runner().invoke(args=["check-docs"])
+    assert result.exit_code == 1
+    assert "odelagt.md" in result.output and "day is out of range" in result.output

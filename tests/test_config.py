@@ -45,6 +45,7 @@ def test_making_an_app_leaves_the_process_logging_alone(make_app):
     ({"CACHE_DEFAULT_TIMEOUT": "-1"}, "CACHE_DEFAULT_TIMEOUT"),
     ({"RESPONSE_CACHE_ENTRIES": "0"}, "RESPONSE_CACHE_ENTRIES"),
     ({"DOCS_DIR": "/no/such/folder"}, "DOCS_DIR"),
+    ({"STRICT_START": "sometimes"}, "STRICT_START"),
 ])
 def test_bad_settings_are_refused(make_app, overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -308,10 +308,15 @@ def test_a_broken_page_read_ahead_is_named_as_when_read_here(docs_dir, monkeypat
     monkeypatch.setattr(documents, "PAGES_PER_PROCESS", 1)
     write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
     with pytest.raises(ConfigError) as here:
-        documents.load_library(docs_dir)
+        documents.load_library(docs_dir, strict=True)
     with documents.ReadAhead(docs_dir, processes=2) as reading, pytest.raises(ConfigError) as ahead:
-        reading.loaded()
+        reading.loaded(strict=True)
     assert str(ahead.value) == str(here.value) and "broken.md" in str(ahead.value)
+    # Without STRICT_START the others are served, and the broken one is named the same way.
+    with documents.ReadAhead(docs_dir, processes=2) as reading:
+        lenient = reading.loaded()
+    assert lenient.failed() == documents.load_library(docs_dir).failed() == ["broken.md"]
+    assert lenient.stores["nb"].get("what-is-ip-adapter") is not None and lenient.unreadable("broken", "en")
 
 
 def test_a_reading_process_that_dies_leaves_its_pages_to_the_stores(docs_dir, monkeypatch):

@@ -10,6 +10,8 @@ import pytest
 
 from app.observe import RECORDER, configure_logging
 
+from conftest import write
+
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 
 
@@ -194,6 +196,27 @@ def test_health_endpoints(client):
     assert ready.status_code == 200
     assert ready.json == {"status": "ready", "pages": 6, "cache": "SimpleCache"}
     assert ready.headers["Cache-Control"] == "no-store"
+
+
+def test_readyz_names_the_files_that_failed_to_load_and_stays_ready_while_a_page_loads(docs_dir, make_app):
+    write(docs_dir, "odelagt", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
+    (docs_dir / "en").mkdir(exist_ok=True)
+    (docs_dir / "en" / "broken.md").write_bytes(b"\xff\xfe not utf-8")
+    from prometheus_client import REGISTRY
+    before = REGISTRY.get_sample_value("help_document_errors_total", {"stage": "load"}) or 0
+    client = make_app().test_client()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["status"] == "ready"
+    assert ready.json["failed_to_load"] == ["en/broken.md", "odelagt.md"]
+    assert metric(client.get("/metrics").text, "help_document_errors_total", stage="load") == before + 2
+
+
+def test_readyz_is_503_when_no_page_loads(tmp_path, make_app):
+    only = tmp_path / "only-broken"
+    only.mkdir()
+    write(only, "odelagt", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
+    response = make_app(DOCS_DIR=str(only)).test_client().get("/readyz")
+    assert response.status_code == 503 and response.json["failed_to_load"] == ["odelagt.md"]
 
 
 def test_readyz_is_503_without_documents(make_app, tmp_path):

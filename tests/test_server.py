@@ -58,14 +58,30 @@ def test_bad_settings_stop_the_server_with_one_line(docs_dir, env, message):
 
 
 @pytest.mark.server
-def test_a_page_that_fails_to_parse_stops_the_server(docs_dir):
+def test_with_strict_start_a_page_that_fails_to_parse_stops_the_server(docs_dir):
     write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
     image_env, cmd = dockerfile_runtime()
     result = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=60, env={
         **os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir),
-        "GRANIAN_PORT": str(free_port())})
+        "GRANIAN_PORT": str(free_port()), "STRICT_START": "true"})
     assert result.returncode == 2
     assert "broken.md" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.server
+def test_a_page_that_fails_to_parse_at_start_is_a_503_and_the_rest_is_served(docs_dir):
+    write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
+    with help_server(docs_dir) as (base, process):
+        assert get(base + PAGE)[0] == 200
+        status, headers, body = get(f"{base}/docs.php?doc=broken")
+        assert status == 503 and b"<html" in body and headers["Cache-Control"] == "no-store"
+        status, _, body = get(f"{base}/readyz")
+        assert status == 200 and json.loads(body)["failed_to_load"] == ["broken.md"]
+        time.sleep(0.3)  # metrics lag by at most 0.2 s
+        metrics = get(f"{base}/metrics")[2].decode()
+        assert re.search(r'^help_document_errors_total\{stage="load"\} 1.0$', metrics, re.M), metrics
+        log = process.log_path.read_text()
+    assert "broken.md" in log and "Traceback" not in log
 
 
 @pytest.mark.server

@@ -233,8 +233,32 @@ def test_a_page_broken_at_runtime_leaves_everything_else_answering(docs_dir, mak
         assert response.data, url
     page = client.get("/docs.php?doc=instantid-intro")
     assert page.status_code == 200 and "Hva er InstantID" in page.text  # the last good version
-    assert client.get("/docs.php?doc=helt-ny").status_code == 404
+    # A page that never loaded is there but cannot be shown: the 503 of a page that fails to render.
+    assert client.get("/docs.php?doc=helt-ny").status_code == 503
     assert set(app.extensions["library"].stores["nb"].errors) == {"instantid-intro", "helt-ny"}
+
+
+def test_a_page_broken_at_start_is_the_503_page_of_a_render_failure_and_the_rest_is_served(
+        docs_dir, make_app, monkeypatch, caplog):
+    write(docs_dir, "odelagt", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
+    client = make_app().test_client()  # the app is made: one broken page stops nothing
+    assert client.get("/docs.php?doc=what-is-ip-adapter").status_code == 200
+    broken = client.get("/docs.php?doc=odelagt")
+    assert broken.status_code == 503 and broken.headers["Cache-Control"] == "no-store"
+    assert "odelagt.md" in caplog.text and "day is out of range" in caplog.text
+    from app import views
+    monkeypatch.setattr(views, "render_markdown", lambda text: 1 / 0)
+    failed_render = client.get("/docs.php?doc=generative-ai-intro")
+    assert failed_render.status_code == 503 and broken.data == failed_render.data
+    assert client.get("/api/docs/odelagt").status_code == 503
+    assert "odelagt" not in client.get("/api/docs").text
+
+
+def test_strict_start_refuses_a_page_that_fails_to_load(docs_dir, make_app):
+    from app.config import ConfigError
+    write(docs_dir, "odelagt", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
+    with pytest.raises(ConfigError, match="odelagt.md"):
+        make_app(STRICT_START="true")
 
 
 def test_a_page_that_fails_to_render_is_a_503_page_not_a_500(client, monkeypatch, caplog):
