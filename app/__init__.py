@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-from flask import Flask, redirect
-from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import RequestRedirect
-
-from app.config import PROJECT_ROOT, from_environment, validate
-from app.extensions import cache
-
-
-class HelpCentre(Flask):
-    """Flask, with the router's own redirects (`/api//docs` to `/api/docs`) answered without
-    a body: werkzeug's names an absolute URL built from the request's Host, and no answer
-    carries a host taken from the request. Flask passes them to no error handler."""
-
-    def handle_http_exception(self, e):
-        if isinstance(e, RequestRedirect):
-            response = redirect(urlsplit(e.new_url)._replace(scheme="", netloc="").geturl(), code=e.code)
-            response.set_data(b"")
-            return response
-        return super().handle_http_exception(e)
+if TYPE_CHECKING:
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -31,6 +13,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     Only the app is set up here; what belongs to the whole process (the root logger and
     the access log's format) is set by its entry point: wsgi.py, or a test.
     """
+    # Imported here, not at the top: importing the package costs nothing, so that the
+    # launcher (`python -m app.serve`, imported after this package) sets its signal
+    # handlers within milliseconds of starting instead of after Flask's 0.15 s of imports.
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from app.application import HelpCentre
+    from app.config import PROJECT_ROOT, from_environment, validate
+    from app.extensions import cache
+
     app = HelpCentre(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),

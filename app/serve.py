@@ -3,7 +3,8 @@
 The settings and every document are checked here first, and the feedback database is
 migrated to the current schema, so a bad value or an unreachable database stops the
 process with one line and a non-zero status before any port is opened (a page that fails
-to load is reported and answered with 503 instead, unless STRICT_START is on). Then this process
+to load is reported and answered with 503 instead, unless STRICT_START is on). SIGTERM or
+SIGINT meanwhile stop it at once, with status 0 (see StartUp). Then this process
 runs granian serving `wsgi:app`: granian forks the workers from it, so they start with the
 app's code and the checked pages already in memory (shared with this process until one of
 them writes to it) instead of importing and reading everything again. Meanwhile it deletes
@@ -25,7 +26,8 @@ import signal
 import sys
 import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from typing import TYPE_CHECKING
@@ -55,6 +57,48 @@ SERVER_DEFAULTS = {
     "GRANIAN_WORKERS_KILL_TIMEOUT": "20",
 }
 PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for the child when its parent dies
+# A migration under way when the launcher is stopped gets this long to finish before it is
+# killed: on SQLite each statement of a migration commits alone, and one cut in the middle
+# leaves tables that the next start cannot create again. A migration takes about 0.3 s.
+MIGRATION_STOP_SECONDS = 2.0
+
+
+class StartUp:
+    """The launcher until granian runs: SIGTERM and SIGINT stop it at once, with status 0.
+
+    Python leaves SIGTERM to its default action, and the kernel drops such a signal sent to
+    PID 1, which the launcher is in a container: `docker stop` during the start waited its
+    10 s and killed it. Set on the first line of main(), these handlers stop the processes
+    that read pages or migrate (a migration under way first gets MIGRATION_STOP_SECONDS to
+    finish), remove the metrics folder and exit. granian replaces them with its own before
+    it forks the workers.
+    """
+
+    def __init__(self):
+        self.launcher = os.getpid()
+        self.metrics_dir: str | None = None
+        self.migration: Future | None = None
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self.stop)
+
+    def stop(self, signum: int, frame) -> None:
+        if os.getpid() != self.launcher:  # a forked process that has not set its own handlers yet
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        # os.write, not print: the signal may have come in the middle of a print.
+        os.write(2, f"avatarify-help: {signal.Signals(signum).name} while starting: stopped\n".encode())
+        deadline = time.monotonic() + MIGRATION_STOP_SECONDS
+        while self.migration is not None and not self.migration.done() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        children = multiprocessing.active_children()
+        for child in children:
+            child.kill()
+        for child in children:
+            child.join(1)
+        if self.metrics_dir:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        os._exit(0)  # at once: no waiting for pools and threads at exit
 
 
 def _stop_with_launcher(launcher: int) -> None:
@@ -104,7 +148,7 @@ def check_synonyms(settings: dict) -> None:
         raise ConfigError(str(exc)) from None
 
 
-def prepare_database(settings: dict) -> Flask:
+def prepare_database(settings: dict, start: StartUp | None = None) -> Flask:
     """Bring the feedback database's schema up to date (Alembic); ConfigError if it cannot
     be. The migration runs in a forked process: Alembic's 11 MB leave with it, and the
     workers, forked from this process, never carry them. Returns the database-only app
@@ -113,8 +157,11 @@ def prepare_database(settings: dict) -> Flask:
     from app.db import database_app
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        migration = pool.submit(_migrate, settings)
+        if start:
+            start.migration = migration
         try:
-            failure = pool.submit(_migrate, settings).result()
+            failure = migration.result()
         except BrokenProcessPool:
             failure = "the process migrating it ended before it was done"
     if failure:
@@ -123,9 +170,13 @@ def prepare_database(settings: dict) -> Flask:
 
 
 def _migrate(settings: dict) -> str:
-    """In a forked process: migrate, and say what went wrong in one line ('' if nothing)."""
+    """In a forked process: migrate, and say what went wrong in one line ('' if nothing).
+    A stop (SIGTERM, or a terminal's SIGINT to every process) is the launcher's to decide:
+    it lets a migration under way finish first (StartUp.stop)."""
     from app.db import database_app, upgrade_database
 
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
     try:
         upgrade_database(database_app(settings))
     except Exception as exc:  # noqa: BLE001 - any failure: say it in one line and stop
@@ -142,7 +193,7 @@ def import_app() -> None:
         importlib.import_module(f"app.{module.name}")
 
 
-def serve() -> int:
+def serve(start: StartUp | None = None) -> int:
     """Check the settings and pages, migrate, then run granian in this process until it stops."""
     from granian.cli import cli
 
@@ -160,7 +211,7 @@ def serve() -> int:
             check_synonyms(settings)
             import_app()
             library = reading.loaded(strict=settings["STRICT_START"])
-        app = prepare_database(settings)
+        app = prepare_database(settings, start)
     except ConfigError as exc:
         print(f"avatarify-help: cannot start: {exc}", file=sys.stderr)
         return 2
@@ -194,13 +245,15 @@ def serve() -> int:
 
 
 def main() -> int:
+    start = StartUp()  # first: a stop from now on is never lost
     # Workers are separate processes: Prometheus metrics are summed through files here. The
     # variable must be set before prometheus_client is first imported, by the app's modules.
     metrics_dir = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="help-metrics-")
+        start.metrics_dir = metrics_dir
     try:
-        return serve()
+        return serve(start)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""The production server as the container runs it: start-up checks, health, pages, replicas, SIGTERM."""
+"""The production server as the container runs it: start-up checks, health, pages, replicas, SIGTERM,
+and what it says when it cannot start."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -219,3 +222,97 @@ def test_killing_the_launcher_while_its_workers_start_stops_them(docs_dir):
     process.kill()
     process.wait(timeout=10)
     assert all_stop(workers)
+
+
+# SIGTERM or SIGINT while the launcher starts: it stops at once, with its children, and
+# exits 0. (As PID 1 in a container a signal without a handler would be dropped: docker
+# stop waited its 10 s and killed it; anywhere else it ended with the signal, its children
+# left behind.)
+
+def session_processes(session: int) -> list[int]:
+    """The living processes of the session that `session` leads."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == session and fields[0] != "Z":
+                found.append(int(stat.parent.name))
+    return found
+
+
+@contextmanager
+def silent_database():
+    """A PostgreSQL address that takes connections and never answers: a migration waits on it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        yield f"postgresql+psycopg://help@127.0.0.1:{listener.getsockname()[1]}/help"
+    finally:
+        listener.close()
+
+
+def many_pages(folder: Path, count: int) -> Path:
+    """A docs folder of `count` small pages: enough for the launcher to read them in processes."""
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"side-{i}.md").write_text(f"# Side {i}\n\nTekst om side {i}.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("moment, sig", [
+    ("importing the app", signal.SIGTERM),
+    ("reading pages", signal.SIGTERM),
+    ("migrating", signal.SIGTERM),
+    ("migrating", signal.SIGINT),
+])
+def test_a_signal_while_starting_stops_the_launcher_and_its_children_at_once(docs_dir, tmp_path, moment, sig):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    image_env, cmd = dockerfile_runtime()
+    env = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir),
+           "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(free_port()), "TMPDIR": str(scratch),
+           "DATABASE_URL": f"sqlite:///{tmp_path}/feedback.db"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with silent_database() as silent:
+        if moment == "reading pages":
+            env["DOCS_DIR"] = str(many_pages(tmp_path / "many", 3000))
+        if moment == "migrating":
+            env["DATABASE_URL"] = silent
+        process = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, start_new_session=True)
+        try:
+            if moment == "importing the app":
+                time.sleep(0.15)  # Python's own start and the launcher's first imports take about 0.05 s
+            else:  # the readers, or the process that migrates, have started
+                deadline = time.monotonic() + 30
+                while not worker_pids(process.pid):
+                    assert time.monotonic() < deadline and process.poll() is None, "no child process started"
+                    time.sleep(0.005)
+                time.sleep(0.1)
+            assert process.poll() is None
+            signalled = time.monotonic()
+            process.send_signal(sig)
+            out, err = process.communicate(timeout=10)
+            took = time.monotonic() - signalled
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    assert process.returncode == 0, err
+    assert took < 3, f"stopped {took:.1f} s after the signal"
+    assert all_stop(session_processes(process.pid), timeout=2), "a child of the launcher was left running"
+    assert "Traceback" not in err and err.strip().count("\n") == 0, err
+    assert list(scratch.iterdir()) == []  # the metrics folder is gone too
+
+
+@pytest.mark.server
+def test_sigterm_once_granian_runs_is_granians_to_handle(docs_dir):
+    with help_server(docs_dir) as (base, process):
+        workers = worker_pids(process.pid)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert all_stop(workers, timeout=5)
+        log = process.log_path.read_text()
+    assert "Shutting down granian" in log and "Traceback" not in log
