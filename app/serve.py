@@ -148,6 +148,61 @@ def check_synonyms(settings: dict) -> None:
         raise ConfigError(str(exc)) from None
 
 
+def metrics_folder() -> str | None:
+    """Make the folder the workers' metrics are summed through, unless PROMETHEUS_MULTIPROC_DIR
+    names one (None then); ConfigError if there is no writable place for it."""
+    from app.config import ConfigError
+
+    named = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if named:
+        if not (os.path.isdir(named) and os.access(named, os.W_OK | os.X_OK)):
+            raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR={named!r} is not a writable folder")
+        return None
+    try:
+        made = tempfile.mkdtemp(prefix="help-metrics-")
+    except OSError:  # tempfile found no writable folder: TMPDIR, /tmp, /var/tmp, /usr/tmp, the working folder
+        raise ConfigError(f"no writable folder for the workers' metrics (uid {os.getuid()} tried TMPDIR, /tmp, "
+                          "/var/tmp and the working folder): mount a tmpfs on /tmp (docker run --tmpfs /tmp), "
+                          "or set TMPDIR or PROMETHEUS_MULTIPROC_DIR to a writable folder") from None
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    return made
+
+
+def check_database_folder(settings: dict) -> None:
+    """ConfigError naming the place, the user and what to do when an SQLite database cannot
+    be written there (SQLite only said "unable to open database file"). SQLite writes its
+    journal beside the file: the folder must be writable too."""
+    from flask import Flask
+    from sqlalchemy.engine import make_url
+
+    from app.config import ConfigError
+    from app.db import database_url
+
+    url = make_url(database_url(settings, Flask("app").instance_path))  # the folder database_app uses
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = os.path.abspath(url.database)
+    where = os.path.dirname(path)
+    while not os.path.exists(where):  # a missing folder is made: its nearest parent must be writable
+        where = os.path.dirname(where)
+    otherwise = "or set DATABASE_URL to another place or to PostgreSQL"
+    if not os.path.isdir(where):
+        raise ConfigError(f"the feedback database {path} cannot be written: {where} is not a folder; {otherwise}")
+    place = None if os.access(where, os.W_OK | os.X_OK) else where
+    if place is None and os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
+        place = path
+    if place is None:
+        return
+    uid, gid = os.getuid(), os.getgid()
+    if os.statvfs(place).f_flag & os.ST_RDONLY:
+        why = (f"is on a read-only file system (this runs as uid {uid}): mount a writable volume there that "
+               f"uid {uid} may write (chown {uid}:{gid})")
+    else:
+        why = (f"is not writable by uid {uid} (gid {gid}), the user this runs as: give it to that user "
+               f"(chown {uid}:{gid} the volume, or the bind-mounted folder on the host)")
+    raise ConfigError(f"the feedback database {path} cannot be written: {place} {why}; {otherwise}")
+
+
 def prepare_database(settings: dict, start: StartUp | None = None) -> Flask:
     """Bring the feedback database's schema up to date (Alembic); ConfigError if it cannot
     be. The migration runs in a forked process: Alembic's 11 MB leave with it, and the
@@ -211,10 +266,10 @@ def serve(start: StartUp | None = None) -> int:
             check_synonyms(settings)
             import_app()
             library = reading.loaded(strict=settings["STRICT_START"])
+        check_database_folder(settings)
         app = prepare_database(settings, start)
     except ConfigError as exc:
-        print(f"avatarify-help: cannot start: {exc}", file=sys.stderr)
-        return 2
+        return cannot_start(exc)
     for warning in warnings_for(settings):
         print(f"avatarify-help: warning: {warning}", file=sys.stderr)
     hand_over(library)
@@ -244,14 +299,22 @@ def serve(start: StartUp | None = None) -> int:
     return 0
 
 
+def cannot_start(error: Exception) -> int:
+    """Say why in one line on stderr; the status of a start refused."""
+    print(f"avatarify-help: cannot start: {error}", file=sys.stderr)
+    return 2
+
+
 def main() -> int:
     start = StartUp()  # first: a stop from now on is never lost
+    from app.config import ConfigError
+
     # Workers are separate processes: Prometheus metrics are summed through files here. The
     # variable must be set before prometheus_client is first imported, by the app's modules.
-    metrics_dir = None
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="help-metrics-")
-        start.metrics_dir = metrics_dir
+    try:
+        metrics_dir = start.metrics_dir = metrics_folder()
+    except ConfigError as exc:
+        return cannot_start(exc)
     try:
         return serve(start)
     finally:

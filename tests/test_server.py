@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -316,3 +318,52 @@ def test_sigterm_once_granian_runs_is_granians_to_handle(docs_dir):
         assert all_stop(workers, timeout=5)
         log = process.log_path.read_text()
     assert "Shutting down granian" in log and "Traceback" not in log
+
+
+# What the launcher needs to write, and the one line it says when it cannot.
+
+def as_root_in_a_private_mount_namespace(command: list[str], read_only: list[str]) -> list[str]:
+    """`command` with a read-only, empty tmpfs over each of `read_only` (as `docker run --read-only`
+    leaves the image's folders). Root only: it mounts."""
+    mounts = " && ".join(f"mount -t tmpfs -o ro,size=64k tmpfs {shlex.quote(path)}" for path in read_only)
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", f'{mounts} && cd /tmp && exec "$@"', "sh",
+            *command]
+
+
+@pytest.mark.server
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="mounts a read-only /tmp: root only")
+def test_no_writable_folder_for_the_metrics_stops_the_launcher_with_one_line():
+    image_env, cmd = dockerfile_runtime()
+    env = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(PROJECT / "docs"),
+           "GRANIAN_PORT": str(free_port())}
+    for name in ("PROMETHEUS_MULTIPROC_DIR", "TMPDIR", "TEMP", "TMP"):
+        env.pop(name, None)
+    result = subprocess.run(as_root_in_a_private_mount_namespace(cmd, ["/tmp", "/var/tmp"]), env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("avatarify-help: cannot start:") and result.stderr.strip().count("\n") == 0
+    assert "/tmp" in result.stderr and "TMPDIR" in result.stderr
+
+
+@pytest.mark.server
+def test_a_database_folder_the_launcher_cannot_write_is_named_with_the_user_and_what_to_do(tmp_path):
+    # As a volume mounted read-only, or a root-owned folder for uid 10001 (tests/container has that one).
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    image_env, cmd = dockerfile_runtime()
+    env = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(PROJECT / "docs"),
+           "GRANIAN_PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{instance}/feedback.db"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if os.geteuid() == 0:  # root writes anywhere but on a read-only mount
+        script = f"mount --bind {shlex.quote(str(instance))} {shlex.quote(str(instance))} && " \
+                 f"mount -o remount,ro,bind {shlex.quote(str(instance))} && exec \"$@\""
+        cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *cmd]
+        expected = "read-only"
+    else:
+        instance.chmod(0o555)
+        expected = f"chown {os.getuid()}:{os.getgid()}"
+    result = subprocess.run(cmd, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip()
+    assert line.count("\n") == 0 and line.startswith("avatarify-help: cannot start:")
+    assert str(instance) in line and f"uid {os.getuid()}" in line and expected in line and "DATABASE_URL" in line
