@@ -38,6 +38,13 @@ def test_dockerfile_is_what_ops_expect():
     assert (PROJECT / ".dockerignore").read_text().count(".git") >= 1
 
 
+def test_the_launchers_drain_fits_in_dockers_stop_timeout():
+    # docker stop and compose wait 10 s before SIGKILL: the launcher's grace for in-flight
+    # requests, and the second or so it needs after them, must fit in it.
+    from app.serve import SERVER_DEFAULTS
+    assert int(SERVER_DEFAULTS["GRANIAN_WORKERS_KILL_TIMEOUT"]) + 2 <= 10
+
+
 def test_dockerfile_passes_hadolint():
     result = subprocess.run([str(VENV_BIN / "hadolint"), "--no-color", str(PROJECT / "Dockerfile")],
                             capture_output=True, text=True)
