@@ -27,15 +27,46 @@ PAGE = "/docs.php?doc=what-is-ip-adapter"
 
 def test_dockerfile_is_what_ops_expect():
     text = (PROJECT / "Dockerfile").read_text()
+    # Both stages on the pinned official image, unless a build names another (PYTHON_IMAGE).
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M).group(1)
+    assert base.startswith("python:3.11.") and "slim" in base
     froms = [line.split()[1] for line in text.splitlines() if line.startswith("FROM ")]
-    assert len(froms) == 2 and all(f.startswith("python:3.11.") and "slim" in f for f in froms)
+    assert froms == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
     env, cmd = dockerfile_runtime()
     assert env["PYTHONUNBUFFERED"] == "1" and env["GRANIAN_HOST"] == "0.0.0.0"
     assert cmd == ["python", "-m", "app.serve"]
-    assert "USER 10001" in text and "HEALTHCHECK" in text and "/healthz" in text
+    # A fixed user and group: volumes can be made theirs before the first start.
+    assert "USER 10001:10001" in text and "--gid 10001" in text and "HEALTHCHECK" in text and "/healthz" in text
     # Dependencies are installed before the source is copied, so source edits reuse that layer.
     assert text.index("pip install") < text.index("COPY app")
-    assert (PROJECT / ".dockerignore").read_text().count(".git") >= 1
+    ignored = (PROJECT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", ".cache", "tests", "instance", "test-artifacts"} <= set(ignored)
+
+
+def test_the_healthcheck_probes_the_port_granian_listens_on(tmp_path):
+    """The HEALTHCHECK's command, run as the image runs it, against a port that is not 8000."""
+    import http.server
+    command = json.loads(re.search(r"^\s*CMD (\[.+\])$", (PROJECT / "Dockerfile").read_text().split(
+        "HEALTHCHECK", 1)[1], re.M).group(1))
+
+    class Healthy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Healthy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "GRANIAN_PORT": str(server.server_port)}
+        assert subprocess.run(command, cwd=tmp_path, env=env, timeout=10).returncode == 0
+        env["GRANIAN_PORT"] = str(free_port())
+        assert subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, timeout=10).returncode != 0
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_the_launchers_drain_fits_in_dockers_stop_timeout():
