@@ -102,6 +102,15 @@ def parse_file(path: str, slug: str, data: bytes, stat: os.stat_result) -> Page:
         raise DocumentError(f"{path}: {exc}") from None
 
 
+def _version(path: str) -> tuple[int, int] | None:
+    """A file's (mtime, size), to tell whether it changed; None if it cannot be stat'ed."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 def settled(stat: os.stat_result, finished: bool = True) -> bool:
     """True once a file has not changed for SETTLE_SECONDS, or UNFINISHED_SETTLE_SECONDS
     when it does not end with a line break (a writer may have paused mid-line)."""
@@ -123,6 +132,8 @@ class DocumentStore:
         self.folders = [Path(folder).resolve() for folder in folders]
         self.root = self.folders[-1]
         self.errors: dict[str, str] = {}
+        # The (mtime, size) of each file that failed to load: not read again until it changes.
+        self._failed: dict[str, tuple[int, int]] = {}
         self._pages: dict[str, Page] = {}
         self._paths: dict[str, str] = {}
         self._folder_mtimes: tuple[int, ...] = ()
@@ -165,7 +176,7 @@ class DocumentStore:
         """List the folders, then load every file that is new or changed."""
         folder_mtimes = self._mtimes()
         paths = self.listing()
-        pages, errors, unsettled = {}, {}, False
+        pages, errors, failed, unsettled = {}, {}, {}, False
         first_load = not self._scanned_at
         for slug, path in paths.items():
             old = self._pages.get(slug)
@@ -175,6 +186,7 @@ class DocumentStore:
                     unsettled = True
             except DocumentError as exc:
                 errors[slug] = str(exc)
+                failed[slug] = _version(path)
                 page = old
             if page is not None:
                 pages[slug] = page
@@ -184,7 +196,7 @@ class DocumentStore:
             for slug, message in errors.items():
                 if self.errors.get(slug) != message:
                     self._report(message)
-        self._paths, self._pages, self.errors = paths, pages, errors
+        self._paths, self._pages, self.errors, self._failed = paths, pages, errors, failed
         # A file still being written is looked at again on the next request.
         self._folder_mtimes = () if unsettled else folder_mtimes
         self._scanned_at = time.monotonic()
@@ -247,7 +259,8 @@ class DocumentStore:
             self.refresh()
             return self._pages.get(slug)
         if page is None or (stat.st_mtime_ns, stat.st_size) != (page.mtime_ns, page.size):
-            if not settled(stat):
+            # Unchanged since it failed, or still being written: not read for every request.
+            if self._failed.get(slug) == (stat.st_mtime_ns, stat.st_size) or not settled(stat):
                 return page
             page = self._reload(slug, path, page)
         return page
@@ -272,8 +285,10 @@ class DocumentStore:
                 if self.errors.get(slug) != str(exc):
                     self._report(str(exc))
                 self.errors[slug] = str(exc)
+                self._failed[slug] = _version(path)
                 return old
             self.errors.pop(slug, None)
+            self._failed.pop(slug, None)
             self._pages[slug] = page
             self.generation += 1
             return page

@@ -332,3 +332,20 @@ def test_a_reading_process_that_dies_leaves_its_pages_to_the_stores(docs_dir, mo
     starting.join(60)
     assert loaded, "the start hung waiting for a process that had died"
     assert len(loaded[0].stores["nb"]) == len(documents.load_library(docs_dir).stores["nb"])
+
+
+def test_a_file_that_failed_to_load_is_read_again_only_once_it_changes(docs_dir, make_app, monkeypatch):
+    # Each request for a broken page would otherwise read and parse its file again.
+    write(docs_dir, "odelagt", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
+    client = make_app().test_client()
+    write(docs_dir, "instantid-intro", "---\nupdated: 2026-02-31\n---\n# Endret\n")
+    assert client.get("/docs.php?doc=instantid-intro").status_code == 200  # its last good version
+    reads = []
+    real_read = documents.read_document
+    monkeypatch.setattr(documents, "read_document", lambda path, *args: reads.append(path) or real_read(path, *args))
+    for _ in range(20):
+        assert client.get("/docs.php?doc=odelagt").status_code == 503
+        assert client.get("/docs.php?doc=instantid-intro").status_code == 200
+    assert reads == []
+    write(docs_dir, "odelagt", "# Reparert\n\nTekst.\n")
+    assert "Reparert" in client.get("/docs.php?doc=odelagt").text
