@@ -24,7 +24,8 @@ KUBERNETES_VERSIONS = ["1.32.0", kubernetes_validate.latest_version()]
 DRAIN_SECONDS = int(SERVER_DEFAULTS["GRANIAN_WORKERS_KILL_TIMEOUT"])
 # What the launcher may need after the drain: stopping granian and removing its metrics folder.
 AFTER_DRAIN_SECONDS = 2
-SECRETS = {"POSTGRES_PASSWORD": "p" * 32, "REDIS_PASSWORD": "r" * 32, "CACHE_SIGNING_KEY": "k" * 64}
+SECRETS = {"POSTGRES_PASSWORD": "p" * 32, "REDIS_PASSWORD": "r" * 32, "CACHE_SIGNING_KEY": "k" * 64,
+           "PUBLIC_BASE_URL": "https://hjelp.example.no"}
 
 
 def manifests() -> dict[str, dict]:
