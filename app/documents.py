@@ -149,7 +149,9 @@ class DocumentStore:
         with self._lock:
             if known and not self._scanned_at:
                 self._pages = known
-            self._scan()
+            # Every file as it is now, also one written a moment ago (`make check` runs right
+            # after a save): only a server's later rescans wait for a file to settle.
+            self._scan(wait_to_settle=False)
             self.generation += 1  # a first load counts as a change, whatever it was seeded with
 
     def listing(self) -> dict[str, str]:
@@ -172,8 +174,9 @@ class DocumentStore:
                         paths[slug] = path
         return paths
 
-    def _scan(self) -> None:
-        """List the folders, then load every file that is new or changed."""
+    def _scan(self, wait_to_settle: bool = True) -> None:
+        """List the folders, then load every file that is new or changed (one still being
+        written is left for the next scan when `wait_to_settle`)."""
         folder_mtimes = self._mtimes()
         paths = self.listing()
         pages, errors, failed, unsettled = {}, {}, {}, False
@@ -181,7 +184,7 @@ class DocumentStore:
         for slug, path in paths.items():
             old = self._pages.get(slug)
             try:
-                page = self._fresh(path, slug, old, wait_to_settle=not first_load)
+                page = self._fresh(path, slug, old, wait_to_settle=wait_to_settle and not first_load)
                 if page is None:  # new, and still being written
                     unsettled = True
             except DocumentError as exc:

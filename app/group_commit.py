@@ -127,7 +127,8 @@ class GroupCommit:
     def _transaction(self, batch: list[_Waiting]) -> None:
         # Each statement once, with the values of every write that makes it, in the order the
         # writes came (executed row by row: two answers of one reader in a batch end as the
-        # later one). One call per row instead took 1.6 times as long for a batch of 200 votes.
+        # later one). One call per row took 2.4 times as long for a batch of 200 votes (4.0 ms
+        # against 1.6 ms, SQLite, median of 30).
         runs: dict[object, list[dict]] = {}
         for waiting in batch:
             for statement, values in waiting.statements:

@@ -35,3 +35,19 @@ def test_a_page_broken_before_the_check_starts_fails_it(docs_dir, make_app):
     result = make_app().test_cli_runner().invoke(args=["check-docs"])
     assert result.exit_code == 1
     assert "odelagt.md" in result.output and "day is out of range" in result.output
+
+
+def test_make_check_names_each_bad_page_in_a_line_without_a_traceback(docs_dir):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import PROJECT
+    write(docs_dir, "feil-dato", "---\nupdated: 2026-02-30\n---\n# Feil dato\n")
+    (docs_dir / "en" / "ikke-utf8.md").write_bytes(b"\xff\xfe# x")
+    result = subprocess.run([sys.executable, "-m", "flask", "check-docs"], cwd=PROJECT, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "FLASK_APP": "wsgi", "DOCS_DIR": str(docs_dir)})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    problems = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert len(problems) == 2 and "feil-dato.md" in problems[0] + problems[1] and "ikke-utf8.md" in "".join(problems)

@@ -87,6 +87,9 @@ def test_dockerfile_passes_hadolint():
     ({"CACHE_TYPE": "Memcached"}, "CACHE_TYPE='Memcached'"),
     ({"PUBLIC_BASE_URL": "hjelp.example.no"}, "PUBLIC_BASE_URL="),
     ({"LOG_LEVEL": "loud"}, "LOG_LEVEL="),
+    # Checked by a worker, after the port opened, until it was checked with the others.
+    ({"INSIGHTS_USERS": "forfatter:klartekst"}, "INSIGHTS_USERS has 'forfatter' without a werkzeug password hash"),
+    ({"TRUSTED_PROXY_HOPS": "1"}, "PUBLIC_BASE_URL must be set"),
 ])
 @pytest.mark.server
 def test_bad_settings_stop_the_server_with_one_line(docs_dir, env, message):
