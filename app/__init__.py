@@ -21,7 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from app.application import HelpCentre
     from app.config import PROJECT_ROOT, from_environment, validate
-    from app.extensions import cache
+    from app.caching.fragments import cache
 
     app = HelpCentre(
         __name__,
@@ -37,40 +37,30 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # Here rather than at the top, so that importing the package stays light: the launcher
     # (app/serve.py) must set up the metrics folder before prometheus_client is imported.
-    from app import (
-        api,
-        author_auth,
-        checks,
-        db,
-        documents,
-        errors,
-        feedback,
-        health,
-        insights,
-        limits,
-        pagecache,
-        presentation,
-        search,
-        seo,
-        tally,
-        views,
-    )
-    from app.observe import Observability, security_headers
+    from app import presentation
+    from app.caching import responses
+    from app.content import store
+    from app.guards import limits
+    from app.operations import checks, health
+    from app.readers import authors, counting, database, feedback, insights
+    from app.search import engine
+    from app.web import api, errors, seo, views
+    from app.observability.middleware import Observability, security_headers
 
-    documents.init_app(app)
-    search.init_app(app)
+    store.init_app(app)
+    engine.init_app(app)
     # Values in Redis are shared with every replica: signed data only, never pickles.
-    backend = {"RedisCache": "app.sharedcache.SignedRedisCache"}.get(app.config["CACHE_TYPE"])
+    backend = {"RedisCache": "app.caching.signed_redis.SignedRedisCache"}.get(app.config["CACHE_TYPE"])
     cache.init_app(app, {"CACHE_TYPE": backend} if backend else None)
-    pagecache.init_app(app, key_suffix=presentation.negotiated_language)
+    responses.init_app(app, key_suffix=presentation.negotiated_language)
     presentation.init_app(app)
     limits.init_app(app)
     views.init_app(app)
-    db.init_app(app)
+    database.init_app(app)
     feedback.init_app(app)
-    author_auth.init_app(app)
+    authors.init_app(app)
     insights.init_app(app)
-    tally.init_app(app)
+    counting.init_app(app)
     errors.init_app(app)
     health.init_app(app)
     seo.init_app(app)

@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 
 from flask import Flask, current_app, request, url_for
 
-from app.documents import get_library
+from app.content.store import get_library
 from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES, language_from_header, language_from_param
-from app.pages import Page, categories
-from app.rendering import layout_digest
+from app.content.page import Page, categories
+from app.content.rendering import layout_digest
 
 THEMES = frozenset({"dark", "light"})
 # Internal links in a rendered page, to carry the reader's lang, embed and theme along.

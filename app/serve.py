@@ -144,7 +144,7 @@ def warnings_for(settings: dict) -> list[str]:
 def check_synonyms(settings: dict) -> None:
     """ConfigError if the docs folder's synonyms file is broken, as check-docs says it."""
     from app.config import ConfigError
-    from app.synonyms import SynonymError, read_synonyms
+    from app.search.synonyms import SynonymError, read_synonyms
 
     try:
         read_synonyms(settings["DOCS_DIR"])
@@ -180,7 +180,7 @@ def check_database_folder(settings: dict) -> None:
     from sqlalchemy.engine import make_url
 
     from app.config import ConfigError
-    from app.db import database_url
+    from app.readers.database import database_url
 
     url = make_url(database_url(settings, Flask("app").instance_path))  # the folder database_app uses
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
@@ -213,7 +213,7 @@ def prepare_database(settings: dict, start: StartUp | None = None) -> Flask:
     workers, forked from this process, never carry them. Returns the database-only app
     the daily pruning uses."""
     from app.config import ConfigError
-    from app.db import database_app
+    from app.readers.database import database_app
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         migration = pool.submit(_migrate, settings)
@@ -232,7 +232,7 @@ def _migrate(settings: dict) -> str:
     """In a forked process: migrate, and say what went wrong in one line ('' if nothing).
     A stop (SIGTERM, or a terminal's SIGINT to every process) is the launcher's to decide:
     it lets a migration under way finish first (StartUp.stop)."""
-    from app.db import database_app, upgrade_database
+    from app.readers.database import database_app, upgrade_database
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
@@ -243,13 +243,21 @@ def _migrate(settings: dict) -> str:
     return ""
 
 
-def import_app() -> None:
-    """Import every module of the app, and so what they use: the workers, forked from this
-    process, inherit them instead of each importing its own."""
+def import_app() -> list[str]:
+    """Import every module of the app, its packages' modules too, and so what they use: the
+    workers, forked from this process, inherit them instead of each importing its own.
+    The names of the modules imported."""
     import app
 
-    for module in pkgutil.iter_modules(app.__path__):
-        importlib.import_module(f"app.{module.name}")
+    names = []
+    # walk_packages, not iter_modules: that lists the top level only, and the packages'
+    # modules would be imported after the fork, in every worker.
+    for module in pkgutil.walk_packages(app.__path__, prefix="app."):
+        # Never Alembic's environment: importing it runs the migrations.
+        if not module.name.startswith("app.migrations"):
+            importlib.import_module(module.name)
+            names.append(module.name)
+    return names
 
 
 def serve(start: StartUp | None = None) -> int:
@@ -257,7 +265,7 @@ def serve(start: StartUp | None = None) -> int:
     from granian.cli import cli
 
     from app.config import ConfigError, from_environment, validate
-    from app.documents import ReadAhead, hand_over
+    from app.content.store import ReadAhead, hand_over
 
     # Little made while starting is garbage: the collector waits until the end (see below).
     gc.disable()
@@ -277,7 +285,7 @@ def serve(start: StartUp | None = None) -> int:
     for warning in warnings_for(settings):
         print(f"avatarify-help: warning: {warning}", file=sys.stderr)
     hand_over(library)
-    from app.feedback import PRUNING, prune_daily
+    from app.readers.feedback import PRUNING, prune_daily
 
     # Comments past FEEDBACK_RETENTION_DAYS are deleted now and then once a day, in a thread
     # that workers are never forked in the middle of: it may hold a lock they would need.

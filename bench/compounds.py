@@ -29,8 +29,8 @@ def _database_bytes(db: sqlite3.Connection) -> int:
 
 def our_index(docs: Path, compounds: bool = True):
     """Our index of `docs`; without `compounds`, no part is indexed."""
-    from app import search
-    from app.documents import DocumentStore
+    from app.search import engine as search
+    from app.content.store import DocumentStore
 
     store = DocumentStore(docs)
     store.load()
@@ -47,7 +47,7 @@ def our_index(docs: Path, compounds: bool = True):
 
 def trigram_index(docs: Path) -> tuple[sqlite3.Connection, dict[int, str], int]:
     """An FTS5 trigram index of the same prose: title, headings and body of each page."""
-    from app.pages import parse_document, sections
+    from app.content.page import parse_document, sections
 
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE tri USING fts5(title, headings, body, tokenize = 'trigram')")
@@ -86,8 +86,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prose", type=int, default=0, help="also measure memory on this many pages of prose")
     args = parser.parse_args()
-    from app.search import Search
-    from app.synonyms import SynonymFile
+    from app.search.engine import Search
+    from app.search.synonyms import SynonymFile
 
     docs = QUALITY / "docs"
     rows = []
@@ -96,7 +96,7 @@ def main() -> None:
         search = Search({"nb": index}, SynonymFile(docs))
         # Without compound handling, a query word does not match the compounds it ends either.
         ending = contextlib.nullcontext() if compounds else mock.patch(
-            "app.search.SearchIndex._ending_with", lambda self, stem, limit=20: [])
+            "app.search.engine.SearchIndex._ending_with", lambda self, stem, limit=20: [])
         with ending:
             top1, top3 = quality(lambda q, s=search: [h.page.slug for h in s.find(q, "nb").hits])
         rows.append((label, size + (reversed_bytes if compounds else 0), top1, top3))

@@ -18,11 +18,11 @@ ROUNDS = 5  # answers to each query, each afresh
 def first_render() -> list[tuple[str, float]]:
     """Median milliseconds of the steps of a first render, for our page and the original one."""
     from app import create_app
-    from app.observe import configure_logging
-    from app.pages import parse_document
+    from app.observability.middleware import configure_logging
+    from app.content.page import parse_document
     from app.presentation import Presentation, rendition
-    from app.rendering import markdown_to_html, render_markdown, sanitize
-    from app.views import rendered_page
+    from app.content.rendering import markdown_to_html, render_markdown, sanitize
+    from app.web.views import rendered_page
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # flask-caching warns that NullCache caches nothing: intended
@@ -73,10 +73,10 @@ def search_latency(docs: Path) -> list[tuple[str, float]]:
 def _search_over(docs: Path):
     """A Search over `docs` as a worker has it (pages loaded and frozen out of the garbage
     collector's reach, as the launcher does before it forks), and seconds to build its indexes."""
-    from app.documents import Library
+    from app.content.store import Library
     from app.languages import LANGUAGES
-    from app.search import Search, SearchIndex
-    from app.synonyms import SynonymFile
+    from app.search.engine import Search, SearchIndex
+    from app.search.synonyms import SynonymFile
 
     library = Library(docs)
     library.load()
@@ -141,8 +141,8 @@ def counting_cost(workdir: Path, rounds: int = 15, requests: int = 20_000) -> di
     from werkzeug.security import generate_password_hash
 
     from app import create_app
-    from app.db import upgrade_database
-    from app.observe import configure_logging
+    from app.readers.database import upgrade_database
+    from app.observability.middleware import configure_logging
 
     configure_logging("warning", "json")
     apps = {}

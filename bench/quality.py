@@ -27,7 +27,7 @@ NO_ANSWER = "no_answer"
 
 def load_queries(folder: Path = QUALITY) -> dict[str, list[tuple[str, frozenset[str]]]]:
     """Queries by kind: (query, the slugs that answer it); exact titles come from the corpus."""
-    from app.pages import parse_document
+    from app.content.page import parse_document
 
     kinds = {"exact_title": []}
     for path in sorted((folder / "docs").glob("*.md")):
@@ -45,7 +45,7 @@ def load_queries(folder: Path = QUALITY) -> dict[str, list[tuple[str, frozenset[
 def measure(folder: Path = QUALITY) -> dict:
     """Quality per kind and latency, asked through /api/search of an app on the corpus."""
     from app import create_app
-    from app.observe import configure_logging
+    from app.observability.middleware import configure_logging
 
     configure_logging("warning", "json")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.observe import RECORDER, configure_logging
+from app.observability.middleware import RECORDER, configure_logging
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -33,7 +33,8 @@ def corpus_payloads(name: str) -> list:
 @pytest.fixture(autouse=True)
 def files_settle_at_once(monkeypatch):
     """Tests write a file and read it at once; only the tests of these delays wait for them."""
-    from app import documents, pagecache
+    from app.content import store as documents
+    from app.caching import responses as pagecache
     monkeypatch.setattr(documents, "SETTLE_SECONDS", 0)
     monkeypatch.setattr(documents, "UNFINISHED_SETTLE_SECONDS", 0)
     monkeypatch.setattr(pagecache, "RECHECK_SECONDS", 0)
@@ -42,7 +43,7 @@ def files_settle_at_once(monkeypatch):
 @pytest.fixture(autouse=True)
 def failed_logins_answered_at_once(monkeypatch):
     """A failed login keeps its turn for a quarter of a second; only the test of that waits."""
-    from app import author_auth
+    from app.readers import authors as author_auth
     monkeypatch.setattr(author_auth, "FAILED_CHECK_SECONDS", 0)
 
 

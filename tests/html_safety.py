@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from app.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from app.content.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 
 # What a browser ignores inside a URL scheme: ASCII whitespace and control characters.
 IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\ufeff]+")

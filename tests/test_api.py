@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 from werkzeug.security import generate_password_hash
 
 from app import create_app
-from app.db import upgrade_database
+from app.readers.database import upgrade_database
 
 from conftest import PROJECT
 
@@ -119,4 +119,4 @@ def test_openapi_document_is_served(api):
     assert set(document["paths"]) == {"/api/docs", "/api/docs/{slug}", "/api/search", "/api/feedback",
                                       "/api/insights/feedback", "/api/insights/views", "/api/insights/searches",
                                       "/api/insights/dead-links", "/api/openapi.json"}
-    assert json.loads((PROJECT / "app" / "openapi.json").read_text()) == document
+    assert json.loads((PROJECT / "app" / "web" / "openapi.json").read_text()) == document

@@ -12,9 +12,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import documents
-from app.documents import DocumentStore
-from app.pages import FRONT_MATTER, YAML_LOADER, DocumentError, parse_document, plain_front_matter
+from app.content import store as documents
+from app.content.store import DocumentStore
+from app.content.page import FRONT_MATTER, YAML_LOADER, DocumentError, parse_document, plain_front_matter
 
 from conftest import PROJECT, SEED_PAGE, write
 
@@ -127,7 +127,7 @@ def test_fingerprint_follows_content(tmp_path):
 
 
 def test_a_file_being_written_is_not_served_half_written(tmp_path, monkeypatch):
-    from app import documents
+    from app.content import store as documents
     write(tmp_path, "a", "# Whole\n\nAll of the first version.\n")
     store = DocumentStore(tmp_path)
     store.load()
@@ -227,7 +227,7 @@ def test_a_file_cut_off_mid_line_waits_longer(tmp_path, monkeypatch):
 
 
 def test_an_app_takes_the_pages_handed_over_by_the_launcher_once(docs_dir, tmp_path, make_app):
-    from app.documents import hand_over, load_library
+    from app.content.store import hand_over, load_library
     checked = load_library(docs_dir)
     other = tmp_path / "other"
     other.mkdir()
@@ -239,7 +239,7 @@ def test_an_app_takes_the_pages_handed_over_by_the_launcher_once(docs_dir, tmp_p
 
 
 def test_a_page_edited_after_the_check_is_served_as_edited(docs_dir, make_app):
-    from app.documents import hand_over, load_library
+    from app.content.store import hand_over, load_library
     hand_over(load_library(docs_dir))
     write(docs_dir, "instantid-intro", "# Endret siden\n\nNy tekst.\n")
     write(docs_dir, "ny-side", "# Ny side\n\nLagt til etter sjekken.\n")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.config import ConfigError
-from app.db import upgrade_database
+from app.readers.database import upgrade_database
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 FORM = "/tilbakemelding?doc=what-is-ip-adapter"
@@ -223,7 +223,7 @@ def test_a_flood_of_posts_is_rate_limited(make_app, tmp_path):
 
 
 def test_a_locked_database_gives_a_503_page_and_pages_stay_up(feedback_app, reader, monkeypatch):
-    from app import db as database
+    from app.readers import database
     monkeypatch.setattr(database, "SQLITE_BUSY_MS", 50)
     path = feedback_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     with feedback_app.app_context():
@@ -470,7 +470,7 @@ def test_the_launcher_refuses_to_start_without_its_database(docs_dir):
 
 
 def test_pruning_runs_just_after_midnight_utc():
-    from app.feedback import seconds_to_next_prune
+    from app.readers.feedback import seconds_to_next_prune
     assert seconds_to_next_prune(datetime(2026, 11, 26, 23, 59, 0, tzinfo=UTC)) == 120
     assert seconds_to_next_prune(datetime(2026, 11, 26, 0, 1, 0, tzinfo=UTC)) == 24 * 3600
 
@@ -494,7 +494,7 @@ def test_a_migration_that_dies_stops_the_start_with_one_line(tmp_path, docs_dir,
 def group_commit(tmp_path):
     from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
 
-    from app.group_commit import GroupCommit
+    from app.readers.group_commit import GroupCommit
     engine = create_engine(f"sqlite:///{tmp_path}/writes.db")
     table = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("note", Text))
     table.metadata.create_all(engine)
@@ -509,7 +509,7 @@ def saved_notes(engine) -> list[str]:
 def test_a_write_the_driver_refuses_fails_alone_in_its_batch(tmp_path):
     import threading
 
-    from app.group_commit import NotSaved
+    from app.readers.group_commit import NotSaved
     writer, statement, engine = group_commit(tmp_path)
     holder = sqlite3.connect(tmp_path / "writes.db")
     holder.execute("BEGIN EXCLUSIVE")  # the first write waits, and the others gather behind it
@@ -541,7 +541,7 @@ def test_a_write_the_driver_refuses_fails_alone_in_its_batch(tmp_path):
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread it ends
 def test_a_writer_that_ends_is_started_again_and_says_so(tmp_path, monkeypatch, caplog):
-    from app.group_commit import FAILURES, NotSaved
+    from app.readers.group_commit import FAILURES, NotSaved
     writer, statement, engine = group_commit(tmp_path)
     real = writer._write_batch
     calls = []
@@ -568,7 +568,7 @@ def test_a_writer_that_ends_is_started_again_and_says_so(tmp_path, monkeypatch, 
 def test_votes_wait_on_the_database_in_at_most_its_slots(make_app, tmp_path, monkeypatch):
     import threading
 
-    from app import db as database
+    from app.readers import database
     monkeypatch.setattr(database, "SQLITE_BUSY_MS", 3000)
     app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", DATABASE_SLOTS="1"))
     with app.app_context():
@@ -596,7 +596,7 @@ def test_votes_wait_on_the_database_in_at_most_its_slots(make_app, tmp_path, mon
 def test_an_sqlite_file_that_was_read_only_is_written_once_it_is_writable(tmp_path):
     from sqlalchemy import insert
 
-    from app.db import Comment, db
+    from app.readers.database import Comment, db
     path = tmp_path / "feedback.db"
     connect = [lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)]
     from flask import Flask

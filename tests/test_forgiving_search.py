@@ -8,9 +8,9 @@ import re
 import pytest
 from test_search import search_over, slugs
 
-from app import search as search_module
-from app.search import MAX_CACHED_RESULTS, MAX_CORRECTIONS
-from app.spelling import allowed_edits, compound_parts, fold
+from app.search import engine as search_module
+from app.search.engine import MAX_CACHED_RESULTS, MAX_CORRECTIONS
+from app.search.spelling import allowed_edits, compound_parts, fold
 
 from conftest import write
 
@@ -126,7 +126,7 @@ def test_words_no_page_has_mean_no_guesses(search):
 
 
 def test_all_but_one_term_only_for_short_queries(search):
-    from app.search import SPARE_UP_TO
+    from app.search.engine import SPARE_UP_TO
     # No page has every word: two of three is enough, but a long query gets nothing rather
     # than an expression that repeats every term (its cost grows with the square).
     assert slugs(search, "ansiktsgjenkjenning tilgangsstyring kjæledyr") == ["ansikt"]
@@ -202,7 +202,7 @@ def test_the_count_is_of_every_match_not_only_those_shown(make_app, docs_dir):
 
 
 def test_a_count_that_stopped_says_at_least(make_app, docs_dir, monkeypatch):
-    from app import search
+    from app.search import engine as search
     monkeypatch.setattr(search, "MAX_RANKED", 12)
     for i in range(14):
         write(docs_dir, f"sjiraff-{i}", f"# Sjiraff {i}\n\nEn sjiraff er et dyr.\n")

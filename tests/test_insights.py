@@ -104,7 +104,7 @@ def test_failed_logins_are_rate_limited(make_app, tmp_path):
 
 
 def test_no_password_is_hashed_without_credentials_nor_twice_for_an_author(make_app, tmp_path, monkeypatch):
-    from app import author_auth
+    from app.readers import authors as author_auth
     checked = []
     real = author_auth.check_password_hash
     monkeypatch.setattr(author_auth, "check_password_hash", lambda *args: checked.append(1) or real(*args))
@@ -132,7 +132,7 @@ def test_failed_checks_are_spaced_so_a_flood_costs_a_quarter_of_a_core(make_app,
     import threading
     import time
 
-    from app import author_auth
+    from app.readers import authors as author_auth
     monkeypatch.setattr(author_auth, "FAILED_CHECK_SECONDS", 0.25)
     app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=f"forfatter:{HASH}"))
     statuses = []
@@ -153,7 +153,7 @@ def test_failed_checks_are_spaced_so_a_flood_costs_a_quarter_of_a_core(make_app,
 def test_password_checks_take_turns_across_processes(tmp_path):
     import multiprocessing
 
-    from app.author_auth import PasswordChecks
+    from app.readers.authors import PasswordChecks
     checks = PasswordChecks(str(tmp_path))
     holding, release = multiprocessing.Event(), multiprocessing.Event()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.limits import client_key
+from app.guards.limits import client_key
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_a_proxy_in_front_needs_the_public_address(make_app):
 
 
 def test_each_worker_counting_alone_applies_its_share_of_a_limit(make_app, monkeypatch):
-    from app.limits import per_worker
+    from app.guards.limits import per_worker
     assert per_worker("30/10 seconds;300/hour", 2) == "15/10 second;150/1 hour"
     assert per_worker("1/minute", 4) == "1/1 minute"  # never nothing
     monkeypatch.setenv("GRANIAN_WORKERS", "2")
@@ -125,7 +125,7 @@ def test_the_limiter_keeps_no_address(make_app):
         key = client_key()
     assert "203.0.113.9" not in key and len(key) == 24
     app.test_client().get("/docs.php?q=x", environ_base={"REMOTE_ADDR": "203.0.113.9"})
-    from app.limits import limiter
+    from app.guards.limits import limiter
     storage = limiter.storage
     stored = repr(getattr(storage, "storage", "")) + repr(getattr(storage, "expirations", ""))
     assert "203.0.113.9" not in stored and key in stored

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.observe import RECORDER, configure_logging
+from app.observability.middleware import RECORDER, configure_logging
 
 from conftest import write
 
@@ -248,7 +248,7 @@ def test_many_lines_come_out_whole_and_in_order(client, capfd):
 
 
 def test_long_paths_and_queries_are_cut_in_access_lines():
-    from app.observe import MAX_LOGGED_CHARS, Recorder
+    from app.observability.middleware import MAX_LOGGED_CHARS, Recorder
     recorder = Recorder()
     path, query = "/" + "p" * 40_000, "q=" + "å" * 40_000
     recorder.record("404", 0.0, "unmatched", None, "GET", path, query, "id1")
@@ -282,8 +282,8 @@ def test_an_error_is_written_once_and_a_failed_vote_without_what_it_held(tmp_pat
     import logging
 
     from app import create_app
-    from app import db as database
-    from app.db import upgrade_database
+    from app.readers import database
+    from app.readers.database import upgrade_database
 
     from conftest import PROJECT
     logging.getLogger().handlers[:] = []  # as a worker starts: nothing configured yet (wsgi.py)

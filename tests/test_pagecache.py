@@ -9,8 +9,7 @@ from email.utils import formatdate
 import brotli
 import pytest
 
-from app import pagecache
-
+from app.caching import responses as pagecache
 from conftest import write
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"

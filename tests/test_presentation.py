@@ -181,7 +181,7 @@ def test_anchor_links_from_the_app_land_on_headings(client):
 
 
 def test_a_page_version_is_rendered_once_for_all_its_variants(client, docs_dir, monkeypatch):
-    from app import rendering
+    from app.content import rendering
     calls = []
     convert = rendering.markdown_to_html
     monkeypatch.setattr(rendering, "markdown_to_html", lambda text: calls.append(1) or convert(text))

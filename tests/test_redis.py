@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from app import extensions
+from app.caching import fragments as extensions
 from app.config import ConfigError
 
 # A real redis-server on a loopback port.
@@ -140,7 +140,7 @@ def test_a_value_signed_for_one_key_is_refused_under_another(redis_app):
 
 
 def rejected_so_far() -> float:
-    from app.observe import SHARED_CACHE_REJECTED
+    from app.observability.middleware import SHARED_CACHE_REJECTED
     return SHARED_CACHE_REJECTED._value.get()
 
 

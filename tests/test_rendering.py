@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.rendering import render_markdown, sanitizer_changes
+from app.content.rendering import render_markdown, sanitizer_changes
 
 from conftest import PROJECT, SEED_PAGE, corpus_payloads
 from html_safety import unsafe_parts
@@ -159,7 +159,7 @@ def test_script_urls_hidden_in_entities_are_removed(href):
 
 
 def test_pathological_markdown_is_refused_before_rendering():
-    from app.rendering import markdown_problem
+    from app.content.rendering import markdown_problem
     assert "in a row" in markdown_problem("*" * 2000 + "x" + "*" * 2000)
     assert "brackets" in markdown_problem("[a" * 6000)
     assert "brackets" in markdown_problem("[a](" * 3000)

@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-from app import documents
-from app.documents import DocumentStore
+from app.content import store as documents
+from app.content.store import DocumentStore
 from app.languages import LANGUAGES
-from app.pages import Section, page_sections
-from app.search import MAX_PREFIX_TERMS, Search, SearchIndex, _passage, _terms
-from app.synonyms import SynonymFile, Synonyms
+from app.content.page import Section, page_sections
+from app.search.engine import MAX_PREFIX_TERMS, Search, SearchIndex, _passage, _terms
+from app.search.synonyms import SynonymFile, Synonyms
 
 from conftest import write
 
@@ -220,7 +220,7 @@ def test_pages_are_served_while_the_index_is_built(make_app, monkeypatch):
 
 
 def test_what_readers_type_grows_no_memo(client):
-    from app.search import get_index, get_search
+    from app.search.engine import get_index, get_search
     with client.application.test_request_context():
         index = get_index("nb")
         index.update()

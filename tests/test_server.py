@@ -408,3 +408,12 @@ def test_a_database_folder_the_launcher_cannot_write_is_named_with_the_user_and_
     line = result.stderr.strip()
     assert line.count("\n") == 0 and line.startswith("avatarify-help: cannot start:")
     assert str(instance) in line and f"uid {os.getuid()}" in line and expected in line and "DATABASE_URL" in line
+
+
+def test_the_launcher_imports_every_module_of_every_package_before_it_forks():
+    from app.serve import import_app
+    imported = set(import_app())
+    on_disk = {".".join(path.relative_to(PROJECT).with_suffix("").parts).removesuffix(".__init__")
+               for path in (PROJECT / "app").rglob("*.py") if "migrations" not in path.parts}
+    assert on_disk - {"app"} <= imported, sorted(on_disk - imported)
+    assert "app.search.engine" in imported and "app.readers.feedback" in imported

@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, text
 from test_feedback import migrated
 from test_insights import AUTHOR, HASH
 
-from app import tally
-from app.tally import normalized_query, referring_host
+from app.readers import counting as tally
+from app.readers.counting import normalized_query, referring_host
 
 from conftest import PROJECT
 
@@ -188,7 +188,7 @@ def test_dead_links_kept_per_day_are_bounded_and_the_rest_counted_together(make_
     assert sum(requests for _, _, requests in rows) == 3 * 51 + 12
     assert dict(((slug, referrer), requests) for slug, referrer, requests in rows)[("*", "")] == 150 - 40
     with app.test_request_context():
-        from app.summaries import dead_links_summary
+        from app.readers.summaries import dead_links_summary
         summary = dead_links_summary(7)
     assert summary["total"] == 3 * 51 + 12 and summary["other"] == 110
     link = next(link for link in summary["links"] if link["slug"] == "finnes-ikke-0-1")
@@ -329,7 +329,7 @@ def test_the_production_server_writes_its_last_counts_as_it_stops(tmp_path):
 
 def test_the_launchers_daily_pruning_folds_rare_searches(tmp_path, docs_dir):
     from app.config import from_environment, validate
-    from app.feedback import prune_daily
+    from app.readers.feedback import prune_daily
     from app.serve import prepare_database
     settings = from_environment({"DATABASE_URL": f"sqlite:///{tmp_path}/f.db", "DOCS_DIR": str(docs_dir)})
     validate(settings)

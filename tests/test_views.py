@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from app.extensions import cache
+from app.caching.fragments import cache
 
 from conftest import PROJECT, SEED_PAGE, corpus_payloads, write
 
@@ -246,7 +246,7 @@ def test_a_page_broken_at_start_is_the_503_page_of_a_render_failure_and_the_rest
     broken = client.get("/docs.php?doc=odelagt")
     assert broken.status_code == 503 and broken.headers["Cache-Control"] == "no-store"
     assert "odelagt.md" in caplog.text and "day is out of range" in caplog.text
-    from app import views
+    from app.web import views
     monkeypatch.setattr(views, "render_markdown", lambda text: 1 / 0)
     failed_render = client.get("/docs.php?doc=generative-ai-intro")
     assert failed_render.status_code == 503 and broken.data == failed_render.data
@@ -262,8 +262,7 @@ def test_strict_start_refuses_a_page_that_fails_to_load(docs_dir, make_app):
 
 
 def test_a_page_that_fails_to_render_is_a_503_page_not_a_500(client, monkeypatch, caplog):
-    from app import views
-
+    from app.web import views
     def broken(text):
         raise RecursionError("maximum recursion depth exceeded")
     monkeypatch.setattr(views, "render_markdown", broken)
@@ -274,8 +273,7 @@ def test_a_page_that_fails_to_render_is_a_503_page_not_a_500(client, monkeypatch
 
 
 def test_an_error_page_that_fails_still_answers_and_is_logged(client, monkeypatch, caplog):
-    from app import errors
-
+    from app.web import errors
     def broken(*args):
         raise RuntimeError("the error page broke")
     monkeypatch.setattr(errors, "error_page", broken)
@@ -287,7 +285,7 @@ def test_an_error_page_that_fails_still_answers_and_is_logged(client, monkeypatc
 def test_an_error_escaping_flask_still_gets_an_answer_and_a_log_line(app, monkeypatch, capfd):
     def broken(environ, start_response):
         raise RuntimeError("boom")
-    from app.observe import Observability
+    from app.observability.middleware import Observability
     wrapped = Observability(broken, [("X-Test", "1")])
     statuses = []
     body = wrapped({"PATH_INFO": "/x", "REQUEST_METHOD": "GET"}, lambda s, h, e=None: statuses.append((s, h)))

@@ -9,11 +9,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app.documents import DocumentStore, get_library
+from app.content.store import DocumentStore, get_library
 from app.languages import DEFAULT_LANGUAGE
-from app.pages import INTERNAL_LINK, SLUG, links_in
-from app.rendering import markdown_to_html, sanitizer_changes
-from app.synonyms import SynonymError, read_synonyms
+from app.content.page import INTERNAL_LINK, SLUG, links_in
+from app.content.rendering import markdown_to_html, sanitizer_changes
+from app.search.synonyms import SynonymError, read_synonyms
 
 # A heading's anchor in rendered HTML: what a link's #fragment must name.
 HEADING_ANCHOR = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"')

@@ -9,21 +9,21 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from app.config import PROJECT_ROOT
-from app.documents import get_library, remembered
-from app.extensions import cache_get, cache_set
-from app.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
+from app.content.store import get_library, remembered
+from app.caching.fragments import cache_get, cache_set
+from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
 from app.languages import CODES, language_from_header
-from app.limits import search_limit, work_slot
-from app.pagecache import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL
-from app.pages import SLUG, Page, chip_targets
+from app.guards.limits import search_limit, work_slot
+from app.caching.responses import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL
+from app.content.page import SLUG, Page, chip_targets
 from app.presentation import rendition
-from app.rendering import render_markdown
-from app.search import MAX_QUERY_CHARS, Results, get_search
-from app.tally import count_search
+from app.content.rendering import render_markdown
+from app.search.engine import MAX_QUERY_CHARS, Results, get_search
+from app.readers.counting import count_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-OPENAPI = json.loads((PROJECT_ROOT / "app" / "openapi.json").read_text(encoding="utf-8"))
+OPENAPI = json.loads((PROJECT_ROOT / "app" / "web" / "openapi.json").read_text(encoding="utf-8"))
 
 
 class Problem(HTTPException):

@@ -16,7 +16,7 @@ from itertools import groupby
 import yaml
 from markdown.extensions.toc import unique
 
-from app.rendering import heading_id, markdown_problem
+from app.content.rendering import heading_id, markdown_problem
 
 # What `?doc=` may name and what a file in the docs folder may be called.
 MAX_SLUG_LENGTH = 100

@@ -9,16 +9,16 @@ from flask import Flask, Response, current_app, render_template, request
 from rapidfuzz import fuzz, process
 from werkzeug.exceptions import HTTPException
 
-from app import api
-from app.documents import get_library, remembered
+from app.web import api
+from app.content.store import get_library, remembered
 from app.languages import texts
-from app.limits import spare_slot
-from app.observe import FALLBACK_500
-from app.pagecache import NO_STORE
-from app.pages import Page
+from app.guards.limits import spare_slot
+from app.observability.middleware import FALLBACK_500
+from app.caching.responses import NO_STORE
+from app.content.page import Page
 from app.presentation import Presentation, layout_context, page_groups
-from app.search import get_search
-from app.tally import count_dead_link
+from app.search.engine import get_search
+from app.readers.counting import count_dead_link
 
 log = logging.getLogger(__name__)
 

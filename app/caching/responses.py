@@ -22,7 +22,7 @@ from email.utils import formatdate, parsedate_to_datetime
 import brotli
 from flask import Flask, current_app
 
-from app.negotiation import preferred_encoding
+from app.caching.encoding import preferred_encoding
 
 PAGE_PATH = "/docs.php"
 # How long browsers and CDNs may keep an answer, by kind; every response takes its value here.

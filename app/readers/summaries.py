@@ -16,10 +16,10 @@ from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
-from app.db import OTHER_HOSTS, OTHER_SLUGS, Comment, DeadLink, PageViews, SearchCount, Vote, db
-from app.documents import get_library
+from app.readers.database import OTHER_HOSTS, OTHER_SLUGS, Comment, DeadLink, PageViews, SearchCount, Vote, db
+from app.content.store import get_library
 from app.languages import DEFAULT_LANGUAGE
-from app.reader_text import without_controls
+from app.privacy import without_controls
 
 # A page is ranked by its share of "Nei" only with at least this many votes in the period.
 MIN_VOTES = 3

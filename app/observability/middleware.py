@@ -23,7 +23,7 @@ from flask import has_request_context, request
 from flask.logging import default_handler
 from prometheus_client import Counter, Gauge, Histogram
 
-from app.reader_text import redacted_query_string
+from app.privacy import redacted_query_string
 
 # A client's X-Request-ID is echoed only if it is plainly an id: no spaces, quotes or
 # control characters that could forge a log line or a header.

@@ -34,7 +34,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, ServiceUnavailable, Unauthorized
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.limits import limiter, rate_limit
+from app.guards.limits import limiter, rate_limit
 
 CREDENTIALS_SECONDS = 300
 MAX_REMEMBERED = 64

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from app.pages import YAML_LOADER
+from app.content.page import YAML_LOADER
 
 FILE_NAME = "_synonyms.yml"
 MAX_FILE_BYTES = 64_000

@@ -21,8 +21,8 @@ from flask import Flask, current_app
 
 from app.config import ConfigError
 from app.languages import CODES, DEFAULT_LANGUAGE
-from app.observe import DOCUMENT_ERRORS
-from app.pages import SLUG, DocumentError, Page, parse_document
+from app.observability.middleware import DOCUMENT_ERRORS
+from app.content.page import SLUG, DocumentError, Page, parse_document
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -40,8 +40,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.clients import client_network
-from app.db import (
+from app.guards.clients import client_network
+from app.readers.database import (
     OTHER_HOSTS,
     OTHER_SLUGS,
     DailySalts,
@@ -54,8 +54,8 @@ from app.db import (
     reader_hash,
     write_lock_file,
 )
-from app.group_commit import write_turn
-from app.reader_text import redacted
+from app.readers.group_commit import write_turn
+from app.privacy import redacted
 
 log = logging.getLogger(__name__)
 

@@ -37,11 +37,11 @@ from typing import NamedTuple
 import Stemmer
 from flask import Flask, current_app
 
-from app.documents import DocumentStore
+from app.content.store import DocumentStore
 from app.languages import LANGUAGES
-from app.pages import Page, Section, sections
-from app.spelling import Corrector, base_forms, compound_parts
-from app.synonyms import SynonymFile, Synonyms
+from app.content.page import Page, Section, sections
+from app.search.spelling import Corrector, base_forms, compound_parts
+from app.search.synonyms import SynonymFile, Synonyms
 
 WORD = re.compile(r"\w+")
 MAX_QUERY_CHARS = 200
