@@ -20,8 +20,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from app.application import HelpCentre
-    from app.config import PROJECT_ROOT, from_environment, validate
     from app.caching.fragments import cache
+    from app.config import PROJECT_ROOT, from_environment, validate
 
     app = HelpCentre(
         __name__,
@@ -39,15 +39,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     # (app/serve.py) must set up the metrics folder before prometheus_client is imported.
     from app import presentation
     from app.caching import responses
-    from app.content import store
+    from app.content import library
     from app.guards import limits
+    from app.observability.middleware import Observability, security_headers
     from app.operations import checks, health
     from app.readers import authors, counting, database, feedback, insights
     from app.search import engine
     from app.web import api, errors, seo, views
-    from app.observability.middleware import Observability, security_headers
 
-    store.init_app(app)
+    library.init_app(app)
     engine.init_app(app)
     # Values in Redis are shared with every replica: signed data only, never pickles.
     backend = {"RedisCache": "app.caching.signed_redis.SignedRedisCache"}.get(app.config["CACHE_TYPE"])

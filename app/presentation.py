@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 
 from flask import Flask, current_app, request, url_for
 
-from app.content.store import get_library
-from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES, language_from_header, language_from_param
+from app.content.library import get_library
 from app.content.page import Page, categories
 from app.content.rendering import layout_digest
+from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES, language_from_header, language_from_param
 
 THEMES = frozenset({"dark", "light"})
 # Internal links in a rendered page, to carry the reader's lang, embed and theme along.

@@ -265,7 +265,7 @@ def serve(start: StartUp | None = None) -> int:
     from granian.cli import cli
 
     from app.config import ConfigError, from_environment, validate
-    from app.content.store import ReadAhead, hand_over
+    from app.content.preload import ReadAhead, hand_over
 
     # Little made while starting is garbage: the collector waits until the end (see below).
     gc.disable()

@@ -29,8 +29,8 @@ def _database_bytes(db: sqlite3.Connection) -> int:
 
 def our_index(docs: Path, compounds: bool = True):
     """Our index of `docs`; without `compounds`, no part is indexed."""
-    from app.search import engine as search
     from app.content.store import DocumentStore
+    from app.search import engine as search
 
     store = DocumentStore(docs)
     store.load()
@@ -47,7 +47,8 @@ def our_index(docs: Path, compounds: bool = True):
 
 def trigram_index(docs: Path) -> tuple[sqlite3.Connection, dict[int, str], int]:
     """An FTS5 trigram index of the same prose: title, headings and body of each page."""
-    from app.content.page import parse_document, sections
+    from app.content.page import parse_document
+    from app.content.sections import sections
 
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE tri USING fts5(title, headings, body, tokenize = 'trigram')")

@@ -51,7 +51,8 @@ def write_prose_corpus(folder: Path, size: int, source: Path) -> Path:
     """`size` pages of real help prose: each joins two to four sections of random pages of
     `source` (bench/quality/docs) under one of their titles. Unlike `write_corpus`, whose
     36 words are on nearly every page, a word here is on as many pages as its topic makes it."""
-    from app.content.page import parse_document, sections
+    from app.content.page import parse_document
+    from app.content.sections import sections
 
     parts = []
     for path in sorted(source.glob("*.md")):

@@ -18,10 +18,10 @@ ROUNDS = 5  # answers to each query, each afresh
 def first_render() -> list[tuple[str, float]]:
     """Median milliseconds of the steps of a first render, for our page and the original one."""
     from app import create_app
-    from app.observability.middleware import configure_logging
     from app.content.page import parse_document
-    from app.presentation import Presentation, rendition
     from app.content.rendering import markdown_to_html, render_markdown, sanitize
+    from app.observability.middleware import configure_logging
+    from app.presentation import Presentation, rendition
     from app.web.views import rendered_page
 
     with warnings.catch_warnings():
@@ -73,7 +73,7 @@ def search_latency(docs: Path) -> list[tuple[str, float]]:
 def _search_over(docs: Path):
     """A Search over `docs` as a worker has it (pages loaded and frozen out of the garbage
     collector's reach, as the launcher does before it forks), and seconds to build its indexes."""
-    from app.content.store import Library
+    from app.content.library import Library
     from app.languages import LANGUAGES
     from app.search.engine import Search, SearchIndex
     from app.search.synonyms import SynonymFile
@@ -141,8 +141,8 @@ def counting_cost(workdir: Path, rounds: int = 15, requests: int = 20_000) -> di
     from werkzeug.security import generate_password_hash
 
     from app import create_app
-    from app.readers.database import upgrade_database
     from app.observability.middleware import configure_logging
+    from app.readers.database import upgrade_database
 
     configure_logging("warning", "json")
     apps = {}

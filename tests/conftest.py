@@ -33,8 +33,8 @@ def corpus_payloads(name: str) -> list:
 @pytest.fixture(autouse=True)
 def files_settle_at_once(monkeypatch):
     """Tests write a file and read it at once; only the tests of these delays wait for them."""
-    from app.content import store as documents
     from app.caching import responses as pagecache
+    from app.content import store as documents
     monkeypatch.setattr(documents, "SETTLE_SECONDS", 0)
     monkeypatch.setattr(documents, "UNFINISHED_SETTLE_SECONDS", 0)
     monkeypatch.setattr(pagecache, "RECHECK_SECONDS", 0)

@@ -12,9 +12,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.content import preload
 from app.content import store as documents
-from app.content.store import DocumentStore
+from app.content.library import load_library
 from app.content.page import FRONT_MATTER, YAML_LOADER, DocumentError, parse_document, plain_front_matter
+from app.content.store import DocumentStore
 
 from conftest import PROJECT, SEED_PAGE, write
 
@@ -227,7 +229,7 @@ def test_a_file_cut_off_mid_line_waits_longer(tmp_path, monkeypatch):
 
 
 def test_an_app_takes_the_pages_handed_over_by_the_launcher_once(docs_dir, tmp_path, make_app):
-    from app.content.store import hand_over, load_library
+    from app.content.preload import hand_over
     checked = load_library(docs_dir)
     other = tmp_path / "other"
     other.mkdir()
@@ -239,7 +241,7 @@ def test_an_app_takes_the_pages_handed_over_by_the_launcher_once(docs_dir, tmp_p
 
 
 def test_a_page_edited_after_the_check_is_served_as_edited(docs_dir, make_app):
-    from app.content.store import hand_over, load_library
+    from app.content.preload import hand_over
     hand_over(load_library(docs_dir))
     write(docs_dir, "instantid-intro", "# Endret siden\n\nNy tekst.\n")
     write(docs_dir, "ny-side", "# Ny side\n\nLagt til etter sjekken.\n")
@@ -278,7 +280,7 @@ def test_front_matter_as_our_authors_write_it_is_read_without_yaml():
 def in_reading_processes(monkeypatch, slug: str, instead) -> None:
     """Reading `slug` in a forked reading process (not in this one) does `instead(path)`;
     the read-ahead gets a pool even for a dozen files."""
-    monkeypatch.setattr(documents, "PAGES_PER_PROCESS", 1)
+    monkeypatch.setattr(preload, "PAGES_PER_PROCESS", 1)
     launcher, real_read = os.getpid(), documents.read_document
 
     def read(path, name, wait_to_settle=True):
@@ -295,9 +297,9 @@ def being_written(path):
 
 def test_pages_read_ahead_by_forked_processes_are_the_pages_read_here(docs_dir, monkeypatch):
     in_reading_processes(monkeypatch, "instantid-intro", being_written)  # left to the store
-    with documents.ReadAhead(docs_dir, processes=2) as reading:
+    with preload.ReadAhead(docs_dir, processes=2) as reading:
         library = reading.loaded()
-    expected = documents.load_library(docs_dir)
+    expected = load_library(docs_dir)
     for code, store in library.stores.items():
         assert {p.slug: p for p in store.pages()} == {p.slug: p for p in expected.stores[code].pages()}
     assert library.stores["nb"].get("instantid-intro") is not None
@@ -305,17 +307,17 @@ def test_pages_read_ahead_by_forked_processes_are_the_pages_read_here(docs_dir, 
 
 def test_a_broken_page_read_ahead_is_named_as_when_read_here(docs_dir, monkeypatch):
     from app.config import ConfigError
-    monkeypatch.setattr(documents, "PAGES_PER_PROCESS", 1)
+    monkeypatch.setattr(preload, "PAGES_PER_PROCESS", 1)
     write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
     with pytest.raises(ConfigError) as here:
-        documents.load_library(docs_dir, strict=True)
-    with documents.ReadAhead(docs_dir, processes=2) as reading, pytest.raises(ConfigError) as ahead:
+        load_library(docs_dir, strict=True)
+    with preload.ReadAhead(docs_dir, processes=2) as reading, pytest.raises(ConfigError) as ahead:
         reading.loaded(strict=True)
     assert str(ahead.value) == str(here.value) and "broken.md" in str(ahead.value)
     # Without STRICT_START the others are served, and the broken one is named the same way.
-    with documents.ReadAhead(docs_dir, processes=2) as reading:
+    with preload.ReadAhead(docs_dir, processes=2) as reading:
         lenient = reading.loaded()
-    assert lenient.failed() == documents.load_library(docs_dir).failed() == ["broken.md"]
+    assert lenient.failed() == load_library(docs_dir).failed() == ["broken.md"]
     assert lenient.stores["nb"].get("what-is-ip-adapter") is not None and lenient.unreadable("broken", "en")
 
 
@@ -324,14 +326,14 @@ def test_a_reading_process_that_dies_leaves_its_pages_to_the_stores(docs_dir, mo
     loaded = []
 
     def start():
-        with documents.ReadAhead(docs_dir, processes=2) as reading:
+        with preload.ReadAhead(docs_dir, processes=2) as reading:
             loaded.append(reading.loaded())
 
     starting = threading.Thread(target=start, daemon=True)
     starting.start()
     starting.join(60)
     assert loaded, "the start hung waiting for a process that had died"
-    assert len(loaded[0].stores["nb"]) == len(documents.load_library(docs_dir).stores["nb"])
+    assert len(loaded[0].stores["nb"]) == len(load_library(docs_dir).stores["nb"])
 
 
 def test_a_file_that_failed_to_load_is_read_again_only_once_it_changes(docs_dir, make_app, monkeypatch):

@@ -10,6 +10,7 @@ import brotli
 import pytest
 
 from app.caching import responses as pagecache
+
 from conftest import write
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"

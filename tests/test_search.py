@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from app.content import store as documents
+from app.content.sections import Section, page_sections
 from app.content.store import DocumentStore
 from app.languages import LANGUAGES
-from app.content.page import Section, page_sections
 from app.search.engine import MAX_PREFIX_TERMS, Search, SearchIndex, _passage, _terms
 from app.search.synonyms import SynonymFile, Synonyms
 

@@ -1,6 +1,5 @@
-"""What a help page is made of: the `Page` object, parsed from a document's text, and
-the parts other modules read from it (plain text, sections with prose, internal links,
-categories)."""
+"""What a help page is: the `Page` object, parsed from a document's text and front matter,
+its plain text, and how pages group into categories."""
 
 from __future__ import annotations
 
@@ -9,14 +8,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
-from html.parser import HTMLParser
 from itertools import groupby
 
 import yaml
-from markdown.extensions.toc import unique
 
-from app.content.rendering import heading_id, markdown_problem
+from app.content.rendering import markdown_problem
 
 # What `?doc=` may name and what a file in the docs folder may be called.
 MAX_SLUG_LENGTH = 100
@@ -204,96 +200,6 @@ def plain_text(markdown_text: str) -> str:
         text = TAG.sub(" ", text)
     # "_" stays: it is part of words more often than it is markup.
     return " ".join(text.replace("*", "").replace("`", "").split())
-
-
-HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
-HTML_BLOCK = re.compile(r"^<(\w+)[^>]*>.*?(?:^</\1>[ \t]*$|\Z)", re.M | re.S)
-FENCE = re.compile(r"^(```|~~~).*?(?:^\1[ \t]*$|\Z)", re.M | re.S)
-
-
-@dataclass(frozen=True)
-class Section:
-    """A part of a page: its heading's anchor and text ('' for the part before the first
-    heading) and its prose as plain text."""
-
-    anchor: str
-    heading: str
-    text: str
-
-
-def sections(body: str) -> list[Section]:
-    """The parts of a Markdown body with prose, under their headings, with the anchors the
-    rendered page gives those headings.
-
-    Raw HTML blocks (the chip link groups) are navigation, repeated on every page, so they
-    and headings with nothing else under them are left out. The page's title (level 1)
-    starts no section of its own: what follows it belongs to the first part.
-    """
-    # The substring tests skip the patterns' scans on the many pages without fences or HTML.
-    if "<" in body:
-        body = HTML_BLOCK.sub("", body)
-    if "```" in body or "~~~" in body:
-        body = FENCE.sub(lambda fence: fence.group().replace("\n#", "\n ").strip("`~"), body)
-    parts = HEADING.split(body)
-    # parts: [text before the first heading, hashes, heading, text, hashes, heading, text, ...]
-    found = [Section("", "", parts[0])]
-    used: set[str] = set()
-    for i in range(1, len(parts), 3):
-        level, heading, text = len(parts[i]), plain_text(parts[i + 1]), parts[i + 2]
-        anchor = unique(_anchor(heading), used)  # as the Markdown toc extension numbers them
-        if level == 1:
-            found[-1] = Section(found[-1].anchor, found[-1].heading, found[-1].text + text)
-        else:
-            found.append(Section(anchor, heading, text))
-    return [Section(s.anchor, s.heading, plain_text(s.text)) for s in found if s.text.strip()]
-
-
-@lru_cache(maxsize=4096)  # pages share headings ("Kilder"); the text is the documents', not readers'
-def _anchor(heading: str) -> str:
-    return heading_id(heading, "-")
-
-
-def page_sections(body: str) -> tuple[list[str], str]:
-    """The headings with prose under them, and all the prose, of a Markdown body."""
-    found = sections(body)
-    return [s.heading for s in found if s.heading], "\n".join(s.text for s in found)
-
-
-# An internal link as pages write it: docs.php?doc=<slug>[#anchor], relative or from the root.
-INTERNAL_LINK = re.compile(r"(?:\.?/)?docs\.php\?doc=([^&#]*)(?:#(.*))?")
-
-
-class _LinkCollector(HTMLParser):
-    """Collect the href of every <a> (with a given class, if asked) in a fragment of HTML."""
-
-    def __init__(self, css_class: str | None):
-        super().__init__(convert_charrefs=True)
-        self.css_class = css_class
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        wanted = self.css_class is None or self.css_class in (attrs.get("class") or "").split()
-        if tag == "a" and attrs.get("href") and wanted:
-            self.hrefs.append(attrs["href"])
-
-
-def links_in(html: str, css_class: str | None = None) -> list[str]:
-    """Every link target in a fragment of HTML, in order; only links with `css_class` if given."""
-    collector = _LinkCollector(css_class)
-    collector.feed(html)
-    collector.close()
-    return collector.hrefs
-
-
-def chip_targets(html: str, slug: str) -> list[str]:
-    """The pages the chip links of page `slug` lead to, in order, without the page itself."""
-    slugs = []
-    for href in links_in(html, css_class="chip"):
-        match = INTERNAL_LINK.fullmatch(href)
-        if match and SLUG.fullmatch(match.group(1)) and match.group(1) != slug:
-            slugs.append(match.group(1))
-    return list(dict.fromkeys(slugs))
 
 
 def categories(pages: Iterable[Page], first: Iterable[str] = ()) -> list[tuple[str, list[Page]]]:

@@ -26,9 +26,9 @@ from flask_limiter import Limiter
 from limits import parse_many
 from werkzeug.exceptions import ServiceUnavailable
 
-from app.guards.clients import client_network
-from app.content.store import get_library
+from app.content.library import get_library
 from app.content.page import SLUG
+from app.guards.clients import client_network
 
 # How long a request waits for a free slot before it is turned away.
 SLOT_WAIT_SECONDS = 0.01

@@ -9,10 +9,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app.content.store import DocumentStore, get_library
-from app.languages import DEFAULT_LANGUAGE
-from app.content.page import INTERNAL_LINK, SLUG, links_in
+from app.content.library import get_library
+from app.content.links import INTERNAL_LINK, links_in
+from app.content.page import SLUG
 from app.content.rendering import markdown_to_html, sanitizer_changes
+from app.content.store import DocumentStore
+from app.languages import DEFAULT_LANGUAGE
 from app.search.synonyms import SynonymError, read_synonyms
 
 # A heading's anchor in rendered HTML: what a link's #fragment must name.

@@ -7,11 +7,11 @@ import os
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
-from app.content.store import get_library
 from app.caching.fragments import cache
+from app.caching.responses import NO_STORE
+from app.content.library import get_library
 from app.languages import DEFAULT_LANGUAGE
 from app.observability.middleware import PAGES, RECORDER
-from app.caching.responses import NO_STORE
 
 bp = Blueprint("health", __name__)
 

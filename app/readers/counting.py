@@ -41,6 +41,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.guards.clients import client_network
+from app.privacy import redacted
 from app.readers.database import (
     OTHER_HOSTS,
     OTHER_SLUGS,
@@ -55,7 +56,6 @@ from app.readers.database import (
     write_lock_file,
 )
 from app.readers.group_commit import write_turn
-from app.privacy import redacted
 
 log = logging.getLogger(__name__)
 

@@ -28,17 +28,17 @@ from sqlalchemy import delete, insert
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound, ServiceUnavailable
 
-from app.readers import counting as tally
-from app.guards.clients import client_network
-from app.readers.database import Comment, DailySalt, Vote, db, dialect_insert, reader_hash, write_lock_file
-from app.content.store import get_library
-from app.readers.group_commit import GroupCommit, NotSaved
-from app.languages import CODES, DEFAULT_LANGUAGE, texts
-from app.guards.limits import database_slot, limiter, rate_limit
 from app.caching.responses import NO_STORE
+from app.content.library import get_library
 from app.content.page import SLUG
+from app.guards.clients import client_network
+from app.guards.limits import database_slot, limiter, rate_limit
+from app.languages import CODES, DEFAULT_LANGUAGE, texts
 from app.presentation import Presentation, layout_context
 from app.privacy import is_unicode, without_controls
+from app.readers import counting as tally
+from app.readers.database import Comment, DailySalt, Vote, db, dialect_insert, reader_hash, write_lock_file
+from app.readers.group_commit import GroupCommit, NotSaved
 
 bp = Blueprint("feedback", __name__)
 

@@ -21,12 +21,12 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
+from app.content.page import SLUG
+from app.guards.limits import database_slot
+from app.languages import DEFAULT_LANGUAGE, texts
+from app.presentation import Presentation, layout_context
 from app.readers import counting as tally
 from app.readers.authors import authenticated, failed_logins_limit
-from app.languages import DEFAULT_LANGUAGE, texts
-from app.guards.limits import database_slot
-from app.content.page import SLUG
-from app.presentation import Presentation, layout_context
 from app.readers.summaries import (
     MIN_VOTES,
     dead_links_summary,

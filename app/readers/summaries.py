@@ -16,10 +16,10 @@ from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
-from app.readers.database import OTHER_HOSTS, OTHER_SLUGS, Comment, DeadLink, PageViews, SearchCount, Vote, db
-from app.content.store import get_library
+from app.content.library import get_library
 from app.languages import DEFAULT_LANGUAGE
 from app.privacy import without_controls
+from app.readers.database import OTHER_HOSTS, OTHER_SLUGS, Comment, DeadLink, PageViews, SearchCount, Vote, db
 
 # A page is ranked by its share of "Nei" only with at least this many votes in the period.
 MIN_VOTES = 3

@@ -37,9 +37,10 @@ from typing import NamedTuple
 import Stemmer
 from flask import Flask, current_app
 
+from app.content.page import Page
+from app.content.sections import Section, sections
 from app.content.store import DocumentStore
 from app.languages import LANGUAGES
-from app.content.page import Page, Section, sections
 from app.search.spelling import Corrector, base_forms, compound_parts
 from app.search.synonyms import SynonymFile, Synonyms
 

@@ -8,18 +8,19 @@ import json
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from app.config import PROJECT_ROOT
-from app.content.store import get_library, remembered
 from app.caching.fragments import cache_get, cache_set
-from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
-from app.languages import CODES, language_from_header
-from app.guards.limits import search_limit, work_slot
 from app.caching.responses import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL
-from app.content.page import SLUG, Page, chip_targets
-from app.presentation import rendition
+from app.config import PROJECT_ROOT
+from app.content.library import get_library, remembered
+from app.content.links import chip_targets
+from app.content.page import SLUG, Page
 from app.content.rendering import render_markdown
-from app.search.engine import MAX_QUERY_CHARS, Results, get_search
+from app.guards.limits import search_limit, work_slot
+from app.languages import CODES, language_from_header
+from app.presentation import rendition
 from app.readers.counting import count_search
+from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
+from app.search.engine import MAX_QUERY_CHARS, Results, get_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

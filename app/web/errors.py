@@ -9,16 +9,16 @@ from flask import Flask, Response, current_app, render_template, request
 from rapidfuzz import fuzz, process
 from werkzeug.exceptions import HTTPException
 
-from app.web import api
-from app.content.store import get_library, remembered
-from app.languages import texts
-from app.guards.limits import spare_slot
-from app.observability.middleware import FALLBACK_500
 from app.caching.responses import NO_STORE
+from app.content.library import get_library, remembered
 from app.content.page import Page
+from app.guards.limits import spare_slot
+from app.languages import texts
+from app.observability.middleware import FALLBACK_500
 from app.presentation import Presentation, layout_context, page_groups
-from app.search.engine import get_search
 from app.readers.counting import count_dead_link
+from app.search.engine import get_search
+from app.web import api
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, abort, current_app, url_for
 
-from app.content.store import get_library, remembered
+from app.content.library import get_library, remembered
 from app.languages import DEFAULT_LANGUAGE
 
 bp = Blueprint("seo", __name__)

@@ -8,18 +8,19 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from app.content.store import get_library
-from app.web.errors import page_not_found
 from app.caching.fragments import cache_get, cache_set
-from app.languages import CODES, DEFAULT_LANGUAGE, NAMES
-from app.guards.limits import not_found_limit, search_limit, work_slot
-from app.observability.middleware import CACHE, DOCUMENT_ERRORS
 from app.caching.responses import SEARCH_CACHE_CONTROL, CachedPage, get_response_cache
-from app.content.page import MAX_SLUG_LENGTH, SLUG, Page, page_sections
-from app.presentation import Presentation, Rendition, canonical_url, carry_args, layout_context, page_groups, rendition
+from app.content.library import get_library
+from app.content.page import MAX_SLUG_LENGTH, SLUG, Page
 from app.content.rendering import render_markdown
-from app.search.engine import MAX_QUERY_CHARS, Results, get_search
+from app.content.sections import page_sections
+from app.guards.limits import not_found_limit, search_limit, work_slot
+from app.languages import CODES, DEFAULT_LANGUAGE, NAMES
+from app.observability.middleware import CACHE, DOCUMENT_ERRORS
+from app.presentation import Presentation, Rendition, canonical_url, carry_args, layout_context, page_groups, rendition
 from app.readers.counting import count_search, view_counter
+from app.search.engine import MAX_QUERY_CHARS, Results, get_search
+from app.web.errors import page_not_found
 
 log = logging.getLogger(__name__)
 
