@@ -30,7 +30,7 @@ def _database_bytes(db: sqlite3.Connection) -> int:
 def our_index(docs: Path, compounds: bool = True):
     """Our index of `docs`; without `compounds`, no part is indexed."""
     from app.content.store import DocumentStore
-    from app.search import engine as search
+    from app.search import index as search
 
     store = DocumentStore(docs)
     store.load()
@@ -97,7 +97,7 @@ def main() -> None:
         search = Search({"nb": index}, SynonymFile(docs))
         # Without compound handling, a query word does not match the compounds it ends either.
         ending = contextlib.nullcontext() if compounds else mock.patch(
-            "app.search.engine.SearchIndex._ending_with", lambda self, stem, limit=20: [])
+            "app.search.index.SearchIndex._ending_with", lambda self, stem, limit=20: [])
         with ending:
             top1, top3 = quality(lambda q, s=search: [h.page.slug for h in s.find(q, "nb").hits])
         rows.append((label, size + (reversed_bytes if compounds else 0), top1, top3))

@@ -75,7 +75,8 @@ def _search_over(docs: Path):
     collector's reach, as the launcher does before it forks), and seconds to build its indexes."""
     from app.content.library import Library
     from app.languages import LANGUAGES
-    from app.search.engine import Search, SearchIndex
+    from app.search.engine import Search
+    from app.search.index import SearchIndex
     from app.search.synonyms import SynonymFile
 
     library = Library(docs)

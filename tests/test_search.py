@@ -11,7 +11,11 @@ from app.content import store as documents
 from app.content.sections import Section, page_sections
 from app.content.store import DocumentStore
 from app.languages import LANGUAGES
-from app.search.engine import MAX_PREFIX_TERMS, Search, SearchIndex, _passage, _terms
+from app.search.engine import Search
+from app.search.index import SearchIndex
+from app.search.passages import passage as passage_of
+from app.search.query import terms_of
+from app.search.ranking import MAX_PREFIX_TERMS
 from app.search.synonyms import SynonymFile, Synonyms
 
 from conftest import write
@@ -92,10 +96,10 @@ def test_passage_is_the_section_with_most_matching_words_marked_in_its_text():
     patterns = [re.compile(r"bild\w*")]
     heading_only = Section("bilder", "Bilder", "Ingen treff her.")
     two_words = Section("om-appen", "Om appen", "Et bilde og\nflere BILDER.")
-    assert _passage([heading_only, two_words], patterns) == (two_words, (
+    assert passage_of([heading_only, two_words], patterns) == (two_words, (
         ("Et ", False), ("bilde", True), (" og flere ", False), ("BILDER", True)))
     # A match in the heading alone chooses the section, and marks nothing in its text.
-    assert _passage([heading_only, Section("", "", "Ingenting.")], patterns) == (
+    assert passage_of([heading_only, Section("", "", "Ingenting.")], patterns) == (
         heading_only, (("Ingen treff her", False),))
 
 
@@ -103,20 +107,20 @@ def test_passage_marks_words_that_start_with_a_stem_and_not_the_stem_inside_a_wo
     patterns = [re.compile(r"bild\w*"), re.compile(r"ki\b")]  # a pattern for each word of a query
     inside = Section("forbilder", "Forbilder", "Et forbilde, et_bildet og en ski.")
     starting = Section("bilder", "Bilder", "Et Bilde laget av KI.")
-    section, passage = _passage([inside, starting], patterns)
+    section, passage = passage_of([inside, starting], patterns)
     assert section == starting and [run for run, is_match in passage if is_match] == ["Bilde", "KI"]
 
 
 def test_passage_marks_the_right_words_after_letters_that_lower_case_to_two():
     # "İ".lower() is two characters: the marks must still land on the words of the text.
-    _, passage = _passage([Section("", "", "İİİ İstanbul: et bilde.")], [re.compile(r"bild\w*")])
+    _, passage = passage_of([Section("", "", "İİİ İstanbul: et bilde.")], [re.compile(r"bild\w*")])
     assert passage == (("İİİ İstanbul: et ", False), ("bilde", True))
 
 
 def test_passage_of_a_long_section_starts_a_few_words_before_its_first_match():
     words = [f"ord{i}" for i in range(200)]
     words[150] = "bildene"
-    _, passage = _passage([Section("", "", " ".join(words))], [re.compile(r"bild\w*")], before=3, length=6)
+    _, passage = passage_of([Section("", "", " ".join(words))], [re.compile(r"bild\w*")], before=3, length=6)
     assert passage == (("… ord147 ord148 ord149 ", False), ("bildene", True), (" ord151 ord152 …", False))
 
 
@@ -236,7 +240,7 @@ def test_few_terms_match_by_prefix(tmp_path):
           "ansiktstrekk, modellen og modellene, bildene og bildebehandling.\n")
     index = search_over(tmp_path).indexes["nb"]
     index.update()
-    whole, _ = index._expressions(_terms("ab ansikt bilde modell farge lys".split(), Synonyms()))
+    whole, _ = index._expressions(terms_of("ab ansikt bilde modell farge lys".split(), Synonyms()))
     assert '("ab")' in whole  # too short to be a prefix
     # The longest stems match the indexed words they start, spelled out.
     assert '("ansikt" OR "ansiktstrekk")' in whole and '("bild" OR "bildebehandling")' in whole

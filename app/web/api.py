@@ -20,7 +20,8 @@ from app.languages import CODES, language_from_header
 from app.presentation import rendition
 from app.readers.counting import count_search
 from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
-from app.search.engine import MAX_QUERY_CHARS, Results, get_search
+from app.search.engine import get_search
+from app.search.query import MAX_QUERY_CHARS, Results
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -19,7 +19,8 @@ from app.languages import CODES, DEFAULT_LANGUAGE, NAMES
 from app.observability.middleware import CACHE, DOCUMENT_ERRORS
 from app.presentation import Presentation, Rendition, canonical_url, carry_args, layout_context, page_groups, rendition
 from app.readers.counting import count_search, view_counter
-from app.search.engine import MAX_QUERY_CHARS, Results, get_search
+from app.search.engine import get_search
+from app.search.query import MAX_QUERY_CHARS, Results
 from app.web.errors import page_not_found
 
 log = logging.getLogger(__name__)
