@@ -285,7 +285,7 @@ def serve(start: StartUp | None = None) -> int:
     for warning in warnings_for(settings):
         print(f"avatarify-help: warning: {warning}", file=sys.stderr)
     hand_over(library)
-    from app.readers.feedback import PRUNING, prune_daily
+    from app.readers.retention import PRUNING, prune_daily
 
     # Comments past FEEDBACK_RETENTION_DAYS are deleted now and then once a day, in a thread
     # that workers are never forked in the middle of: it may hold a lock they would need.
@@ -297,7 +297,7 @@ def serve(start: StartUp | None = None) -> int:
 
     os.register_at_fork(before=PRUNING.acquire, after_in_parent=PRUNING.release, after_in_child=in_worker)
     stop_pruning = threading.Event()
-    threading.Thread(target=prune_daily, args=(app, stop_pruning), name="feedback-prune", daemon=True).start()
+    threading.Thread(target=prune_daily, args=(app, stop_pruning), name="prune", daemon=True).start()
     for name, value in SERVER_DEFAULTS.items():
         os.environ.setdefault(name, value)
     # What the workers inherit lives as long as they do: kept out of the collector's scans,

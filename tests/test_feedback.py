@@ -470,7 +470,7 @@ def test_the_launcher_refuses_to_start_without_its_database(docs_dir):
 
 
 def test_pruning_runs_just_after_midnight_utc():
-    from app.readers.feedback import seconds_to_next_prune
+    from app.readers.retention import seconds_to_next_prune
     assert seconds_to_next_prune(datetime(2026, 11, 26, 23, 59, 0, tzinfo=UTC)) == 120
     assert seconds_to_next_prune(datetime(2026, 11, 26, 0, 1, 0, tzinfo=UTC)) == 24 * 3600
 
@@ -596,7 +596,7 @@ def test_votes_wait_on_the_database_in_at_most_its_slots(make_app, tmp_path, mon
 def test_an_sqlite_file_that_was_read_only_is_written_once_it_is_writable(tmp_path):
     from sqlalchemy import insert
 
-    from app.readers.database import Comment, db
+    from app.readers.models import Comment, db
     path = tmp_path / "feedback.db"
     connect = [lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)]
     from flask import Flask

@@ -176,11 +176,11 @@ def test_dead_links_kept_per_day_are_bounded_and_the_rest_counted_together(make_
     counts = app.extensions["tally"]
     for batch in range(3):  # over several flushes, as a worker writes them
         for i in range(50):
-            counts.dead_link(f"finnes-ikke-{batch}-{i}", "", "")
-        counts.dead_link("finnes-ikke-0-0", "", "")  # kept already: counted under its name
+            counts.count_dead_link(f"finnes-ikke-{batch}-{i}", "", "")
+        counts.count_dead_link("finnes-ikke-0-0", "", "")  # kept already: counted under its name
         assert counts.flush()
     for host in range(12):  # many hosts for one kept slug: the first five kept, the rest together
-        counts.dead_link("finnes-ikke-0-1", f"h{host}.example", "")
+        counts.count_dead_link("finnes-ikke-0-1", f"h{host}.example", "")
     assert counts.flush()
     rows = table(app, "SELECT slug, referrer, requests FROM insights_dead_links")
     assert len({slug for slug, _, _ in rows} - {"*"}) == 40
@@ -329,7 +329,7 @@ def test_the_production_server_writes_its_last_counts_as_it_stops(tmp_path):
 
 def test_the_launchers_daily_pruning_folds_rare_searches(tmp_path, docs_dir):
     from app.config import from_environment, validate
-    from app.readers.feedback import prune_daily
+    from app.readers.retention import prune_daily
     from app.serve import prepare_database
     settings = from_environment({"DATABASE_URL": f"sqlite:///{tmp_path}/f.db", "DOCS_DIR": str(docs_dir)})
     validate(settings)

@@ -29,33 +29,23 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from itertools import count
 from multiprocessing.util import Finalize
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from prometheus_client import Counter as Metric
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.guards.clients import client_network
 from app.privacy import redacted
-from app.readers.database import (
-    OTHER_HOSTS,
-    OTHER_SLUGS,
-    DailySalts,
-    DeadLink,
-    PageViews,
-    SearchCount,
-    SearchReader,
-    db,
-    dialect_insert,
-    reader_hash,
-    write_lock_file,
-)
-from app.readers.group_commit import write_turn
+from app.readers.database import dialect_insert
+from app.readers.group_commit import write_lock_file, write_turn
+from app.readers.identity import DailySalts, daily_salts, reader_hash
+from app.readers.models import OTHER_HOSTS, OTHER_SLUGS, DeadLink, PageViews, SearchCount, SearchReader, db
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +181,7 @@ class Tally:
                 self._views_read[slug, lang] = 0
         return counter.__next__
 
-    def search(self, query: str, lang: str, results: int, corrected: str | None, client: bytes) -> None:
+    def count_search(self, query: str, lang: str, results: int, corrected: str | None, client: bytes) -> None:
         """A reader searched (`client`: a digest of who, kept in memory until the flush)."""
         key = (_today(), lang, normalized_query(query))
         corrected = normalized_query(corrected) if corrected else None
@@ -207,7 +197,7 @@ class Tally:
                 searched.clients.add(client)
         self._start()
 
-    def dead_link(self, slug: str, referrer: str, suggestion: str) -> None:
+    def count_dead_link(self, slug: str, referrer: str, suggestion: str) -> None:
         """Someone asked for a page that does not exist, from `referrer` (a host, or "")."""
         key = (_today(), slug, referrer)
         with self._lock:
@@ -356,14 +346,14 @@ def count_search(query: str, lang: str, total: int, corrected: str | None) -> No
     """Count a search the current request made (`total` results, and its correction), when insights are on."""
     tally = current_app.extensions.get("tally")
     if tally is not None and query:
-        tally.search(query, lang, total, corrected, reader_client())
+        tally.count_search(query, lang, total, corrected, reader_client())
 
 
 def count_dead_link(slug: str, suggestion: str) -> None:
     """Count the current request for a page that does not exist, when insights are on."""
     tally = current_app.extensions.get("tally")
     if tally is not None:
-        tally.dead_link(slug, referring_host(request.headers.get("Referer")), suggestion)
+        tally.count_dead_link(slug, referring_host(request.headers.get("Referer")), suggestion)
 
 
 def view_counter(slug: str, lang: str) -> Callable[[], object] | None:
@@ -379,31 +369,6 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     app.extensions["tally"] = Tally(engine, app.config["INSIGHTS_FLUSH_SECONDS"], app.config["INSIGHTS_MIN_CLIENTS"],
-                                    app.extensions["daily_salts"], app.config["INSIGHTS_DEAD_LINKS_PER_DAY"])
+                                    daily_salts(app), app.config["INSIGHTS_DEAD_LINKS_PER_DAY"])
 
 
-def prune(today: date | None = None) -> tuple[int, int]:
-    """Fold the rare searches of past days into their day's total (their text is deleted, and
-    every reader hash of past days); delete insights older than INSIGHTS_RETENTION_DAYS.
-    How many searches were folded, and how many rows deleted."""
-    today = today or _today()
-    config = current_app.config
-    rare = (SearchCount.day < today, SearchCount.readers < config["INSIGHTS_MIN_CLIENTS"], SearchCount.query != "")
-    folded = db.session.execute(
-        select(SearchCount.day, SearchCount.lang, func.sum(SearchCount.searches), func.sum(SearchCount.no_results),
-               func.count()).where(*rare).group_by(SearchCount.day, SearchCount.lang)).all()
-    if folded:
-        statement = dialect_insert(db.engine.dialect.name)(SearchCount.__table__)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=["day", "lang", "query"],
-            set_={"searches": SearchCount.searches + statement.excluded.searches,
-                  "no_results": SearchCount.no_results + statement.excluded.no_results}),
-            [{"day": day, "lang": lang, "query": "", "searches": searches, "no_results": no_results, "results": 0,
-              "corrected": None, "readers": 0} for day, lang, searches, no_results, _ in folded])
-        db.session.execute(delete(SearchCount).where(*rare))
-    db.session.execute(delete(SearchReader).where(SearchReader.day < today))
-    cutoff = today - timedelta(days=config["INSIGHTS_RETENTION_DAYS"])
-    deleted = sum(db.session.execute(delete(model).where(model.day < cutoff)).rowcount
-                  for model in (SearchCount, PageViews, DeadLink))
-    db.session.commit()
-    return sum(queries for *_, queries in folded), deleted

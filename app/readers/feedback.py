@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import NamedTuple
 from urllib.parse import quote, urlencode
@@ -24,7 +23,7 @@ from urllib.parse import quote, urlencode
 import click
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask.cli import with_appcontext
-from sqlalchemy import delete, insert
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound, ServiceUnavailable
 
@@ -36,9 +35,11 @@ from app.guards.limits import database_slot, limiter, rate_limit
 from app.languages import CODES, DEFAULT_LANGUAGE, texts
 from app.presentation import Presentation, layout_context
 from app.privacy import is_unicode, without_controls
-from app.readers import counting as tally
-from app.readers.database import Comment, DailySalt, Vote, db, dialect_insert, reader_hash, write_lock_file
-from app.readers.group_commit import GroupCommit, NotSaved
+from app.readers.database import dialect_insert
+from app.readers.group_commit import GroupCommit, NotSaved, write_lock_file
+from app.readers.identity import daily_salts, reader_hash
+from app.readers.models import Comment, Vote, db
+from app.readers.retention import prune_feedback
 
 bp = Blueprint("feedback", __name__)
 
@@ -47,11 +48,6 @@ REASONS = ("not_found", "unclear", "wrong", "other")
 MAX_COMMENT_CHARS = 1000
 # A form with a full comment in three-byte letters, percent-encoded, fits with room to spare.
 MAX_BODY_BYTES = 16 * 1024
-# Pruning runs this long after midnight UTC: yesterday's salt is gone by then.
-PRUNE_AFTER_MIDNIGHT_SECONDS = 60
-# Held while `prune_daily` works: the launcher forks no worker meanwhile, since a worker
-# forked then could inherit a lock (in SQLite, say) that no thread of its own would release.
-PRUNING = threading.Lock()
 # A post waits this long for its vote to be committed before it is answered 503.
 SAVE_SECONDS = 5.0
 
@@ -128,7 +124,7 @@ def reader(day: date, slug: str) -> str:
     FEEDBACK_VOTES_PER_ADDRESS seats, which its user agent picks (so that readers behind one
     address count apart, up to that many, and a client that changes its headers moves
     between those seats only)."""
-    salt = current_app.extensions["daily_salts"].of(day)
+    salt = daily_salts(current_app).of(day)
     browser = request.headers.get("User-Agent", "")[:256].encode("utf-8", "replace")
     seat = int.from_bytes(hashlib.sha256(salt + browser).digest()[:4]) % current_app.config[
         "FEEDBACK_VOTES_PER_ADDRESS"]
@@ -214,42 +210,6 @@ def support_url(slug: str, lang: str) -> str | None:
     return f"{base}{separator}{urlencode({'page': slug, 'lang': lang})}"
 
 
-def prune(today: date | None = None) -> tuple[int, int]:
-    """Delete comments older than FEEDBACK_RETENTION_DAYS and the salts of past days;
-    how many of each."""
-    today = today or datetime.now(UTC).date()
-    cutoff = today - timedelta(days=current_app.config["FEEDBACK_RETENTION_DAYS"])
-    comments = db.session.execute(delete(Comment).where(Comment.day < cutoff)).rowcount
-    salts = db.session.execute(delete(DailySalt).where(DailySalt.day < today)).rowcount
-    db.session.commit()
-    return comments, salts
-
-
-def prune_daily(app: Flask, stop: threading.Event) -> None:
-    """Prune now, then just after each midnight (UTC), until `stop` is set: a day's salt is
-    gone minutes after its day ends. The launcher runs this in a thread, holding PRUNING
-    while it works, and keeps no database connection between prunes."""
-    while True:
-        with PRUNING, app.app_context():
-            try:
-                comments, salts = prune()
-                app.logger.info("feedback pruned: %d comments, %d salts", comments, salts)
-                folded, deleted = tally.prune()
-                app.logger.info("insights pruned: %d rare searches folded, %d old rows deleted", folded, deleted)
-            except SQLAlchemyError:
-                app.logger.exception("pruning feedback failed; trying again after midnight")
-            finally:
-                db.engine.dispose()
-        if stop.wait(seconds_to_next_prune(datetime.now(UTC))):
-            return
-
-
-def seconds_to_next_prune(now: datetime) -> float:
-    """Seconds from `now` until a minute past the next midnight UTC."""
-    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    return (midnight - now).total_seconds() + PRUNE_AFTER_MIDNIGHT_SECONDS
-
-
 @click.group("feedback")
 def feedback_cli() -> None:
     """Reader feedback."""
@@ -259,7 +219,7 @@ def feedback_cli() -> None:
 @with_appcontext
 def prune_command() -> None:
     """Delete comments past FEEDBACK_RETENTION_DAYS, and salts of past days."""
-    comments, salts = prune()
+    comments, salts = prune_feedback()
     click.echo(f"Deleted {comments} comments older than {current_app.config['FEEDBACK_RETENTION_DAYS']} days "
                f"and {salts} salts of past days.")
 

@@ -6,14 +6,12 @@ are dead.
 CSV downloads, over 7, 30 or 90 days. Off (404) while INSIGHTS_USERS is empty; never
 cached, never indexed. Everything readers wrote or sent (comments, queries, referrers) is
 data: escaped in the pages and their SVG charts, and defused in the CSV (a cell starting
-with = + - @ is a formula to a spreadsheet). The counts come from app/tally.py.
+with = + - @ is a formula to a spreadsheet: app/readers/exports.py). The counts come from
+app/readers/counting.py, the figures from app/readers/summaries.py.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from functools import wraps
 
 import click
@@ -25,8 +23,9 @@ from app.content.page import SLUG
 from app.guards.limits import database_slot
 from app.languages import DEFAULT_LANGUAGE, texts
 from app.presentation import Presentation, layout_context
-from app.readers import counting as tally
 from app.readers.authors import authenticated, failed_logins_limit
+from app.readers.exports import SEARCHES, VIEWS, VOTES, bar_chart, csv_download
+from app.readers.retention import prune_insights
 from app.readers.summaries import (
     MIN_VOTES,
     dead_links_summary,
@@ -39,9 +38,6 @@ from app.readers.summaries import (
 bp = Blueprint("insights", __name__)
 
 PERIODS = (7, 30, 90)
-# A cell a spreadsheet would read as a formula: one of these first, also after a separator
-# (a Norwegian Excel splits at `;`, others at `,`) and the spaces after it.
-FORMULA = re.compile(r"(^|[;,]\s*)(?=[=+\-@\t\r])")
 
 
 def private(response) -> Response:
@@ -58,28 +54,6 @@ def period() -> int:
     if value not in {str(days) for days in PERIODS}:
         abort(400)
     return int(value)
-
-
-def bar_chart(per_day: list[dict], series: dict[str, str], width: int = 640, height: int = 160) -> dict:
-    """Bars per day, each stacked from its `series` (key: label, bottom first), as numbers for
-    the SVG template (templates/_chart.html): no markup here."""
-    top = max((sum(day[key] for key in series) for day in per_day), default=0) or 1
-    step = width / max(len(per_day), 1)
-    bars = []
-    for i, day in enumerate(per_day):
-        bottom, parts = height, []
-        for key, label in series.items():
-            tall = day[key] / top * height
-            bottom -= tall
-            parts.append({"key": key, "label": label, "value": day[key], "y": round(bottom, 2), "h": round(tall, 2)})
-        bars.append({"x": round(i * step + step * 0.1, 2), "w": round(step * 0.8, 2), "day": day["day"],
-                     "parts": parts})
-    return {"width": width, "height": height, "top": top, "bars": bars, "series": series}
-
-
-VOTES = {"yes": "ja", "no": "nei"}
-VIEWS = {"views": "visninger"}
-SEARCHES = {"found": "med treff", "no_results": "uten treff"}
 
 
 def for_authors(rule: str):
@@ -206,24 +180,6 @@ def dead_links_csv():
     return csv_download("dode-lenker", summary["days"], ["side", "forespørsler", "henvisere", "foreslått"], table)
 
 
-def csv_download(name: str, days: int, header: list[str], table: list[list]) -> Response:
-    """A CSV file for a spreadsheet: every cell quoted and defused (see cells), with a byte
-    order mark so that Excel reads UTF-8 (`søk`, not `sÃ¸k`)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
-    writer.writerow(header)
-    writer.writerows(cells(row) for row in table)
-    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-{days}d.csv"'})
-
-
-def cells(row: list) -> list[str]:
-    """A CSV row a spreadsheet reads as text, whichever separator it splits at: a `'` before
-    anything that would start a formula, at the start of a cell or after a `;` or `,` in it."""
-    return [FORMULA.sub(r"\1'", cell) if isinstance(cell, str) else cell for cell in row]
-
-
 @click.group("insights")
 def insights_cli() -> None:
     """Insights for authors."""
@@ -266,7 +222,7 @@ def report(days: str) -> None:
 @with_appcontext
 def prune_command() -> None:
     """Fold rare searches of past days into their totals; delete insights past INSIGHTS_RETENTION_DAYS."""
-    folded, deleted = tally.prune()
+    folded, deleted = prune_insights()
     click.echo(f"Folded {folded} rare searches of past days into their totals; deleted {deleted} rows older "
                f"than {current_app.config['INSIGHTS_RETENTION_DAYS']} days.")
 

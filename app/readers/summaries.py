@@ -19,7 +19,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from app.content.library import get_library
 from app.languages import DEFAULT_LANGUAGE
 from app.privacy import without_controls
-from app.readers.database import OTHER_HOSTS, OTHER_SLUGS, Comment, DeadLink, PageViews, SearchCount, Vote, db
+from app.readers.models import OTHER_HOSTS, OTHER_SLUGS, Comment, DeadLink, PageViews, SearchCount, Vote, db
 
 # A page is ranked by its share of "Nei" only with at least this many votes in the period.
 MIN_VOTES = 3
