@@ -3,7 +3,7 @@
 import gc
 
 from app import create_app
-from app.observability.middleware import configure_logging
+from app.observability.logs import configure_logging
 
 app = create_app()
 # Process-wide: the root logger's handler and the access log's format, once per process.

@@ -38,7 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Here rather than at the top, so that importing the package stays light: the launcher
     # (app/serve.py) must set up the metrics folder before prometheus_client is imported.
     from app import presentation
-    from app.caching import responses
+    from app.caching import keys, responses
     from app.content import library
     from app.guards import limits
     from app.observability.middleware import Observability, security_headers
@@ -53,7 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     backend = {"RedisCache": "app.caching.signed_redis.SignedRedisCache"}.get(app.config["CACHE_TYPE"])
     cache.init_app(app, {"CACHE_TYPE": backend} if backend else None)
     responses.init_app(app, key_suffix=presentation.negotiated_language)
-    presentation.init_app(app)
+    keys.init_app(app)
     limits.init_app(app)
     views.init_app(app)
     database.init_app(app)

@@ -1,20 +1,17 @@
 """How a request wants pages shown (language, embedded or not, theme), the links that keep
-it, and what a rendered page depends on: its cache keys and freshness, in one place."""
+it, and what the shared layout needs to show it."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, url_for
+from flask import current_app, request, url_for
 
 from app.content.library import get_library
 from app.content.page import Page, categories
-from app.content.rendering import layout_digest
-from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES, language_from_header, language_from_param
+from app.languages import CODES, LANGUAGES, language_from_header, language_from_param
 
 THEMES = frozenset({"dark", "light"})
 # Internal links in a rendered page, to carry the reader's lang, embed and theme along.
@@ -79,38 +76,6 @@ def negotiated_language(environ) -> str:
     return language_from_header(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
 
 
-class Rendition(NamedTuple):
-    """A rendered form of a page or of the index: where it is kept, and whether it is current."""
-
-    key: str  # the shared cache's key: names everything the bytes depend on
-    versions: tuple[str, ...]  # of the page in each language ('' where none); () for the index
-    is_fresh: Callable[[], bool]  # True while what it was made from is unchanged
-
-
-def rendition(kind: str, lang: str, variant: str, slug: str | None = None) -> Rendition:
-    """What the `kind` ('page', 'index', 'api') of page `slug` (or of the index, without one)
-    in `lang` and `variant` depends on: the layout, and the page's text in each language
-    (hreflang links change when a translation comes or goes) or, for the index, every
-    page a reader of `lang` is shown. Every cache of rendered pages is keyed by this."""
-    library = get_library()
-    if slug is None:
-        codes = tuple(dict.fromkeys((lang, DEFAULT_LANGUAGE)))
-        state = library.fingerprint(codes)
-        versions: tuple[str, ...] = ()
-
-        def is_fresh() -> bool:
-            return library.fingerprint(codes) == state
-    else:
-        versions = library.versions(slug)
-        state = ".".join(versions)
-
-        def is_fresh() -> bool:
-            return library.versions(slug) == versions
-
-    key = f"{kind}:{current_app.extensions['layout_version']}:{lang}:{slug or ''}:{state}:{variant}"
-    return Rendition(key, versions, is_fresh)
-
-
 def carry_args(html: str, view: Presentation) -> str:
     """Add the reader's lang, embed and theme to every internal link in a rendered page."""
     args = view.link_args()
@@ -150,6 +115,3 @@ def canonical_url(path: str) -> str | None:
     return f"{base}{path}" if base else None
 
 
-def init_app(app: Flask) -> None:
-    """Digest the layout once: the cache keys of every rendered page carry it."""
-    app.extensions["layout_version"] = layout_digest(app.config["PUBLIC_BASE_URL"])

@@ -26,7 +26,7 @@ UNKNOWN_WORDS = " ".join(f"{word}xq" for word in COMMON_WORDS.split())
 def in_process_costs(docs: Path) -> list[tuple[str, float]]:
     """Median in-process milliseconds of requests whose cost could grow with the corpus."""
     from app import create_app
-    from app.observability.middleware import configure_logging
+    from app.observability.logs import configure_logging
     from app.search.engine import get_index
 
     with warnings.catch_warnings():

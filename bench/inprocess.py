@@ -18,10 +18,11 @@ ROUNDS = 5  # answers to each query, each afresh
 def first_render() -> list[tuple[str, float]]:
     """Median milliseconds of the steps of a first render, for our page and the original one."""
     from app import create_app
+    from app.caching.keys import rendition
     from app.content.page import parse_document
     from app.content.rendering import markdown_to_html, render_markdown, sanitize
-    from app.observability.middleware import configure_logging
-    from app.presentation import Presentation, rendition
+    from app.observability.logs import configure_logging
+    from app.presentation import Presentation
     from app.web.views import rendered_page
 
     with warnings.catch_warnings():
@@ -142,7 +143,7 @@ def counting_cost(workdir: Path, rounds: int = 15, requests: int = 20_000) -> di
     from werkzeug.security import generate_password_hash
 
     from app import create_app
-    from app.observability.middleware import configure_logging
+    from app.observability.logs import configure_logging
     from app.readers.database import upgrade_database
 
     configure_logging("warning", "json")

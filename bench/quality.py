@@ -45,7 +45,7 @@ def load_queries(folder: Path = QUALITY) -> dict[str, list[tuple[str, frozenset[
 def measure(folder: Path = QUALITY) -> dict:
     """Quality per kind and latency, asked through /api/search of an app on the corpus."""
     from app import create_app
-    from app.observability.middleware import configure_logging
+    from app.observability.logs import configure_logging
 
     configure_logging("warning", "json")
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.observability.middleware import RECORDER, configure_logging
+from app.observability.logs import configure_logging
+from app.observability.recorder import RECORDER
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from app.observability.middleware import RECORDER, configure_logging
+from app.observability.logs import configure_logging
+from app.observability.recorder import RECORDER
 
 from conftest import write
 
@@ -248,7 +249,7 @@ def test_many_lines_come_out_whole_and_in_order(client, capfd):
 
 
 def test_long_paths_and_queries_are_cut_in_access_lines():
-    from app.observability.middleware import MAX_LOGGED_CHARS, Recorder
+    from app.observability.recorder import MAX_LOGGED_CHARS, Recorder
     recorder = Recorder()
     path, query = "/" + "p" * 40_000, "q=" + "å" * 40_000
     recorder.record("404", 0.0, "unmatched", None, "GET", path, query, "id1")

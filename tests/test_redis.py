@@ -140,7 +140,7 @@ def test_a_value_signed_for_one_key_is_refused_under_another(redis_app):
 
 
 def rejected_so_far() -> float:
-    from app.observability.middleware import SHARED_CACHE_REJECTED
+    from app.observability.metrics import SHARED_CACHE_REJECTED
     return SHARED_CACHE_REJECTED._value.get()
 
 

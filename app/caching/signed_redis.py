@@ -17,7 +17,7 @@ from typing import Any
 import redis
 from flask_caching.backends.base import BaseCache
 
-from app.observability.middleware import SHARED_CACHE_REJECTED
+from app.observability.metrics import SHARED_CACHE_REJECTED
 
 log = logging.getLogger(__name__)
 

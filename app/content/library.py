@@ -14,7 +14,7 @@ from app.config import ConfigError
 from app.content.page import Page
 from app.content.store import DocumentStore
 from app.languages import CODES, DEFAULT_LANGUAGE
-from app.observability.middleware import DOCUMENT_ERRORS
+from app.observability.metrics import DOCUMENT_ERRORS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -3,7 +3,6 @@ the digest of the layout that every rendered page also depends on."""
 
 from __future__ import annotations
 
-import hashlib
 import html as html_lib
 import re
 import threading
@@ -15,8 +14,6 @@ import bleach
 import markdown
 from bleach.html5lib_shim import Filter
 from markdown.extensions.toc import slugify_unicode
-
-from app.config import PROJECT_ROOT
 
 # Tags that Python-Markdown emits for the syntax we enable, plus the three the chip
 # blocks are made of (div, a, i, strong). Nothing that can run script, load a frame,
@@ -290,13 +287,3 @@ def sanitizer_changes(text: str) -> list[str]:
     return changes
 
 
-@lru_cache(maxsize=8)  # the files are read once per process, as a worker builds one app
-def layout_digest(*settings: str) -> str:
-    """A digest of the templates, stylesheets, icons and code, and of `settings` that show in
-    pages: cache keys carry it, so a new layout never meets pages rendered by the old one."""
-    digest = hashlib.sha256("\0".join(settings).encode())
-    for folder in ("templates", "static", "app"):
-        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
-            if path.is_file() and path.suffix in (".html", ".css", ".svg", ".py"):
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from app.content.page import SLUG, DocumentError, Page, parse_document
-from app.observability.middleware import DOCUMENT_ERRORS
+from app.observability.metrics import DOCUMENT_ERRORS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -11,7 +11,8 @@ from app.caching.fragments import cache
 from app.caching.responses import NO_STORE
 from app.content.library import get_library
 from app.languages import DEFAULT_LANGUAGE
-from app.observability.middleware import PAGES, RECORDER
+from app.observability.metrics import PAGES
+from app.observability.recorder import RECORDER
 
 bp = Blueprint("health", __name__)
 

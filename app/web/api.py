@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from app.caching.fragments import cache_get, cache_set
+from app.caching.keys import rendition
 from app.caching.responses import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL
 from app.config import PROJECT_ROOT
 from app.content.library import get_library, remembered
@@ -17,7 +18,6 @@ from app.content.page import SLUG, Page
 from app.content.rendering import render_markdown
 from app.guards.limits import search_limit, work_slot
 from app.languages import CODES, language_from_header
-from app.presentation import rendition
 from app.readers.counting import count_search
 from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
 from app.search.engine import get_search

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, redirect, rend
 from markupsafe import Markup
 
 from app.caching.fragments import cache_get, cache_set
+from app.caching.keys import Rendition, rendition
 from app.caching.responses import SEARCH_CACHE_CONTROL, CachedPage, get_response_cache
 from app.content.library import get_library
 from app.content.page import MAX_SLUG_LENGTH, SLUG, Page
@@ -16,8 +17,8 @@ from app.content.rendering import render_markdown
 from app.content.sections import page_sections
 from app.guards.limits import not_found_limit, search_limit, work_slot
 from app.languages import CODES, DEFAULT_LANGUAGE, NAMES
-from app.observability.middleware import CACHE, DOCUMENT_ERRORS
-from app.presentation import Presentation, Rendition, canonical_url, carry_args, layout_context, page_groups, rendition
+from app.observability.metrics import CACHE, DOCUMENT_ERRORS
+from app.presentation import Presentation, canonical_url, carry_args, layout_context, page_groups
 from app.readers.counting import count_search, view_counter
 from app.search.engine import get_search
 from app.search.query import MAX_QUERY_CHARS, Results

@@ -1,0 +1,65 @@
+"""What a rendered page depends on, in one place: the layout's digest and the text of the
+page in each language. Every cache of rendered pages is keyed by it, so nothing is ever
+invalidated by hand."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import lru_cache
+from typing import NamedTuple
+
+from flask import Flask, current_app
+
+from app.config import PROJECT_ROOT
+from app.content.library import get_library
+from app.languages import DEFAULT_LANGUAGE
+
+
+class Rendition(NamedTuple):
+    """A rendered form of a page or of the index: where it is kept, and whether it is current."""
+
+    key: str  # the shared cache's key: names everything the bytes depend on
+    versions: tuple[str, ...]  # of the page in each language ('' where none); () for the index
+    is_fresh: Callable[[], bool]  # True while what it was made from is unchanged
+
+
+def rendition(kind: str, lang: str, variant: str, slug: str | None = None) -> Rendition:
+    """What the `kind` ('page', 'index', 'api') of page `slug` (or of the index, without one)
+    in `lang` and `variant` depends on: the layout, and the page's text in each language
+    (hreflang links change when a translation comes or goes) or, for the index, every
+    page a reader of `lang` is shown. Every cache of rendered pages is keyed by this."""
+    library = get_library()
+    if slug is None:
+        codes = tuple(dict.fromkeys((lang, DEFAULT_LANGUAGE)))
+        state = library.fingerprint(codes)
+        versions: tuple[str, ...] = ()
+
+        def is_fresh() -> bool:
+            return library.fingerprint(codes) == state
+    else:
+        versions = library.versions(slug)
+        state = ".".join(versions)
+
+        def is_fresh() -> bool:
+            return library.versions(slug) == versions
+
+    key = f"{kind}:{current_app.extensions['layout_version']}:{lang}:{slug or ''}:{state}:{variant}"
+    return Rendition(key, versions, is_fresh)
+
+
+def init_app(app: Flask) -> None:
+    """Digest the layout once: the cache keys of every rendered page carry it."""
+    app.extensions["layout_version"] = layout_digest(app.config["PUBLIC_BASE_URL"])
+
+
+@lru_cache(maxsize=8)  # the files are read once per process, as a worker builds one app
+def layout_digest(*settings: str) -> str:
+    """A digest of the templates, stylesheets, icons and code, and of `settings` that show in
+    pages: cache keys carry it, so a new layout never meets pages rendered by the old one."""
+    digest = hashlib.sha256("\0".join(settings).encode())
+    for folder in ("templates", "static", "app"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".html", ".css", ".svg", ".py"):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

@@ -1,0 +1,57 @@
+"""The process's log: JSON lines (or plain text) on stdout, access lines included."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import traceback
+
+from flask import has_request_context, request
+from flask.logging import default_handler
+
+from app.observability.recorder import RECORDER
+
+
+class JsonFormatter(logging.Formatter):
+    """Log records as JSON lines, with the stack trace of an exception in `error`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = "".join(traceback.format_exception(*record.exc_info))
+        if has_request_context():
+            entry["request_id"] = request.environ.get("help.request_id")
+        return json.dumps(entry, ensure_ascii=True)
+
+
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at the time (a test's capture, say), not what it was."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    """Send the app's logs and access lines to stdout, as JSON lines or plain text."""
+    RECORDER.configure(log_requests=logging.getLevelName(level.upper()) <= logging.INFO, json_lines=fmt == "json")
+    handler = StdoutHandler()
+    handler.setFormatter(JsonFormatter() if fmt == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Flask gives the app's logger ("app", the package's own) a plain handler of its own when
+    # it is made before this: each error was written twice, once as JSON and once as text.
+    logging.getLogger("app").removeHandler(default_handler)
