@@ -76,24 +76,24 @@ def negotiated_language(environ) -> str:
     return language_from_header(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
 
 
-def carry_args(html: str, view: Presentation) -> str:
+def carry_args(html: str, presentation: Presentation) -> str:
     """Add the reader's lang, embed and theme to every internal link in a rendered page."""
-    args = view.link_args()
+    args = presentation.link_args()
     if not args:
         return html
     extra = "&amp;" + "&amp;".join(f"{k}={v}" for k, v in args.items())
     return INTERNAL_HREF.sub(lambda m: f'href="{m.group(1)}{extra}{m.group(2) or ""}"', html)
 
 
-def layout_context(view: Presentation, here: dict[str, str]) -> dict:
+def layout_context(presentation: Presentation, here: dict[str, str]) -> dict:
     """What base.html needs: words, language, theme, links that keep the presentation."""
-    args = view.link_args()
+    args = presentation.link_args()
     switch = {k: v for k, v in args.items() if k != "lang"}
     return {
-        "t": LANGUAGES[view.lang].words,
-        "lang": view.lang,
-        "og_locale": LANGUAGES[view.lang].og_locale,
-        "view": view,
+        "t": LANGUAGES[presentation.lang].words,
+        "lang": presentation.lang,
+        "og_locale": LANGUAGES[presentation.lang].og_locale,
+        "presentation": presentation,
         "link_args": args,
         "languages": [(code, LANGUAGES[code].name, url_for("help.docs", **here, lang=code, **switch))
                       for code in CODES],

@@ -7,9 +7,10 @@ to load is reported and answered with 503 instead, unless STRICT_START is on). S
 SIGINT meanwhile stop it at once, with status 0 (see StartUp). Then this process
 runs granian serving `wsgi:app`: granian forks the workers from it, so they start with the
 app's code and the checked pages already in memory (shared with this process until one of
-them writes to it) instead of importing and reading everything again. Meanwhile it deletes
-feedback comments past their retention period once a day, and when the server has stopped
-it removes the metrics folder it made.
+them writes to it) instead of importing and reading everything again. Meanwhile it prunes
+what readers left past its retention (comments, salts, rare searches, old counts: see
+app/readers/retention.py) once a day, and when the server has stopped it removes the
+metrics folder it made.
 """
 
 from __future__ import annotations

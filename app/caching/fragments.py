@@ -1,4 +1,5 @@
-"""Flask extensions, created unbound and bound to the app in create_app, and safe cache calls."""
+"""Rendered fragments kept in flask-caching (`cache`: each worker's memory, or Redis shared
+by every replica), read and written by calls that treat an unreachable backend as a miss."""
 
 from __future__ import annotations
 

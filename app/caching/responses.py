@@ -25,10 +25,13 @@ from flask import Flask, current_app
 from app.caching.encoding import preferred_encoding
 
 PAGE_PATH = "/docs.php"
-# How long browsers and CDNs may keep an answer, by kind; every response takes its value here.
+# How long browsers and CDNs may keep an answer, by kind: every answer the app makes takes
+# its value here (static files take Flask's SEND_FILE_MAX_AGE_DEFAULT).
 CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"  # pages, the index, API reads
 SEARCH_CACHE_CONTROL = "public, max-age=60"
+SITE_FILES_CACHE_CONTROL = "public, max-age=3600"  # robots.txt and the sitemap
 NO_STORE = "no-store"  # errors, and answers about this moment (health, metrics)
+PRIVATE = "no-store, private"  # the authors' insights: kept by no browser or proxy
 # Below this size compression saves less than it costs the client.
 MIN_COMPRESS_BYTES = 512
 STATUS_OK, STATUS_NOT_MODIFIED = "200 OK", "304 Not Modified"

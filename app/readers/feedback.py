@@ -161,41 +161,41 @@ def submit():
     request.max_content_length = MAX_BODY_BYTES
     if cross_site():
         raise Forbidden()
-    view = Presentation.of_request()
+    presentation = Presentation.of_request()
     form = request.form
     slug = request.args.get("doc", "")
     if form.get("website"):  # a field people never see: only a robot fills it in
-        return redirect(thanks_url(slug, view), code=303)
-    feedback = checked(slug, view.lang, form.get("helpful"), form.getlist("reasons"), form.get("comment"))
+        return redirect(thanks_url(slug, presentation), code=303)
+    feedback = checked(slug, presentation.lang, form.get("helpful"), form.getlist("reasons"), form.get("comment"))
     record(feedback)
     if feedback.helpful or form.get("step") == "details":
-        return redirect(thanks_url(slug, view), code=303)
-    return redirect(f"{url_for('feedback.details')}?{view.query(doc=slug)}", code=303)
+        return redirect(thanks_url(slug, presentation), code=303)
+    return redirect(f"{url_for('feedback.details')}?{presentation.query(doc=slug)}", code=303)
 
 
 @bp.get("/tilbakemelding")
 def details():
     """What was wrong: the form a "Nei" leads to."""
-    view = Presentation.of_request()
+    presentation = Presentation.of_request()
     slug = request.args.get("doc", "")
-    found = get_library().find(slug, view.lang) if SLUG.fullmatch(slug) else None
+    found = get_library().find(slug, presentation.lang) if SLUG.fullmatch(slug) else None
     if found is None:
         abort(404)
     page, _ = found
-    t = texts(view.lang)
+    t = texts(presentation.lang)
     response = current_app.make_response(render_template(
         "feedback.html", page=page, reasons=[(code, t[f"feedback_reason_{code}"]) for code in REASONS],
-        action=f"{url_for('feedback.submit')}?{view.query(doc=slug)}",
-        back=f"{url_for('help.docs')}?{view.query(doc=slug)}", support=support_url(slug, view.lang),
+        action=f"{url_for('feedback.submit')}?{presentation.query(doc=slug)}",
+        back=f"{url_for('help.docs')}?{presentation.query(doc=slug)}", support=support_url(slug, presentation.lang),
         privacy=t["feedback_privacy"].format(days=current_app.config["FEEDBACK_RETENTION_DAYS"]),
-        max_comment=MAX_COMMENT_CHARS, noindex=True, **layout_context(view, {"doc": slug})))
+        max_comment=MAX_COMMENT_CHARS, noindex=True, **layout_context(presentation, {"doc": slug})))
     response.headers["Cache-Control"] = NO_STORE
     return response
 
 
-def thanks_url(slug: str, view: Presentation) -> str:
+def thanks_url(slug: str, presentation: Presentation) -> str:
     """The page again, thanking the reader where the question was."""
-    thanked = replace(view, thanks=True)
+    thanked = replace(presentation, thanks=True)
     return f"{url_for('help.docs')}?{thanked.query(doc=slug)}#tilbakemelding"
 
 

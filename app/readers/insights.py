@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
+from app.caching.responses import PRIVATE
 from app.content.page import SLUG
 from app.guards.limits import database_slot
 from app.languages import DEFAULT_LANGUAGE, texts
@@ -43,7 +44,7 @@ PERIODS = (7, 30, 90)
 def private(response) -> Response:
     """Never stored by a browser or proxy, never indexed."""
     response = current_app.make_response(response)
-    response.headers["Cache-Control"] = "no-store, private"
+    response.headers["Cache-Control"] = PRIVATE
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -76,7 +77,7 @@ def requested_page() -> str | None:
     return slug
 
 
-def authors_view() -> Presentation:
+def authors_presentation() -> Presentation:
     theme = request.args.get("theme")
     return Presentation(lang=DEFAULT_LANGUAGE, explicit_lang=False, embed=False,
                         theme=theme if theme in ("dark", "light") else None)
@@ -98,7 +99,7 @@ def overview():
         "insights.html", summary=feedback, views=views, searches=searches, dead=dead, periods=PERIODS,
         charts={"votes": bar_chart(feedback["per_day"], VOTES), "views": bar_chart(views["per_day"], VIEWS),
                 "searches": bar_chart(searches["per_day"], SEARCHES)},
-        reason_names=reason_names(), noindex=True, **layout_context(authors_view(), {}))
+        reason_names=reason_names(), noindex=True, **layout_context(authors_presentation(), {}))
 
 
 @for_authors("/innsikt/side")
@@ -111,7 +112,7 @@ def page_insights():
     return render_template(
         "insights_page.html", slug=slug, title=page_titles().get(slug, slug), summary=feedback, periods=PERIODS,
         charts={"votes": bar_chart(feedback["per_day"], VOTES), "views": bar_chart(feedback["per_day"], VIEWS)},
-        reason_names=reason_names(), noindex=True, **layout_context(authors_view(), {}))
+        reason_names=reason_names(), noindex=True, **layout_context(authors_presentation(), {}))
 
 
 @for_authors("/api/insights/feedback")

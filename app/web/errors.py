@@ -56,32 +56,32 @@ def retry_seconds(error: HTTPException) -> int | None:
 
 def error_page(code: int, error: HTTPException) -> str:
     """The page for an error status: the same for every request, so rendered once per version."""
-    view = Presentation.of_request()
+    presentation = Presentation.of_request()
 
     # An area may say it in its own words ("feedback 400"); else the status's words, else werkzeug's.
     area = f"{request.blueprint} {code}"
 
     def render() -> str:
-        words = texts(view.lang)["errors"]
+        words = texts(presentation.lang)["errors"]
         title, text = words.get(area) or words.get(code) or (error.name, error.description)
         return render_template("error.html", title=title, text=text,
-                               categories=way_on(view.lang) if code == 404 else [], **layout_context(view, {}))
+                               categories=way_on(presentation.lang) if code == 404 else [], **layout_context(presentation, {}))
 
-    return remembered(("error", area, view.variant), render)
+    return remembered(("error", area, presentation.variant), render)
 
 
-def page_not_found(slug: str, view: Presentation) -> Response:
+def page_not_found(slug: str, presentation: Presentation) -> Response:
     """A 404 for an unknown slug that suggests the pages its author probably meant.
 
     While this worker is busy with other expensive work, the page goes without suggestions.
     """
-    title, text = texts(view.lang)["errors"][404]
+    title, text = texts(presentation.lang)["errors"][404]
     with spare_slot() as free:
-        found = suggestions(slug, view.lang) if free else []
+        found = suggestions(slug, presentation.lang) if free else []
     count_dead_link(slug, found[0].slug if found else "")
     response = current_app.make_response((render_template(
         "error.html", title=title, text=text, suggestions=found,
-        categories=[] if found else way_on(view.lang), **layout_context(view, {})), 404))
+        categories=[] if found else way_on(presentation.lang), **layout_context(presentation, {})), 404))
     response.headers["Cache-Control"] = NO_STORE
     return response
 

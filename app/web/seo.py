@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, abort, current_app, url_for
 
+from app.caching.responses import SITE_FILES_CACHE_CONTROL
 from app.content.library import get_library, remembered
 from app.languages import DEFAULT_LANGUAGE
 
@@ -51,7 +52,7 @@ def robots():
 
 
 def cacheable(response: Response) -> Response:
-    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Cache-Control"] = SITE_FILES_CACHE_CONTROL
     return response
 
 

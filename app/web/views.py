@@ -59,26 +59,26 @@ def requested_slug() -> str | None:
 def docs():
     """A help page by `?doc=<slug>`, search by `?q=`, or the help index."""
     slug = requested_slug()
-    view = Presentation.of_request()
+    presentation = Presentation.of_request()
     if slug is None:
         if "q" in request.args:
-            return search_results(request.args.get("q", ""), view)
-        return help_index(view)
+            return search_results(request.args.get("q", ""), presentation)
+        return help_index(presentation)
     request.environ["help.route"] = "help.page"
-    found = get_library().find(slug, view.lang)
+    found = get_library().find(slug, presentation.lang)
     if found is None:
-        if get_library().unreadable(slug, view.lang):
+        if get_library().unreadable(slug, presentation.lang):
             abort(503)  # there, but failing to load: as a page that fails to render
-        return page_not_found(slug, view)
+        return page_not_found(slug, presentation)
     page, lang = found
-    current = rendition("page", lang, view.variant, slug)
+    current = rendition("page", lang, presentation.variant, slug)
 
     def make() -> CachedPage:
-        # The page that thanks a reader for a vote is the same reading again: no second view.
-        return CachedPage(rendered_page(page, lang, view, current).encode(), page.mtime_ns / 1e9, current.is_fresh,
-                          count_view=None if view.thanks else view_counter(slug, lang))
+        # The page that thanks a reader for a vote is the same reading again: no second presentation.
+        return CachedPage(rendered_page(page, lang, presentation, current).encode(), page.mtime_ns / 1e9, current.is_fresh,
+                          count_view=None if presentation.thanks else view_counter(slug, lang))
 
-    return respond(*get_response_cache().page(view.cache_key(doc=slug), make))
+    return respond(*get_response_cache().page(presentation.cache_key(doc=slug), make))
 
 
 @bp.get("/")
@@ -87,7 +87,7 @@ def home():
     return redirect(url_for("help.docs"), code=301)
 
 
-def rendered_page(page: Page, lang: str, view: Presentation, current: Rendition) -> str:
+def rendered_page(page: Page, lang: str, presentation: Presentation, current: Rendition) -> str:
     """A page's full HTML, from the shared cache when this rendition was made before."""
     html = cache_get(current.key)
     CACHE.labels("render", "miss" if html is None else "hit").inc()
@@ -108,39 +108,39 @@ def rendered_page(page: Page, lang: str, view: Presentation, current: Rendition)
             sections = [h for h in sections if h[2] in with_prose]
         html = render_template(
             "page.html", page=page, content_lang=lang,
-            heading=Markup(carry_args(heading + closing, view)), content=Markup(carry_args(rest, view)),
+            heading=Markup(carry_args(heading + closing, presentation)), content=Markup(carry_args(rest, presentation)),
             # Only pages with several sections of prose (chip groups do not count) get one.
             contents=sections if len(sections) >= 3 else [],
             canonical=canonical_url(url_for("help.docs", doc=page.slug,
                                             **({"lang": lang} if lang != DEFAULT_LANGUAGE else {}))),
             alternates=[(other, url_for("help.docs", doc=page.slug, lang=other))
                         for other, version in zip(CODES, current.versions, strict=True) if version],
-            noindex=view.thanks,  # the same page, thanking a reader who voted
-            **layout_context(view, {"doc": page.slug}),
+            noindex=presentation.thanks,  # the same page, thanking a reader who voted
+            **layout_context(presentation, {"doc": page.slug}),
         )
         cache_set(current.key, html)
     return html
 
 
-def help_index(view: Presentation) -> Response:
+def help_index(presentation: Presentation) -> Response:
     """Every page in the reader's language (else Norwegian), grouped by category."""
     request.environ["help.route"] = "help.index"
 
     def make() -> CachedPage:
-        current = rendition("index", view.lang, view.variant)
+        current = rendition("index", presentation.lang, presentation.variant)
         html = cache_get(current.key)
-        groups = page_groups(view.lang)
+        groups = page_groups(presentation.lang)
         if html is None:
             html = render_template("index.html", categories=groups, canonical=canonical_url(url_for("help.docs")),
-                                   **layout_context(view, {}))
+                                   **layout_context(presentation, {}))
             cache_set(current.key, html)
         newest = max((page.mtime_ns for _, pages in groups for page in pages), default=0)
         return CachedPage(html.encode(), newest / 1e9, current.is_fresh)
 
-    return respond(*get_response_cache().page(view.cache_key(), make))
+    return respond(*get_response_cache().page(presentation.cache_key(), make))
 
 
-def search_results(query: str, view: Presentation) -> Response:
+def search_results(query: str, presentation: Presentation) -> Response:
     """The search page: results for `q`, or just the search box when it is empty."""
     request.environ["help.route"] = "help.search"
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
@@ -148,12 +148,12 @@ def search_results(query: str, view: Presentation) -> Response:
     results = Results(query)
     if query:
         with work_slot():
-            results = get_search().find(query, view.lang, exact=exact)
-        count_search(query, view.lang, results.total, results.corrected)
+            results = get_search().find(query, presentation.lang, exact=exact)
+        count_search(query, presentation.lang, results.total, results.corrected)
     here = {"q": query, **({"eksakt": "1"} if exact else {})}
     response = current_app.make_response(render_template(
         "search.html", query=query, results=results, language_names=NAMES,
-        **layout_context(view, here)))
+        **layout_context(presentation, here)))
     response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
     response.headers["Vary"] = "Accept-Language"
     return response
