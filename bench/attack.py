@@ -60,17 +60,17 @@ def in_process_costs(docs: Path) -> list[tuple[str, float]]:
 def memory_growth(docs: Path) -> list[tuple[str, float, float]]:
     """RSS before and after floods of unique requests, against the production server."""
     rows = []
-    with help_server(docs, RATELIMIT_ENABLED="false") as (base, _, pid):
+    with help_server(docs, log=False, RATELIMIT_ENABLED="false") as (base, server):
         urllib.request.urlopen(f"{base}/docs.php?q=bilde").read()
         # Warm up: every thread has searched and read a long request (allocator arenas grow once).
         wrk_script(base, "unique_searches.lua", requests=2_000, seconds=30)
         wrk_script(base, "long_paths.lua", requests=300, seconds=30)
-        before = rss_mb(pid)
+        before = rss_mb(server.pid)
         wrk_script(base, "unique_searches.lua", requests=16_000, seconds=60)
-        rows.append(("16,000 unique searches", before, rss_mb(pid)))
-        before = rss_mb(pid)
+        rows.append(("16,000 unique searches", before, rss_mb(server.pid)))
+        before = rss_mb(server.pid)
         wrk_script(base, "long_paths.lua", requests=1_500, seconds=60)
-        rows.append(("1,500 requests with 40 KB paths", before, rss_mb(pid)))
+        rows.append(("1,500 requests with 40 KB paths", before, rss_mb(server.pid)))
     return rows
 
 
@@ -87,7 +87,7 @@ def probe_latency(url: str, stop: threading.Event, times: list[float]) -> None:
 def flood(docs: Path, **env) -> list[tuple[str, float, float, str]]:
     """Cached-page p50/p99 alone, then under a flood of unique searches on 16 connections."""
     rows = []
-    with help_server(docs, **env) as (base, _, _):
+    with help_server(docs, log=False, **env) as (base, _):
         page = f"{base}/docs.php?doc=what-is-ip-adapter"
         urllib.request.urlopen(f"{base}/docs.php?q=bilde").read()
         for label, flooding in (("cached page, quiet server", False), ("cached page, unique-search flood", True)):

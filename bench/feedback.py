@@ -40,7 +40,7 @@ def clear(url: str) -> None:
 def posts(docs: Path, url: str, servers: int) -> dict:
     """wrk posting new readers' votes to `servers` server processes at once, then a count of the rows."""
     env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "false"}
-    with help_server(docs, **env) as (first, _, _), help_server(docs, **env) as (second, _, _):
+    with help_server(docs, log=False, **env) as (first, _), help_server(docs, log=False, **env) as (second, _):
         bases = [first, second][:servers]
         for base in bases:  # the database is migrated, and today's salt made, before the clock starts
             subprocess.run(["curl", "-s", "-o", "/dev/null", "-X", "POST", "-H", "Sec-Fetch-Site: same-origin",

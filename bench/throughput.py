@@ -28,7 +28,7 @@ COUNTING_ROUNDS = 8  # interleaved rounds of cached pages with counting off and 
 def measure(corpora: dict[int, Path], seconds: int, workdir: Path) -> dict:
     """Requests per second and latency of each kind of request, and how they scale with the corpus."""
     rows = []
-    with help_server(corpora[1_000]) as (base, _, _):
+    with help_server(corpora[1_000], log=False) as (base, _):
         page_url = f"{base}/docs.php?doc={SAMPLE_PAGE}"
         body, headers = fetch(page_url)
         # The headline ratio: ROUNDS interleaved rounds of the three, each round's ratio
@@ -54,7 +54,7 @@ def measure(corpora: dict[int, Path], seconds: int, workdir: Path) -> dict:
                      wrk(f"{base}/docs.php", seconds, script=LUA / "dead_links.lua")))
         rows.append(("malformed slug (400)", wrk(f"{base}/docs.php?doc=..%2F..%2Fetc", seconds)))
     # First renders: every request names another of 10,000 pages and nothing is cached.
-    with help_server(corpora[10_000], CACHE_TYPE="NullCache", RESPONSE_CACHE_ENTRIES="1") as (base, _, _):
+    with help_server(corpora[10_000], log=False, CACHE_TYPE="NullCache", RESPONSE_CACHE_ENTRIES="1") as (base, _):
         wait_for_search(base)
         rows.append(("first render (10,000 pages, no cache)",
                      wrk(f"{base}/docs.php", seconds, script=LUA / "every_page.lua")))
@@ -63,12 +63,12 @@ def measure(corpora: dict[int, Path], seconds: int, workdir: Path) -> dict:
         # Start-up varies by a fifth from run to run on this machine: the median of STARTS.
         startups = []
         for _ in range(STARTS - 1):
-            with help_server(docs) as (_, startup, _):
-                startups.append(startup)
-        with help_server(docs) as (base, startup, pid):
-            startups.append(startup)
+            with help_server(docs, log=False) as (_, server):
+                startups.append(server.started_in)
+        with help_server(docs, log=False) as (base, server):
+            startups.append(server.started_in)
             wait_for_search(base)
-            scale.append((size, statistics.median(startups), worker_rss_mb(pid),
+            scale.append((size, statistics.median(startups), worker_rss_mb(server.pid),
                           wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", seconds)))
     return {"ratios": ratios, "rows": rows, "scale": scale, "counting": counting_cost(corpora[1_000], seconds, workdir)}
 
@@ -96,17 +96,18 @@ def counting_cost(docs: Path, seconds: int, workdir: Path) -> dict:
         return {**result, "cpu_us": (worker_cpu_seconds(pid) - cpu) / result["requests"] * 1e6}
 
     rounds = []
-    with help_server(docs, **on) as (on_base, _, on_pid), help_server(docs, **off) as (off_base, _, off_pid):
+    with (help_server(docs, log=False, **on) as (on_base, on_server),
+          help_server(docs, log=False, **off) as (off_base, off_server)):
         for base in (off_base, on_base):
             wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", 1, warm_up=False)
         time.sleep(FLUSH_SECONDS + 1)
         before = stored_views()
         for i in range(COUNTING_ROUNDS):  # which goes first alternates: the second of a pair ran slower
             if i % 2:
-                on_run = run(on_base, on_pid)
-                rounds.append((run(off_base, off_pid), on_run))
+                on_run = run(on_base, on_server.pid)
+                rounds.append((run(off_base, off_server.pid), on_run))
             else:
-                rounds.append((run(off_base, off_pid), run(on_base, on_pid)))
+                rounds.append((run(off_base, off_server.pid), run(on_base, on_server.pid)))
     # Stopped with SIGTERM: each worker wrote what it had counted as it exited.
     stored = stored_views() - before
     return {"rounds": rounds, "stored": stored,

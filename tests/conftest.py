@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
+from helpers import PROJECT
 
 from app import create_app
 from app.observability.logs import configure_logging
 from app.observability.recorder import RECORDER
-
-PROJECT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SEED_PAGE = FIXTURES / "seed-what-is-ip-adapter.md"
-# The shared attack corpus lives beside the project checkout (CI has it); it is read, never copied.
-CORPUS = Path(os.environ.get("HELP_CORPUS_DIR", PROJECT.parent / "shared" / "corpus"))
-
-
-def corpus_payloads(name: str) -> list:
-    """Payloads from one corpus file as pytest params, or one param that skips with the reason."""
-    path = CORPUS / name
-    if not path.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"attack corpus not found at {path}"))]
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
-    return [pytest.param(row["payload"], id=f"{row['source']}#{i}") for i, row in enumerate(rows)]
 
 
 @pytest.fixture(autouse=True)
@@ -101,21 +84,10 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def write(folder: Path, slug: str, text: str) -> Path:
-    """Write a document and give it a fresh mtime so the store sees the change."""
-    path = folder / f"{slug}.md"
-    old_mtime_ns = path.stat().st_mtime_ns if path.exists() else 0
-    path.write_text(text, encoding="utf-8")
-    mtime_ns = max(path.stat().st_mtime_ns, old_mtime_ns + 1_000_000)
-    os.utime(path, ns=(mtime_ns, mtime_ns))
-    time.sleep(max(0.0, mtime_ns / 1e9 - time.time()))  # never leave a file dated in the future
-    return path
-
-
 @pytest.fixture
 def redis_server(tmp_path):
     """A real redis-server for this test, stopped afterwards."""
-    from servers import RedisServer
+    from bench.servers import RedisServer
     server = RedisServer(tmp_path)
     server.start()
     yield server
@@ -126,7 +98,7 @@ def redis_server(tmp_path):
 
 @pytest.fixture(scope="module")
 def postgres():
-    from servers import PostgresServer
+    from bench.servers import PostgresServer
     server = PostgresServer()
     server.start()
     yield server

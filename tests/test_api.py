@@ -7,13 +7,12 @@ import tempfile
 
 import pytest
 import schemathesis
+from helpers import PROJECT
 from hypothesis import HealthCheck, settings
 from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.readers.database import upgrade_database
-
-from conftest import PROJECT
 
 ORIGIN = "https://app.avatarify.example"
 

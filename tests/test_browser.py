@@ -14,11 +14,10 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from helpers import CORPUS, HOSTILE_MARKUP, PROJECT
 from playwright.sync_api import sync_playwright
 
-from conftest import CORPUS, PROJECT
-from servers import get, help_server
-from test_rendering import HOSTILE
+from bench.servers import get, help_server
 
 # Chromium against the production server.
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -119,7 +118,7 @@ def test_page_types_in_a_real_browser(browser, site, kind, viewport):
 
 def hostile_documents(folder: Path) -> list[tuple[str, str]]:
     """One document per payload (ours and the shared corpus): (slug, where it came from)."""
-    payloads = [(payload, "tests/test_rendering.py") for payload in HOSTILE]
+    payloads = [(payload, "tests/helpers.py") for payload in HOSTILE_MARKUP]
     path = CORPUS / "xss.jsonl"
     if path.is_file():
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
@@ -274,7 +273,7 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
     shutil.copytree(PROJECT / "docs", docs)
     users = f"forfatter:{generate_password_hash('hemmelig passord')}"
     with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2") as (base, _):
-        for i, payload in enumerate(HOSTILE[:20]):
+        for i, payload in enumerate(HOSTILE_MARKUP[:20]):
             request = urllib.request.Request(
                 f"{base}/api/feedback", method="POST", headers={"Content-Type": "application/json", "User-Agent": f"l{i}"},
                 data=json.dumps({"slug": "instantid-intro", "helpful": i % 3 == 0, "comment": payload[:1000],
@@ -282,7 +281,7 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
             assert urllib.request.urlopen(request).status == 201
         # Hostile searches, each from 3 readers (enough to be shown), and dead links with hostile referrers.
         for reader in range(3):
-            for payload in HOSTILE[:10]:
+            for payload in HOSTILE_MARKUP[:10]:
                 get(f"{base}/docs.php?{urlencode({'q': payload[:200]})}", headers={"User-Agent": f"r{reader}"})
                 referrer = "".join(char for char in payload[:500] if " " <= char <= "~")
                 get(f"{base}/docs.php?doc=borte-{reader}", headers={"Referer": referrer})

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import write
+from helpers import write
 
 
 def test_bundled_docs_pass(runner):
@@ -42,7 +41,7 @@ def test_make_check_names_each_bad_page_in_a_line_without_a_traceback(docs_dir):
     import subprocess
     import sys
 
-    from conftest import PROJECT
+    from helpers import PROJECT
     write(docs_dir, "feil-dato", "---\nupdated: 2026-02-30\n---\n# Feil dato\n")
     (docs_dir / "en" / "ikke-utf8.md").write_bytes(b"\xff\xfe# x")
     result = subprocess.run([sys.executable, "-m", "flask", "check-docs"], cwd=PROJECT, capture_output=True, text=True,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from conftest import PROJECT
+from helpers import PROJECT
 
 DOCS = PROJECT / "docs"
 RESEARCH_PAGES = ["avatarify-intro", "generative-ai-intro", "generative-ai-terminology", "instantid-intro",

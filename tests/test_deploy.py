@@ -11,12 +11,11 @@ import subprocess
 import kubernetes_validate
 import pytest
 import yaml
+from helpers import PROJECT
 
 from app.config import Config, from_environment, validate
 from app.serve import SERVER_DEFAULTS
-
-from conftest import PROJECT
-from servers import VENV_BIN, dockerfile_runtime
+from bench.servers import VENV_BIN, dockerfile_runtime
 
 DEPLOY = PROJECT / "deploy"
 # The oldest Kubernetes still supported upstream when this was written, and the newest the validator knows.

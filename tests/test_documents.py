@@ -9,6 +9,7 @@ from datetime import UTC
 
 import pytest
 import yaml
+from helpers import PROJECT, SEED_PAGE, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,8 +18,6 @@ from app.content import store as documents
 from app.content.library import load_library
 from app.content.page import FRONT_MATTER, YAML_LOADER, DocumentError, parse_document, plain_front_matter
 from app.content.store import DocumentStore
-
-from conftest import PROJECT, SEED_PAGE, write
 
 
 def test_title_is_the_first_level_one_heading():

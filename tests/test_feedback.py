@@ -8,20 +8,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from helpers import SAME_SITE, comments, from_address, migrated, votes
 from sqlalchemy import create_engine, text
 
 from app.config import ConfigError
-from app.readers.database import upgrade_database
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 FORM = "/tilbakemelding?doc=what-is-ip-adapter"
-SAME_SITE = {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
-
-
-def migrated(app):
-    """The app, with its database brought up to date as the launcher does."""
-    upgrade_database(app)
-    return app
 
 
 @pytest.fixture
@@ -32,28 +25,6 @@ def feedback_app(make_app, tmp_path):
 @pytest.fixture
 def reader(feedback_app):
     return feedback_app.test_client()
-
-
-def stored(app, table: str) -> list[dict]:
-    """Every row of a table, read straight from the database."""
-    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    with engine.connect() as connection:
-        rows = connection.execute(text(f"SELECT * FROM {table} ORDER BY id")).mappings().all()
-    engine.dispose()
-    return [dict(row) for row in rows]
-
-
-def votes(app) -> list[dict]:
-    return stored(app, "feedback_votes")
-
-
-def comments(app) -> list[str]:
-    return [row["comment"] for row in stored(app, "feedback_comments")]
-
-
-def from_address(address: str, agent: str = "Mozilla/5.0") -> dict:
-    """What a test client's post needs to come from another reader."""
-    return {"environ_base": {"REMOTE_ADDR": address}, "headers": {**SAME_SITE, "User-Agent": agent}}
 
 
 # The form under every page.
@@ -420,7 +391,7 @@ def count_votes(url: str) -> tuple[int, int]:
 @pytest.mark.server
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_two_server_processes_count_every_vote_once(docs_dir, tmp_path, database, request):
-    from servers import help_server
+    from bench.servers import help_server
     url = (f"sqlite:///{tmp_path}/shared.db" if database == "sqlite" else request.getfixturevalue("pg_url"))
     env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "false", **BEHIND_A_PROXY}
     with help_server(docs_dir, **env) as (first, _), help_server(docs_dir, **env) as (second, _):
@@ -436,7 +407,7 @@ def test_two_server_processes_count_every_vote_once(docs_dir, tmp_path, database
 @pytest.mark.server
 @pytest.mark.postgres
 def test_postgresql_stopped_mid_run_fails_feedback_not_pages(docs_dir, make_app):
-    from servers import PostgresServer, get, help_server
+    from bench.servers import PostgresServer, get, help_server
     server = PostgresServer()
     server.start()
     try:
@@ -460,8 +431,9 @@ def test_the_launcher_refuses_to_start_without_its_database(docs_dir):
     import subprocess
     import sys
 
-    from conftest import PROJECT
-    from servers import free_port
+    from helpers import PROJECT
+
+    from bench.servers import free_port
     result = subprocess.run([sys.executable, "-m", "app.serve"], cwd=PROJECT, capture_output=True, text=True,
                             timeout=60, env={**os.environ, "DOCS_DIR": str(docs_dir), "GRANIAN_PORT": str(free_port()),
                                              "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x"})

@@ -6,13 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_search import search_over, slugs
+from helpers import search_over, slugs, write
 
 from app.search import engine as search_module
 from app.search.engine import MAX_CACHED_RESULTS, MAX_CORRECTIONS
 from app.search.spelling import allowed_edits, compound_parts, fold
-
-from conftest import write
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from helpers import PROJECT
 from werkzeug.security import generate_password_hash
 
-from conftest import PROJECT
-from servers import Probe, get, help_server, wrk
+from bench.servers import Probe, get, help_server, wrk_script
 
 pytestmark = pytest.mark.server
 
@@ -103,11 +103,11 @@ def test_one_address_with_three_user_agents_never_appears_on_the_insights(server
     assert "enslig" not in page.decode() and "delt sporsmal" in page.decode()
 
 
-def test_a_locked_database_leaves_cached_pages_fast(server):
-    base, database = server
-    assert get(base + PAGE)[0] == 200
+def voting_load(base: str, database, locked: bool, seconds: float = 4) -> tuple[Probe, list[tuple[int, float]]]:
+    """Cached-page latency while 16 clients keep voting, with the database locked or not."""
     holder = sqlite3.connect(database)
-    holder.execute("BEGIN EXCLUSIVE")
+    if locked:
+        holder.execute("BEGIN EXCLUSIVE")
     answers: list[tuple[int, float]] = []
     stop = threading.Event()
 
@@ -121,18 +121,28 @@ def test_a_locked_database_leaves_cached_pages_fast(server):
         with Probe(base + PAGE) as probe, ThreadPoolExecutor(16) as pool:
             for n in range(16):
                 pool.submit(keep_voting, n)
-            time.sleep(6)
+            time.sleep(seconds)
             stop.set()
     finally:
         holder.rollback()
         holder.close()
+    return probe, answers
+
+
+def test_a_locked_database_leaves_cached_pages_fast(server):
+    base, database = server
+    assert get(base + PAGE)[0] == 200
+    unlocked, _ = voting_load(base, database, locked=False)
+    locked, answers = voting_load(base, database, locked=True)
     statuses = {status for status, _ in answers}
     waited = sorted(seconds for _, seconds in answers)
-    print(f"database locked 6 s, 16 voters: cached page p50 {probe.percentile(0.5):.1f} ms, p99 {probe.p99:.1f} ms "
-          f"({len(probe.times)} probes); {len(answers)} votes answered {sorted(statuses)}, "
-          f"median wait {waited[len(waited) // 2] * 1000:.0f} ms")
-    assert statuses <= {503} and not probe.failures
-    assert probe.p99 < 50
+    print(f"16 clients voting, cached page p99: database free {unlocked.p99:.1f} ms, locked {locked.p99:.1f} ms "
+          f"(p50 {locked.percentile(0.5):.1f} ms, {len(locked.times)} probes); while locked {len(answers)} votes "
+          f"answered {sorted(statuses)}, median wait {waited[len(waited) // 2] * 1000:.0f} ms")
+    assert statuses <= {503} and not locked.failures
+    # A locked database costs pages no more than a free one under the same votes (and, on a
+    # quiet machine, p99 stays under 50 ms): before the slots, p99 went to 1.6 s.
+    assert locked.p99 < max(50, 1.5 * unlocked.p99)
     assert vote(base, "avatarify-intro", "10.9.200.1")[0] == 201  # and it takes votes again
 
 
@@ -142,7 +152,7 @@ def test_a_flood_of_bad_passwords_leaves_cached_pages_fast_and_lets_the_author_i
     for _ in range(2):  # alternated, so that both meet the machine alike
         for kind, script in (("no credentials", "no_credentials.lua"), ("bad passwords", "bad_logins.lua")):
             with Probe(base + PAGE, latency[kind]) as probe:
-                summary = wrk(base, script, 0, seconds=5, ADDRESSES="100")
+                summary = wrk_script(base, script, seconds=5, ADDRESSES="100")
             assert not probe.failures
             if kind == "bad passwords":
                 assert " 0 other" in summary, summary

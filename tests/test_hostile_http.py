@@ -11,11 +11,11 @@ import shutil
 from urllib.parse import quote
 
 import pytest
+from helpers import PROJECT, corpus_payloads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PROJECT, corpus_payloads
-from servers import help_server
+from bench.servers import help_server
 
 # Raw HTTP against the production server.
 pytestmark = pytest.mark.server

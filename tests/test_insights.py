@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
-from test_feedback import SAME_SITE, migrated
-from werkzeug.security import generate_password_hash
+from helpers import AUTHOR, HASH, PASSWORD, SAME_SITE, add_counts, add_votes, basic, migrated
 
 from app.config import ConfigError
 
-PASSWORD = "riktig hest batteri stift"
-# A cheap hash keeps the tests quick; production hashes are werkzeug's default (scrypt).
-HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>'
-
-
-def basic(name: str, password: str) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
-
-
-AUTHOR = basic("forfatter", PASSWORD)
 
 
 @pytest.fixture
@@ -37,23 +24,6 @@ def insights_app(make_app, tmp_path):
 @pytest.fixture
 def author(insights_app):
     return insights_app.test_client()
-
-
-def add_votes(app, rows: list[tuple[int, str, bool, str, str | None]]) -> None:
-    """Votes (days ago, slug, helpful, reasons, comment), written straight to the database."""
-    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    today = datetime.now(UTC).date()
-    with engine.begin() as connection:
-        for i, (days_ago, slug, helpful, reasons, comment) in enumerate(rows):
-            values = {"day": today - timedelta(days=days_ago), "reader": f"r{i}", "slug": slug, "helpful": helpful,
-                      "reasons": reasons, "comment": comment, "now": datetime.now(UTC) - timedelta(days=days_ago)}
-            connection.execute(text(
-                "INSERT INTO feedback_votes (day, reader, slug, lang, helpful, reasons, created_at) "
-                "VALUES (:day, :reader, :slug, 'nb', :helpful, :reasons, :now)"), values)
-            if comment is not None:
-                connection.execute(text("INSERT INTO feedback_comments (day, slug, lang, comment, created_at) "
-                                        "VALUES (:day, :slug, 'nb', :comment, :now)"), values)
-    engine.dispose()
 
 
 URLS = ["/innsikt", "/innsikt/side?doc=instantid-intro", "/api/insights/feedback", "/api/insights/views",
@@ -253,28 +223,6 @@ def test_the_charts_show_the_numbers_of_their_tables(author, insights_app):
         assert (views[day]["visninger"][0], votes[day]["ja"][0], votes[day]["nei"][0]) == (
             row["visninger"], row["ja"], row["nei"])
     assert "6 stemmer (3 ja, 3 nei), 43 visninger: 7,0 «nei» per 100 visninger" in page  # this page's own, over the week
-
-
-def add_counts(app, views=(), searches=(), dead_links=()) -> None:
-    """Counts as the writer leaves them: views (days ago, slug, views), searches (days ago,
-    query, searches, no results, readers), dead links (days ago, slug, referrer, requests)."""
-    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    today = datetime.now(UTC).date()
-    with engine.begin() as connection:
-        for days_ago, slug, count in views:
-            connection.execute(text("INSERT INTO insights_page_views VALUES (:day, :slug, 'nb', :views)"),
-                               {"day": today - timedelta(days=days_ago), "slug": slug, "views": count})
-        for days_ago, query, count, no_results, readers in searches:
-            connection.execute(text("INSERT INTO insights_searches VALUES (:day, 'nb', :query, :searches, "
-                                    ":no_results, :results, :corrected, :readers)"),
-                               {"day": today - timedelta(days=days_ago), "query": query, "searches": count,
-                                "no_results": no_results, "results": 0 if no_results else 4,
-                                "corrected": None, "readers": readers})
-        for days_ago, slug, referrer, requests in dead_links:
-            connection.execute(text("INSERT INTO insights_dead_links VALUES (:day, :slug, :referrer, :requests, '')"),
-                               {"day": today - timedelta(days=days_ago), "slug": slug, "referrer": referrer,
-                                "requests": requests})
-    engine.dispose()
 
 
 def test_hostile_queries_are_text_in_the_page_json_and_csv(author, insights_app):

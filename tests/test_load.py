@@ -8,29 +8,24 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from helpers import PROJECT
 
-from conftest import PROJECT
-from servers import get, help_server, rss_mb
-from servers import worker_pids as workers
+from bench.servers import get, help_server, rss_mb, worker_pids, wrk_script
 
 # wrk against the production server.
 pytestmark = pytest.mark.server
 
-LUA = PROJECT / "bench" / "mixed.lua"
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 
 
-def wrk(base: str, seconds: int, connections: int = 64) -> dict:
-    if not shutil.which("wrk"):
-        pytest.fail("wrk is not installed: .ci/run installs Debian's wrk")
-    output = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA),
-                             base], capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+def mixed_load(base: str, seconds: int) -> dict:
+    """The mixed load of bench/mixed.lua on 64 connections: its JSON summary."""
+    output = wrk_script(base, "mixed.lua", seconds=seconds, connections=64, timeout="5s")
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -90,15 +85,15 @@ def test_mixed_load_with_rewrites_and_a_killed_worker(tmp_path, capsys):
     # One address sends all of this, searches included: limits and work slots (tests/test_limits.py)
     # would answer much of it with 429 and 503 by design.
     with help_server(docs, RATELIMIT_ENABLED="false", EXPENSIVE_WORK_SLOTS="8") as (base, process):
-        wrk(base, 5)  # warm up
-        before = rss_mb(workers(process.pid))
+        mixed_load(base, 5)  # warm up
+        before = rss_mb(process.pid)
         stop = threading.Event()
         rewriter = Rewriter(docs, base, stop)
         rewriter.start()
-        result = wrk(base, SECONDS)
+        result = mixed_load(base, SECONDS)
         stop.set()
         rewriter.join(30)
-        after = rss_mb(workers(process.pid))
+        after = rss_mb(process.pid)
 
         assert result["server_errors"] == 0 and result["other"] == 0
         assert result["connect"] == result["read"] == result["write"] == result["timeout"] == 0
@@ -108,12 +103,12 @@ def test_mixed_load_with_rewrites_and_a_killed_worker(tmp_path, capsys):
         assert after - before < 20, f"RSS grew from {before:.0f} MB to {after:.0f} MB"
 
         # A worker killed mid-load is replaced; what the kill costs is counted exactly.
-        old = workers(process.pid)
+        old = worker_pids(process.pid)
         killer = threading.Timer(3, lambda: os.kill(old[0], signal.SIGKILL))
         killer.start()
-        faulted = wrk(base, 12)
+        faulted = mixed_load(base, 12)
         killer.join()
-        replaced = workers(process.pid)
+        replaced = worker_pids(process.pid)
         assert len(replaced) == len(old) and old[0] not in replaced
         assert faulted["server_errors"] == 0
         assert get(f"{base}/docs.php?doc=instantid-intro")[0] == 200

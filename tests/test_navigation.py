@@ -6,8 +6,7 @@ import re
 from xml.etree import ElementTree
 
 import pytest
-
-from conftest import write
+from helpers import write
 
 
 def test_heading_anchors_keep_norwegian_letters(client, docs_dir):

@@ -7,11 +7,10 @@ import re
 import time
 
 import pytest
+from helpers import write
 
 from app.observability.logs import configure_logging
 from app.observability.recorder import RECORDER
-
-from conftest import write
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 
@@ -282,11 +281,11 @@ def test_what_readers_search_for_is_redacted_in_the_access_log(client, capfd):
 def test_an_error_is_written_once_and_a_failed_vote_without_what_it_held(tmp_path, capfd, monkeypatch):
     import logging
 
+    from helpers import PROJECT
+
     from app import create_app
     from app.readers import database
     from app.readers.database import upgrade_database
-
-    from conftest import PROJECT
     logging.getLogger().handlers[:] = []  # as a worker starts: nothing configured yet (wsgi.py)
     app = create_app({"DOCS_DIR": str(PROJECT / "docs"), "RATELIMIT_ENABLED": False,
                       "DATABASE_URL": f"sqlite:///{tmp_path}/f.db"})

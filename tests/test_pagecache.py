@@ -8,10 +8,9 @@ from email.utils import formatdate
 
 import brotli
 import pytest
+from helpers import write
 
 from app.caching import responses as pagecache
-
-from conftest import write
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 URLS = [PAGE, "/docs.php"]

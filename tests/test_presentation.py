@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from conftest import write
+from helpers import write
 
 PAGE = "/docs.php?doc=what-is-identitynet"
 

@@ -5,62 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import HOSTILE_MARKUP, PROJECT, SEED_PAGE, corpus_payloads, unsafe_parts
 
 from app.content.rendering import render_markdown, sanitizer_changes
 
-from conftest import PROJECT, SEED_PAGE, corpus_payloads
-from html_safety import unsafe_parts
-
 PROJECT_DOCS = PROJECT / "docs"
 CHIP = re.compile(r'<a href="([^"]+)" class="([^"]+)">\s*<i class="([^"]+)" aria-hidden="true"></i>\s*<strong class="([^"]+)">([^<]+)</strong>\s*</a>')
-
-# Our own hostile cases; they always run, with or without the shared corpus.
-HOSTILE = [
-    "<script>alert(1)</script>",
-    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
-    "<img src=x onerror=alert(1)>",
-    "<a href=\"javascript:alert(1)\">x</a>",
-    "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
-    "<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>",
-    "<a href=\"&#x6A;avascript&#x3A;alert(1)\">x</a>",
-    "<a href=\"java\tscript:alert(1)\">x</a>",
-    "<a href=\"java&#x09;script:alert(1)\">x</a>",
-    "<a href=\" \x01javascript:alert(1)\">x</a>",
-    "<a href=\"vbscript:msgbox(1)\">x</a>",
-    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
-    "<a href=\"javascript:123\">harmless-looking</a>",
-    "[click](javascript:alert(1))",
-    "[click](JAVASCRIPT:alert(1))",
-    "[click](data:text/html,<script>alert(1)</script>)",
-    "![img](javascript:alert(1))",
-    "![img](https://tracker.example/pixel.png)",
-    "![img](//tracker.example/pixel.png)",
-    "<iframe src=\"https://evil.example\"></iframe>",
-    "<object data=\"x.swf\"></object><embed src=\"x.swf\">",
-    "<form action=\"https://evil.example\"><input name=q><button>Send</button></form>",
-    "<svg onload=alert(1)><circle r=1 /></svg>",
-    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<base href=\"https://evil.example/\">",
-    "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
-    "<link rel=stylesheet href=\"https://evil.example/x.css\">",
-    "<style>body{display:none}</style>",
-    "<div style=\"position:fixed;inset:0;background:red\">cover</div>",
-    "<div class=\"skip-link site-header\">borrowed layout classes</div>",
-    "<p onclick=\"alert(1)\" onmouseover=alert(1)>hover</p>",
-    "<a href=\"x\" onfocus=alert(1) autofocus>x</a>",
-    "<h2 id=\"innhold\" onclick=alert(1)>id clobbering</h2>",
-    "<!--<img src=x onerror=alert(1)>-->",
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
-    "<template><script>alert(1)</script></template>",
-    "<<script>script>alert(1)<</script>/script>",
-    "<scr<script>ipt>alert(1)</script>",
-    "<a href=\"https://ok.example\" target=\"_self\" rel=\"opener\">x</a>",
-    "```html\n<script>alert(1)</script>\n```",
-    "`<img src=x onerror=alert(1)>`",
-    "<textarea><script>alert(1)</script></textarea>",
-    "<xmp><script>alert(1)</script></xmp>",
-    "\x00<script>alert(1)</script>",
-]
 
 
 def test_seed_page_renders_with_every_chip_intact():
@@ -105,7 +55,7 @@ def test_local_images_are_kept():
 SWALLOWS_THE_REST = {"<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>"}
 
 
-@pytest.mark.parametrize("payload", HOSTILE)
+@pytest.mark.parametrize("payload", HOSTILE_MARKUP)
 def test_own_hostile_markup_is_neutralized(payload):
     html = render_markdown(f"# Test\n\n{payload}\n\nafter\n").html
     assert unsafe_parts(html) == []

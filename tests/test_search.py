@@ -6,19 +6,15 @@ import re
 import threading
 
 import pytest
+from helpers import search_over, slugs, write
 
 from app.content import store as documents
 from app.content.sections import Section, page_sections
-from app.content.store import DocumentStore
-from app.languages import LANGUAGES
-from app.search.engine import Search
 from app.search.index import SearchIndex
 from app.search.passages import passage as passage_of
 from app.search.query import terms_of
 from app.search.ranking import MAX_PREFIX_TERMS
-from app.search.synonyms import SynonymFile, Synonyms
-
-from conftest import write
+from app.search.synonyms import Synonyms
 
 
 @pytest.fixture
@@ -30,20 +26,6 @@ def search(tmp_path):
           "## Avatar\n\nEn avatar er et bilde av deg.\n")
     write(tmp_path, "baer", "# Blåbærsyltetøy\n\nÆrlig talt: blåbær og økologisk syltetøy på én side.\n")
     return search_over(tmp_path)
-
-
-def search_over(folder):
-    """A Search of the Norwegian pages in `folder` and the English ones in `folder/en`."""
-    indexes = {}
-    for lang, sub in (("nb", folder), ("en", folder / "en")):
-        store = DocumentStore(sub)
-        store.load()
-        indexes[lang] = SearchIndex(store, LANGUAGES[lang].stemmer)
-    return Search(indexes, SynonymFile(folder))
-
-
-def slugs(search, query, lang="nb", **options):
-    return [hit.page.slug for hit in search.find(query, lang, **options).hits]
 
 
 @pytest.mark.parametrize("query", ["bilde", "bilder", "bildene", "Bildene", "BILDE"])

@@ -17,9 +17,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
+from helpers import PROJECT, write
 
-from conftest import PROJECT, write
-from servers import VENV_BIN, dockerfile_runtime, free_port, get, help_server, worker_pids
+from bench.servers import VENV_BIN, dockerfile_runtime, free_port, get, help_server, worker_pids
 
 SIGNING_KEY = "k" * 32
 PAGE = "/docs.php?doc=what-is-ip-adapter"

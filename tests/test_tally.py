@@ -10,14 +10,11 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from helpers import AUTHOR, HASH, PROJECT, from_reader, migrated, table
 from sqlalchemy import create_engine, text
-from test_feedback import migrated
-from test_insights import AUTHOR, HASH
 
 from app.readers import counting as tally
 from app.readers.counting import normalized_query, referring_host
-
-from conftest import PROJECT
 
 USERS = f"forfatter:{HASH}"
 
@@ -31,19 +28,6 @@ def counting_app(make_app, tmp_path):
 
 def flush(app) -> bool:
     return app.extensions["tally"].flush()
-
-
-def table(app, sql: str) -> list[tuple]:
-    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    with engine.connect() as connection:
-        found = [tuple(row) for row in connection.execute(text(sql))]
-    engine.dispose()
-    return found
-
-
-def from_reader(number: int) -> dict:
-    """A request from one of several readers (different addresses)."""
-    return {"environ_base": {"REMOTE_ADDR": f"192.0.2.{number}"}}
 
 
 @pytest.mark.parametrize(("query", "stored"), [
@@ -292,7 +276,8 @@ def test_postgresql_takes_the_same_counts(make_app, pg_url):
     searches = client.get("/api/insights/searches", headers=AUTHOR).json
     assert [(q["query"], q["searches"], q["corrected"]) for q in searches["corrected"]] == [("ansikst", 3, "ansikt")]
     dead = client.get("/api/insights/dead-links", headers=AUTHOR).json
-    assert dead["links"] == [{"slug": "borte", "requests": 3, "referrers": {"app.example": 3}, "suggestion": None}]
+    assert dead["links"] == [{"slug": "borte", "requests": 3, "referrers": {"app.example": 3}, "suggestion": None,
+                              "other_referrers": 0}]
     assert app.test_cli_runner().invoke(args=["insights", "prune"]).exit_code == 0
 
 
@@ -311,7 +296,7 @@ def test_views_count_for_the_day_they_are_written(counting_app, monkeypatch):
 
 @pytest.mark.server
 def test_the_production_server_writes_its_last_counts_as_it_stops(tmp_path):
-    from servers import get, help_server
+    from bench.servers import get, help_server
     docs = tmp_path / "docs"
     shutil.copytree(PROJECT / "docs", docs)
     # Nothing would be written for an hour: only the workers' last flush, as they stop, writes these.

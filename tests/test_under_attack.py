@@ -5,37 +5,17 @@ starve cheap ones. Each runs the server as the container does (tests/servers.py)
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import threading
 import time
-from pathlib import Path
 
 import pytest
+from helpers import write
 
-from conftest import write
-from servers import get, help_server, rss_mb, worker_pids
+from bench.servers import Probe, get, help_server, rss_mb, wrk_script
 
 # Floods against the production server.
 pytestmark = pytest.mark.server
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-
-
-def server_rss_mb(launcher_pid: int) -> float:
-    """Resident memory of the server's workers together, in MB."""
-    return rss_mb(worker_pids(launcher_pid))
-
-
-def wrk(base: str, script: str, requests: int, seconds: int = 60) -> str:
-    """wrk with a Lua script from bench/, stopping after about `requests` requests."""
-    wrk_binary = shutil.which("wrk")
-    assert wrk_binary, "wrk is not installed: .ci/run installs Debian's wrk"
-    import os
-    return subprocess.run([wrk_binary, "-t2", "-c16", f"-d{seconds}s", "-s", str(BENCH / script), base],
-                          capture_output=True, text=True, check=True, timeout=seconds + 30,
-                          env={**os.environ, "WRK_REQUESTS": str(requests)}).stdout
 
 
 def test_floods_of_unique_searches_and_long_paths_do_not_grow_memory(docs_dir):
@@ -44,13 +24,13 @@ def test_floods_of_unique_searches_and_long_paths_do_not_grow_memory(docs_dir):
         assert get(f"{base}/docs.php?q=bilde")[0] == 200
         # Warm up: every thread has run a search and read a long request (the allocator's
         # arenas grow once, by about 40 MB); what is measured after this is what stays.
-        wrk(base, "unique_searches.lua", 2_000)
-        wrk(base, "long_paths.lua", 300)
-        before = server_rss_mb(process.pid)
-        wrk(base, "unique_searches.lua", 16_000)
-        after_searches = server_rss_mb(process.pid)
-        wrk(base, "long_paths.lua", 1_500)
-        after_paths = server_rss_mb(process.pid)
+        wrk_script(base, "unique_searches.lua", requests=2_000)
+        wrk_script(base, "long_paths.lua", requests=300)
+        before = rss_mb(process.pid)
+        wrk_script(base, "unique_searches.lua", requests=16_000)
+        after_searches = rss_mb(process.pid)
+        wrk_script(base, "long_paths.lua", requests=1_500)
+        after_paths = rss_mb(process.pid)
         assert get(base + PAGE)[0] == 200
     print(f"RSS {before:.0f} MB; after 16,000 unique searches {after_searches:.0f} MB; "
           f"after 1,500 requests with 40 KB paths {after_paths:.0f} MB")
@@ -95,31 +75,15 @@ def test_one_bad_page_hurts_only_itself_on_a_running_server(docs_dir):
     assert loaded and float(loaded.group(1)) >= len(BAD_FRONT_MATTER)
 
 
-def probe(url: str, stop: threading.Event, times: list[float]) -> None:
-    """Cached-page latency on a new connection per request, until stopped."""
-    while not stop.is_set():
-        started = time.perf_counter()
-        status = get(url)[0]
-        times.append((time.perf_counter() - started) * 1000)
-        assert status == 200
-        time.sleep(0.005)
-
-
 @pytest.mark.parametrize("rate_limited", [False, True], ids=["slots only", "with rate limits"])
 def test_a_search_flood_is_answered_and_pages_keep_being_served(docs_dir, rate_limited):
     env = {} if rate_limited else {"RATELIMIT_ENABLED": "false"}
     with help_server(docs_dir, **env) as (base, _):
         assert get(f"{base}/docs.php?q=bilde")[0] == 200
-        times: list[float] = []
-        stop = threading.Event()
-        prober = threading.Thread(target=probe, args=(base + PAGE, stop, times))
-        prober.start()
-        summary = wrk(base, "unique_searches.lua", 1_000_000, seconds=8)
-        stop.set()
-        prober.join()
-    times.sort()
-    p99 = times[int(len(times) * 0.99)]
-    print(f"cached page under a search flood: p50 {times[len(times) // 2]:.1f} ms, p99 {p99:.1f} ms; {summary}")
+        with Probe(base + PAGE) as probe:
+            summary = wrk_script(base, "unique_searches.lua", requests=1_000_000, seconds=8)
+    assert not probe.failures
+    print(f"cached page under a search flood: p50 {probe.percentile(0.5):.1f} ms, p99 {probe.p99:.1f} ms; {summary}")
     answered = dict((label, int(n)) for n, label in re.findall(r"(\d+) (ok|limited|busy|other)", summary))
     assert answered["other"] == 0  # only 200, 429 or 503: never an error
     if rate_limited:

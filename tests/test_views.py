@@ -6,10 +6,9 @@ import re
 import shutil
 
 import pytest
+from helpers import PROJECT, SEED_PAGE, corpus_payloads, write
 
 from app.caching.fragments import cache
-
-from conftest import PROJECT, SEED_PAGE, corpus_payloads, write
 
 BUNDLED = sorted(p.stem for p in (PROJECT / "docs").glob("*.md"))
 

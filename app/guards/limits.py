@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 import threading
+import time
 from contextlib import contextmanager
 
 from flask import Flask, current_app, request
@@ -32,6 +33,9 @@ from app.guards.clients import client_network
 
 # How long a request waits for a free slot before it is turned away.
 SLOT_WAIT_SECONDS = 0.01
+# ... for a slot to wait on a database that answers: a burst of votes takes turns (each
+# holds its slot for the few milliseconds of a group commit).
+DATABASE_SLOT_WAIT_SECONDS = 0.5
 
 
 # The settings that hold a rate limit per client.
@@ -92,10 +96,41 @@ def work_slot(wait: float = SLOT_WAIT_SECONDS, kind: str = "work_slots",
         slots.release()
 
 
-def database_slot():
+class DatabaseSlots:
+    """This worker's slots for requests that wait on the database, and how long their
+    holders have held them: a holder past STUCK_SECONDS means the database is stuck."""
+
+    STUCK_SECONDS = 0.25
+
+    def __init__(self, slots: int):
+        self._free = threading.BoundedSemaphore(slots)
+        self._held: dict[int, float] = {}  # a holder's id -> time.monotonic() it took its slot
+
+    @property
+    def stuck(self) -> bool:
+        now = time.monotonic()
+        return any(now - since > self.STUCK_SECONDS for since in list(self._held.values()))
+
+    @contextmanager
+    def slot(self, wait: float):
+        if not self._free.acquire(timeout=0 if self.stuck else wait):
+            raise ServiceUnavailable("The database is busy; try again in a moment.", retry_after=1)
+        token = object()
+        self._held[id(token)] = time.monotonic()
+        try:
+            yield
+        finally:
+            del self._held[id(token)]
+            self._free.release()
+
+
+def database_slot(wait: float = DATABASE_SLOT_WAIT_SECONDS):
     """Hold one of this worker's slots for a request that waits on the database (a vote, the
-    authors' pages): a locked or unreachable database holds at most DATABASE_SLOTS threads."""
-    return work_slot(kind="database_slots", busy="The database is busy; try again in a moment.")
+    authors' pages): a locked or unreachable database holds at most DATABASE_SLOTS threads.
+    A database that answers does so in milliseconds, so a burst waits its turn (`wait`); while
+    a holder has waited past DatabaseSlots.STUCK_SECONDS, or when the caller passes 0 (it
+    knows the database just failed), a request is turned away at once."""
+    return current_app.extensions["database_slots"].slot(wait)
 
 
 @contextmanager
@@ -116,7 +151,7 @@ def init_app(app: Flask) -> None:
     # With the signing key every replica hashes a client alike (for limits kept in Redis).
     app.extensions["client_key_secret"] = signing_key.encode() or os.urandom(32)
     app.extensions["work_slots"] = threading.BoundedSemaphore(app.config["EXPENSIVE_WORK_SLOTS"])
-    app.extensions["database_slots"] = threading.BoundedSemaphore(app.config["DATABASE_SLOTS"])
+    app.extensions["database_slots"] = DatabaseSlots(app.config["DATABASE_SLOTS"])
     # The launcher sets GRANIAN_WORKERS before it forks the workers; without it (a test, the
     # flask command) this is the only process.
     workers = int(os.environ.get("GRANIAN_WORKERS", "1") or 1)

@@ -31,7 +31,7 @@ from app.caching.responses import NO_STORE
 from app.content.library import get_library
 from app.content.page import SLUG
 from app.guards.clients import client_network
-from app.guards.limits import database_slot, limiter, rate_limit
+from app.guards.limits import DATABASE_SLOT_WAIT_SECONDS, database_slot, limiter, rate_limit
 from app.languages import CODES, DEFAULT_LANGUAGE, texts
 from app.presentation import Presentation, layout_context
 from app.privacy import is_unicode, without_controls
@@ -94,7 +94,8 @@ def record(feedback: Feedback) -> None:
     ServiceUnavailable when the database cannot take it, or while this worker's requests that
     wait on the database are as many as DATABASE_SLOTS."""
     now = datetime.now(UTC)
-    with database_slot():
+    writer = current_app.extensions["feedback_writer"]
+    with database_slot(wait=0 if writer.failing else DATABASE_SLOT_WAIT_SECONDS):
         try:
             vote = {"day": now.date(), "reader": reader(now.date(), feedback.slug), "slug": feedback.slug,
                     "lang": feedback.lang, "helpful": feedback.helpful, "reasons": ",".join(feedback.reasons),
@@ -104,7 +105,7 @@ def record(feedback: Feedback) -> None:
                 statements.append((insert(Comment.__table__), {
                     "day": now.date(), "slug": feedback.slug, "lang": feedback.lang, "comment": feedback.comment,
                     "created_at": now}))
-            current_app.extensions["feedback_writer"].save(statements, timeout=SAVE_SECONDS)
+            writer.save(statements, timeout=SAVE_SECONDS)
         except (SQLAlchemyError, NotSaved) as error:
             current_app.logger.warning("cannot store feedback: %s", type(error).__name__)
             raise ServiceUnavailable("The feedback could not be saved; try again later.", retry_after=30) from None

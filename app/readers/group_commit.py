@@ -20,6 +20,7 @@ import fcntl
 import logging
 import queue
 import threading
+import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 MAX_WAITING = 1000
 # Most writes in one transaction.
 MAX_BATCH = 200
+# A batch that failed this recently means the database is down or locked: new writes are
+# turned away at once instead of waiting their turn.
+FAILED_SECONDS = 1.0
 
 FAILURES = Counter("help_feedback_write_failures", "Feedback writes that failed, by why.", ["reason"])
 
@@ -59,6 +63,12 @@ class GroupCommit:
         self._queue: queue.Queue[_Waiting] = queue.Queue(maxsize=MAX_WAITING)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._failed_at = -FAILED_SECONDS
+
+    @property
+    def failing(self) -> bool:
+        """Whether a batch failed a moment ago (the database is down, locked or refused it)."""
+        return time.monotonic() - self._failed_at < FAILED_SECONDS
 
     def save(self, statements: list[tuple[object, dict]], timeout: float) -> None:
         """Commit these statements, in one transaction with others waiting; NotSaved if they
@@ -96,6 +106,8 @@ class GroupCommit:
                     FAILURES.labels("unexpected").inc(len(batch))
                     log.exception("the feedback writer failed on a batch of %d", len(batch))
                 finally:
+                    if not all(waiting.saved for waiting in batch):
+                        self._failed_at = time.monotonic()
                     for waiting in batch:
                         waiting.done.set()
         finally:  # ended all the same (SystemExit, say): a new writer takes over at once

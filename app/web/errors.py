@@ -64,8 +64,9 @@ def error_page(code: int, error: HTTPException) -> str:
     def render() -> str:
         words = texts(presentation.lang)["errors"]
         title, text = words.get(area) or words.get(code) or (error.name, error.description)
-        return render_template("error.html", title=title, text=text,
-                               categories=way_on(presentation.lang) if code == 404 else [], **layout_context(presentation, {}))
+        categories = way_on(presentation.lang) if code == 404 else []
+        return render_template("error.html", title=title, text=text, categories=categories,
+                               **layout_context(presentation, {}))
 
     return remembered(("error", area, presentation.variant), render)
 

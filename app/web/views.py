@@ -74,8 +74,9 @@ def docs():
     current = rendition("page", lang, presentation.variant, slug)
 
     def make() -> CachedPage:
-        # The page that thanks a reader for a vote is the same reading again: no second presentation.
-        return CachedPage(rendered_page(page, lang, presentation, current).encode(), page.mtime_ns / 1e9, current.is_fresh,
+        # The page that thanks a reader for a vote is the same reading again: no second view.
+        html = rendered_page(page, lang, presentation, current)
+        return CachedPage(html.encode(), page.mtime_ns / 1e9, current.is_fresh,
                           count_view=None if presentation.thanks else view_counter(slug, lang))
 
     return respond(*get_response_cache().page(presentation.cache_key(doc=slug), make))

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from servers import PROJECT, free_port, get
+from bench.servers import PROJECT, free_port, get
 
 pytestmark = pytest.mark.container
 
