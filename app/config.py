@@ -71,6 +71,9 @@ class Config:
     # Votes one client network (IPv4 address, IPv6 /64) may add to a page's tally in a day,
     # whatever its headers say: readers behind one address are told apart only this far.
     FEEDBACK_VOTES_PER_ADDRESS = "3"
+    # Comments kept per day at most, all pages together: past it a vote is counted and its
+    # comment dropped, so that no flood can fill the database (or bury the authors' list).
+    FEEDBACK_COMMENTS_PER_DAY = "2000"
     # Where a reader who needs help is sent from the feedback form: a mailto: or https:// URL
     # (the page's slug and language are added to it). Empty: no such link.
     SUPPORT_URL = ""
@@ -89,6 +92,9 @@ class Config:
     # Different unknown slugs kept per day for the authors; requests for more are counted
     # together in one row, so that a flood of made-up links cannot fill the database.
     INSIGHTS_DEAD_LINKS_PER_DAY = "1000"
+    # Different queries kept per day (all languages); searches for more are counted in the
+    # day's total only, with their text never stored.
+    INSIGHTS_SEARCHES_PER_DAY = "5000"
     # true: the server refuses to start while a page fails to load. false: it serves the others
     # and answers 503 for that page until it is fixed (and logs, counts and lists it in /readyz).
     STRICT_START = "false"
@@ -128,7 +134,8 @@ def validate(config: dict) -> None:
                           ("RESPONSE_CACHE_BYTES", 1024), ("HSTS_SECONDS", 0), ("EXPENSIVE_WORK_SLOTS", 1),
                           ("TRUSTED_PROXY_HOPS", 0), ("FEEDBACK_RETENTION_DAYS", 1), ("DATABASE_SLOTS", 1),
                           ("FEEDBACK_VOTES_PER_ADDRESS", 1), ("INSIGHTS_MIN_CLIENTS", 1),
-                          ("INSIGHTS_RETENTION_DAYS", 1), ("INSIGHTS_DEAD_LINKS_PER_DAY", 1)):
+                          ("INSIGHTS_RETENTION_DAYS", 1), ("INSIGHTS_DEAD_LINKS_PER_DAY", 1),
+                          ("INSIGHTS_SEARCHES_PER_DAY", 1), ("FEEDBACK_COMMENTS_PER_DAY", 0)):
         config[name] = _whole_number(name, config[name], minimum)
     config["INSIGHTS_FLUSH_SECONDS"] = _seconds("INSIGHTS_FLUSH_SECONDS", config["INSIGHTS_FLUSH_SECONDS"])
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import SAME_SITE, comments, from_address, migrated, votes
+from helpers import SAME_SITE, comments, from_address, migrated, stored, votes
 from sqlalchemy import create_engine, text
 
 from app.config import ConfigError
@@ -589,3 +589,15 @@ def test_an_sqlite_file_that_was_read_only_is_written_once_it_is_writable(tmp_pa
             connection.execute(insert(Comment.__table__), row)
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM feedback_comments")).scalar() == 1
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_comments_kept_per_day_are_bounded_and_the_votes_still_count(make_app, tmp_path, request, database):
+    url = f"sqlite:///{tmp_path}/feedback.db" if database == "sqlite" else request.getfixturevalue("pg_url")
+    app = migrated(make_app(DATABASE_URL=url, FEEDBACK_COMMENTS_PER_DAY="3"))
+    client = app.test_client()
+    for i in range(5):
+        assert client.post("/api/feedback", json={"slug": "instantid-intro", "helpful": False, "comment": f"nr {i}"},
+                           environ_base={"REMOTE_ADDR": f"192.0.2.{i}"}).status_code == 201
+    assert comments(app) == ["nr 0", "nr 1", "nr 2"] and len(votes(app)) == 5
+    assert [str(row["day"]) for row in stored(app, "feedback_comments")] == [str(datetime.now(UTC).date())] * 3

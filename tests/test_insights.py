@@ -260,17 +260,24 @@ def test_hostile_comments_are_text_in_the_page_json_and_csv(author, insights_app
 def test_csv_cells_are_quoted_and_defused_after_any_separator(author, insights_app):
     add_votes(insights_app, [(0, "instantid-intro", False, "", "notat;=cmd|'/c calc'!A0"),
                              (0, "instantid-intro", False, "", "a, +SUM(1), b;  @x; -y"),
-                             (0, "instantid-intro", False, "", "søk;\t=tab")])
+                             (0, "instantid-intro", False, "", "søk;\t=tab"),
+                             (0, "instantid-intro", False, "", "hei\n=cmd|' /C calc'!A0")])
     response = author.get("/innsikt/tilbakemeldinger.csv", headers=AUTHOR)
     body = response.data.decode("utf-8")
     assert body.startswith("\ufeff") and "søk" in body  # a byte order mark: Excel reads UTF-8
-    assert all(line.startswith(('"', "\ufeff\"")) for line in body.splitlines() if line)  # every cell quoted
+    records, inside = [], False  # each record's first line (a quoted cell may hold line breaks)
+    for line in body.lstrip("\ufeff").split("\r\n"):
+        if not inside and line:
+            records.append(line)
+        inside ^= line.count('"') % 2 == 1
+    assert records and all(record.startswith('"') for record in records)  # every cell quoted
     for separator in (",", ";"):  # a Norwegian Excel splits at ;
         for line in body.lstrip("\ufeff").splitlines():
             for cell in line.replace('"', "").split(separator):
                 assert not cell.lstrip().startswith(("=", "+", "-", "@")), (separator, cell)
     comments = [row[7] for row in csv.reader(io.StringIO(body.lstrip("\ufeff"))) if row[0] == "kommentar"]
     assert "notat;'=cmd|'/c calc'!A0" in comments
+    assert "hei\n'=cmd|' /C calc'!A0" in comments  # a reader that splits lines at any line break
 
 
 def test_rows_dated_after_today_are_left_out_not_a_500(author, insights_app):

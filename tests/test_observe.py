@@ -312,3 +312,33 @@ def test_an_error_is_written_once_and_a_failed_vote_without_what_it_held(tmp_pat
     assert "91234567" not in out and "Kari" not in out  # never the values a statement held
     assert len([line for line in out.splitlines() if '"level": "warning"' in line or '"level": "error"' in line]) <= 2
     assert len(out) < 2000, out
+
+
+@pytest.mark.parametrize("query", ["q=kari%EF%BC%A0example.no", "q=91%E2%80%8B23%E2%80%8B45%E2%80%8B67",
+                                   "%71=kari%40example.no", "q=kari+snabel-a+example.no"])
+def test_the_access_log_redacts_what_the_insights_redact(client, capfd, query):
+    clear(capfd)
+    client.get("/api/search", environ_overrides={"QUERY_STRING": query})
+    [line] = [line for line in log_lines(capfd) if line.get("event") == "request"]
+    assert "kari" not in line["query"] and "91" not in line["query"]
+
+
+def test_redacting_takes_time_in_proportion_to_the_text():
+    import time
+
+    from app.privacy import redacted
+
+    def slowest(length: int) -> float:
+        worst = 0.0
+        for unit in ("(at)", "[at]", "a", "@", "1 ", "a at ", "a.b", "x(at)", "a (at) ", "a@", "(a", "a at b dot "):
+            text = (unit * length)[:length]
+            started = time.perf_counter()
+            for _ in range(3):
+                redacted(text)
+            worst = max(worst, time.perf_counter() - started)
+        return worst
+
+    slowest(512)  # warm
+    # Linear: 8 times the text, about 8 times the time (a pattern that backtracks took 64 and
+    # more: "(at)" 128 times took 235 ms).
+    assert slowest(4096) < 24 * slowest(512)

@@ -340,3 +340,28 @@ def test_a_flush_that_cannot_reach_the_database_file_raises_nothing(counting_app
     tally_.lock_file = None
     assert tally_.flush()
     assert table(counting_app, "SELECT views FROM insights_page_views") == [(1,)]
+
+
+def test_a_correction_never_brings_back_what_was_redacted(counting_app):
+    client = counting_app.test_client()
+    for reader, query in enumerate(("per@example.org", "anne.berit@example.org", "kari@instantd.no")):
+        client.get(f"/docs.php?q={query}", **from_reader(reader))
+    assert flush(counting_app)
+    assert table(counting_app, "SELECT query, corrected FROM insights_searches") == [("[e-post]", None)]
+    for url in ("/innsikt", "/api/insights/searches", "/innsikt/sok.csv"):
+        assert "kari" not in client.get(url, headers=AUTHOR).text and "instant" not in client.get(url, headers=AUTHOR).text
+
+
+def test_queries_kept_per_day_are_bounded_and_the_rest_counted_in_the_total(make_app, tmp_path):
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS,
+                            INSIGHTS_FLUSH_SECONDS="3600", INSIGHTS_SEARCHES_PER_DAY="30"))
+    counts = app.extensions["tally"]
+    for batch in range(3):
+        for i in range(20):
+            counts.count_search(f"unik sporring {batch} {i}", "nb", 1, None, f"reader {i}".encode())
+        assert counts.flush()
+    rows = table(app, "SELECT query, searches, readers FROM insights_searches")
+    assert len([query for query, _, _ in rows if query]) == 30
+    assert sum(searches for _, searches, _ in rows) == 60
+    assert dict((query, searches) for query, searches, _ in rows)[""] == 30  # the rest, with no text
+    assert len(table(app, "SELECT * FROM insights_search_readers")) <= 30 * 3

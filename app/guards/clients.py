@@ -2,10 +2,12 @@
 
 One subscriber holds one IPv4 address (/32) or a whole IPv6 /64, so a client is its
 address's network, never its headers: a client that changes its User-Agent is the same
-client. An IPv4 address written as IPv6 (`::ffff:192.0.2.1`, as a dual-stack socket or a
-proxy writes it) is that IPv4 address. A proxy may write the address with a port
-(`192.0.2.1:5678`, `[2001:db8::1]:443`): the port is not part of the client. Anything that
-is no address at all falls back to the connection's peer.
+client. An IPv4 address written as IPv6 is that IPv4 address: mapped (`::ffff:192.0.2.1`,
+as a dual-stack socket or a proxy writes it), translated (`::ffff:0:192.0.2.1`, SIIT),
+compatible (`::192.0.2.1`) or behind the well-known NAT64 prefix (`64:ff9b::192.0.2.1`),
+so that the IPv4 readers of an IPv6-only deployment are not one client. A proxy may write
+the address with a port (`192.0.2.1:5678`, `[2001:db8::1]:443`): the port is not part of
+the client. Anything that is no address at all falls back to the connection's peer.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ _WITH_PORT = re.compile(r"\[(?P<v6>[^\]]{1,64})\](?::\d{1,5})?|(?P<v4>[0-9.]{7,1
 # Where ProxyFix keeps what the connection said before it took X-Forwarded-For.
 _PROXY_FIX_ORIGINAL = "werkzeug.proxy_fix.orig"
 IPV6_PREFIX = 64
+# IPv6 networks whose last 32 bits are an IPv4 address (mapped is asked of ipaddress itself).
+IPV4_IN_IPV6 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"),
+                ipaddress.IPv6Network("::/96"))
 
 
 def network_of(text: str | None) -> str | None:
@@ -38,6 +43,8 @@ def network_of(text: str | None) -> str | None:
     if address.version == 6:
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
+        if any(address in network for network in IPV4_IN_IPV6) and int(address) & 0xFFFFFFFF > 1:
+            return str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         # From the number, not the text: a zone (`fe80::1%eth0`) is no part of the network.
         bits = 128 - IPV6_PREFIX
         return str(ipaddress.IPv6Network((int(address) >> bits << bits, IPV6_PREFIX)))

@@ -58,9 +58,16 @@ def rate_limit(name: str):
 
 def per_worker(limits: str, workers: int) -> str:
     """`limits` (`30/10 seconds;300/hour`) as one of `workers` processes counting alone
-    should apply it: each amount divided, at least 1."""
-    return ";".join(f"{max(1, item.amount // workers)}/{item.multiples} {item.GRANULARITY.name}"
-                    for item in parse_many(limits))
+    should apply it: each amount divided; an amount smaller than the workers instead
+    stretches the window (`1/minute` over 2 workers is `1/2 minute` each), so that together
+    they allow no more than the limit on average."""
+    shares = []
+    for item in parse_many(limits):
+        if item.amount >= workers:
+            shares.append(f"{item.amount // workers}/{item.multiples} {item.GRANULARITY.name}")
+        else:
+            shares.append(f"1/{item.multiples * -(-workers // item.amount)} {item.GRANULARITY.name}")
+    return ";".join(shares)
 
 
 def search_limit():

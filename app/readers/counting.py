@@ -41,7 +41,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.guards.clients import client_network
-from app.privacy import redacted
+from app.privacy import redacted, was_redacted
 from app.readers.database import dialect_insert
 from app.readers.group_commit import write_lock_file, write_turn
 from app.readers.identity import DailySalts, daily_salts, reader_hash
@@ -152,11 +152,12 @@ class Tally:
     """
 
     def __init__(self, engine: Engine, flush_seconds: float, min_clients: int, salts: DailySalts | None = None,
-                 dead_links_per_day: int = 1000):
+                 dead_links_per_day: int = 1000, searches_per_day: int = 5000):
         self.engine = engine
         self.flush_seconds = flush_seconds
         self.min_clients = min_clients
         self.dead_links_per_day = dead_links_per_day
+        self.searches_per_day = searches_per_day
         self.lock_file = write_lock_file(engine)  # SQLite: the writers of all processes take turns on it
         self.salts = salts or DailySalts(engine)  # the day's salt of reader hashes, shared with feedback
         self._views: dict[tuple[str, str], count] = {}  # (slug, lang) -> its views since the start
@@ -183,8 +184,12 @@ class Tally:
 
     def count_search(self, query: str, lang: str, results: int, corrected: str | None, client: bytes) -> None:
         """A reader searched (`client`: a digest of who, kept in memory until the flush)."""
-        key = (_today(), lang, normalized_query(query))
-        corrected = normalized_query(corrected) if corrected else None
+        text = normalized_query(query)
+        key = (_today(), lang, text)
+        # A correction is made of the words as typed, split apart where redaction would have
+        # seen an address ("kari@example.no" as "kari example no"): none is kept for a query
+        # that had something redacted.
+        corrected = normalized_query(corrected) if corrected and not was_redacted(text) else None
         with self._lock:
             searched = self._batch.searched(key)
             if searched is None:
@@ -198,8 +203,9 @@ class Tally:
         self._start()
 
     def count_dead_link(self, slug: str, referrer: str, suggestion: str) -> None:
-        """Someone asked for a page that does not exist, from `referrer` (a host, or "")."""
-        key = (_today(), slug, referrer)
+        """Someone asked for a page that does not exist, from `referrer` (a host, or ""); a
+        phone number or long digit run in the slug is redacted as in a search."""
+        key = (_today(), redacted(slug), referrer)
         with self._lock:
             if _add(self._batch.dead_links, key, 1, "dead_links"):
                 self._batch.suggestions[key] = suggestion
@@ -267,6 +273,30 @@ class Tally:
         if batch.searches:
             self._write_searches(connection, insert, batch.searches, salts)
 
+    def _within_the_days_limit(self, connection, searches: dict[tuple[date, str, str], Searched]
+                               ) -> dict[tuple[date, str, str], Searched]:
+        """The batch's searches with those of queries beyond the day's first
+        `searches_per_day` added to the day's folded row (query "", with no readers)."""
+        if connection.dialect.name == "postgresql":
+            # Replicas write at once: one at a time here, so that the day's count stays true.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('insights_searches'))"))
+        kept: dict[tuple[date, str, str], Searched] = {}
+        for day in {day for day, _, _ in searches}:
+            known = set(connection.execute(select(SearchCount.lang, SearchCount.query)
+                                           .where(SearchCount.day == day, SearchCount.query != "")))
+            for (when, lang, query), searched in searches.items():
+                if when != day:
+                    continue
+                if query and (lang, query) not in known and len(known) >= self.searches_per_day:
+                    query, searched = "", Searched(searched.searches, searched.no_results)  # its text is not kept
+                known.add((lang, query))
+                mine = kept.setdefault((day, lang, query), Searched())
+                mine.searches += searched.searches
+                mine.no_results += searched.no_results
+                mine.results, mine.corrected = searched.results, searched.corrected
+                mine.clients |= searched.clients
+        return kept
+
     def _write_dead_links(self, connection, insert, batch: Batch) -> None:
         """Add the batch's dead links, within the day's limits: a slug beyond the day's first
         `dead_links_per_day`, or a host beyond a slug's first MAX_REFERRERS, is counted
@@ -307,6 +337,7 @@ class Tally:
 
     def _write_searches(self, connection, insert, searches: dict[tuple[date, str, str], Searched],
                         salts: dict[date, bytes]) -> None:
+        searches = self._within_the_days_limit(connection, searches)
         statement = insert(SearchCount.__table__)
         connection.execute(statement.on_conflict_do_update(
             index_elements=["day", "lang", "query"],
@@ -369,6 +400,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     app.extensions["tally"] = Tally(engine, app.config["INSIGHTS_FLUSH_SECONDS"], app.config["INSIGHTS_MIN_CLIENTS"],
-                                    daily_salts(app), app.config["INSIGHTS_DEAD_LINKS_PER_DAY"])
+                                    daily_salts(app), app.config["INSIGHTS_DEAD_LINKS_PER_DAY"],
+                                    app.config["INSIGHTS_SEARCHES_PER_DAY"])
 
 

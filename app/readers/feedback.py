@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 import click
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask.cli import with_appcontext
-from sqlalchemy import insert
+from sqlalchemy import bindparam, cast, func, insert, select, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound, ServiceUnavailable
 
@@ -100,9 +100,10 @@ def record(feedback: Feedback) -> None:
             vote = {"day": now.date(), "reader": reader(now.date(), feedback.slug), "slug": feedback.slug,
                     "lang": feedback.lang, "helpful": feedback.helpful, "reasons": ",".join(feedback.reasons),
                     "created_at": now}
-            statements = [(upsert(db.engine.dialect.name), vote)]
+            dialect = db.engine.dialect.name
+            statements = [(upsert(dialect), vote)]
             if feedback.comment:
-                statements.append((insert(Comment.__table__), {
+                statements.append((comment_insert(dialect, current_app.config["FEEDBACK_COMMENTS_PER_DAY"]), {
                     "day": now.date(), "slug": feedback.slug, "lang": feedback.lang, "comment": feedback.comment,
                     "created_at": now}))
             writer.save(statements, timeout=SAVE_SECONDS)
@@ -118,6 +119,20 @@ def upsert(dialect: str):
     return statement.on_conflict_do_update(
         index_elements=["day", "reader"],
         set_={name: statement.excluded[name] for name in ("lang", "helpful", "reasons", "created_at")})
+
+
+@cache
+def comment_insert(dialect: str, per_day: int):
+    """INSERT of a comment that adds nothing once the day holds `per_day` comments, built once.
+
+    PostgreSQL is told the values' types (a parameter in a SELECT list has none); SQLite is
+    not, since its CAST to DATE is a cast to a number ('2026-12-06' would be 2026)."""
+    columns = ("day", "slug", "lang", "comment", "created_at")
+    table = Comment.__table__
+    typed = cast if dialect == "postgresql" else type_coerce
+    that_day = select(func.count()).select_from(table).where(table.c.day == bindparam("day")).scalar_subquery()
+    values = select(*(typed(bindparam(name), table.c[name].type) for name in columns)).where(that_day < per_day)
+    return insert(table).from_select(columns, values)
 
 
 def reader(day: date, slug: str) -> str:
