@@ -65,8 +65,12 @@ container-packages:
 container-test: container-packages $(VENV)/.installed
 	$(BIN)/python -m pytest -m container tests/container
 
+# Style (ruff), formatting (ruff format) and the layers of app/ (import-linter's contracts in
+# pyproject.toml).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 check: $(VENV)/.installed-run
 	FLASK_APP=wsgi $(BIN)/flask check-docs

@@ -551,7 +551,11 @@ def test_votes_wait_on_the_database_in_at_most_its_slots(make_app, tmp_path, mon
         waiting = threading.Thread(target=lambda: app.test_client().post(FORM, data={"helpful": "yes"}, **from_address(
             "192.0.2.1")))
         waiting.start()
-        time.sleep(0.3)  # that vote holds the only slot, waiting for the lock
+        slots = app.extensions["database_slots"]
+        deadline = time.monotonic() + 5
+        while not slots.stuck and time.monotonic() < deadline:  # that vote holds the only slot, waiting
+            time.sleep(0.01)
+        assert slots.stuck
         started = time.monotonic()
         turned_away = app.test_client().post(FORM, data={"helpful": "yes"}, **from_address("192.0.2.2"))
         assert turned_away.status_code == 503 and turned_away.headers["Retry-After"] == "1"

@@ -26,9 +26,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import count
 from multiprocessing.util import Finalize
@@ -36,27 +34,21 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from prometheus_client import Counter as Metric
-from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.guards.clients import client_network
 from app.privacy import redacted, was_redacted
-from app.readers.database import dialect_insert
+from app.readers.count_batches import DROPPED, MAX_KEYS, Batch, CountWriter, add_count
 from app.readers.group_commit import write_lock_file, write_turn
-from app.readers.identity import DailySalts, daily_salts, reader_hash
-from app.readers.models import OTHER_HOSTS, OTHER_SLUGS, DeadLink, PageViews, SearchCount, SearchReader, db
+from app.readers.identity import DailySalts, daily_salts
+from app.readers.models import db
 
 log = logging.getLogger(__name__)
 
-# Different keys of one kind (page views, searches, dead links) waiting in a worker at most.
-MAX_KEYS = 5000
 MAX_QUERY_CHARS = 200
-# Referring hosts kept per dead link and day; requests from others count under OTHER_HOSTS.
-MAX_REFERRERS = 5
 HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 
-DROPPED = Metric("help_insights_dropped", "Counts for insights dropped: too many different keys waiting", ["kind"])
 FLUSH_FAILURES = Metric("help_insights_flush_failures",
                         "Batches of insights the database did not take (kept for the next)")
 
@@ -80,66 +72,6 @@ def referring_host(referrer: str | None) -> str:
     return host if HOST.fullmatch(host) else ""
 
 
-@dataclass
-class Searched:
-    """One query's searches in a batch."""
-
-    searches: int = 0
-    no_results: int = 0
-    results: int = 0
-    corrected: str | None = None
-    clients: set[bytes] = field(default_factory=set)  # unsalted in memory, until the flush
-
-
-@dataclass
-class Batch:
-    """Counts waiting to be written."""
-
-    views: Counter = field(default_factory=Counter)  # (day, slug, lang) -> views
-    searches: dict[tuple[date, str, str], Searched] = field(default_factory=dict)
-    dead_links: Counter = field(default_factory=Counter)  # (day, slug, referrer) -> requests
-    suggestions: dict[tuple[date, str, str], str] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.views or self.searches or self.dead_links)
-
-    def merge(self, later: Batch, min_clients: int) -> None:
-        """Add `later` (counted after this one) to this batch, within MAX_KEYS of each kind."""
-        for key, views in later.views.items():
-            _add(self.views, key, views, "views")
-        for key, dead in later.dead_links.items():
-            if _add(self.dead_links, key, dead, "dead_links"):
-                self.suggestions[key] = later.suggestions[key]
-        for key, searched in later.searches.items():
-            mine = self.searched(key, searched.searches)
-            if mine is None:
-                continue
-            mine.searches += searched.searches
-            mine.no_results += searched.no_results
-            mine.results, mine.corrected = searched.results, searched.corrected
-            mine.clients.update(list(searched.clients)[:max(min_clients - len(mine.clients), 0)])
-
-
-    def searched(self, key: tuple[date, str, str], searches: int = 1) -> Searched | None:
-        """The counts of one query, new if need be; None (and `searches` dropped) past MAX_KEYS queries."""
-        found = self.searches.get(key)
-        if found is None:
-            if len(self.searches) >= MAX_KEYS:
-                DROPPED.labels("searches").inc(searches)
-                return None
-            found = self.searches[key] = Searched()
-        return found
-
-
-def _add(counts: Counter, key, amount: int, kind: str) -> bool:
-    """Add to one key's count; False (and `amount` dropped) past MAX_KEYS keys."""
-    if key not in counts and len(counts) >= MAX_KEYS:
-        DROPPED.labels(kind).inc(amount)
-        return False
-    counts[key] += amount
-    return True
-
-
 class Tally:
     """One worker's counts, and the thread that writes them (started by the first count).
 
@@ -156,8 +88,7 @@ class Tally:
         self.engine = engine
         self.flush_seconds = flush_seconds
         self.min_clients = min_clients
-        self.dead_links_per_day = dead_links_per_day
-        self.searches_per_day = searches_per_day
+        self.writer = CountWriter(min_clients, dead_links_per_day, searches_per_day)
         self.lock_file = write_lock_file(engine)  # SQLite: the writers of all processes take turns on it
         self.salts = salts or DailySalts(engine)  # the day's salt of reader hashes, shared with feedback
         self._views: dict[tuple[str, str], count] = {}  # (slug, lang) -> its views since the start
@@ -207,7 +138,7 @@ class Tally:
         phone number or long digit run in the slug is redacted as in a search."""
         key = (_today(), redacted(slug), referrer)
         with self._lock:
-            if _add(self._batch.dead_links, key, 1, "dead_links"):
+            if add_count(self._batch.dead_links, key, 1, "dead_links"):
                 self._batch.suggestions[key] = suggestion
         self._start()
 
@@ -251,7 +182,7 @@ class Tally:
                 # Salts first: a new day's salt is written by a transaction of its own.
                 salts = {day: self.salts.of(day) for day, _, _ in pending.searches}
                 with write_turn(self.lock_file), self.engine.begin() as connection:
-                    self._write(connection, pending, salts)
+                    self.writer.write(connection, pending, salts)
                 return True
             except (SQLAlchemyError, OSError):  # OSError: SQLite's file or its lock file is gone
                 FLUSH_FAILURES.inc()
@@ -259,107 +190,6 @@ class Tally:
                             exc_info=True)
                 self._failed = pending
                 return False
-
-    def _write(self, connection, batch: Batch, salts: dict[date, bytes]) -> None:
-        insert = dialect_insert(connection.dialect.name)
-        if batch.views:
-            statement = insert(PageViews.__table__)
-            connection.execute(statement.on_conflict_do_update(
-                index_elements=["day", "slug", "lang"], set_={"views": PageViews.views + statement.excluded.views}),
-                [{"day": day, "slug": slug, "lang": lang, "views": views}
-                 for (day, slug, lang), views in batch.views.items()])
-        if batch.dead_links:
-            self._write_dead_links(connection, insert, batch)
-        if batch.searches:
-            self._write_searches(connection, insert, batch.searches, salts)
-
-    def _within_the_days_limit(self, connection, searches: dict[tuple[date, str, str], Searched]
-                               ) -> dict[tuple[date, str, str], Searched]:
-        """The batch's searches with those of queries beyond the day's first
-        `searches_per_day` added to the day's folded row (query "", with no readers)."""
-        if connection.dialect.name == "postgresql":
-            # Replicas write at once: one at a time here, so that the day's count stays true.
-            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('insights_searches'))"))
-        kept: dict[tuple[date, str, str], Searched] = {}
-        for day in {day for day, _, _ in searches}:
-            known = set(connection.execute(select(SearchCount.lang, SearchCount.query)
-                                           .where(SearchCount.day == day, SearchCount.query != "")))
-            for (when, lang, query), searched in searches.items():
-                if when != day:
-                    continue
-                if query and (lang, query) not in known and len(known) >= self.searches_per_day:
-                    query, searched = "", Searched(searched.searches, searched.no_results)  # its text is not kept
-                known.add((lang, query))
-                mine = kept.setdefault((day, lang, query), Searched())
-                mine.searches += searched.searches
-                mine.no_results += searched.no_results
-                mine.results, mine.corrected = searched.results, searched.corrected
-                mine.clients |= searched.clients
-        return kept
-
-    def _write_dead_links(self, connection, insert, batch: Batch) -> None:
-        """Add the batch's dead links, within the day's limits: a slug beyond the day's first
-        `dead_links_per_day`, or a host beyond a slug's first MAX_REFERRERS, is counted
-        under OTHER_SLUGS or OTHER_HOSTS."""
-        if connection.dialect.name == "postgresql":
-            # Replicas write at once: one at a time here, so that the day's count stays true.
-            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('insights_dead_links'))"))
-        rows: Counter = Counter()
-        suggestions = {}
-        for day in {day for day, _, _ in batch.dead_links}:
-            known = set(connection.execute(select(DeadLink.slug, DeadLink.referrer).where(DeadLink.day == day)))
-            slugs = {slug for slug, _ in known} - {OTHER_SLUGS}
-            hosts = Counter(slug for slug, referrer in known if referrer != OTHER_HOSTS)
-            for (when, slug, referrer), requests in batch.dead_links.items():
-                if when != day:
-                    continue
-                suggestion = batch.suggestions[when, slug, referrer]
-                if slug not in slugs:
-                    if len(slugs) >= self.dead_links_per_day:
-                        slug, referrer, suggestion = OTHER_SLUGS, "", ""
-                    else:
-                        slugs.add(slug)
-                if slug != OTHER_SLUGS and (slug, referrer) not in known:
-                    if hosts[slug] >= MAX_REFERRERS:
-                        referrer = OTHER_HOSTS
-                    else:
-                        hosts[slug] += 1
-                        known.add((slug, referrer))
-                rows[day, slug, referrer] += requests
-                suggestions[day, slug, referrer] = suggestion
-        statement = insert(DeadLink.__table__)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["day", "slug", "referrer"],
-            set_={"requests": DeadLink.requests + statement.excluded.requests,
-                  "suggestion": statement.excluded.suggestion}),
-            [{"day": day, "slug": slug, "referrer": referrer, "requests": requests,
-              "suggestion": suggestions[day, slug, referrer]} for (day, slug, referrer), requests in rows.items()])
-
-    def _write_searches(self, connection, insert, searches: dict[tuple[date, str, str], Searched],
-                        salts: dict[date, bytes]) -> None:
-        searches = self._within_the_days_limit(connection, searches)
-        statement = insert(SearchCount.__table__)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["day", "lang", "query"],
-            set_={"searches": SearchCount.searches + statement.excluded.searches,
-                  "no_results": SearchCount.no_results + statement.excluded.no_results,
-                  "results": statement.excluded.results, "corrected": statement.excluded.corrected}),
-            [{"day": day, "lang": lang, "query": query, "searches": s.searches, "no_results": s.no_results,
-              "results": s.results, "corrected": s.corrected, "readers": 0}
-             for (day, lang, query), s in searches.items()])
-        readers = [{"day": day, "lang": lang, "query": query,
-                    "reader": reader_hash(salts[day], client.hex(), lang, query)}
-                   for (day, lang, query), s in searches.items() for client in s.clients]
-        if readers:
-            connection.execute(insert(SearchReader.__table__).on_conflict_do_nothing(), readers)
-        # Each query's readers so far, for the threshold: only queries still below it are counted again.
-        for day, lang, query in searches:
-            counted = (select(func.count()).select_from(SearchReader)
-                       .where(SearchReader.day == day, SearchReader.lang == lang, SearchReader.query == query)
-                       .scalar_subquery())
-            connection.execute(update(SearchCount).where(
-                SearchCount.day == day, SearchCount.lang == lang, SearchCount.query == query,
-                SearchCount.readers < self.min_clients).values(readers=counted))
 
 
 def _today() -> date:
