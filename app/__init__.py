@@ -70,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         # Inside the response cache's fast path: only requests that reach Flask need the client.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_HOPS"])
     # Outermost, so that responses from the page cache get the same headers, logs and metrics.
-    app.wsgi_app = Observability(app.wsgi_app, security_headers(app.config),
-                                 fast_path=app.extensions["response_cache"].lookup)
+    app.wsgi_app = Observability(
+        app.wsgi_app, security_headers(app.config), fast_path=app.extensions["response_cache"].lookup
+    )
     return app

@@ -130,12 +130,23 @@ class ConfigError(RuntimeError):
 
 def validate(config: dict) -> None:
     """Check and convert settings in place; raise ConfigError on the first bad one."""
-    for name, minimum in (("CACHE_THRESHOLD", 1), ("CACHE_DEFAULT_TIMEOUT", 0), ("RESPONSE_CACHE_ENTRIES", 1),
-                          ("RESPONSE_CACHE_BYTES", 1024), ("HSTS_SECONDS", 0), ("EXPENSIVE_WORK_SLOTS", 1),
-                          ("TRUSTED_PROXY_HOPS", 0), ("FEEDBACK_RETENTION_DAYS", 1), ("DATABASE_SLOTS", 1),
-                          ("FEEDBACK_VOTES_PER_ADDRESS", 1), ("INSIGHTS_MIN_CLIENTS", 1),
-                          ("INSIGHTS_RETENTION_DAYS", 1), ("INSIGHTS_DEAD_LINKS_PER_DAY", 1),
-                          ("INSIGHTS_SEARCHES_PER_DAY", 1), ("FEEDBACK_COMMENTS_PER_DAY", 0)):
+    for name, minimum in (
+        ("CACHE_THRESHOLD", 1),
+        ("CACHE_DEFAULT_TIMEOUT", 0),
+        ("RESPONSE_CACHE_ENTRIES", 1),
+        ("RESPONSE_CACHE_BYTES", 1024),
+        ("HSTS_SECONDS", 0),
+        ("EXPENSIVE_WORK_SLOTS", 1),
+        ("TRUSTED_PROXY_HOPS", 0),
+        ("FEEDBACK_RETENTION_DAYS", 1),
+        ("DATABASE_SLOTS", 1),
+        ("FEEDBACK_VOTES_PER_ADDRESS", 1),
+        ("INSIGHTS_MIN_CLIENTS", 1),
+        ("INSIGHTS_RETENTION_DAYS", 1),
+        ("INSIGHTS_DEAD_LINKS_PER_DAY", 1),
+        ("INSIGHTS_SEARCHES_PER_DAY", 1),
+        ("FEEDBACK_COMMENTS_PER_DAY", 0),
+    ):
         config[name] = _whole_number(name, config[name], minimum)
     config["INSIGHTS_FLUSH_SECONDS"] = _seconds("INSIGHTS_FLUSH_SECONDS", config["INSIGHTS_FLUSH_SECONDS"])
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
@@ -149,8 +160,7 @@ def validate(config: dict) -> None:
     if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
         _url("RATELIMIT_STORAGE_URI", config["RATELIMIT_STORAGE_URI"], ("redis", "rediss", "unix"))
     if config["CACHE_TYPE"] not in CACHE_TYPES:
-        raise ConfigError(
-            f"CACHE_TYPE={config['CACHE_TYPE']!r} is not one of {', '.join(sorted(CACHE_TYPES))}")
+        raise ConfigError(f"CACHE_TYPE={config['CACHE_TYPE']!r} is not one of {', '.join(sorted(CACHE_TYPES))}")
     for name, allowed in (("LOG_LEVEL", LOG_LEVELS), ("LOG_FORMAT", LOG_FORMATS)):
         config[name] = str(config[name]).lower()
         if config[name] not in allowed:
@@ -158,8 +168,10 @@ def validate(config: dict) -> None:
     if config["CACHE_TYPE"] == "RedisCache":
         _url("CACHE_REDIS_URL", config["CACHE_REDIS_URL"], ("redis", "rediss", "unix"))
         if len(config["CACHE_SIGNING_KEY"]) < 32:
-            raise ConfigError("CACHE_SIGNING_KEY must be set, at least 32 characters and the same on every "
-                              "replica, with CACHE_TYPE=RedisCache")
+            raise ConfigError(
+                "CACHE_SIGNING_KEY must be set, at least 32 characters and the same on every "
+                "replica, with CACHE_TYPE=RedisCache"
+            )
         # A Redis call slower than this fails, and the page is rendered locally instead.
         config.setdefault("CACHE_OPTIONS", {"socket_timeout": 0.25, "socket_connect_timeout": 0.25})
     if config["PUBLIC_BASE_URL"]:
@@ -168,8 +180,10 @@ def validate(config: dict) -> None:
     elif config["TRUSTED_PROXY_HOPS"]:
         # Behind a proxy the request says neither the scheme nor the host readers use, and the
         # feedback form's same-origin check compares the browser's Origin with this.
-        raise ConfigError("PUBLIC_BASE_URL must be set (e.g. https://hjelp.example.no) when TRUSTED_PROXY_HOPS "
-                          "is: behind a proxy the request does not say the address readers use")
+        raise ConfigError(
+            "PUBLIC_BASE_URL must be set (e.g. https://hjelp.example.no) when TRUSTED_PROXY_HOPS "
+            "is: behind a proxy the request does not say the address readers use"
+        )
     config["INSIGHTS_USERS"] = insights_users(config["INSIGHTS_USERS"])
     if config["DATABASE_URL"] and not DATABASE_URL.fullmatch(config["DATABASE_URL"]):
         raise ConfigError("DATABASE_URL is not an sqlite:/// or postgresql+psycopg:// URL")
@@ -177,8 +191,10 @@ def validate(config: dict) -> None:
         raise ConfigError(f"SUPPORT_URL={config['SUPPORT_URL']!r} is not a mailto: or https:// URL")
     sources = str(config["FRAME_ANCESTORS"]).split()
     if not sources or not all(FRAME_SOURCE.fullmatch(source) for source in sources):
-        raise ConfigError(f"FRAME_ANCESTORS={config['FRAME_ANCESTORS']!r} is not a list of CSP sources "
-                          "such as 'none', 'self' or https://app.example")
+        raise ConfigError(
+            f"FRAME_ANCESTORS={config['FRAME_ANCESTORS']!r} is not a list of CSP sources "
+            "such as 'none', 'self' or https://app.example"
+        )
     origins = config["API_ALLOWED_ORIGINS"]
     origins = origins.split() if isinstance(origins, str) else list(origins)
     for origin in origins:
@@ -203,8 +219,10 @@ def insights_users(setting) -> dict[str, str]:
     for entry in str(setting).split():
         name, _, hashed = entry.partition(":")
         if not name or not PASSWORD_HASH.fullmatch(hashed):
-            raise ConfigError(f"INSIGHTS_USERS has {name or entry[:20]!r} without a werkzeug password hash "
-                              "(make one with `flask insights hash-password`)")
+            raise ConfigError(
+                f"INSIGHTS_USERS has {name or entry[:20]!r} without a werkzeug password hash "
+                "(make one with `flask insights hash-password`)"
+            )
         users[name] = hashed
     return users
 

@@ -76,10 +76,19 @@ NB_WORDS = {
     "feedback_support": "Trenger du hjelp med kontoen eller appen? Kontakt kundestøtte",
     "feedback_back": "Tilbake til siden",
     "errors": {
-        400: ("Ugyldig adresse", "Adressen peker ikke på en hjelpeside vi kan vise. Sidenavn består av små bokstaver a–z, tall og bindestrek."),
+        400: (
+            "Ugyldig adresse",
+            "Adressen peker ikke på en hjelpeside vi kan vise. Sidenavn består av små bokstaver a–z, tall og bindestrek.",
+        ),
         403: ("Ikke tillatt", "Tilbakemeldingen kom ikke fra hjelpesidene selv, så vi tok ikke imot den."),
-        "feedback 400": ("Kunne ikke ta imot svaret", "Svaret var ikke fylt ut slik skjemaet ber om. Gå tilbake til siden og prøv igjen."),
-        404: ("Fant ikke siden", "Vi har ingen hjelpeside med dette navnet. Kanskje den har flyttet, eller lenken er skrevet feil."),
+        "feedback 400": (
+            "Kunne ikke ta imot svaret",
+            "Svaret var ikke fylt ut slik skjemaet ber om. Gå tilbake til siden og prøv igjen.",
+        ),
+        404: (
+            "Fant ikke siden",
+            "Vi har ingen hjelpeside med dette navnet. Kanskje den har flyttet, eller lenken er skrevet feil.",
+        ),
         405: ("Ikke tillatt", "Hjelpesidene kan bare leses, ikke endres."),
         413: ("For mye tekst", "Det du sendte, var for langt. Kommentarer kan ha opptil 1000 tegn."),
         429: ("For mange forespørsler", "Du har sendt mange forespørsler på kort tid. Vent litt og prøv igjen."),
@@ -138,9 +147,15 @@ EN_WORDS = {
     "feedback_support": "Need help with your account or the app? Contact support",
     "feedback_back": "Back to the page",
     "errors": {
-        400: ("Invalid address", "The address does not point to a help page we can show. Page names are lower-case letters a–z, digits and hyphens."),
+        400: (
+            "Invalid address",
+            "The address does not point to a help page we can show. Page names are lower-case letters a–z, digits and hyphens.",
+        ),
         403: ("Not allowed", "The feedback did not come from the help pages themselves, so it was not accepted."),
-        "feedback 400": ("Could not take your answer", "The answer was not filled in as the form asks. Go back to the page and try again."),
+        "feedback 400": (
+            "Could not take your answer",
+            "The answer was not filled in as the form asks. Go back to the page and try again.",
+        ),
         404: ("Page not found", "We have no help page by that name. It may have moved, or the link may be mistyped."),
         405: ("Not allowed", "The help pages can be read, not changed."),
         413: ("Too much text", "What you sent was too long. Comments can be up to 1,000 characters."),

@@ -95,8 +95,9 @@ def layout_context(presentation: Presentation, here: dict[str, str]) -> dict:
         "og_locale": LANGUAGES[presentation.lang].og_locale,
         "presentation": presentation,
         "link_args": args,
-        "languages": [(code, LANGUAGES[code].name, url_for("help.docs", **here, lang=code, **switch))
-                      for code in CODES],
+        "languages": [
+            (code, LANGUAGES[code].name, url_for("help.docs", **here, lang=code, **switch)) for code in CODES
+        ],
     }
 
 
@@ -113,5 +114,3 @@ def canonical_url(path: str) -> str | None:
     """
     base = current_app.config["PUBLIC_BASE_URL"]
     return f"{base}{path}" if base else None
-
-

@@ -137,8 +137,10 @@ def warnings_for(settings: dict) -> list[str]:
     for name, url in urls:
         parts = urlsplit(url)
         if parts.scheme in ("redis", "rediss") and not parts.password:
-            found.append(f"{name} has no password: anyone who reaches that Redis can read and fill it "
-                         "(see the README's section on Redis)")
+            found.append(
+                f"{name} has no password: anyone who reaches that Redis can read and fill it "
+                "(see the README's section on Redis)"
+            )
     return found
 
 
@@ -166,9 +168,11 @@ def metrics_folder() -> str | None:
     try:
         made = tempfile.mkdtemp(prefix="help-metrics-")
     except OSError:  # tempfile found no writable folder: TMPDIR, /tmp, /var/tmp, /usr/tmp, the working folder
-        raise ConfigError(f"no writable folder for the workers' metrics (uid {os.getuid()} tried TMPDIR, /tmp, "
-                          "/var/tmp and the working folder): mount a tmpfs on /tmp (docker run --tmpfs /tmp), "
-                          "or set TMPDIR or PROMETHEUS_MULTIPROC_DIR to a writable folder") from None
+        raise ConfigError(
+            f"no writable folder for the workers' metrics (uid {os.getuid()} tried TMPDIR, /tmp, "
+            "/var/tmp and the working folder): mount a tmpfs on /tmp (docker run --tmpfs /tmp), "
+            "or set TMPDIR or PROMETHEUS_MULTIPROC_DIR to a writable folder"
+        ) from None
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
     return made
 
@@ -200,11 +204,15 @@ def check_database_folder(settings: dict) -> None:
         return
     uid, gid = os.getuid(), os.getgid()
     if os.statvfs(place).f_flag & os.ST_RDONLY:
-        why = (f"is on a read-only file system (this runs as uid {uid}): mount a writable volume there that "
-               f"uid {uid} may write (chown {uid}:{gid})")
+        why = (
+            f"is on a read-only file system (this runs as uid {uid}): mount a writable volume there that "
+            f"uid {uid} may write (chown {uid}:{gid})"
+        )
     else:
-        why = (f"is not writable by uid {uid} (gid {gid}), the user this runs as: give it to that user "
-               f"(chown {uid}:{gid} the volume, or the bind-mounted folder on the host)")
+        why = (
+            f"is not writable by uid {uid} (gid {gid}), the user this runs as: give it to that user "
+            f"(chown {uid}:{gid} the volume, or the bind-mounted folder on the host)"
+        )
     raise ConfigError(f"the feedback database {path} cannot be written: {place} {why}; {otherwise}")
 
 

@@ -45,8 +45,7 @@ def in_process_costs(docs: Path) -> list[tuple[str, float]]:
         return client.get(f"/docs.php?q={query.replace(' ', '+')}")
 
     rows = [
-        ("unique 404 (a new unknown slug each time)",
-         lambda: client.get(f"/docs.php?doc=finnes-ikke-{next(counter)}")),
+        ("unique 404 (a new unknown slug each time)", lambda: client.get(f"/docs.php?doc=finnes-ikke-{next(counter)}")),
         (f"search of 12 short prefixes «{SHORT_PREFIXES}»", lambda: afresh(SHORT_PREFIXES)),
         ("search of 12 common words (no page has them all)", lambda: afresh(COMMON_WORDS)),
         ("search of 12 words no page has (3 corrected, the rest unknown)", lambda: afresh(UNKNOWN_WORDS)),
@@ -110,5 +109,8 @@ def flood(docs: Path, **env) -> list[tuple[str, float, float, str]]:
 
 def measure(docs: Path) -> dict:
     """Every attack measurement over the corpus in `docs` (10,000 pages)."""
-    return {"costs": in_process_costs(docs), "growth": memory_growth(docs),
-            "floods": flood(docs, RATELIMIT_ENABLED="false") + flood(docs)[1:]}
+    return {
+        "costs": in_process_costs(docs),
+        "growth": memory_growth(docs),
+        "floods": flood(docs, RATELIMIT_ENABLED="false") + flood(docs)[1:],
+    }

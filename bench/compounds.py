@@ -56,8 +56,10 @@ def trigram_index(docs: Path) -> tuple[sqlite3.Connection, dict[int, str], int]:
     for row, path in enumerate(sorted(docs.glob("*.md")), start=1):
         page = parse_document(path.stem, path.read_text(encoding="utf-8"))
         parts = sections(page.body)
-        db.execute("INSERT INTO tri (rowid, title, headings, body) VALUES (?, ?, ?, ?)",
-                   (row, page.title, " ".join(s.heading for s in parts), "\n".join(s.text for s in parts)))
+        db.execute(
+            "INSERT INTO tri (rowid, title, headings, body) VALUES (?, ?, ?, ?)",
+            (row, page.title, " ".join(s.heading for s in parts), "\n".join(s.text for s in parts)),
+        )
         slugs[row] = path.stem
     db.commit()
     return db, slugs, _database_bytes(db)
@@ -69,8 +71,9 @@ def trigram_search(db: sqlite3.Connection, slugs: dict[int, str], query: str) ->
     if not words:
         return []
     expression = " AND ".join(f'"{w}"' for w in words)
-    rows = db.execute("SELECT rowid FROM tri WHERE tri MATCH ? ORDER BY bm25(tri, 10, 4, 1) LIMIT 10",
-                      (expression,)).fetchall()
+    rows = db.execute(
+        "SELECT rowid FROM tri WHERE tri MATCH ? ORDER BY bm25(tri, 10, 4, 1) LIMIT 10", (expression,)
+    ).fetchall()
     return [slugs[row] for (row,) in rows]
 
 
@@ -96,8 +99,11 @@ def main() -> None:
         index, size, reversed_bytes = our_index(docs, compounds)
         search = Search({"nb": index}, SynonymFile(docs))
         # Without compound handling, a query word does not match the compounds it ends either.
-        ending = contextlib.nullcontext() if compounds else mock.patch(
-            "app.search.index.SearchIndex._ending_with", lambda self, stem, limit=20: [])
+        ending = (
+            contextlib.nullcontext()
+            if compounds
+            else mock.patch("app.search.index.SearchIndex._ending_with", lambda self, stem, limit=20: [])
+        )
         with ending:
             top1, top3 = quality(lambda q, s=search: [h.page.slug for h in s.find(q, "nb").hits])
         rows.append((label, size + (reversed_bytes if compounds else 0), top1, top3))
@@ -111,14 +117,17 @@ def main() -> None:
         print(f"| {label} | {size:,} | {top1:.0%} | {top3:.0%} |")
     if args.prose:
         from bench.corpus import write_prose_corpus
+
         with tempfile.TemporaryDirectory() as tmp:
             prose = write_prose_corpus(Path(tmp) / "docs", args.prose, docs)
             _, plain, _ = our_index(prose, compounds=False)
             _, ours, reversed_bytes = our_index(prose)
             _, _, trigram = trigram_index(prose)
-            print(f"\nAt {args.prose:,} pages of prose: word index {plain:,} bytes; with our parts and "
-                  f"reversed terms {ours + reversed_bytes:,} (+{ours + reversed_bytes - plain:,}); "
-                  f"a trigram index beside it {trigram:,} (+{trigram:,}).")
+            print(
+                f"\nAt {args.prose:,} pages of prose: word index {plain:,} bytes; with our parts and "
+                f"reversed terms {ours + reversed_bytes:,} (+{ours + reversed_bytes - plain:,}); "
+                f"a trigram index beside it {trigram:,} (+{trigram:,})."
+            )
 
 
 if __name__ == "__main__":

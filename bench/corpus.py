@@ -24,7 +24,9 @@ def _page(rng: random.Random, number: int, total: int) -> str:
         f'    <a href="docs.php?doc={slug}" class="chip chip-s bg-gray-light">\n'
         f'        <i class="fa fa-info color-white bg-green-dark"></i>\n'
         f'        <strong class="color-black font-400">Side {slug[5:]}</strong>\n'
-        f"    </a>" for slug in links)
+        f"    </a>"
+        for slug in links
+    )
     return (
         f"---\ndescription: {_paragraph(rng, 14)}\ncategory: Kategori {number % 12}\n---\n"
         f"# Side {number}: {rng.choice(WORDS)} og {rng.choice(WORDS)}\n\n"
@@ -64,5 +66,6 @@ def write_prose_corpus(folder: Path, size: int, source: Path) -> Path:
         chosen = rng.sample(parts, rng.randint(2, 4))
         body = "\n\n".join(f"## {section.heading or title}\n\n{section.text}" for title, section in chosen)
         (folder / f"prosa-{number}.md").write_text(
-            f"---\ncategory: Kategori {number % 12}\n---\n# {chosen[0][0]} ({number})\n\n{body}\n", encoding="utf-8")
+            f"---\ncategory: Kategori {number % 12}\n---\n# {chosen[0][0]} ({number})\n\n{body}\n", encoding="utf-8"
+        )
     return folder

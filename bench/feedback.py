@@ -43,24 +43,53 @@ def posts(docs: Path, url: str, servers: int) -> dict:
     with help_server(docs, log=False, **env) as (first, _), help_server(docs, log=False, **env) as (second, _):
         bases = [first, second][:servers]
         for base in bases:  # the database is migrated, and today's salt made, before the clock starts
-            subprocess.run(["curl", "-s", "-o", "/dev/null", "-X", "POST", "-H", "Sec-Fetch-Site: same-origin",
-                            "-d", "helpful=no", f"{base}/tilbakemelding?doc=instantid-intro"], check=True)
+            subprocess.run(
+                [
+                    "curl",
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-X",
+                    "POST",
+                    "-H",
+                    "Sec-Fetch-Site: same-origin",
+                    "-d",
+                    "helpful=no",
+                    f"{base}/tilbakemelding?doc=instantid-intro",
+                ],
+                check=True,
+            )
         with ThreadPoolExecutor(servers) as pool:
             results = list(pool.map(lambda base: run_wrk(base, CONNECTIONS // servers), bases))
     engine = create_engine(url)
     with engine.connect() as connection:
-        stored = connection.execute(text(
-            "SELECT count(*), count(DISTINCT reader) FROM feedback_votes WHERE slug = 'what-is-ip-adapter'")).one()
+        stored = connection.execute(
+            text("SELECT count(*), count(DISTINCT reader) FROM feedback_votes WHERE slug = 'what-is-ip-adapter'")
+        ).one()
     engine.dispose()
     acknowledged = sum(r["acknowledged"] for r in results)
-    return {"rps": sum(r["rps"] for r in results), "p99": max(r["p99"] for r in results),
-            "acknowledged": acknowledged, "errors": sum(r["errors"] for r in results),
-            "stored": stored[0], "distinct": stored[1]}
+    return {
+        "rps": sum(r["rps"] for r in results),
+        "p99": max(r["p99"] for r in results),
+        "acknowledged": acknowledged,
+        "errors": sum(r["errors"] for r in results),
+        "stored": stored[0],
+        "distinct": stored[1],
+    }
 
 
 def run_wrk(base: str, connections: int) -> dict:
     """One wrk run of SECONDS, with no warm-up (every request is a vote); what was acknowledged (303)."""
-    result = wrk(base, SECONDS, script=LUA / "feedback_posts.lua", connections=connections, warm_up=False,
-                 env={"READER_PREFIX": base.rsplit(":", 1)[1]})
-    return {**result, "acknowledged": result["requests"] - result["refused"],
-            "errors": result["refused"] + result["socket_errors"]}
+    result = wrk(
+        base,
+        SECONDS,
+        script=LUA / "feedback_posts.lua",
+        connections=connections,
+        warm_up=False,
+        env={"READER_PREFIX": base.rsplit(":", 1)[1]},
+    )
+    return {
+        **result,
+        "acknowledged": result["requests"] - result["refused"],
+        "errors": result["refused"] + result["socket_errors"],
+    }

@@ -32,8 +32,10 @@ def first_render() -> list[tuple[str, float]]:
     rows = []
     reader = Presentation(lang="nb", explicit_lang=False, embed=False, theme=None)
     seed = (PROJECT / "tests" / "fixtures" / "seed-what-is-ip-adapter.md").read_text(encoding="utf-8")
-    for label, slug, text in (("our IP-Adapter page", SAMPLE_PAGE, None),
-                              ("the original (seed) IP-Adapter page", None, seed)):
+    for label, slug, text in (
+        ("our IP-Adapter page", SAMPLE_PAGE, None),
+        ("the original (seed) IP-Adapter page", None, seed),
+    ):
         with app.test_request_context():
             page = app.extensions["library"].stores["nb"].get(slug) if slug else parse_document("seed", text)
             current = rendition("page", "nb", reader.variant, page.slug)
@@ -46,6 +48,7 @@ def first_render() -> list[tuple[str, float]]:
             def whole(page=page, current=current):
                 render_markdown.cache_clear()
                 rendered_page(page, "nb", reader, current)
+
             rows.append((f"{label}: whole first render (Markdown, bleach, layout)", median_ms(whole)))
     return rows
 
@@ -64,10 +67,31 @@ def search_latency(docs: Path) -> list[tuple[str, float]]:
     search, build = _search_over(docs)
     # Every kind of work a query can cause: typos to correct, compounds, inflections the
     # stemmer misses, words no page has, the other language.
-    queries = [*WORDS, "ansikt bilde", "hva er instantid", "ip adapter", "bildene", "modell stil lys",
-               "side 42", "finnes ikke", '"NEAR(', "ansiktstrekk", "x" * 300, "ansikst", "portrettt lyss",
-               "gjenkjenning", "bakgrunnen", "difusjonsmodell", "instantid trening", "fotografiene",
-               "kvalitet oppløsning bakgrunn", "kontrastene", "identiteten", "face", "zxqwv bilde"]
+    queries = [
+        *WORDS,
+        "ansikt bilde",
+        "hva er instantid",
+        "ip adapter",
+        "bildene",
+        "modell stil lys",
+        "side 42",
+        "finnes ikke",
+        '"NEAR(',
+        "ansiktstrekk",
+        "x" * 300,
+        "ansikst",
+        "portrettt lyss",
+        "gjenkjenning",
+        "bakgrunnen",
+        "difusjonsmodell",
+        "instantid trening",
+        "fotografiene",
+        "kvalitet oppløsning bakgrunn",
+        "kontrastene",
+        "identiteten",
+        "face",
+        "zxqwv bilde",
+    ]
     return [("build the index, ms", build * 1000), *_latencies(search, queries)]
 
 
@@ -125,12 +149,14 @@ def _latencies(search, queries: list[str], rounds: int = ROUNDS) -> list[tuple[s
         controls.append(_control())
     typical = sorted(statistics.median(values) for values in times.values())
     pooled = sorted(t for values in times.values() for t in values)
-    return [(f"query p50, ms ({len(queries)} queries, the median of {rounds} rounds each)", _at(typical, 0.5)),
-            ("query p95, ms", _at(typical, 0.95)),
-            ("query p95, ms, every round pooled", _at(pooled, 0.95)),
-            ("query p95, ms, first answers", _at(sorted(values[0] for values in times.values()), 0.95)),
-            ("query max, ms", pooled[-1]),
-            ("control: fixed Python work between rounds, median ms", statistics.median(controls))]
+    return [
+        (f"query p50, ms ({len(queries)} queries, the median of {rounds} rounds each)", _at(typical, 0.5)),
+        ("query p95, ms", _at(typical, 0.95)),
+        ("query p95, ms, every round pooled", _at(pooled, 0.95)),
+        ("query p95, ms, first answers", _at(sorted(values[0] for values in times.values()), 0.95)),
+        ("query max, ms", pooled[-1]),
+        ("control: fixed Python work between rounds, median ms", statistics.median(controls)),
+    ]
 
 
 def _at(ordered: list[float], share: float) -> float:
@@ -149,15 +175,28 @@ def counting_cost(workdir: Path, rounds: int = 15, requests: int = 20_000) -> di
     configure_logging("warning", "json")
     apps = {}
     for name, users in (("off", ""), ("on", f"bench:{generate_password_hash('bench', method='pbkdf2:sha256:1000')}")):
-        app = create_app({"DOCS_DIR": str(PROJECT / "docs"), "DATABASE_URL": f"sqlite:///{workdir}/{name}.db",
-                          "INSIGHTS_USERS": users, "INSIGHTS_FLUSH_SECONDS": "3600"})
+        app = create_app(
+            {
+                "DOCS_DIR": str(PROJECT / "docs"),
+                "DATABASE_URL": f"sqlite:///{workdir}/{name}.db",
+                "INSIGHTS_USERS": users,
+                "INSIGHTS_FLUSH_SECONDS": "3600",
+            }
+        )
         upgrade_database(app)
         app.test_client().get(f"/docs.php?doc={SAMPLE_PAGE}")  # now in the response cache
         apps[name] = app.wsgi_app
     tally = app.extensions["tally"]  # the last app made: the one that counts
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/docs.php", "QUERY_STRING": f"doc={SAMPLE_PAGE}",
-               "SERVER_NAME": "bench", "SERVER_PORT": "80", "wsgi.url_scheme": "http", "REMOTE_ADDR": "127.0.0.1",
-               "HTTP_ACCEPT_ENCODING": "br, gzip"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/docs.php",
+        "QUERY_STRING": f"doc={SAMPLE_PAGE}",
+        "SERVER_NAME": "bench",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_ACCEPT_ENCODING": "br, gzip",
+    }
 
     def start_response(status, headers, exc_info=None):
         return None
@@ -170,7 +209,7 @@ def counting_cost(workdir: Path, rounds: int = 15, requests: int = 20_000) -> di
 
     times = {"off": [], "on": []}
     for i in range(rounds):
-        for name in (("off", "on") if i % 2 else ("on", "off")):
+        for name in ("off", "on") if i % 2 else ("on", "off"):
             times[name].append(per_request(apps[name]))
     tally.flush()  # now, while its database is there: not as the process ends
     return {name: sorted(values)[len(values) // 2] for name, values in times.items()}

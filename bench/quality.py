@@ -51,8 +51,14 @@ def measure(folder: Path = QUALITY) -> dict:
 
     with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter("ignore")  # NullCache caches nothing: intended
-        app = create_app({"DOCS_DIR": str(folder / "docs"), "CACHE_TYPE": "NullCache",
-                          "RATELIMIT_ENABLED": False, "DATABASE_URL": f"sqlite:///{tmp}/feedback.db"})
+        app = create_app(
+            {
+                "DOCS_DIR": str(folder / "docs"),
+                "CACHE_TYPE": "NullCache",
+                "RATELIMIT_ENABLED": False,
+                "DATABASE_URL": f"sqlite:///{tmp}/feedback.db",
+            }
+        )
     client = app.test_client()
     client.get("/api/search", query_string={"q": "warm up"})
     _wait_for_index(app)
@@ -66,9 +72,16 @@ def measure(folder: Path = QUALITY) -> dict:
             slugs = [result["slug"] for result in answer["results"]]
             rank = next((i + 1 for i, slug in enumerate(slugs[:10]) if slug in answers), None)
             noticed = bool(answer.get("corrected_query"))
-            rows.append({"query": query, "answers": sorted(answers), "found": slugs[:3], "rank": rank,
-                         "passed": (not slugs or noticed) if kind == NO_ANSWER else rank == 1,
-                         "top3": (not slugs or noticed) if kind == NO_ANSWER else rank is not None and rank <= 3})
+            rows.append(
+                {
+                    "query": query,
+                    "answers": sorted(answers),
+                    "found": slugs[:3],
+                    "rank": rank,
+                    "passed": (not slugs or noticed) if kind == NO_ANSWER else rank == 1,
+                    "top3": (not slugs or noticed) if kind == NO_ANSWER else rank is not None and rank <= 3,
+                }
+            )
         kinds[kind] = {
             "queries": len(rows),
             "top1": sum(row["passed"] for row in rows) / len(rows),
@@ -79,9 +92,13 @@ def measure(folder: Path = QUALITY) -> dict:
     times.sort()
     answerable = [kind for kind in kinds if kind != NO_ANSWER]
     total = sum(kinds[kind]["queries"] for kind in answerable)
-    return {"kinds": kinds, "pages": len(list((folder / "docs").glob("*.md"))),
-            "top1_answerable": sum(kinds[k]["top1"] * kinds[k]["queries"] for k in answerable) / total,
-            "p50_ms": times[len(times) // 2], "p95_ms": times[int(len(times) * 0.95)]}
+    return {
+        "kinds": kinds,
+        "pages": len(list((folder / "docs").glob("*.md"))),
+        "top1_answerable": sum(kinds[k]["top1"] * kinds[k]["queries"] for k in answerable) / total,
+        "p50_ms": times[len(times) // 2],
+        "p95_ms": times[int(len(times) * 0.95)],
+    }
 
 
 def _wait_for_index(app, timeout: float = 30.0) -> None:
@@ -99,11 +116,15 @@ def table(results: dict) -> str:
     """The per-kind table, in Markdown."""
     lines = ["| kind | queries | top-1 | top-3 | MRR@10 |", "| --- | ---: | ---: | ---: | ---: |"]
     for kind, row in results["kinds"].items():
-        lines.append(f"| {kind.replace('_', ' ')} | {row['queries']} | {row['top1']:.0%} | {row['top3']:.0%} "
-                     f"| {row['mrr']:.2f} |")
-    lines.append(f"\nTop-1 over every answerable kind: {results['top1_answerable']:.1%}. "
-                 f"Latency of a first request to /api/search in process: p50 {results['p50_ms']:.2f} ms, "
-                 f"p95 {results['p95_ms']:.2f} ms ({results['pages']} pages).")
+        lines.append(
+            f"| {kind.replace('_', ' ')} | {row['queries']} | {row['top1']:.0%} | {row['top3']:.0%} "
+            f"| {row['mrr']:.2f} |"
+        )
+    lines.append(
+        f"\nTop-1 over every answerable kind: {results['top1_answerable']:.1%}. "
+        f"Latency of a first request to /api/search in process: p50 {results['p50_ms']:.2f} ms, "
+        f"p95 {results['p95_ms']:.2f} ms ({results['pages']} pages)."
+    )
     return "\n".join(lines)
 
 
@@ -112,8 +133,10 @@ def failures(results: dict) -> str:
     lines = []
     for kind, row in results["kinds"].items():
         for failure in row["failures"]:
-            lines.append(f"- {kind}: `{failure['query']}` wants {', '.join(failure['answers']) or 'nothing'}; "
-                         f"got {', '.join(failure['found']) or 'nothing'}")
+            lines.append(
+                f"- {kind}: `{failure['query']}` wants {', '.join(failure['answers']) or 'nothing'}; "
+                f"got {', '.join(failure['found']) or 'nothing'}"
+            )
     return "\n".join(lines)
 
 

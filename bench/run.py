@@ -38,6 +38,7 @@ def measure(seconds: int) -> dict:
         results["throughput"]["counting"]["in_process"] = inprocess.counting_cost(tmp)
         results["attack"] = attack.measure(corpora[10_000])
         from tests.servers import PostgresServer  # the tests' own: Debian's server on a loopback port
+
         postgres = PostgresServer()
         postgres.start()
         try:

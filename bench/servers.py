@@ -69,7 +69,7 @@ def worker_pids(launcher_pid: int) -> list[int]:
 def dockerfile_runtime(dockerfile: Path = PROJECT / "Dockerfile") -> tuple[dict, list[str]]:
     """The ENV and CMD of the Dockerfile's final stage."""
     text = dockerfile.read_text().replace("\\\n", " ")
-    final = text[text.rindex("\nFROM "):]
+    final = text[text.rindex("\nFROM ") :]
     env = {}
     for line in re.findall(r"^ENV (.+)$", final, re.M):
         env.update(dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line)))
@@ -88,16 +88,29 @@ def help_server(docs: Path, port: int | None = None, log: bool = True, **env):
     """
     image_env, cmd = dockerfile_runtime()
     port = port or free_port()
-    environment = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
-                   "DOCS_DIR": str(docs), "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(port),
-                   # Feedback beside the docs, never in the project's instance folder.
-                   "DATABASE_URL": f"sqlite:///{Path(docs).parent}/feedback.db", **env}
+    environment = {
+        **os.environ,
+        **image_env,
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "DOCS_DIR": str(docs),
+        "GRANIAN_HOST": "127.0.0.1",
+        "GRANIAN_PORT": str(port),
+        # Feedback beside the docs, never in the project's instance folder.
+        "DATABASE_URL": f"sqlite:///{Path(docs).parent}/feedback.db",
+        **env,
+    }
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     # The server's output goes to a file: an undrained pipe would fill up and block its writes.
     with tempfile.NamedTemporaryFile(prefix="help-server-", suffix=".log", delete=False) as output:
         started = time.perf_counter()
-        process = subprocess.Popen(cmd, cwd=PROJECT, env=environment, stdout=output if log else subprocess.DEVNULL,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            cmd,
+            cwd=PROJECT,
+            env=environment,
+            stdout=output if log else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     process.log_path = Path(output.name)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -132,9 +145,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -179,18 +205,32 @@ class PostgresServer:
         subprocess.run(command, check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
-        command = [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.workdir),
-                   "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+        command = [
+            str(self.bin / "postgres"),
+            "-D",
+            str(self.data),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.workdir),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+        ]
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         import psycopg
+
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                                     autocommit=True, connect_timeout=2) as connection:
+                with psycopg.connect(
+                    f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True, connect_timeout=2
+                ) as connection:
                     if not connection.execute("SELECT 1 FROM pg_database WHERE datname = 'help'").fetchone():
                         connection.execute("CREATE DATABASE help")
                     return
@@ -207,6 +247,7 @@ class PostgresServer:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+
 def bare_wsgi_server(body: bytes, headers, workdir: Path):
     """granian (2 workers) serving bench/bare_wsgi.py: fixed bytes and headers, no app."""
     body_file = workdir / "bare-body.html"
@@ -214,11 +255,22 @@ def bare_wsgi_server(body: bytes, headers, workdir: Path):
     skip = {"server", "date", "connection", "keep-alive", "transfer-encoding"}  # the server's own
     pairs = [(k, v) for k, v in headers.items() if k.lower() not in skip]
     port = free_port()
-    environment = {**os.environ, "BARE_BODY": str(body_file), "BARE_HEADERS": json.dumps(pairs),
-                   "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(port), "GRANIAN_WORKERS": "2",
-                   "GRANIAN_LOG_ENABLED": "false"}
-    process = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "wsgi", "bench.bare_wsgi:app"],
-                               cwd=PROJECT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    environment = {
+        **os.environ,
+        "BARE_BODY": str(body_file),
+        "BARE_HEADERS": json.dumps(pairs),
+        "GRANIAN_HOST": "127.0.0.1",
+        "GRANIAN_PORT": str(port),
+        "GRANIAN_WORKERS": "2",
+        "GRANIAN_LOG_ENABLED": "false",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "bench.bare_wsgi:app"],
+        cwd=PROJECT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base + "/", process)
@@ -256,8 +308,9 @@ http {{
   }}
 }}
 """)
-    process = subprocess.Popen([nginx, "-e", str(root / "error.log"), "-c", str(conf)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [nginx, "-e", str(root / "error.log"), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(f"{base}/page.html", process)
@@ -267,8 +320,15 @@ http {{
         process.wait(timeout=15)
 
 
-def wrk(url: str, seconds: int, headers: dict | None = None, script: Path | None = None,
-        connections: int = CONNECTIONS, warm_up: bool = True, env: dict | None = None) -> dict:
+def wrk(
+    url: str,
+    seconds: int,
+    headers: dict | None = None,
+    script: Path | None = None,
+    connections: int = CONNECTIONS,
+    warm_up: bool = True,
+    env: dict | None = None,
+) -> dict:
     """requests/s, p50 and p99 latency (ms), requests answered, answers other than 2xx/3xx and
     socket errors of one wrk run, after a 1 s warm-up unless `warm_up` is False."""
     command = ["wrk", "-t2", f"-c{connections}", "--latency"]
@@ -278,8 +338,9 @@ def wrk(url: str, seconds: int, headers: dict | None = None, script: Path | None
         command += ["-s", str(script)]
     if warm_up:
         subprocess.run(command + ["-d1s", url], capture_output=True, check=True)
-    output = subprocess.run(command + [f"-d{seconds}s", url], capture_output=True, text=True, check=True,
-                            env={**os.environ, **(env or {})}).stdout
+    output = subprocess.run(
+        command + [f"-d{seconds}s", url], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+    ).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.M))
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     refused = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -293,8 +354,16 @@ def wrk(url: str, seconds: int, headers: dict | None = None, script: Path | None
     }
 
 
-def wrk_script(url: str, script: str, requests: int | None = None, seconds: int = 5, connections: int = 16,
-               threads: int = 2, timeout: str | None = None, **env) -> str:
+def wrk_script(
+    url: str,
+    script: str,
+    requests: int | None = None,
+    seconds: int = 5,
+    connections: int = 16,
+    threads: int = 2,
+    timeout: str | None = None,
+    **env,
+) -> str:
     """wrk's output for a run with a Lua script from bench/; `requests` caps the count (for
     the scripts that read WRK_REQUESTS), `env` is passed to the script (ADDRESSES, say)."""
     wrk_binary = shutil.which("wrk")
@@ -302,8 +371,14 @@ def wrk_script(url: str, script: str, requests: int | None = None, seconds: int 
         raise RuntimeError("wrk is not installed: .ci/run installs Debian's wrk")
     command = [wrk_binary, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA / script)]
     command += ["--timeout", timeout] if timeout else []
-    return subprocess.run(command + [url], capture_output=True, text=True, check=True, timeout=seconds + 60,
-                          env={**os.environ, **({"WRK_REQUESTS": str(requests)} if requests else {}), **env}).stdout
+    return subprocess.run(
+        command + [url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+        env={**os.environ, **({"WRK_REQUESTS": str(requests)} if requests else {}), **env},
+    ).stdout
 
 
 def to_ms(value: str) -> float:
@@ -339,6 +414,7 @@ def wait_for_search(base: str) -> None:
     """Return once both workers have built their search index (in the background after
     start): searches on many new connections reach both, and each waits for its index.
     Searches past a worker's work slots are turned away (503): those are asked again."""
+
     def search(_):
         deadline = time.monotonic() + 120  # at 10,000 pages an index takes about 5 s, more on a busy machine
         while time.monotonic() < deadline:
@@ -379,9 +455,11 @@ def machine() -> str:
     memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) / 1024 / 1024
     nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
     granian = subprocess.run([str(VENV_BIN / "granian"), "--version"], capture_output=True, text=True).stdout.strip()
-    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; {platform.platform()}; "
-            f"Python {platform.python_version()}; {granian}; {nginx}; wrk {CONNECTIONS} connections, 2 threads, "
-            f"on the same machine over loopback")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; {platform.platform()}; "
+        f"Python {platform.python_version()}; {granian}; {nginx}; wrk {CONNECTIONS} connections, 2 threads, "
+        f"on the same machine over loopback"
+    )
 
 
 class Probe:

@@ -50,14 +50,16 @@ def measure(corpora: dict[int, Path], seconds: int, workdir: Path) -> dict:
         rows.append(("help index (1,000 pages)", wrk(f"{base}/docs.php", seconds)))
         rows.append(("search «ansikt bilde» (1,000 pages)", wrk(f"{base}/docs.php?q=ansikt+bilde", seconds)))
         rows.append(("unknown slug, the same one again (404)", wrk(f"{base}/docs.php?doc=finnes-ikke", seconds)))
-        rows.append(("unknown slugs, each one new (404)",
-                     wrk(f"{base}/docs.php", seconds, script=LUA / "dead_links.lua")))
+        rows.append(
+            ("unknown slugs, each one new (404)", wrk(f"{base}/docs.php", seconds, script=LUA / "dead_links.lua"))
+        )
         rows.append(("malformed slug (400)", wrk(f"{base}/docs.php?doc=..%2F..%2Fetc", seconds)))
     # First renders: every request names another of 10,000 pages and nothing is cached.
     with help_server(corpora[10_000], log=False, CACHE_TYPE="NullCache", RESPONSE_CACHE_ENTRIES="1") as (base, _):
         wait_for_search(base)
-        rows.append(("first render (10,000 pages, no cache)",
-                     wrk(f"{base}/docs.php", seconds, script=LUA / "every_page.lua")))
+        rows.append(
+            ("first render (10,000 pages, no cache)", wrk(f"{base}/docs.php", seconds, script=LUA / "every_page.lua"))
+        )
     scale = []
     for size, docs in sorted(corpora.items()):
         # Start-up varies by a fifth from run to run on this machine: the median of STARTS.
@@ -68,8 +70,14 @@ def measure(corpora: dict[int, Path], seconds: int, workdir: Path) -> dict:
         with help_server(docs, log=False) as (base, server):
             startups.append(server.started_in)
             wait_for_search(base)
-            scale.append((size, statistics.median(startups), worker_rss_mb(server.pid),
-                          wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", seconds)))
+            scale.append(
+                (
+                    size,
+                    statistics.median(startups),
+                    worker_rss_mb(server.pid),
+                    wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", seconds),
+                )
+            )
     return {"ratios": ratios, "rows": rows, "scale": scale, "counting": counting_cost(corpora[1_000], seconds, workdir)}
 
 
@@ -79,9 +87,11 @@ def counting_cost(docs: Path, seconds: int, workdir: Path) -> dict:
     view answered was stored."""
     from sqlalchemy import create_engine, text
     from werkzeug.security import generate_password_hash
+
     database = workdir / "insights.db"
     on = {"INSIGHTS_USERS": f"bench:{generate_password_hash('bench')}", "DATABASE_URL": f"sqlite:///{database}"}
     off = {"DATABASE_URL": f"sqlite:///{workdir / 'no-insights.db'}"}
+
     def stored_views() -> int:
         engine = create_engine(f"sqlite:///{database}")
         with engine.connect() as connection:
@@ -96,8 +106,10 @@ def counting_cost(docs: Path, seconds: int, workdir: Path) -> dict:
         return {**result, "cpu_us": (worker_cpu_seconds(pid) - cpu) / result["requests"] * 1e6}
 
     rounds = []
-    with (help_server(docs, log=False, **on) as (on_base, on_server),
-          help_server(docs, log=False, **off) as (off_base, off_server)):
+    with (
+        help_server(docs, log=False, **on) as (on_base, on_server),
+        help_server(docs, log=False, **off) as (off_base, off_server),
+    ):
         for base in (off_base, on_base):
             wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", 1, warm_up=False)
         time.sleep(FLUSH_SECONDS + 1)
@@ -110,5 +122,4 @@ def counting_cost(docs: Path, seconds: int, workdir: Path) -> dict:
                 rounds.append((run(off_base, off_server.pid), run(on_base, on_server.pid)))
     # Stopped with SIGTERM: each worker wrote what it had counted as it exited.
     stored = stored_views() - before
-    return {"rounds": rounds, "stored": stored,
-            "answered": sum(on_run["requests"] for _, on_run in rounds)}
+    return {"rounds": rounds, "stored": stored, "answered": sum(on_run["requests"] for _, on_run in rounds)}

@@ -19,6 +19,7 @@ def files_settle_at_once(monkeypatch):
     """Tests write a file and read it at once; only the tests of these delays wait for them."""
     from app.caching import responses as pagecache
     from app.content import store as documents
+
     monkeypatch.setattr(documents, "SETTLE_SECONDS", 0)
     monkeypatch.setattr(documents, "UNFINISHED_SETTLE_SECONDS", 0)
     monkeypatch.setattr(pagecache, "RECHECK_SECONDS", 0)
@@ -28,6 +29,7 @@ def files_settle_at_once(monkeypatch):
 def failed_logins_answered_at_once(monkeypatch):
     """A failed login keeps its turn for a quarter of a second; only the test of that waits."""
     from app.readers import authors as author_auth
+
     monkeypatch.setattr(author_auth, "FAILED_CHECK_SECONDS", 0)
 
 
@@ -54,9 +56,18 @@ def make_app(docs_dir: Path):
     Rate limits are off unless a test turns them on (test_limits.py): elsewhere they would
     only get in the way.
     """
+
     def make(**overrides):
-        return create_app({"TESTING": True, "DOCS_DIR": str(docs_dir), "RATELIMIT_ENABLED": False,
-                           "DATABASE_URL": f"sqlite:///{docs_dir.parent}/feedback.db", **overrides})
+        return create_app(
+            {
+                "TESTING": True,
+                "DOCS_DIR": str(docs_dir),
+                "RATELIMIT_ENABLED": False,
+                "DATABASE_URL": f"sqlite:///{docs_dir.parent}/feedback.db",
+                **overrides,
+            }
+        )
+
     return make
 
 
@@ -69,8 +80,14 @@ def app(make_app):
 def bundled_client():
     """A client of one app over the bundled docs, shared by a module's tests that only read
     (many hostile requests): they must not write files or change settings."""
-    app = create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "RATELIMIT_ENABLED": False,
-                      "DATABASE_URL": "sqlite:///:memory:"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DOCS_DIR": str(PROJECT / "docs"),
+            "RATELIMIT_ENABLED": False,
+            "DATABASE_URL": "sqlite:///:memory:",
+        }
+    )
     return app.test_client()
 
 
@@ -88,6 +105,7 @@ def runner(app):
 def redis_server(tmp_path):
     """A real redis-server for this test, stopped afterwards."""
     from bench.servers import RedisServer
+
     server = RedisServer(tmp_path)
     server.start()
     yield server
@@ -96,9 +114,11 @@ def redis_server(tmp_path):
 
 # A real PostgreSQL, one server per test module that needs it.
 
+
 @pytest.fixture(scope="module")
 def postgres():
     from bench.servers import PostgresServer
+
     server = PostgresServer()
     server.start()
     yield server
@@ -109,9 +129,11 @@ def postgres():
 def pg_url(postgres, request):
     """A fresh database on the module's PostgreSQL server for one test."""
     import psycopg
+
     name = "t_" + re.sub(r"\W", "_", request.node.name)[:50].lower()
-    with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres",
-                         autocommit=True) as connection:
+    with psycopg.connect(
+        f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres", autocommit=True
+    ) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         connection.execute(f'CREATE DATABASE "{name}"')
     return postgres.url(name)

@@ -109,14 +109,30 @@ def add_votes(app, rows: list[tuple[int, str, bool, str, str | None]]) -> None:
     today = datetime.now(UTC).date()
     with engine.begin() as connection:
         for i, (days_ago, slug, helpful, reasons, comment) in enumerate(rows):
-            values = {"day": today - timedelta(days=days_ago), "reader": f"r{i}", "slug": slug, "helpful": helpful,
-                      "reasons": reasons, "comment": comment, "now": datetime.now(UTC) - timedelta(days=days_ago)}
-            connection.execute(text(
-                "INSERT INTO feedback_votes (day, reader, slug, lang, helpful, reasons, created_at) "
-                "VALUES (:day, :reader, :slug, 'nb', :helpful, :reasons, :now)"), values)
+            values = {
+                "day": today - timedelta(days=days_ago),
+                "reader": f"r{i}",
+                "slug": slug,
+                "helpful": helpful,
+                "reasons": reasons,
+                "comment": comment,
+                "now": datetime.now(UTC) - timedelta(days=days_ago),
+            }
+            connection.execute(
+                text(
+                    "INSERT INTO feedback_votes (day, reader, slug, lang, helpful, reasons, created_at) "
+                    "VALUES (:day, :reader, :slug, 'nb', :helpful, :reasons, :now)"
+                ),
+                values,
+            )
             if comment is not None:
-                connection.execute(text("INSERT INTO feedback_comments (day, slug, lang, comment, created_at) "
-                                        "VALUES (:day, :slug, 'nb', :comment, :now)"), values)
+                connection.execute(
+                    text(
+                        "INSERT INTO feedback_comments (day, slug, lang, comment, created_at) "
+                        "VALUES (:day, :slug, 'nb', :comment, :now)"
+                    ),
+                    values,
+                )
     engine.dispose()
 
 
@@ -127,18 +143,31 @@ def add_counts(app, views=(), searches=(), dead_links=()) -> None:
     today = datetime.now(UTC).date()
     with engine.begin() as connection:
         for days_ago, slug, count in views:
-            connection.execute(text("INSERT INTO insights_page_views VALUES (:day, :slug, 'nb', :views)"),
-                               {"day": today - timedelta(days=days_ago), "slug": slug, "views": count})
+            connection.execute(
+                text("INSERT INTO insights_page_views VALUES (:day, :slug, 'nb', :views)"),
+                {"day": today - timedelta(days=days_ago), "slug": slug, "views": count},
+            )
         for days_ago, query, count, no_results, readers in searches:
-            connection.execute(text("INSERT INTO insights_searches VALUES (:day, 'nb', :query, :searches, "
-                                    ":no_results, :results, :corrected, :readers)"),
-                               {"day": today - timedelta(days=days_ago), "query": query, "searches": count,
-                                "no_results": no_results, "results": 0 if no_results else 4,
-                                "corrected": None, "readers": readers})
+            connection.execute(
+                text(
+                    "INSERT INTO insights_searches VALUES (:day, 'nb', :query, :searches, "
+                    ":no_results, :results, :corrected, :readers)"
+                ),
+                {
+                    "day": today - timedelta(days=days_ago),
+                    "query": query,
+                    "searches": count,
+                    "no_results": no_results,
+                    "results": 0 if no_results else 4,
+                    "corrected": None,
+                    "readers": readers,
+                },
+            )
         for days_ago, slug, referrer, requests in dead_links:
-            connection.execute(text("INSERT INTO insights_dead_links VALUES (:day, :slug, :referrer, :requests, '')"),
-                               {"day": today - timedelta(days=days_ago), "slug": slug, "referrer": referrer,
-                                "requests": requests})
+            connection.execute(
+                text("INSERT INTO insights_dead_links VALUES (:day, :slug, :referrer, :requests, '')"),
+                {"day": today - timedelta(days=days_ago), "slug": slug, "referrer": referrer, "requests": requests},
+            )
     engine.dispose()
 
 
@@ -228,42 +257,42 @@ HOSTILE_MARKUP = [
     "<script>alert(1)</script>",
     "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
     "<img src=x onerror=alert(1)>",
-    "<a href=\"javascript:alert(1)\">x</a>",
-    "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
-    "<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>",
-    "<a href=\"&#x6A;avascript&#x3A;alert(1)\">x</a>",
-    "<a href=\"java\tscript:alert(1)\">x</a>",
-    "<a href=\"java&#x09;script:alert(1)\">x</a>",
-    "<a href=\" \x01javascript:alert(1)\">x</a>",
-    "<a href=\"vbscript:msgbox(1)\">x</a>",
-    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
-    "<a href=\"javascript:123\">harmless-looking</a>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">x</a>',
+    '<a href="&#x6A;avascript&#x3A;alert(1)">x</a>',
+    '<a href="java\tscript:alert(1)">x</a>',
+    '<a href="java&#x09;script:alert(1)">x</a>',
+    '<a href=" \x01javascript:alert(1)">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    '<a href="javascript:123">harmless-looking</a>',
     "[click](javascript:alert(1))",
     "[click](JAVASCRIPT:alert(1))",
     "[click](data:text/html,<script>alert(1)</script>)",
     "![img](javascript:alert(1))",
     "![img](https://tracker.example/pixel.png)",
     "![img](//tracker.example/pixel.png)",
-    "<iframe src=\"https://evil.example\"></iframe>",
-    "<object data=\"x.swf\"></object><embed src=\"x.swf\">",
-    "<form action=\"https://evil.example\"><input name=q><button>Send</button></form>",
+    '<iframe src="https://evil.example"></iframe>',
+    '<object data="x.swf"></object><embed src="x.swf">',
+    '<form action="https://evil.example"><input name=q><button>Send</button></form>',
     "<svg onload=alert(1)><circle r=1 /></svg>",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<base href=\"https://evil.example/\">",
-    "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
-    "<link rel=stylesheet href=\"https://evil.example/x.css\">",
+    '<base href="https://evil.example/">',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    '<link rel=stylesheet href="https://evil.example/x.css">',
     "<style>body{display:none}</style>",
-    "<div style=\"position:fixed;inset:0;background:red\">cover</div>",
-    "<div class=\"skip-link site-header\">borrowed layout classes</div>",
-    "<p onclick=\"alert(1)\" onmouseover=alert(1)>hover</p>",
-    "<a href=\"x\" onfocus=alert(1) autofocus>x</a>",
-    "<h2 id=\"innhold\" onclick=alert(1)>id clobbering</h2>",
+    '<div style="position:fixed;inset:0;background:red">cover</div>',
+    '<div class="skip-link site-header">borrowed layout classes</div>',
+    '<p onclick="alert(1)" onmouseover=alert(1)>hover</p>',
+    '<a href="x" onfocus=alert(1) autofocus>x</a>',
+    '<h2 id="innhold" onclick=alert(1)>id clobbering</h2>',
     "<!--<img src=x onerror=alert(1)>-->",
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
     "<template><script>alert(1)</script></template>",
     "<<script>script>alert(1)<</script>/script>",
     "<scr<script>ipt>alert(1)</script>",
-    "<a href=\"https://ok.example\" target=\"_self\" rel=\"opener\">x</a>",
+    '<a href="https://ok.example" target="_self" rel="opener">x</a>',
     "```html\n<script>alert(1)</script>\n```",
     "`<img src=x onerror=alert(1)>`",
     "<textarea><script>alert(1)</script></textarea>",

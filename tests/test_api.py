@@ -18,12 +18,18 @@ ORIGIN = "https://app.avatarify.example"
 
 
 # Made at import: schemathesis reads the schema before any fixture exists.
-SCHEMA_APP = create_app({"TESTING": True, "DOCS_DIR": str(PROJECT / "docs"), "API_ALLOWED_ORIGINS": ORIGIN,
-                         "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='help-api-')}/feedback.db",
-                         "INSIGHTS_USERS": f"forfatter:{generate_password_hash('hemmelig')}",
-                         # Schemathesis expects a 401 for each request without credentials; the
-                         # limit on failed logins has its own test (test_insights.py).
-                         "INSIGHTS_AUTH_RATE_LIMIT": "10000/minute"})
+SCHEMA_APP = create_app(
+    {
+        "TESTING": True,
+        "DOCS_DIR": str(PROJECT / "docs"),
+        "API_ALLOWED_ORIGINS": ORIGIN,
+        "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='help-api-')}/feedback.db",
+        "INSIGHTS_USERS": f"forfatter:{generate_password_hash('hemmelig')}",
+        # Schemathesis expects a 401 for each request without credentials; the
+        # limit on failed logins has its own test (test_insights.py).
+        "INSIGHTS_AUTH_RATE_LIMIT": "10000/minute",
+    }
+)
 upgrade_database(SCHEMA_APP)
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", SCHEMA_APP)
 
@@ -53,7 +59,12 @@ def test_one_page_with_html_headings_related_and_etag(api):
     assert "<script" not in doc["html"] and 'class="chip chip-s bg-gray-light"' in doc["html"]
     assert {"level": 2, "anchor": "slik-virker-det", "text": "Slik virker det"} in doc["headings"]
     assert [r["slug"] for r in doc["related"]] == [
-        "avatarify-intro", "generative-ai-intro", "instantid-intro", "what-is-ip-adapter", "generative-ai-terminology"]
+        "avatarify-intro",
+        "generative-ai-intro",
+        "instantid-intro",
+        "what-is-ip-adapter",
+        "generative-ai-terminology",
+    ]
     etag = response.headers["ETag"]
     again = api.get("/api/docs/what-is-identitynet?lang=nb", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
@@ -68,16 +79,22 @@ def test_missing_translation_falls_back_to_norwegian(api, docs_dir):
 
 def test_accept_language_chooses_without_lang(api):
     assert api.get("/api/docs/instantid-intro", headers={"Accept-Language": "en-GB,en;q=0.9"}).json["lang"] == "en"
-    assert api.get("/api/docs/instantid-intro", headers={"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.5"}).json["lang"] == "nb"
+    assert (
+        api.get("/api/docs/instantid-intro", headers={"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.5"}).json["lang"]
+        == "nb"
+    )
 
 
-@pytest.mark.parametrize("url, status, title", [
-    ("/api/docs/finnes-ikke", 404, "No such page"),
-    ("/api/docs/Bad_Slug", 400, "Malformed slug"),
-    ("/api/docs/" + "a" * 101, 400, "Malformed slug"),
-    ("/api/docs?lang=de", 400, "Unknown language"),
-    ("/api/nothing-here", 404, "Not Found"),
-])
+@pytest.mark.parametrize(
+    "url, status, title",
+    [
+        ("/api/docs/finnes-ikke", 404, "No such page"),
+        ("/api/docs/Bad_Slug", 400, "Malformed slug"),
+        ("/api/docs/" + "a" * 101, 400, "Malformed slug"),
+        ("/api/docs?lang=de", 400, "Unknown language"),
+        ("/api/nothing-here", 404, "Not Found"),
+    ],
+)
 def test_errors_are_problem_objects(api, url, status, title):
     response = api.get(url)
     assert response.status_code == status
@@ -105,8 +122,9 @@ def test_cors_only_for_configured_origins(api):
     assert "ETag" in allowed.headers["Access-Control-Expose-Headers"]
     other = api.get("/api/docs", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
-    preflight = api.options("/api/docs/instantid-intro", headers={
-        "Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+    preflight = api.options(
+        "/api/docs/instantid-intro", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
+    )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
     assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
@@ -115,7 +133,15 @@ def test_cors_only_for_configured_origins(api):
 def test_openapi_document_is_served(api):
     document = api.get("/api/openapi.json").json
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/api/docs", "/api/docs/{slug}", "/api/search", "/api/feedback",
-                                      "/api/insights/feedback", "/api/insights/views", "/api/insights/searches",
-                                      "/api/insights/dead-links", "/api/openapi.json"}
+    assert set(document["paths"]) == {
+        "/api/docs",
+        "/api/docs/{slug}",
+        "/api/search",
+        "/api/feedback",
+        "/api/insights/feedback",
+        "/api/insights/views",
+        "/api/insights/searches",
+        "/api/insights/dead-links",
+        "/api/openapi.json",
+    }
     assert json.loads((PROJECT / "app" / "web" / "openapi.json").read_text()) == document

@@ -24,8 +24,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 ARTIFACTS = PROJECT / "test-artifacts"
 NODE_MODULES = PROJECT / "node_modules"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 PAGE_TYPES = {
     "page": ("/docs.php?doc=what-is-ip-adapter&lang=nb", 200),
@@ -75,8 +82,10 @@ def watch(page, base: str) -> dict:
     host = urlsplit(base).netloc
     page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-    page.on("request", lambda r: urlsplit(r.url).netloc != host and r.url.startswith("http")
-            and seen["foreign"].append(r.url))
+    page.on(
+        "request",
+        lambda r: urlsplit(r.url).netloc != host and r.url.startswith("http") and seen["foreign"].append(r.url),
+    )
     page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
     return seen
 
@@ -126,7 +135,9 @@ def hostile_documents(folder: Path) -> list[tuple[str, str]]:
     documents = []
     for i, (payload, source) in enumerate(payloads):
         slug = f"xss-{i}"
-        (folder / f"{slug}.md").write_text(f"# Payload {i}\n\n{payload}\n\n[{i}]({payload})\n\nSlutt.\n", encoding="utf-8")
+        (folder / f"{slug}.md").write_text(
+            f"# Payload {i}\n\n{payload}\n\n[{i}]({payload})\n\nSlutt.\n", encoding="utf-8"
+        )
         documents.append((slug, source))
     return documents
 
@@ -173,8 +184,11 @@ def axe_violations(page) -> list[dict]:
     """Serious and critical axe-core violations on the current page."""
     page.evaluate((NODE_MODULES / "axe-core" / "axe.min.js").read_text(encoding="utf-8"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -226,9 +240,19 @@ def test_every_page_type_is_valid_html(site, tmp_path):
 def html_errors(files: list[str]) -> list[tuple]:
     """What the Nu HTML Checker finds wrong in `files`."""
     result = subprocess.run(
-        ["java", "-jar", str(NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"),
-         "--errors-only", "--format", "json", *files],
-        capture_output=True, text=True, timeout=300)
+        [
+            "java",
+            "-jar",
+            str(NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"),
+            "--errors-only",
+            "--format",
+            "json",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     messages = json.loads(result.stderr or '{"messages": []}')["messages"]
     return [(Path(m.get("url", "")).name, m.get("message"), m.get("extract", "")[:80]) for m in messages]
 
@@ -249,8 +273,9 @@ def test_a_reader_votes_and_explains_in_a_real_browser(browser, site, variant):
     assert page.locator("h1").inner_text() == "Hva var galt?"
     assert axe_violations(page) == []
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"feedback-details{variant.replace('&', '-').replace('=', '-')}.png",
-                    full_page=True)
+    page.screenshot(
+        path=ARTIFACTS / f"feedback-details{variant.replace('&', '-').replace('=', '-')}.png", full_page=True
+    )
     page.get_by_label("Den var vanskelig å forstå").check()
     page.get_by_label("Vil du si mer? (valgfritt)").fill("Jeg savner et eksempel <script>alert(1)</script>")
     page.get_by_role("button", name="Send").click()
@@ -269,15 +294,20 @@ def test_a_reader_votes_and_explains_in_a_real_browser(browser, site, variant):
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_path, viewport):
     from werkzeug.security import generate_password_hash
+
     docs = tmp_path / "docs"
     shutil.copytree(PROJECT / "docs", docs)
     users = f"forfatter:{generate_password_hash('hemmelig passord')}"
     with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2") as (base, _):
         for i, payload in enumerate(HOSTILE_MARKUP[:20]):
             request = urllib.request.Request(
-                f"{base}/api/feedback", method="POST", headers={"Content-Type": "application/json", "User-Agent": f"l{i}"},
-                data=json.dumps({"slug": "instantid-intro", "helpful": i % 3 == 0, "comment": payload[:1000],
-                                 "reasons": ["wrong"]}).encode())
+                f"{base}/api/feedback",
+                method="POST",
+                headers={"Content-Type": "application/json", "User-Agent": f"l{i}"},
+                data=json.dumps(
+                    {"slug": "instantid-intro", "helpful": i % 3 == 0, "comment": payload[:1000], "reasons": ["wrong"]}
+                ).encode(),
+            )
             assert urllib.request.urlopen(request).status == 201
         # Hostile searches, each from 3 readers (enough to be shown), and dead links with hostile referrers.
         for reader in range(3):
@@ -288,12 +318,15 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
             get(f"{base}/docs.php?doc=instantid-intro")
         author = {"Authorization": "Basic " + base64.b64encode(b"forfatter:hemmelig passord").decode()}
         deadline = time.monotonic() + 20  # the workers' writers flush every 0.2 s
-        while (json.loads(get(f"{base}/api/insights/dead-links", headers=author)[2])["total"] < 30
-               and time.monotonic() < deadline):
+        while (
+            json.loads(get(f"{base}/api/insights/dead-links", headers=author)[2])["total"] < 30
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         for theme in ("light", "dark"):
-            context = browser.new_context(viewport=VIEWPORTS[viewport], http_credentials={
-                "username": "forfatter", "password": "hemmelig passord"})
+            context = browser.new_context(
+                viewport=VIEWPORTS[viewport], http_credentials={"username": "forfatter", "password": "hemmelig passord"}
+            )
             page = context.new_page()
             page.add_init_script(HOOK)
             seen = watch(page, base)

@@ -12,15 +12,18 @@ def test_bundled_docs_pass(runner):
     assert "6 in nb, 6 in en documents" in result.output
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("# T\n\n[x](docs.php?doc=no-such-page)\n", "link to a page that does not exist"),
-    ('# T\n\n<div class="mt-3"><a href="docs.php?doc=gone" class="chip">x</a></div>\n', "does not exist"),
-    ("# T\n\n[x](docs.php?doc=Bad_Slug)\n", "malformed internal link"),
-    ("No heading at all\n", "no title"),
-    ("# T\n\n<script>alert(1)</script>\n", "would remove or change <script>"),
-    ('# T\n\n<div class="mt-3" style="color:red">x</div>\n', "would remove or change <div"),
-    ('# T\n\n<a href="javascript:alert(1)">x</a>\n', "would remove or change <a"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("# T\n\n[x](docs.php?doc=no-such-page)\n", "link to a page that does not exist"),
+        ('# T\n\n<div class="mt-3"><a href="docs.php?doc=gone" class="chip">x</a></div>\n', "does not exist"),
+        ("# T\n\n[x](docs.php?doc=Bad_Slug)\n", "malformed internal link"),
+        ("No heading at all\n", "no title"),
+        ("# T\n\n<script>alert(1)</script>\n", "would remove or change <script>"),
+        ('# T\n\n<div class="mt-3" style="color:red">x</div>\n', "would remove or change <div"),
+        ('# T\n\n<a href="javascript:alert(1)">x</a>\n', "would remove or change <a"),
+    ],
+)
 def test_problems_fail_the_check(runner, docs_dir, text, expected):
     write(docs_dir, "broken", text)
     result = runner.invoke(args=["check-docs"])
@@ -42,10 +45,17 @@ def test_make_check_names_each_bad_page_in_a_line_without_a_traceback(docs_dir):
     import sys
 
     from helpers import PROJECT
+
     write(docs_dir, "feil-dato", "---\nupdated: 2026-02-30\n---\n# Feil dato\n")
     (docs_dir / "en" / "ikke-utf8.md").write_bytes(b"\xff\xfe# x")
-    result = subprocess.run([sys.executable, "-m", "flask", "check-docs"], cwd=PROJECT, capture_output=True, text=True,
-                            timeout=120, env={**os.environ, "FLASK_APP": "wsgi", "DOCS_DIR": str(docs_dir)})
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "check-docs"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FLASK_APP": "wsgi", "DOCS_DIR": str(docs_dir)},
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
     problems = [line for line in result.stderr.splitlines() if line.startswith("[")]

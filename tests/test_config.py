@@ -39,14 +39,17 @@ def test_making_an_app_leaves_the_process_logging_alone(make_app):
     assert root.handlers == handlers and root.level == level
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"CACHE_TYPE": "MemcachedCache"}, "CACHE_TYPE"),
-    ({"CACHE_THRESHOLD": "many"}, "CACHE_THRESHOLD"),
-    ({"CACHE_DEFAULT_TIMEOUT": "-1"}, "CACHE_DEFAULT_TIMEOUT"),
-    ({"RESPONSE_CACHE_ENTRIES": "0"}, "RESPONSE_CACHE_ENTRIES"),
-    ({"DOCS_DIR": "/no/such/folder"}, "DOCS_DIR"),
-    ({"STRICT_START": "sometimes"}, "STRICT_START"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"CACHE_TYPE": "MemcachedCache"}, "CACHE_TYPE"),
+        ({"CACHE_THRESHOLD": "many"}, "CACHE_THRESHOLD"),
+        ({"CACHE_DEFAULT_TIMEOUT": "-1"}, "CACHE_DEFAULT_TIMEOUT"),
+        ({"RESPONSE_CACHE_ENTRIES": "0"}, "RESPONSE_CACHE_ENTRIES"),
+        ({"DOCS_DIR": "/no/such/folder"}, "DOCS_DIR"),
+        ({"STRICT_START": "sometimes"}, "STRICT_START"),
+    ],
+)
 def test_bad_settings_are_refused(make_app, overrides, message):
     with pytest.raises(ConfigError, match=message):
         make_app(**overrides)

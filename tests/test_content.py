@@ -8,13 +8,23 @@ import pytest
 from helpers import PROJECT
 
 DOCS = PROJECT / "docs"
-RESEARCH_PAGES = ["avatarify-intro", "generative-ai-intro", "generative-ai-terminology", "instantid-intro",
-                  "what-is-identitynet", "what-is-ip-adapter"]
+RESEARCH_PAGES = [
+    "avatarify-intro",
+    "generative-ai-intro",
+    "generative-ai-terminology",
+    "instantid-intro",
+    "what-is-identitynet",
+    "what-is-ip-adapter",
+]
 PAGES = [(lang, slug) for lang in ("nb", "en") for slug in RESEARCH_PAGES]
 # Where primary sources live: papers on arXiv, code on GitHub, and the two primaries that are
 # on neither: OpenAI's DALL·E 3 paper and the IP-Adapter-FaceID model card.
-PRIMARY_SOURCES = ("https://arxiv.org/abs/", "https://github.com/", "https://cdn.openai.com/papers/dall-e-3.pdf",
-                   "https://huggingface.co/h94/IP-Adapter-FaceID")
+PRIMARY_SOURCES = (
+    "https://arxiv.org/abs/",
+    "https://github.com/",
+    "https://cdn.openai.com/papers/dall-e-3.pdf",
+    "https://huggingface.co/h94/IP-Adapter-FaceID",
+)
 
 
 def text_of(lang: str, slug: str) -> str:
@@ -46,15 +56,23 @@ def test_both_languages_cite_the_same_sources(slug):
 @pytest.mark.parametrize("lang, slug", PAGES)
 def test_dall_e_as_a_diffusion_example_always_has_its_version(lang, slug):
     for match in re.finditer(r"DALL·E(?! [23])", text_of(lang, slug)):
-        before = text_of(lang, slug)[max(0, match.start() - 12):match.start()]
+        before = text_of(lang, slug)[max(0, match.start() - 12) : match.start()]
         assert "første" in before or "first" in before, before
 
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_the_app_page_claims_nothing_about_the_app_beyond_its_sources(lang):
     text = text_of(lang, "avatarify-intro").lower()
-    for claim in ("aldri", "never", "likheten er god", "likeness is good", "godt lys", "good light",
-                  "bildemodeller som", "image models such as"):
+    for claim in (
+        "aldri",
+        "never",
+        "likheten er god",
+        "likeness is good",
+        "godt lys",
+        "good light",
+        "bildemodeller som",
+        "image models such as",
+    ):
         assert claim not in text
 
 
@@ -62,7 +80,9 @@ def test_the_app_page_claims_nothing_about_the_app_beyond_its_sources(lang):
 def test_instantid_names_all_three_affiliations(lang):
     text = text_of(lang, "instantid-intro")
     assert "InstantX" in text and "Xiaohongshu" in text and "Peking" in text
-    released = "vektene forfatterne har gitt ut, er for SDXL" if lang == "nb" else "weights the authors released are for SDXL"
+    released = (
+        "vektene forfatterne har gitt ut, er for SDXL" if lang == "nb" else "weights the authors released are for SDXL"
+    )
     assert released in text
 
 

@@ -23,8 +23,12 @@ KUBERNETES_VERSIONS = ["1.32.0", kubernetes_validate.latest_version()]
 DRAIN_SECONDS = int(SERVER_DEFAULTS["GRANIAN_WORKERS_KILL_TIMEOUT"])
 # What the launcher may need after the drain: stopping granian and removing its metrics folder.
 AFTER_DRAIN_SECONDS = 2
-SECRETS = {"POSTGRES_PASSWORD": "p" * 32, "REDIS_PASSWORD": "r" * 32, "CACHE_SIGNING_KEY": "k" * 64,
-           "PUBLIC_BASE_URL": "https://hjelp.example.no"}
+SECRETS = {
+    "POSTGRES_PASSWORD": "p" * 32,
+    "REDIS_PASSWORD": "r" * 32,
+    "CACHE_SIGNING_KEY": "k" * 64,
+    "PUBLIC_BASE_URL": "https://hjelp.example.no",
+}
 
 
 def manifests() -> dict[str, dict]:
@@ -42,12 +46,14 @@ def compose() -> dict:
 
 def interpolated(value: str, variables: dict[str, str]) -> str:
     """A compose value with ${NAME}, ${NAME:-default} and ${NAME:?error} filled in."""
+
     def fill(match):
         name, rule, default = match.group(1), match.group(2) or "", match.group(3) or ""
         if name in variables:
             return variables[name]
         assert rule != ":?", f"{name} must be set"
         return default
+
     return re.sub(r"\$\{(\w+)(:-|:\?)?([^}]*)\}", fill, value)
 
 
@@ -98,8 +104,12 @@ def mebibytes(quantity: str) -> float:
 
 
 def test_the_compose_file_is_valid_against_the_compose_specification():
-    result = subprocess.run([str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
-                             str(DEPLOY / "compose.yaml")], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(DEPLOY / "compose.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -127,13 +137,21 @@ def test_compose_runs_two_replicas_sharing_postgresql_and_redis_and_stops_in_tim
 @pytest.mark.parametrize("where", ["compose", "kubernetes"])
 def test_every_setting_in_deploy_is_one_the_app_has_and_accepts(where):
     if where == "compose":
-        env = {name: interpolated(str(value), SECRETS) for name, value in compose()["services"]["help"]["environment"].items()}
+        env = {
+            name: interpolated(str(value), SECRETS)
+            for name, value in compose()["services"]["help"]["environment"].items()
+        }
     else:
         (container,) = manifests()["Deployment"]["spec"]["template"]["spec"]["containers"]
-        samples = {"database-url": "postgresql+psycopg://help:secret@postgres/help",
-                   "redis-url": "redis://:secret@redis:6379/0", "cache-signing-key": "k" * 64}
-        env = {item["name"]: item.get("value") or samples[item["valueFrom"]["secretKeyRef"]["key"]]
-               for item in container["env"]}
+        samples = {
+            "database-url": "postgresql+psycopg://help:secret@postgres/help",
+            "redis-url": "redis://:secret@redis:6379/0",
+            "cache-signing-key": "k" * 64,
+        }
+        env = {
+            item["name"]: item.get("value") or samples[item["valueFrom"]["secretKeyRef"]["key"]]
+            for item in container["env"]
+        }
     unknown = [name for name in env if not hasattr(Config, name) and not name.startswith("GRANIAN_")]
     assert not unknown
     settings = from_environment({name: value for name, value in env.items() if value})

@@ -45,14 +45,17 @@ def test_byte_order_mark_is_ignored():
     assert parse_document("x", "\ufeff# Tittel\n").title == "Tittel"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("Just text, no heading", "no title"),
-    ("---\ntitle: [unclosed\n---\n# T", "not valid YAML"),
-    ("---\n- a list\n---\n# T", "must be a mapping"),
-    ("---\norder: first\n---\n# T", "whole number"),
-    ("---\ntitle: {a: 1}\n---\n# T", "must be text"),
-    ("---\n!!python/object:os.system x\n---\n# T", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Just text, no heading", "no title"),
+        ("---\ntitle: [unclosed\n---\n# T", "not valid YAML"),
+        ("---\n- a list\n---\n# T", "must be a mapping"),
+        ("---\norder: first\n---\n# T", "whole number"),
+        ("---\ntitle: {a: 1}\n---\n# T", "must be text"),
+        ("---\n!!python/object:os.system x\n---\n# T", "not valid YAML"),
+    ],
+)
 def test_bad_documents_are_refused_with_a_reason(text, message):
     with pytest.raises(DocumentError, match=message):
         parse_document("x", text)
@@ -129,6 +132,7 @@ def test_fingerprint_follows_content(tmp_path):
 
 def test_a_file_being_written_is_not_served_half_written(tmp_path, monkeypatch):
     from app.content import store as documents
+
     write(tmp_path, "a", "# Whole\n\nAll of the first version.\n")
     store = DocumentStore(tmp_path)
     store.load()
@@ -148,15 +152,19 @@ def test_a_file_being_written_is_not_served_half_written(tmp_path, monkeypatch):
 
 # One bad document hurts only itself; nothing outside the folder is read.
 
-@pytest.mark.parametrize("text, message", [
-    ("---\nupdated: 2026-02-30\n---\n# T\n", "day is out of range"),
-    ("---\norder: " + "9" * 5000 + "\n---\n# T\n", "cannot be read"),
-    ("---\norder: 12345678901\n---\n# T\n", "at most 9 digits"),
-    ("---\nupdated: tomorrow\n---\n# T\n", "must be a date"),
-    ("---\n" + "[" * 5000 + "\n---\n# T\n", "front matter"),
-    ("# T\n\n" + "*" * 2000 + "x" + "*" * 2000 + "\n", "more than 100 '*' in a row"),
-    ("# T\n\n" + "[a" * 6000 + "\n", "brackets"),
-])
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("---\nupdated: 2026-02-30\n---\n# T\n", "day is out of range"),
+        ("---\norder: " + "9" * 5000 + "\n---\n# T\n", "cannot be read"),
+        ("---\norder: 12345678901\n---\n# T\n", "at most 9 digits"),
+        ("---\nupdated: tomorrow\n---\n# T\n", "must be a date"),
+        ("---\n" + "[" * 5000 + "\n---\n# T\n", "front matter"),
+        ("# T\n\n" + "*" * 2000 + "x" + "*" * 2000 + "\n", "more than 100 '*' in a row"),
+        ("# T\n\n" + "[a" * 6000 + "\n", "brackets"),
+    ],
+)
 def test_any_fault_in_a_file_is_a_document_error_naming_it(tmp_path, text, message):
     (tmp_path / "bad.md").write_text(text, encoding="utf-8")
     store = DocumentStore(tmp_path)
@@ -167,6 +175,7 @@ def test_any_fault_in_a_file_is_a_document_error_naming_it(tmp_path, text, messa
 
 def test_updated_comes_from_front_matter_not_the_file_time(tmp_path):
     from datetime import datetime
+
     write(tmp_path, "a", "---\nupdated: 2026-03-01\n---\n# A\n")
     write(tmp_path, "b", "# B\n")
     store = DocumentStore(tmp_path)
@@ -229,6 +238,7 @@ def test_a_file_cut_off_mid_line_waits_longer(tmp_path, monkeypatch):
 
 def test_an_app_takes_the_pages_handed_over_by_the_launcher_once(docs_dir, tmp_path, make_app):
     from app.content.preload import hand_over
+
     checked = load_library(docs_dir)
     other = tmp_path / "other"
     other.mkdir()
@@ -241,6 +251,7 @@ def test_an_app_takes_the_pages_handed_over_by_the_launcher_once(docs_dir, tmp_p
 
 def test_a_page_edited_after_the_check_is_served_as_edited(docs_dir, make_app):
     from app.content.preload import hand_over
+
     hand_over(load_library(docs_dir))
     write(docs_dir, "instantid-intro", "# Endret siden\n\nNy tekst.\n")
     write(docs_dir, "ny-side", "# Ny side\n\nLagt til etter sjekken.\n")
@@ -252,12 +263,47 @@ def test_a_page_edited_after_the_check_is_served_as_edited(docs_dir, make_app):
 # Characters that mean something to YAML, or that it refuses, beside ordinary ones.
 TRICKY_TEXT = st.text(st.sampled_from(list("aZæø 09:#-+?.,_[]{}&*!|>'\"%@`~=<\t\r\xa0\ufeff\\x")), max_size=12)
 KEYS = st.sampled_from(["title", "order", "updated", "description", "yes", "null", "On", "12", "x_1"])
-VALUES = st.sampled_from(["Hei", "12", "-3", "0", "0012", "+3", "0x1F", "1_000", "12:30", "1.5", ".inf", "2026-11-26",
-                          "2026-02-30", "2026-11-26 10:00", "yes", "No", "null", "~", "C# og F#", "a #b", "a: b",
-                          "Hva er IP-Adapter?", "100 %", "«sitat»", "-x", "x:", "x ", "[a]", "'a'", "*a", "!a"])
+VALUES = st.sampled_from(
+    [
+        "Hei",
+        "12",
+        "-3",
+        "0",
+        "0012",
+        "+3",
+        "0x1F",
+        "1_000",
+        "12:30",
+        "1.5",
+        ".inf",
+        "2026-11-26",
+        "2026-02-30",
+        "2026-11-26 10:00",
+        "yes",
+        "No",
+        "null",
+        "~",
+        "C# og F#",
+        "a #b",
+        "a: b",
+        "Hva er IP-Adapter?",
+        "100 %",
+        "«sitat»",
+        "-x",
+        "x:",
+        "x ",
+        "[a]",
+        "'a'",
+        "*a",
+        "!a",
+    ]
+)
 # Mostly lines the fast path reads, so that what it reads is compared often.
-LINES = st.tuples(st.one_of(KEYS, KEYS, KEYS, TRICKY_TEXT), st.sampled_from([": ", ": ", ": ", ":  ", ":", ": \t", " : "]),
-                  st.one_of(VALUES, VALUES, TRICKY_TEXT))
+LINES = st.tuples(
+    st.one_of(KEYS, KEYS, KEYS, TRICKY_TEXT),
+    st.sampled_from([": ", ": ", ": ", ":  ", ":", ": \t", " : "]),
+    st.one_of(VALUES, VALUES, TRICKY_TEXT),
+)
 
 
 @settings(max_examples=1000, deadline=None)
@@ -306,6 +352,7 @@ def test_pages_read_ahead_by_forked_processes_are_the_pages_read_here(docs_dir, 
 
 def test_a_broken_page_read_ahead_is_named_as_when_read_here(docs_dir, monkeypatch):
     from app.config import ConfigError
+
     monkeypatch.setattr(preload, "PAGES_PER_PROCESS", 1)
     write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
     with pytest.raises(ConfigError) as here:

@@ -29,6 +29,7 @@ def reader(feedback_app):
 
 # The form under every page.
 
+
 @pytest.mark.parametrize("query", ["", "&lang=en", "&embed=1", "&theme=dark", "&lang=en&embed=1&theme=light"])
 def test_every_page_asks_with_a_plain_form_that_keeps_the_presentation(reader, query):
     html = reader.get(PAGE + query).text
@@ -76,8 +77,16 @@ def test_no_asks_what_was_wrong_then_thanks(reader, feedback_app):
         assert f'name="reasons" value="{reason}"' in html
     assert 'maxlength="1000"' in html and "personlige opplysninger" in html
     assert 'href="mailto:hjelp@example.org?subject=Hjelpesiden%20what-is-ip-adapter%20%28nb%29"' in html
-    done = reader.post(FORM + "&theme=dark", headers=SAME_SITE, data={
-        "helpful": "no", "step": "details", "reasons": ["unclear", "wrong"], "comment": "  Mangler et eksempel.  "})
+    done = reader.post(
+        FORM + "&theme=dark",
+        headers=SAME_SITE,
+        data={
+            "helpful": "no",
+            "step": "details",
+            "reasons": ["unclear", "wrong"],
+            "comment": "  Mangler et eksempel.  ",
+        },
+    )
     assert done.headers["Location"] == "/docs.php?doc=what-is-ip-adapter&theme=dark&takk=1#tilbakemelding"
     [vote] = votes(feedback_app)  # the details replaced the first "Nei"
     assert (vote["helpful"], vote["reasons"]) == (False, "unclear,wrong")
@@ -88,28 +97,37 @@ def test_one_vote_per_reader_page_and_day(reader, feedback_app):
     for helpful in ("yes", "no", "yes"):
         reader.post(FORM, data={"helpful": helpful}, **from_address("198.51.100.1", "telefon"))
     reader.post(FORM, data={"helpful": "no"}, **from_address("198.51.100.2", "telefon"))
-    reader.post("/tilbakemelding?doc=instantid-intro", data={"helpful": "no"}, **from_address("198.51.100.1", "telefon"))
+    reader.post(
+        "/tilbakemelding?doc=instantid-intro", data={"helpful": "no"}, **from_address("198.51.100.1", "telefon")
+    )
     found = votes(feedback_app)
     assert [(v["slug"], v["helpful"]) for v in found] == [
-        ("what-is-ip-adapter", True), ("what-is-ip-adapter", False), ("instantid-intro", False)]
+        ("what-is-ip-adapter", True),
+        ("what-is-ip-adapter", False),
+        ("instantid-intro", False),
+    ]
     assert len({v["reader"] for v in found}) == 3
 
 
-@pytest.mark.parametrize("addresses", [
-    ["203.0.113.9"],
-    ["203.0.113.9", "::ffff:203.0.113.9"],  # IPv4 as a dual-stack socket writes it: the same address
-    ["2001:db8:1:2::1", "2001:db8:1:2:ffff::7"],  # one /64
-])
-def test_one_address_moves_a_pages_tally_by_at_most_three_votes_whatever_its_headers(reader, feedback_app,
-                                                                                      addresses):
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ["203.0.113.9"],
+        ["203.0.113.9", "::ffff:203.0.113.9"],  # IPv4 as a dual-stack socket writes it: the same address
+        ["2001:db8:1:2::1", "2001:db8:1:2:ffff::7"],  # one /64
+    ],
+)
+def test_one_address_moves_a_pages_tally_by_at_most_three_votes_whatever_its_headers(reader, feedback_app, addresses):
     for i in range(24):
         post = from_address(addresses[i % len(addresses)], f"Agent/{i}")
         assert reader.post(FORM, data={"helpful": "no"}, **post).status_code == 303
     assert len(votes(feedback_app)) <= 3
     reader.post(FORM, data={"helpful": "no"}, **from_address("203.0.113.10"))
     reader.post(FORM, data={"helpful": "no"}, **from_address("2001:db8:1:3::1"))
-    assert len(votes(feedback_app)) <= 5 and len(votes(feedback_app)) - 2 == len(
-        {v["reader"] for v in votes(feedback_app)}) - 2
+    assert (
+        len(votes(feedback_app)) <= 5
+        and len(votes(feedback_app)) - 2 == len({v["reader"] for v in votes(feedback_app)}) - 2
+    )
 
 
 def test_the_votes_per_address_are_a_setting(make_app, tmp_path):
@@ -132,8 +150,12 @@ def test_a_comment_is_never_replaced_or_deleted_by_another_post(reader, feedback
 
 
 def test_nothing_that_names_the_reader_is_stored(reader, feedback_app):
-    reader.post(FORM, data={"helpful": "yes"}, headers={**SAME_SITE, "User-Agent": "Mozilla/5.0 (Unik)"},
-                environ_base={"REMOTE_ADDR": "203.0.113.77"})
+    reader.post(
+        FORM,
+        data={"helpful": "yes"},
+        headers={**SAME_SITE, "User-Agent": "Mozilla/5.0 (Unik)"},
+        environ_base={"REMOTE_ADDR": "203.0.113.77"},
+    )
     [vote] = votes(feedback_app)
     stored = repr(vote)
     assert "203.0.113.77" not in stored and "Unik" not in stored and "Mozilla" not in stored
@@ -142,10 +164,16 @@ def test_nothing_that_names_the_reader_is_stored(reader, feedback_app):
 
 # Refused: each answered clearly, and nothing stored.
 
-@pytest.mark.parametrize("headers", [
-    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
-    {"Origin": "https://evil.example"}, {"Origin": "null"},
-])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+    ],
+)
 def test_cross_site_posts_are_refused(reader, feedback_app, headers):
     response = reader.post(FORM, data={"helpful": "no"}, headers=headers)
     assert response.status_code == 403 and "Ikke tillatt" in response.text
@@ -158,13 +186,16 @@ def test_a_filled_honeypot_is_thanked_and_dropped(reader, feedback_app):
     assert votes(feedback_app) == []
 
 
-@pytest.mark.parametrize("data, status", [
-    ({}, 400),
-    ({"helpful": "kanskje"}, 400),
-    ({"helpful": "no", "reasons": "<script>"}, 400),
-    ({"helpful": "no", "comment": "x" * 1001}, 400),
-    ({"helpful": "no", "comment": "x" * 20_000}, 413),
-])
+@pytest.mark.parametrize(
+    "data, status",
+    [
+        ({}, 400),
+        ({"helpful": "kanskje"}, 400),
+        ({"helpful": "no", "reasons": "<script>"}, 400),
+        ({"helpful": "no", "comment": "x" * 1001}, 400),
+        ({"helpful": "no", "comment": "x" * 20_000}, 413),
+    ],
+)
 def test_malformed_or_oversize_posts_are_refused(reader, feedback_app, data, status):
     response = reader.post(FORM, data=data, headers=SAME_SITE)
     assert response.status_code == status and "<html" in response.text
@@ -172,10 +203,15 @@ def test_malformed_or_oversize_posts_are_refused(reader, feedback_app, data, sta
     assert votes(feedback_app) == []
 
 
-@pytest.mark.parametrize("url, status", [
-    ("/tilbakemelding?doc=finnes-ikke", 404), ("/tilbakemelding?doc=../../etc/passwd", 400),
-    ("/tilbakemelding", 400), ("/tilbakemelding?doc=" + "a" * 5000, 400),
-])
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/tilbakemelding?doc=finnes-ikke", 404),
+        ("/tilbakemelding?doc=../../etc/passwd", 400),
+        ("/tilbakemelding", 400),
+        ("/tilbakemelding?doc=" + "a" * 5000, 400),
+    ],
+)
 def test_posts_about_pages_that_do_not_exist_are_refused(reader, feedback_app, url, status):
     assert reader.post(url, data={"helpful": "yes"}, headers=SAME_SITE).status_code == status
     assert reader.get(url.replace("/tilbakemelding", "/tilbakemelding")).status_code == 404
@@ -183,8 +219,11 @@ def test_posts_about_pages_that_do_not_exist_are_refused(reader, feedback_app, u
 
 
 def test_a_flood_of_posts_is_rate_limited(make_app, tmp_path):
-    app = migrated(make_app(RATELIMIT_ENABLED=True, FEEDBACK_RATE_LIMIT="5/minute",
-                            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db"))
+    app = migrated(
+        make_app(
+            RATELIMIT_ENABLED=True, FEEDBACK_RATE_LIMIT="5/minute", DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db"
+        )
+    )
     client = app.test_client()
     statuses = [client.post(FORM, data={"helpful": "yes"}, headers=SAME_SITE).status_code for _ in range(8)]
     assert statuses == [303] * 5 + [429] * 3
@@ -195,6 +234,7 @@ def test_a_flood_of_posts_is_rate_limited(make_app, tmp_path):
 
 def test_a_locked_database_gives_a_503_page_and_pages_stay_up(feedback_app, reader, monkeypatch):
     from app.readers import database
+
     monkeypatch.setattr(database, "SQLITE_BUSY_MS", 50)
     path = feedback_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     with feedback_app.app_context():
@@ -220,9 +260,18 @@ def test_a_database_without_its_tables_gives_503_not_500(make_app, tmp_path):
 
 # The JSON API.
 
+
 def test_the_api_records_a_vote(reader, feedback_app):
-    response = reader.post("/api/feedback", json={
-        "slug": "instantid-intro", "lang": "en", "helpful": False, "reasons": ["wrong"], "comment": "<b>gammel</b>"})
+    response = reader.post(
+        "/api/feedback",
+        json={
+            "slug": "instantid-intro",
+            "lang": "en",
+            "helpful": False,
+            "reasons": ["wrong"],
+            "comment": "<b>gammel</b>",
+        },
+    )
     assert response.status_code == 201 and response.json == {"recorded": True}
     assert response.headers["Cache-Control"] == "no-store"
     [vote] = votes(feedback_app)
@@ -230,17 +279,26 @@ def test_the_api_records_a_vote(reader, feedback_app):
     assert comments(feedback_app) == ["<b>gammel</b>"]  # stored as text, escaped where shown
 
 
-@pytest.mark.parametrize("body", [
-    '{"slug":"what-is-ip-adapter","helpful":false,"comment":"\\ud800"}',
-    '{"slug":"what-is-ip-adapter","helpful":false,"comment":"a\\udfff\\ud800b"}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"slug":"what-is-ip-adapter","helpful":false,"comment":"\\ud800"}',
+        '{"slug":"what-is-ip-adapter","helpful":false,"comment":"a\\udfff\\ud800b"}',
+    ],
+)
 def test_a_comment_that_is_not_unicode_is_refused_and_voting_goes_on(reader, feedback_app, body):
     for _ in range(3):
         response = reader.post("/api/feedback", data=body, content_type="application/json")
         assert response.status_code == 400 and "Unicode" in response.json["detail"]
     for i in range(3):
-        assert reader.post("/api/feedback", json={"slug": "instantid-intro", "helpful": True},
-                           environ_base={"REMOTE_ADDR": f"192.0.2.{i}"}).status_code == 201
+        assert (
+            reader.post(
+                "/api/feedback",
+                json={"slug": "instantid-intro", "helpful": True},
+                environ_base={"REMOTE_ADDR": f"192.0.2.{i}"},
+            ).status_code
+            == 201
+        )
     assert len(votes(feedback_app)) == 3 and comments(feedback_app) == []
 
 
@@ -250,19 +308,26 @@ def test_json_nested_too_deep_is_a_400_not_a_500(reader, feedback_app, body):
     assert response.status_code in (400, 413) and response.mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize("kwargs, status, title", [
-    ({"data": "helpful=yes", "content_type": "application/x-www-form-urlencoded"}, 415, "Unsupported media type"),
-    ({"data": "{not json", "content_type": "application/json"}, 400, "Malformed feedback"),
-    ({"json": ["a", "list"]}, 400, "Malformed feedback"),
-    ({"json": {"slug": "instantid-intro", "helpful": "yes"}}, 400, "Invalid feedback"),
-    ({"json": {"slug": "instantid-intro", "helpful": True, "extra": 1}}, 400, "Invalid feedback"),
-    ({"json": {"slug": "instantid-intro", "helpful": True, "lang": "de"}}, 400, "Invalid feedback"),
-    ({"json": {"slug": "instantid-intro", "helpful": True, "reasons": "wrong"}}, 400, "Invalid feedback"),
-    ({"json": {"slug": "instantid-intro", "helpful": True, "comment": 5}}, 400, "Invalid feedback"),
-    ({"json": {"slug": "../etc", "helpful": True}}, 400, "Invalid feedback"),
-    ({"json": {"slug": "finnes-ikke", "helpful": True}}, 404, "No such page"),
-    ({"json": {"slug": "instantid-intro", "helpful": True, "comment": "x" * 20_000}}, 413, "Request Entity Too Large"),
-])
+@pytest.mark.parametrize(
+    "kwargs, status, title",
+    [
+        ({"data": "helpful=yes", "content_type": "application/x-www-form-urlencoded"}, 415, "Unsupported media type"),
+        ({"data": "{not json", "content_type": "application/json"}, 400, "Malformed feedback"),
+        ({"json": ["a", "list"]}, 400, "Malformed feedback"),
+        ({"json": {"slug": "instantid-intro", "helpful": "yes"}}, 400, "Invalid feedback"),
+        ({"json": {"slug": "instantid-intro", "helpful": True, "extra": 1}}, 400, "Invalid feedback"),
+        ({"json": {"slug": "instantid-intro", "helpful": True, "lang": "de"}}, 400, "Invalid feedback"),
+        ({"json": {"slug": "instantid-intro", "helpful": True, "reasons": "wrong"}}, 400, "Invalid feedback"),
+        ({"json": {"slug": "instantid-intro", "helpful": True, "comment": 5}}, 400, "Invalid feedback"),
+        ({"json": {"slug": "../etc", "helpful": True}}, 400, "Invalid feedback"),
+        ({"json": {"slug": "finnes-ikke", "helpful": True}}, 404, "No such page"),
+        (
+            {"json": {"slug": "instantid-intro", "helpful": True, "comment": "x" * 20_000}},
+            413,
+            "Request Entity Too Large",
+        ),
+    ],
+)
 def test_bad_api_posts_are_problem_objects(reader, feedback_app, kwargs, status, title):
     response = reader.post("/api/feedback", **kwargs)
     assert response.status_code == status
@@ -271,16 +336,18 @@ def test_bad_api_posts_are_problem_objects(reader, feedback_app, kwargs, status,
 
 
 def test_the_api_takes_posts_from_the_site_and_the_configured_app_only(make_app, tmp_path):
-    app = migrated(make_app(API_ALLOWED_ORIGINS="https://app.avatarify.example",
-                            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db"))
+    app = migrated(
+        make_app(API_ALLOWED_ORIGINS="https://app.avatarify.example", DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db")
+    )
     client = app.test_client()
     body = {"slug": "instantid-intro", "helpful": True}
     assert client.post("/api/feedback", json=body, headers={"Origin": "https://evil.example"}).status_code == 403
     allowed = client.post("/api/feedback", json=body, headers={"Origin": "https://app.avatarify.example"})
     assert allowed.status_code == 201
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.avatarify.example"
-    preflight = client.options("/api/feedback", headers={"Origin": "https://app.avatarify.example",
-                                                         "Access-Control-Request-Method": "POST"})
+    preflight = client.options(
+        "/api/feedback", headers={"Origin": "https://app.avatarify.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
     assert len(votes(app)) == 1
@@ -293,18 +360,24 @@ def test_the_api_document_describes_feedback(client):
 
 # Keeping it only as long as the settings say.
 
+
 def test_prune_deletes_old_comments_and_past_salts(feedback_app, reader, make_app):
     reader.post("/api/feedback", json={"slug": "instantid-intro", "helpful": False, "comment": "ny"})
     engine = create_engine(feedback_app.config["SQLALCHEMY_DATABASE_URI"])
     today = datetime.now(UTC).date()
     with engine.begin() as connection:
         for days, comment in ((91, "gammel"), (89, "nesten gammel")):
-            connection.execute(text(
-                "INSERT INTO feedback_comments (day, slug, lang, comment, created_at) "
-                "VALUES (:day, 'instantid-intro', 'nb', :comment, :now)"),
-                {"day": today - timedelta(days=days), "comment": comment, "now": datetime.now(UTC)})
-        connection.execute(text("INSERT INTO feedback_salts (day, salt) VALUES (:day, :salt)"),
-                           {"day": today - timedelta(days=1), "salt": b"x" * 32})
+            connection.execute(
+                text(
+                    "INSERT INTO feedback_comments (day, slug, lang, comment, created_at) "
+                    "VALUES (:day, 'instantid-intro', 'nb', :comment, :now)"
+                ),
+                {"day": today - timedelta(days=days), "comment": comment, "now": datetime.now(UTC)},
+            )
+        connection.execute(
+            text("INSERT INTO feedback_salts (day, salt) VALUES (:day, :salt)"),
+            {"day": today - timedelta(days=1), "salt": b"x" * 32},
+        )
     engine.dispose()
     result = feedback_app.test_cli_runner().invoke(args=["feedback", "prune"])
     assert result.exit_code == 0 and "Deleted 1 comments older than 90 days and 1 salts" in result.output
@@ -317,13 +390,16 @@ def test_prune_deletes_old_comments_and_past_salts(feedback_app, reader, make_ap
     assert [str(day) for day in days] == [str(today)]
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"DATABASE_URL": "mysql://root@db/help"}, "DATABASE_URL"),
-    ({"SUPPORT_URL": "javascript:alert(1)"}, "SUPPORT_URL"),
-    ({"SUPPORT_URL": "http://support.example"}, "SUPPORT_URL"),
-    ({"FEEDBACK_RETENTION_DAYS": "0"}, "FEEDBACK_RETENTION_DAYS"),
-    ({"FEEDBACK_RATE_LIMIT": "lots"}, "FEEDBACK_RATE_LIMIT"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"DATABASE_URL": "mysql://root@db/help"}, "DATABASE_URL"),
+        ({"SUPPORT_URL": "javascript:alert(1)"}, "SUPPORT_URL"),
+        ({"SUPPORT_URL": "http://support.example"}, "SUPPORT_URL"),
+        ({"FEEDBACK_RETENTION_DAYS": "0"}, "FEEDBACK_RETENTION_DAYS"),
+        ({"FEEDBACK_RATE_LIMIT": "lots"}, "FEEDBACK_RATE_LIMIT"),
+    ],
+)
 def test_bad_feedback_settings_are_refused(make_app, overrides, message):
     with pytest.raises(ConfigError, match=message):
         make_app(**overrides)
@@ -331,18 +407,32 @@ def test_bad_feedback_settings_are_refused(make_app, overrides, message):
 
 # A real PostgreSQL, and the production server.
 
+
 @pytest.mark.postgres
 def test_postgresql_takes_the_same_votes_with_the_same_code(make_app, pg_url):
     app = migrated(make_app(DATABASE_URL=pg_url))
     client = app.test_client()
     for helpful in ("no", "yes"):
         assert client.post(FORM, data={"helpful": helpful}, headers=SAME_SITE).status_code == 303
-    assert client.post("/api/feedback", json={"slug": "instantid-intro", "helpful": False,
-                                              "reasons": ["unclear"], "comment": "'; DROP TABLE x; --"}).status_code == 201
+    assert (
+        client.post(
+            "/api/feedback",
+            json={
+                "slug": "instantid-intro",
+                "helpful": False,
+                "reasons": ["unclear"],
+                "comment": "'; DROP TABLE x; --",
+            },
+        ).status_code
+        == 201
+    )
     assert [(v["slug"], v["helpful"]) for v in votes(app)] == [("what-is-ip-adapter", True), ("instantid-intro", False)]
     assert comments(app) == ["'; DROP TABLE x; --"]
-    refused = client.post("/api/feedback", data='{"slug":"instantid-intro","helpful":false,"comment":"\\ud800"}',
-                          content_type="application/json")
+    refused = client.post(
+        "/api/feedback",
+        data='{"slug":"instantid-intro","helpful":false,"comment":"\\ud800"}',
+        content_type="application/json",
+    )
     assert refused.status_code == 400
     assert client.post(FORM, data={"helpful": "no"}, **from_address("192.0.2.77")).status_code == 303
     result = app.test_cli_runner().invoke(args=["feedback", "prune"])
@@ -358,9 +448,15 @@ def post_votes(base: str, readers: range, repeats: int = 2) -> list[int]:
     def vote(job):
         who, attempt = job
         request = urllib.request.Request(
-            f"{base}{FORM}", data=f"helpful={'yes' if attempt % 2 else 'no'}".encode(), method="POST",
-            headers={"User-Agent": f"leser-{who}", "X-Forwarded-For": f"10.0.{who // 256}.{who % 256}",
-                     "Content-Type": "application/x-www-form-urlencoded"})
+            f"{base}{FORM}",
+            data=f"helpful={'yes' if attempt % 2 else 'no'}".encode(),
+            method="POST",
+            headers={
+                "User-Agent": f"leser-{who}",
+                "X-Forwarded-For": f"10.0.{who // 256}.{who % 256}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         opener = urllib.request.build_opener(NoRedirect)
         try:
             return opener.open(request, timeout=30).status
@@ -392,10 +488,12 @@ def count_votes(url: str) -> tuple[int, int]:
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_two_server_processes_count_every_vote_once(docs_dir, tmp_path, database, request):
     from bench.servers import help_server
-    url = (f"sqlite:///{tmp_path}/shared.db" if database == "sqlite" else request.getfixturevalue("pg_url"))
+
+    url = f"sqlite:///{tmp_path}/shared.db" if database == "sqlite" else request.getfixturevalue("pg_url")
     env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "false", **BEHIND_A_PROXY}
     with help_server(docs_dir, **env) as (first, _), help_server(docs_dir, **env) as (second, _):
         from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(2) as pool:
             results = list(pool.map(lambda job: post_votes(*job), [(first, range(0, 150)), (second, range(100, 250))]))
     statuses = [status for result in results for status in result]
@@ -408,6 +506,7 @@ def test_two_server_processes_count_every_vote_once(docs_dir, tmp_path, database
 @pytest.mark.postgres
 def test_postgresql_stopped_mid_run_fails_feedback_not_pages(docs_dir, make_app):
     from bench.servers import PostgresServer, get, help_server
+
     server = PostgresServer()
     server.start()
     try:
@@ -434,27 +533,41 @@ def test_the_launcher_refuses_to_start_without_its_database(docs_dir):
     from helpers import PROJECT
 
     from bench.servers import free_port
-    result = subprocess.run([sys.executable, "-m", "app.serve"], cwd=PROJECT, capture_output=True, text=True,
-                            timeout=60, env={**os.environ, "DOCS_DIR": str(docs_dir), "GRANIAN_PORT": str(free_port()),
-                                             "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x"})
+
+    result = subprocess.run(
+        [sys.executable, "-m", "app.serve"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "DOCS_DIR": str(docs_dir),
+            "GRANIAN_PORT": str(free_port()),
+            "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x",
+        },
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "the feedback database cannot be brought up to date" in result.stderr
 
 
 def test_pruning_runs_just_after_midnight_utc():
     from app.readers.retention import seconds_to_next_prune
+
     assert seconds_to_next_prune(datetime(2026, 11, 26, 23, 59, 0, tzinfo=UTC)) == 120
     assert seconds_to_next_prune(datetime(2026, 11, 26, 0, 1, 0, tzinfo=UTC)) == 24 * 3600
 
 
 def _killed_mid_migration(settings: dict) -> str:
     import os
+
     os._exit(1)  # as the kernel's OOM killer would
 
 
 def test_a_migration_that_dies_stops_the_start_with_one_line(tmp_path, docs_dir, monkeypatch):
     from app import serve
     from app.config import ConfigError, from_environment
+
     monkeypatch.setattr(serve, "_migrate", _killed_mid_migration)
     settings = from_environment({"DATABASE_URL": f"sqlite:///{tmp_path}/f.db", "DOCS_DIR": str(docs_dir)})
     with pytest.raises(ConfigError, match="cannot be brought up to date: the process migrating it ended"):
@@ -463,10 +576,12 @@ def test_a_migration_that_dies_stops_the_start_with_one_line(tmp_path, docs_dir,
 
 # The writer: nothing a write holds, and no error, stops it.
 
+
 def group_commit(tmp_path):
     from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
 
     from app.readers.group_commit import GroupCommit
+
     engine = create_engine(f"sqlite:///{tmp_path}/writes.db")
     table = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("note", Text))
     table.metadata.create_all(engine)
@@ -482,6 +597,7 @@ def test_a_write_the_driver_refuses_fails_alone_in_its_batch(tmp_path):
     import threading
 
     from app.readers.group_commit import NotSaved
+
     writer, statement, engine = group_commit(tmp_path)
     holder = sqlite3.connect(tmp_path / "writes.db")
     holder.execute("BEGIN EXCLUSIVE")  # the first write waits, and the others gather behind it
@@ -514,6 +630,7 @@ def test_a_write_the_driver_refuses_fails_alone_in_its_batch(tmp_path):
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread it ends
 def test_a_writer_that_ends_is_started_again_and_says_so(tmp_path, monkeypatch, caplog):
     from app.readers.group_commit import FAILURES, NotSaved
+
     writer, statement, engine = group_commit(tmp_path)
     real = writer._write_batch
     calls = []
@@ -541,6 +658,7 @@ def test_votes_wait_on_the_database_in_at_most_its_slots(make_app, tmp_path, mon
     import threading
 
     from app.readers import database
+
     monkeypatch.setattr(database, "SQLITE_BUSY_MS", 3000)
     app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", DATABASE_SLOTS="1"))
     with app.app_context():
@@ -548,8 +666,9 @@ def test_votes_wait_on_the_database_in_at_most_its_slots(make_app, tmp_path, mon
     holder = sqlite3.connect(tmp_path / "feedback.db")
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        waiting = threading.Thread(target=lambda: app.test_client().post(FORM, data={"helpful": "yes"}, **from_address(
-            "192.0.2.1")))
+        waiting = threading.Thread(
+            target=lambda: app.test_client().post(FORM, data={"helpful": "yes"}, **from_address("192.0.2.1"))
+        )
         waiting.start()
         slots = app.extensions["database_slots"]
         deadline = time.monotonic() + 5
@@ -573,9 +692,11 @@ def test_an_sqlite_file_that_was_read_only_is_written_once_it_is_writable(tmp_pa
     from sqlalchemy import insert
 
     from app.readers.models import Comment, db
+
     path = tmp_path / "feedback.db"
     connect = [lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)]
     from flask import Flask
+
     app = Flask("app")
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"creator": lambda: connect[0]()}
@@ -583,9 +704,15 @@ def test_an_sqlite_file_that_was_read_only_is_written_once_it_is_writable(tmp_pa
     with app.app_context():
         sqlite3.connect(path).executescript(
             "CREATE TABLE feedback_comments (id INTEGER PRIMARY KEY, day DATE, slug TEXT, lang TEXT, comment TEXT, "
-            "created_at DATETIME)")
-        row = {"day": datetime.now(UTC).date(), "slug": "x", "lang": "nb", "comment": "c",
-               "created_at": datetime.now(UTC)}
+            "created_at DATETIME)"
+        )
+        row = {
+            "day": datetime.now(UTC).date(),
+            "slug": "x",
+            "lang": "nb",
+            "comment": "c",
+            "created_at": datetime.now(UTC),
+        }
         with pytest.raises(Exception, match="readonly"), db.engine.begin() as connection:
             connection.execute(insert(Comment.__table__), row)
         connect[0] = lambda: sqlite3.connect(path, check_same_thread=False)  # the file became writable
@@ -601,7 +728,13 @@ def test_comments_kept_per_day_are_bounded_and_the_votes_still_count(make_app, t
     app = migrated(make_app(DATABASE_URL=url, FEEDBACK_COMMENTS_PER_DAY="3"))
     client = app.test_client()
     for i in range(5):
-        assert client.post("/api/feedback", json={"slug": "instantid-intro", "helpful": False, "comment": f"nr {i}"},
-                           environ_base={"REMOTE_ADDR": f"192.0.2.{i}"}).status_code == 201
+        assert (
+            client.post(
+                "/api/feedback",
+                json={"slug": "instantid-intro", "helpful": False, "comment": f"nr {i}"},
+                environ_base={"REMOTE_ADDR": f"192.0.2.{i}"},
+            ).status_code
+            == 201
+        )
     assert comments(app) == ["nr 0", "nr 1", "nr 2"] and len(votes(app)) == 5
     assert [str(row["day"]) for row in stored(app, "feedback_comments")] == [str(datetime.now(UTC).date())] * 3

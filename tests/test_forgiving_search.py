@@ -15,8 +15,12 @@ from app.search.spelling import allowed_edits, compound_parts, fold
 
 @pytest.fixture
 def search(tmp_path):
-    write(tmp_path, "ansikt", "# Ansiktsgjenkjenning\n\nEn modell for ansiktsgjenkjenning gjør et bilde om til tall.\n"
-          "\n## Tilgangsstyring\n\nHvem som får se bildene, styres av tilgangsstyring.\n")
+    write(
+        tmp_path,
+        "ansikt",
+        "# Ansiktsgjenkjenning\n\nEn modell for ansiktsgjenkjenning gjør et bilde om til tall.\n"
+        "\n## Tilgangsstyring\n\nHvem som får se bildene, styres av tilgangsstyring.\n",
+    )
     write(tmp_path, "gjenkjenning", "# Gjenkjenning\n\nGjenkjenning av mønstre er en gammel oppgave.\n")
     write(tmp_path, "personvern", "# Personvernerklæring\n\nSlik behandler vi personopplysninger.\n")
     write(tmp_path, "ki", "# Om KI\n\nKI lager bilder fra tekst.\n")
@@ -33,12 +37,15 @@ def test_rules_for_edits_and_folding():
     assert fold("kjæledyr") == "kjaeledyr" and fold("størrelse") == "storrelse" and fold("på") == "pa"
 
 
-@pytest.mark.parametrize("typo, meant, slug", [
-    ("ansiktsgjenkjening", "ansiktsgjenkjenning", "ansikt"),  # 19 letters: a deletion
-    ("personopplysnigner", "personopplysninger", "personvern"),  # a transposition
-    ("kjaeledyr", "kjæledyr", "kjaeledyr"),  # æ typed as ae counts as one edit
-    ("adaptre", "adapter", "adapter"),
-])
+@pytest.mark.parametrize(
+    "typo, meant, slug",
+    [
+        ("ansiktsgjenkjening", "ansiktsgjenkjenning", "ansikt"),  # 19 letters: a deletion
+        ("personopplysnigner", "personopplysninger", "personvern"),  # a transposition
+        ("kjaeledyr", "kjæledyr", "kjaeledyr"),  # æ typed as ae counts as one edit
+        ("adaptre", "adapter", "adapter"),
+    ],
+)
 def test_a_typo_is_corrected_to_a_word_of_the_pages_and_said_so(search, typo, meant, slug):
     found = search.find(typo, "nb")
     assert found.corrected == meant and found.hits[0].page.slug == slug
@@ -93,13 +100,16 @@ def test_synonyms_follow_the_file_and_survive_a_broken_edit(search, tmp_path, ca
     assert "keeping the previous synonyms" in caplog.text
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("- a\n- b\n", "must be a mapping"),
-    ("KI: {a: b}\n", "give a list"),
-    ("KI: [a b c d e]\n", "1 to 4 words"),
-    ("KI: [\n", "not valid YAML"),
-    ("KI: [!!python/object/apply:os.system [echo]]\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("- a\n- b\n", "must be a mapping"),
+        ("KI: {a: b}\n", "give a list"),
+        ("KI: [a b c d e]\n", "1 to 4 words"),
+        ("KI: [\n", "not valid YAML"),
+        ("KI: [!!python/object/apply:os.system [echo]]\n", "not valid YAML"),
+    ],
+)
 def test_check_docs_refuses_a_broken_synonyms_file(runner, docs_dir, text, problem):
     (docs_dir / "_synonyms.yml").write_text(text, encoding="utf-8")
     result = runner.invoke(args=["check-docs"])
@@ -125,10 +135,11 @@ def test_words_no_page_has_mean_no_guesses(search):
 
 def test_all_but_one_term_only_for_short_queries(search):
     from app.search.ranking import SPARE_UP_TO
+
     # No page has every word: two of three is enough, but a long query gets nothing rather
     # than an expression that repeats every term (its cost grows with the square).
     assert slugs(search, "ansiktsgjenkjenning tilgangsstyring kjæledyr") == ["ansikt"]
-    words = ["ansiktsgjenkjenning", "tilgangsstyring", "kjæledyr", "modell", "bilde", "tall"][:SPARE_UP_TO + 1]
+    words = ["ansiktsgjenkjenning", "tilgangsstyring", "kjæledyr", "modell", "bilde", "tall"][: SPARE_UP_TO + 1]
     assert slugs(search, " ".join(words)) == []
 
 
@@ -201,6 +212,7 @@ def test_the_count_is_of_every_match_not_only_those_shown(make_app, docs_dir):
 
 def test_a_count_that_stopped_says_at_least(make_app, docs_dir, monkeypatch):
     from app.search import engine, query, ranking
+
     for module in (engine, query, ranking):  # each holds the bound it uses
         monkeypatch.setattr(module, "MAX_RANKED", 12)
     for i in range(14):
@@ -217,8 +229,9 @@ def test_a_dead_link_suggests_only_pages_that_match_with_the_way_on_first(client
     assert html.index("Gå til alle hjelpesider") < html.index("Mente du en av disse?")
 
 
-@pytest.mark.parametrize("query", ["<script>alert(1)</script>", "lysforhld<img src=x onerror=alert(1)>",
-                                   '"><svg onload=alert(1)>'])
+@pytest.mark.parametrize(
+    "query", ["<script>alert(1)</script>", "lysforhld<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>']
+)
 def test_corrections_never_carry_markup(typo_client, query):
     html = typo_client.get("/docs.php", query_string={"q": query}).text
     assert "<script>alert" not in html and "<img src=x" not in html and "<svg" not in html

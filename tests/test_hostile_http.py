@@ -52,8 +52,15 @@ def wire_safe(target: str) -> str:
 
 
 # Answers to ordinary requests: text found in them (such as "</") proves no reflection.
-ORDINARY_TARGETS = ("/docs.php?doc=instantid-intro", "/docs.php", "/docs.php?q=bilde", "/docs.php?doc=finnes-ikke",
-                    "/api/docs", "/healthz", "/finnes-ikke")
+ORDINARY_TARGETS = (
+    "/docs.php?doc=instantid-intro",
+    "/docs.php",
+    "/docs.php?q=bilde",
+    "/docs.php?doc=finnes-ikke",
+    "/api/docs",
+    "/healthz",
+    "/finnes-ikke",
+)
 
 
 @functools.cache
@@ -77,29 +84,41 @@ def test_traversal_corpus_sent_raw(server, payload):
         assert_safe(status, body, target, server)
 
 
-OWN_TRAVERSAL = ["../../../../etc/passwd", "..%2f..%2fetc%2fpasswd", "%2e%2e/%2e%2e/app/config.py",
-                 "....//....//etc/passwd", "..\\..\\windows\\win.ini", "%c0%ae%c0%ae/etc/passwd",
-                 "/etc/passwd%00.md", "docs/../app/config", "%252e%252e%252f", "..;/app/config.py"]
+OWN_TRAVERSAL = [
+    "../../../../etc/passwd",
+    "..%2f..%2fetc%2fpasswd",
+    "%2e%2e/%2e%2e/app/config.py",
+    "....//....//etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "%c0%ae%c0%ae/etc/passwd",
+    "/etc/passwd%00.md",
+    "docs/../app/config",
+    "%252e%252e%252f",
+    "..;/app/config.py",
+]
 
 
 @pytest.mark.parametrize("payload", OWN_TRAVERSAL)
 def test_own_traversal_strings(server, payload):
-    for target in (f"/docs.php?doc={payload}", f"/static/{payload}", f"/static/css/{payload}",
-                   f"/api/docs/{payload}"):
+    for target in (f"/docs.php?doc={payload}", f"/static/{payload}", f"/static/css/{payload}", f"/api/docs/{payload}"):
         status, body = send(server, target)
         assert status in (400, 404, 308), (status, target)
         assert_safe(status, body, target, server)
 
 
 text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
-header_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
-                      max_size=200)
+header_text = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=200
+)
 fuzz = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @fuzz
-@given(name=st.sampled_from(["doc", "q", "lang", "embed", "theme", "x", "doc[]", ""]), value=text,
-       path=st.sampled_from(["/docs.php", "/api/docs", "/api/search", "/", "/sitemap.xml"]))
+@given(
+    name=st.sampled_from(["doc", "q", "lang", "embed", "theme", "x", "doc[]", ""]),
+    value=text,
+    path=st.sampled_from(["/docs.php", "/api/docs", "/api/search", "/", "/sitemap.xml"]),
+)
 def test_fuzzed_query_strings(server, name, value, path):
     target = f"{path}?{quote(name)}={quote(value, safe='/:*<>')}"
     status, body = send(server, target)
@@ -114,10 +133,25 @@ def test_fuzzed_raw_query_bytes(server, query):
 
 
 @fuzz
-@given(header=st.sampled_from(["X-Request-ID", "Accept-Language", "Accept-Encoding", "If-None-Match",
-                               "If-Modified-Since", "Origin", "Host", "Cookie", "Range"]),
-       value=header_text, url=st.sampled_from(["/docs.php?doc=instantid-intro", "/docs.php", "/api/docs",
-                                               "/docs.php?doc=finnes-ikke", "/healthz"]))
+@given(
+    header=st.sampled_from(
+        [
+            "X-Request-ID",
+            "Accept-Language",
+            "Accept-Encoding",
+            "If-None-Match",
+            "If-Modified-Since",
+            "Origin",
+            "Host",
+            "Cookie",
+            "Range",
+        ]
+    ),
+    value=header_text,
+    url=st.sampled_from(
+        ["/docs.php?doc=instantid-intro", "/docs.php", "/api/docs", "/docs.php?doc=finnes-ikke", "/healthz"]
+    ),
+)
 def test_fuzzed_headers(server, header, value, url):
     status, body = send(server, url, {header: value.encode("latin-1").decode("latin-1")})
     assert_safe(status, body, value, server)
@@ -138,8 +172,18 @@ def test_other_methods(server, method):
     assert_safe(status, body, method, server)
 
 
-@pytest.mark.parametrize("target", ["/api//docs", "//docs.php?doc=instantid-intro", "/api//docs/instantid-intro",
-                                    "//", "/docs.php//", "http://evil.example/?doc=x", "/./docs.php"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/api//docs",
+        "//docs.php?doc=instantid-intro",
+        "/api//docs/instantid-intro",
+        "//",
+        "/docs.php//",
+        "http://evil.example/?doc=x",
+        "/./docs.php",
+    ],
+)
 def test_no_answer_carries_the_host_a_request_names(server, target):
     connection = http.client.HTTPConnection(server, timeout=20)
     try:

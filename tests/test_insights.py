@@ -12,7 +12,7 @@ from helpers import AUTHOR, HASH, PASSWORD, SAME_SITE, add_counts, add_votes, ba
 
 from app.config import ConfigError
 
-HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 
 @pytest.fixture
@@ -26,9 +26,18 @@ def author(insights_app):
     return insights_app.test_client()
 
 
-URLS = ["/innsikt", "/innsikt/side?doc=instantid-intro", "/api/insights/feedback", "/api/insights/views",
-        "/api/insights/searches", "/api/insights/dead-links", "/innsikt/tilbakemeldinger.csv",
-        "/innsikt/visninger.csv", "/innsikt/sok.csv", "/innsikt/dode-lenker.csv"]
+URLS = [
+    "/innsikt",
+    "/innsikt/side?doc=instantid-intro",
+    "/api/insights/feedback",
+    "/api/insights/views",
+    "/api/insights/searches",
+    "/api/insights/dead-links",
+    "/innsikt/tilbakemeldinger.csv",
+    "/innsikt/visninger.csv",
+    "/innsikt/sok.csv",
+    "/innsikt/dode-lenker.csv",
+]
 
 
 @pytest.mark.parametrize("url", URLS)
@@ -37,8 +46,16 @@ def test_off_while_no_author_is_configured(client, url):
 
 
 @pytest.mark.parametrize("url", URLS)
-@pytest.mark.parametrize("headers", [{}, basic("forfatter", "feil"), basic("ukjent", PASSWORD),
-                                     {"Authorization": "Bearer abc"}, {"Authorization": "Basic %%%"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        basic("forfatter", "feil"),
+        basic("ukjent", PASSWORD),
+        {"Authorization": "Bearer abc"},
+        {"Authorization": "Basic %%%"},
+    ],
+)
 def test_no_data_without_the_right_password(author, url, headers):
     response = author.get(url, headers=headers)
     assert response.status_code == 401
@@ -61,9 +78,14 @@ def test_authors_get_it_never_cached_nor_indexed(author, url):
 
 
 def test_failed_logins_are_rate_limited(make_app, tmp_path):
-    app = migrated(make_app(RATELIMIT_ENABLED=True, INSIGHTS_AUTH_RATE_LIMIT="3/minute",
-                            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db",
-                            INSIGHTS_USERS=f"forfatter:{HASH}"))
+    app = migrated(
+        make_app(
+            RATELIMIT_ENABLED=True,
+            INSIGHTS_AUTH_RATE_LIMIT="3/minute",
+            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db",
+            INSIGHTS_USERS=f"forfatter:{HASH}",
+        )
+    )
     client = app.test_client()
     # A browser's first request, before it asks its user, is no failed login.
     assert [client.get("/innsikt").status_code for _ in range(5)] == [401] * 5
@@ -75,6 +97,7 @@ def test_failed_logins_are_rate_limited(make_app, tmp_path):
 
 def test_no_password_is_hashed_without_credentials_nor_twice_for_an_author(make_app, tmp_path, monkeypatch):
     from app.readers import authors as author_auth
+
     checked = []
     real = author_auth.check_password_hash
     monkeypatch.setattr(author_auth, "check_password_hash", lambda *args: checked.append(1) or real(*args))
@@ -103,6 +126,7 @@ def test_failed_checks_are_spaced_so_a_flood_costs_a_quarter_of_a_core(make_app,
     import time
 
     from app.readers import authors as author_auth
+
     monkeypatch.setattr(author_auth, "FAILED_CHECK_SECONDS", 0.25)
     app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=f"forfatter:{HASH}"))
     statuses = []
@@ -124,6 +148,7 @@ def test_password_checks_take_turns_across_processes(tmp_path):
     import multiprocessing
 
     from app.readers.authors import PasswordChecks
+
     checks = PasswordChecks(str(tmp_path))
     holding, release = multiprocessing.Event(), multiprocessing.Event()
 
@@ -145,8 +170,9 @@ def test_password_checks_take_turns_across_processes(tmp_path):
     with checks.turn() as mine:
         assert mine
     # A process that dies holding the lock lets go of it (the kernel drops its flock).
-    dying = multiprocessing.get_context("fork").Process(target=lambda: (PasswordChecks(str(tmp_path)).turn().__enter__(),
-                                                                        __import__("os")._exit(1)))
+    dying = multiprocessing.get_context("fork").Process(
+        target=lambda: (PasswordChecks(str(tmp_path)).turn().__enter__(), __import__("os")._exit(1))
+    )
     dying.start()
     dying.join(10)
     with checks.turn() as mine:
@@ -154,14 +180,19 @@ def test_password_checks_take_turns_across_processes(tmp_path):
 
 
 def test_pages_are_ranked_by_their_share_of_no(author, insights_app):
-    add_votes(insights_app, [
-        (0, "instantid-intro", False, "unclear", None), (1, "instantid-intro", False, "unclear,wrong", None),
-        (2, "instantid-intro", True, "", None),
-        (0, "what-is-ip-adapter", True, "", None), (0, "what-is-ip-adapter", True, "", None),
-        (3, "what-is-ip-adapter", False, "not_found", None),
-        (0, "avatarify-intro", False, "", None),  # one vote: too few to rank
-        (40, "generative-ai-intro", False, "", "for gammel"),  # outside 7 and 30 days
-    ])
+    add_votes(
+        insights_app,
+        [
+            (0, "instantid-intro", False, "unclear", None),
+            (1, "instantid-intro", False, "unclear,wrong", None),
+            (2, "instantid-intro", True, "", None),
+            (0, "what-is-ip-adapter", True, "", None),
+            (0, "what-is-ip-adapter", True, "", None),
+            (3, "what-is-ip-adapter", False, "not_found", None),
+            (0, "avatarify-intro", False, "", None),  # one vote: too few to rank
+            (40, "generative-ai-intro", False, "", "for gammel"),  # outside 7 and 30 days
+        ],
+    )
     data = author.get("/api/insights/feedback?days=7", headers=AUTHOR).json
     assert [p["slug"] for p in data["pages"]] == ["instantid-intro", "what-is-ip-adapter", "avatarify-intro"]
     first = data["pages"][0]
@@ -180,8 +211,14 @@ def charts(html: str) -> list[dict[str, dict[str, tuple[int, float]]]]:
         bars = {}
         for day, labels, rects in re.findall(r"<g><title>(\d{4}-\d\d-\d\d): ([^<]*)</title>(.*?)</g>", svg, re.S):
             values = [(int(value), label) for value, label in re.findall(r"(\d+) ([^,]+)", labels)]
-            heights = [float(h) for h in re.findall(r'<rect class="\w+" x="[\d.]+" y="[\d.]+" width="[\d.]+" '
-                                                     r'height="([\d.]+)"></rect>', rects)]
+            heights = [
+                float(h)
+                for h in re.findall(
+                    r'<rect class="\w+" x="[\d.]+" y="[\d.]+" width="[\d.]+" '
+                    r'height="([\d.]+)"></rect>',
+                    rects,
+                )
+            ]
             bars[day] = {label: (value, height) for (value, label), height in zip(values, heights, strict=True)}
         top = max(sum(value for value, _ in bar.values()) for bar in bars.values()) or 1
         for bar in bars.values():  # the tallest day fills the 160-unit height; every bar is to scale
@@ -193,18 +230,27 @@ def charts(html: str) -> list[dict[str, dict[str, tuple[int, float]]]]:
 
 def numbers(html: str, heading: str) -> dict[str, dict[str, int]]:
     """The table of numbers per day after the charts under `heading`: {day: {column: value}}."""
-    section = html[html.index(heading):]
-    section = section[section.index("<table>"):section.index("</table>")]
+    section = html[html.index(heading) :]
+    section = section[section.index("<table>") : section.index("</table>")]
     columns = re.findall(r'<th scope="col">([^<]+)</th>', section)
-    return {cells[0]: {column.lower(): int(cell) for column, cell in zip(columns[1:], cells[1:], strict=True)}
-            for cells in (re.findall(r"<td>([^<]+)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", section))}
+    return {
+        cells[0]: {column.lower(): int(cell) for column, cell in zip(columns[1:], cells[1:], strict=True)}
+        for cells in (re.findall(r"<td>([^<]+)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", section))
+    }
 
 
 def test_the_charts_show_the_numbers_of_their_tables(author, insights_app):
-    add_votes(insights_app, [(0, "instantid-intro", True, "", None)] * 3 + [(0, "instantid-intro", False, "", None)]
-              + [(2, "instantid-intro", False, "", None)] * 2)
-    add_counts(insights_app, views=[(0, "instantid-intro", 40), (1, "what-is-ip-adapter", 7), (1, "instantid-intro", 3)],
-               searches=[(0, "ansikt", 5, 0, 3), (0, "zzqxv", 2, 2, 1), (3, "lora", 4, 1, 3)])
+    add_votes(
+        insights_app,
+        [(0, "instantid-intro", True, "", None)] * 3
+        + [(0, "instantid-intro", False, "", None)]
+        + [(2, "instantid-intro", False, "", None)] * 2,
+    )
+    add_counts(
+        insights_app,
+        views=[(0, "instantid-intro", 40), (1, "what-is-ip-adapter", 7), (1, "instantid-intro", 3)],
+        searches=[(0, "ansikt", 5, 0, 3), (0, "zzqxv", 2, 2, 1), (3, "lora", 4, 1, 3)],
+    )
     html = author.get("/innsikt", headers=AUTHOR).text
     views, votes, searches = charts(html)
     per_day, searched = numbers(html, 'id="per-dag"'), numbers(html, 'id="sok"')
@@ -215,19 +261,28 @@ def test_the_charts_show_the_numbers_of_their_tables(author, insights_app):
         assert searches[day]["med treff"][0] == searched[day]["med treff"]
         assert searches[day]["uten treff"][0] == searched[day]["uten treff"]
     today = datetime.now(UTC).date().isoformat()
-    assert per_day[today] == {"ja": 3, "nei": 1, "visninger": 40} and searched[today] == {"med treff": 5,
-                                                                                        "uten treff": 2}
+    assert per_day[today] == {"ja": 3, "nei": 1, "visninger": 40} and searched[today] == {
+        "med treff": 5,
+        "uten treff": 2,
+    }
     page = author.get("/innsikt/side?doc=instantid-intro", headers=AUTHOR).text
     views, votes = charts(page)
     for day, row in numbers(page, 'id="stemmer"').items():
         assert (views[day]["visninger"][0], votes[day]["ja"][0], votes[day]["nei"][0]) == (
-            row["visninger"], row["ja"], row["nei"])
-    assert "6 stemmer (3 ja, 3 nei), 43 visninger: 7,0 «nei» per 100 visninger" in page  # this page's own, over the week
+            row["visninger"],
+            row["ja"],
+            row["nei"],
+        )
+    assert (
+        "6 stemmer (3 ja, 3 nei), 43 visninger: 7,0 «nei» per 100 visninger" in page
+    )  # this page's own, over the week
 
 
 def test_hostile_queries_are_text_in_the_page_json_and_csv(author, insights_app):
-    add_counts(insights_app, searches=[(0, HOSTILE.lower(), 3, 3, 3), (0, '=cmd|" /c calc"!a1', 4, 0, 3),
-                                       (0, "@sum(1+1)", 3, 0, 3)])
+    add_counts(
+        insights_app,
+        searches=[(0, HOSTILE.lower(), 3, 3, 3), (0, '=cmd|" /c calc"!a1', 4, 0, 3), (0, "@sum(1+1)", 3, 0, 3)],
+    )
     html = author.get("/innsikt", headers=AUTHOR).text
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -236,15 +291,21 @@ def test_hostile_queries_are_text_in_the_page_json_and_csv(author, insights_app)
     assert HOSTILE.lower() in [q["query"] for q in author.get("/api/insights/searches", headers=AUTHOR).json["top"]]
     response = author.get("/innsikt/sok.csv", headers=AUTHOR)
     queries = [row[2] for row in csv.reader(io.StringIO(response.text)) if row[0] == "søk"]
-    assert "'=cmd|\" /c calc\"!a1" in queries and "'@sum(1+1)" in queries
-    assert all(not cell.startswith(("=", "+", "-", "@")) for row in csv.reader(io.StringIO(response.text))
-               for cell in row)
+    assert '\'=cmd|" /c calc"!a1' in queries and "'@sum(1+1)" in queries
+    assert all(
+        not cell.startswith(("=", "+", "-", "@")) for row in csv.reader(io.StringIO(response.text)) for cell in row
+    )
 
 
 def test_hostile_comments_are_text_in_the_page_json_and_csv(author, insights_app):
-    add_votes(insights_app, [(0, "instantid-intro", False, "other", HOSTILE),
-                             (0, "what-is-ip-adapter", False, "", '=HYPERLINK("https://evil.example","klikk")'),
-                             (0, "avatarify-intro", False, "", "+1-800 @home -x")])
+    add_votes(
+        insights_app,
+        [
+            (0, "instantid-intro", False, "other", HOSTILE),
+            (0, "what-is-ip-adapter", False, "", '=HYPERLINK("https://evil.example","klikk")'),
+            (0, "avatarify-intro", False, "", "+1-800 @home -x"),
+        ],
+    )
     html = author.get("/innsikt", headers=AUTHOR).text
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
@@ -252,16 +313,22 @@ def test_hostile_comments_are_text_in_the_page_json_and_csv(author, insights_app
     response = author.get("/innsikt/tilbakemeldinger.csv", headers=AUTHOR)
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     comments = [row[7] for row in csv.reader(io.StringIO(response.text)) if row[0] == "kommentar"]
-    assert "'=HYPERLINK(\"https://evil.example\",\"klikk\")" in comments and "'+1-800 @home -x" in comments
-    assert all(not cell.startswith(("=", "+", "-", "@")) for row in csv.reader(io.StringIO(response.text))
-               for cell in row)
+    assert '\'=HYPERLINK("https://evil.example","klikk")' in comments and "'+1-800 @home -x" in comments
+    assert all(
+        not cell.startswith(("=", "+", "-", "@")) for row in csv.reader(io.StringIO(response.text)) for cell in row
+    )
 
 
 def test_csv_cells_are_quoted_and_defused_after_any_separator(author, insights_app):
-    add_votes(insights_app, [(0, "instantid-intro", False, "", "notat;=cmd|'/c calc'!A0"),
-                             (0, "instantid-intro", False, "", "a, +SUM(1), b;  @x; -y"),
-                             (0, "instantid-intro", False, "", "søk;\t=tab"),
-                             (0, "instantid-intro", False, "", "hei\n=cmd|' /C calc'!A0")])
+    add_votes(
+        insights_app,
+        [
+            (0, "instantid-intro", False, "", "notat;=cmd|'/c calc'!A0"),
+            (0, "instantid-intro", False, "", "a, +SUM(1), b;  @x; -y"),
+            (0, "instantid-intro", False, "", "søk;\t=tab"),
+            (0, "instantid-intro", False, "", "hei\n=cmd|' /C calc'!A0"),
+        ],
+    )
     response = author.get("/innsikt/tilbakemeldinger.csv", headers=AUTHOR)
     body = response.data.decode("utf-8")
     assert body.startswith("\ufeff") and "søk" in body  # a byte order mark: Excel reads UTF-8
@@ -281,9 +348,15 @@ def test_csv_cells_are_quoted_and_defused_after_any_separator(author, insights_a
 
 
 def test_rows_dated_after_today_are_left_out_not_a_500(author, insights_app):
-    add_votes(insights_app, [(-3, "instantid-intro", False, "", "fra framtiden"), (0, "instantid-intro", True, "", None)])
-    add_counts(insights_app, views=[(-1, "instantid-intro", 9)], searches=[(-2, "morgen", 4, 0, 3)],
-               dead_links=[(-5, "borte", "", 2)])
+    add_votes(
+        insights_app, [(-3, "instantid-intro", False, "", "fra framtiden"), (0, "instantid-intro", True, "", None)]
+    )
+    add_counts(
+        insights_app,
+        views=[(-1, "instantid-intro", 9)],
+        searches=[(-2, "morgen", 4, 0, 3)],
+        dead_links=[(-5, "borte", "", 2)],
+    )
     for url in URLS:
         assert author.get(url, headers=AUTHOR).status_code == 200, url
     feedback = author.get("/api/insights/feedback", headers=AUTHOR).json
@@ -291,13 +364,23 @@ def test_rows_dated_after_today_are_left_out_not_a_500(author, insights_app):
 
 
 def test_the_weekly_report_for_cron(insights_app):
-    add_votes(insights_app, [(0, "instantid-intro", False, "", "x"), (1, "instantid-intro", False, "", None),
-                             (2, "instantid-intro", True, "", None)])
+    add_votes(
+        insights_app,
+        [
+            (0, "instantid-intro", False, "", "x"),
+            (1, "instantid-intro", False, "", None),
+            (2, "instantid-intro", True, "", None),
+        ],
+    )
     result = insights_app.test_cli_runner().invoke(args=["insights", "report", "--days", "7"])
     assert result.exit_code == 0
     assert "Stemmer: 3 (ja 1, nei 2)" in result.output and "67% nei av    3  instantid-intro" in result.output
-    add_counts(insights_app, views=[(0, "instantid-intro", 12)], searches=[(1, "zzqxv", 4, 4, 3)],
-               dead_links=[(0, "ip-adaptr", "app.example", 5)])
+    add_counts(
+        insights_app,
+        views=[(0, "instantid-intro", 12)],
+        searches=[(1, "zzqxv", 4, 4, 3)],
+        dead_links=[(0, "ip-adaptr", "app.example", 5)],
+    )
     output = insights_app.test_cli_runner().invoke(args=["insights", "report"]).output
     assert "Visninger: 12" in output and "Søk: 4, 4 uten treff" in output and "4 uten treff  'zzqxv' (nb)" in output
     assert "Døde lenker: 5 forespørsler" in output and "5  ip-adaptr" in output
@@ -312,28 +395,41 @@ def test_hash_password_makes_a_hash_that_logs_in(make_app, tmp_path):
     assert PASSWORD not in hashed
 
 
-@pytest.mark.parametrize("users", ["forfatter", "forfatter:klartekst", ":scrypt:abc", "forfatter:scrypt:abc",
-                                   "a:pbkdf2:sha256:1000$salt$nothex", f"a:{HASH} b:klartekst"])
+@pytest.mark.parametrize(
+    "users",
+    [
+        "forfatter",
+        "forfatter:klartekst",
+        ":scrypt:abc",
+        "forfatter:scrypt:abc",
+        "a:pbkdf2:sha256:1000$salt$nothex",
+        f"a:{HASH} b:klartekst",
+    ],
+)
 def test_users_without_a_password_hash_are_refused(make_app, users):
     with pytest.raises(ConfigError, match="INSIGHTS_USERS"):
         make_app(INSIGHTS_USERS=users)
 
 
 def test_a_database_that_cannot_be_read_gives_503(make_app, tmp_path):
-    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/empty.db",
-                   INSIGHTS_USERS=f"forfatter:{HASH}")
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/empty.db", INSIGHTS_USERS=f"forfatter:{HASH}")
     assert app.test_client().get("/innsikt", headers=AUTHOR).status_code == 503
 
 
 def test_feedback_sent_through_the_form_shows_up(author, insights_app):
-    author.post("/tilbakemelding?doc=instantid-intro", headers=SAME_SITE, data={
-        "helpful": "no", "step": "details", "reasons": ["wrong"], "comment": "Utdatert"})
+    author.post(
+        "/tilbakemelding?doc=instantid-intro",
+        headers=SAME_SITE,
+        data={"helpful": "no", "step": "details", "reasons": ["wrong"], "comment": "Utdatert"},
+    )
     html = author.get("/innsikt", headers=AUTHOR).text
     assert "Utdatert" in html and "Den er feil eller utdatert: 1" in html
 
 
 def test_control_characters_never_reach_a_page(author, insights_app):
-    author.post("/api/feedback", json={"slug": "instantid-intro", "helpful": False, "comment": "a\x01b\r\nc\x1b[31m\td"})
+    author.post(
+        "/api/feedback", json={"slug": "instantid-intro", "helpful": False, "comment": "a\x01b\r\nc\x1b[31m\td"}
+    )
     add_votes(insights_app, [(0, "what-is-ip-adapter", False, "", "stored\x00 earlier\x7f")])  # as an old row holds it
     comments = {c["slug"]: c["comment"] for c in author.get("/api/insights/feedback", headers=AUTHOR).json["comments"]}
     assert comments == {"instantid-intro": "ab\nc[31m\td", "what-is-ip-adapter": "stored earlier"}

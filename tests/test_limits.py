@@ -12,6 +12,7 @@ from app.guards.limits import client_key
 def limited(make_app):
     def make(**overrides):
         return make_app(**{"RATELIMIT_ENABLED": True, **overrides}).test_client()
+
     return make
 
 
@@ -57,37 +58,46 @@ def test_forwarded_addresses_count_only_behind_trusted_proxies(limited):
     assert trusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 200
 
 
-@pytest.mark.parametrize("first, second", [
-    ("192.0.2.1", "::ffff:192.0.2.1"),  # an IPv4 reader as a dual-stack socket writes it
-    ("192.0.2.1", "64:ff9b::192.0.2.1"),  # through NAT64 to an IPv6-only server
-    ("192.0.2.1", "::ffff:0:192.0.2.1"),  # SIIT
-    ("192.0.2.1", "::192.0.2.1"),
-    ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),
-    ("2001:db8:5:6::1", "2001:db8:5:6:aaaa:bbbb:cccc:dddd"),  # one /64
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("192.0.2.1", "::ffff:192.0.2.1"),  # an IPv4 reader as a dual-stack socket writes it
+        ("192.0.2.1", "64:ff9b::192.0.2.1"),  # through NAT64 to an IPv6-only server
+        ("192.0.2.1", "::ffff:0:192.0.2.1"),  # SIIT
+        ("192.0.2.1", "::192.0.2.1"),
+        ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),
+        ("2001:db8:5:6::1", "2001:db8:5:6:aaaa:bbbb:cccc:dddd"),  # one /64
+    ],
+)
 def test_one_client_is_one_client_however_its_address_is_written(limited, first, second):
     client = limited(SEARCH_RATE_LIMIT="1/minute")
     assert client.get("/docs.php?q=x", environ_base={"REMOTE_ADDR": first}).status_code == 200
     assert client.get("/docs.php?q=x", environ_base={"REMOTE_ADDR": second}).status_code == 429
 
 
-@pytest.mark.parametrize("first, second", [
-    ("::ffff:192.0.2.1", "::ffff:192.0.2.2"),  # two IPv4 readers on a dual-stack bind: two clients
-    ("64:ff9b::192.0.2.1", "64:ff9b::192.0.2.2"),  # two IPv4 readers through NAT64
-    ("192.0.2.1", "192.0.2.2"),
-    ("2001:db8:5:6::1", "2001:db8:5:7::1"),
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("::ffff:192.0.2.1", "::ffff:192.0.2.2"),  # two IPv4 readers on a dual-stack bind: two clients
+        ("64:ff9b::192.0.2.1", "64:ff9b::192.0.2.2"),  # two IPv4 readers through NAT64
+        ("192.0.2.1", "192.0.2.2"),
+        ("2001:db8:5:6::1", "2001:db8:5:7::1"),
+    ],
+)
 def test_two_clients_are_two_clients_however_their_addresses_are_written(limited, first, second):
     client = limited(SEARCH_RATE_LIMIT="1/minute")
     assert client.get("/docs.php?q=x", environ_base={"REMOTE_ADDR": first}).status_code == 200
     assert client.get("/docs.php?q=x", environ_base={"REMOTE_ADDR": second}).status_code == 200
 
 
-@pytest.mark.parametrize("forwarded", [
-    ["192.0.2.7:5678", "192.0.2.7:5679", "192.0.2.7"],
-    ["[2001:db8::1]:443", "[2001:db8::2]:8443", "2001:db8::3"],
-    ["[::ffff:192.0.2.7]:1", "192.0.2.7:2"],
-])
+@pytest.mark.parametrize(
+    "forwarded",
+    [
+        ["192.0.2.7:5678", "192.0.2.7:5679", "192.0.2.7"],
+        ["[2001:db8::1]:443", "[2001:db8::2]:8443", "2001:db8::3"],
+        ["[::ffff:192.0.2.7]:1", "192.0.2.7:2"],
+    ],
+)
 def test_a_forwarded_address_with_a_port_is_one_client(limited, forwarded):
     client = limited(SEARCH_RATE_LIMIT="1/minute", TRUSTED_PROXY_HOPS=1, PUBLIC_BASE_URL="https://hjelp.example")
     statuses = [client.get("/docs.php?q=x", headers={"X-Forwarded-For": value}).status_code for value in forwarded]
@@ -100,20 +110,25 @@ def test_a_forwarded_value_that_is_no_address_falls_back_to_the_peer(limited, ga
     peer = {"REMOTE_ADDR": "198.51.100.40"}
     assert client.get("/docs.php?q=x", headers={"X-Forwarded-For": garbage}, environ_base=peer).status_code == 200
     # The same peer with another garbage value is the same client; another peer is another.
-    assert client.get("/docs.php?q=x", headers={"X-Forwarded-For": "x" + garbage},
-                      environ_base=peer).status_code == 429
-    assert client.get("/docs.php?q=x", headers={"X-Forwarded-For": garbage},
-                      environ_base={"REMOTE_ADDR": "198.51.100.41"}).status_code == 200
+    assert client.get("/docs.php?q=x", headers={"X-Forwarded-For": "x" + garbage}, environ_base=peer).status_code == 429
+    assert (
+        client.get(
+            "/docs.php?q=x", headers={"X-Forwarded-For": garbage}, environ_base={"REMOTE_ADDR": "198.51.100.41"}
+        ).status_code
+        == 200
+    )
 
 
 def test_a_proxy_in_front_needs_the_public_address(make_app):
     from app.config import ConfigError
+
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL must be set"):
         make_app(TRUSTED_PROXY_HOPS=1)
 
 
 def test_each_worker_counting_alone_applies_its_share_of_a_limit(make_app, monkeypatch):
     from app.guards.limits import per_worker
+
     assert per_worker("30/10 seconds;300/hour", 2) == "15/10 second;150/1 hour"
     assert per_worker("1/minute", 4) == "1/4 minute"  # the window stretched: no more than 1 a minute on average
     monkeypatch.setenv("GRANIAN_WORKERS", "2")
@@ -130,6 +145,7 @@ def test_the_limiter_keeps_no_address(make_app):
     assert "203.0.113.9" not in key and len(key) == 24
     app.test_client().get("/docs.php?q=x", environ_base={"REMOTE_ADDR": "203.0.113.9"})
     from app.guards.limits import limiter
+
     storage = limiter.storage
     stored = repr(getattr(storage, "storage", "")) + repr(getattr(storage, "expirations", ""))
     assert "203.0.113.9" not in stored and key in stored
@@ -153,10 +169,18 @@ def test_searches_beyond_the_free_slots_get_503_at_once(limited):
     assert "Mente du" in client.get("/docs.php?doc=instantid").text
 
 
-@pytest.mark.parametrize("name, value", [("SEARCH_RATE_LIMIT", "lots"), ("NOT_FOUND_RATE_LIMIT", ""),
-                                         ("RATELIMIT_STORAGE_URI", "http://x"), ("EXPENSIVE_WORK_SLOTS", "0"),
-                                         ("RATELIMIT_ENABLED", "maybe")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("SEARCH_RATE_LIMIT", "lots"),
+        ("NOT_FOUND_RATE_LIMIT", ""),
+        ("RATELIMIT_STORAGE_URI", "http://x"),
+        ("EXPENSIVE_WORK_SLOTS", "0"),
+        ("RATELIMIT_ENABLED", "maybe"),
+    ],
+)
 def test_bad_limit_settings_are_refused(make_app, name, value):
     from app.config import ConfigError
+
     with pytest.raises(ConfigError, match=name):
         make_app(**{name: value})

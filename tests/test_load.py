@@ -31,8 +31,11 @@ def mixed_load(base: str, seconds: int) -> dict:
 
 def version(letter: str) -> str:
     """A page whose every part names its version, so a torn mix of two shows."""
-    return (f"# Versjon {letter}\n\n" + "".join(f"Avsnitt {i} i versjon {letter}.\n\n" for i in range(200))
-            + f"Slutt på versjon {letter}.\n")
+    return (
+        f"# Versjon {letter}\n\n"
+        + "".join(f"Avsnitt {i} i versjon {letter}.\n\n" for i in range(200))
+        + f"Slutt på versjon {letter}.\n"
+    )
 
 
 class Rewriter(threading.Thread):
@@ -59,7 +62,7 @@ class Rewriter(threading.Thread):
                     handle.write(text[: len(text) // 2])
                     handle.flush()
                     time.sleep(0.01)
-                    handle.write(text[len(text) // 2:])
+                    handle.write(text[len(text) // 2 :])
             self.rewrites += 1
             time.sleep(0.4)
         reader.join()
@@ -113,10 +116,12 @@ def test_mixed_load_with_rewrites_and_a_killed_worker(tmp_path, capsys):
         assert faulted["server_errors"] == 0
         assert get(f"{base}/docs.php?doc=instantid-intro")[0] == 200
     with capsys.disabled():
-        print(f"\nload: {result['requests']:,} requests in {SECONDS} s at 64 connections, "
-              f"{result['ok']:,} 2xx/3xx, {result['client_errors']:,} 4xx (unknown and hostile slugs), "
-              f"0 5xx, 0 socket errors, p99 {result['p99_ms']:.1f} ms; RSS {before:.0f} → {after:.0f} MB; "
-              f"{rewriter.rewrites} rewrites, {rewriter.reads} checked reads, none torn.\n"
-              f"worker killed: {faulted['requests']:,} requests in 12 s, 5xx {faulted['server_errors']}, "
-              f"socket errors: connect {faulted['connect']}, read {faulted['read']}, write {faulted['write']}, "
-              f"timeout {faulted['timeout']}.")
+        print(
+            f"\nload: {result['requests']:,} requests in {SECONDS} s at 64 connections, "
+            f"{result['ok']:,} 2xx/3xx, {result['client_errors']:,} 4xx (unknown and hostile slugs), "
+            f"0 5xx, 0 socket errors, p99 {result['p99_ms']:.1f} ms; RSS {before:.0f} → {after:.0f} MB; "
+            f"{rewriter.rewrites} rewrites, {rewriter.reads} checked reads, none torn.\n"
+            f"worker killed: {faulted['requests']:,} requests in 12 s, 5xx {faulted['server_errors']}, "
+            f"socket errors: connect {faulted['connect']}, read {faulted['read']}, write {faulted['write']}, "
+            f"timeout {faulted['timeout']}."
+        )

@@ -10,7 +10,11 @@ from helpers import write
 
 
 def test_heading_anchors_keep_norwegian_letters(client, docs_dir):
-    write(docs_dir, "forste", "# Første side\n\n## Første gang\n\nTekst.\n\n## Blåbær og ærfugl\n\nMer.\n\n## Én til\n\nSlutt.\n")
+    write(
+        docs_dir,
+        "forste",
+        "# Første side\n\n## Første gang\n\nTekst.\n\n## Blåbær og ærfugl\n\nMer.\n\n## Én til\n\nSlutt.\n",
+    )
     html = client.get("/docs.php?doc=forste").text
     assert '<h2 id="første-gang">Første gang</h2>' in html
     assert '<h2 id="blåbær-og-ærfugl">' in html
@@ -30,7 +34,10 @@ def test_breadcrumb_shows_where_a_page_belongs(client):
     html = client.get("/docs.php?doc=what-is-ip-adapter").text
     crumb = re.search(r'<nav class="breadcrumb".*?</nav>', html, re.S).group(0)
     assert re.findall(r"<li[^>]*>(.*?)</li>", crumb) == [
-        '<a href="/docs.php">Hjelp</a>', "Terminologi", "IP-Adapter / Adapter for bildeledetekst"]
+        '<a href="/docs.php">Hjelp</a>',
+        "Terminologi",
+        "IP-Adapter / Adapter for bildeledetekst",
+    ]
 
 
 def test_index_shows_descriptions_in_category_order(client):
@@ -39,12 +46,15 @@ def test_index_shows_descriptions_in_category_order(client):
     assert "Korte forklaringer av ordene" in html
 
 
-@pytest.mark.parametrize("typo, expected", [
-    ("what-is-ip-adaptor", "what-is-ip-adapter"),
-    ("instantid", "instantid-intro"),
-    ("identitynet", "what-is-identitynet"),
-    ("generative-ai", "generative-ai-intro"),
-])
+@pytest.mark.parametrize(
+    "typo, expected",
+    [
+        ("what-is-ip-adaptor", "what-is-ip-adapter"),
+        ("instantid", "instantid-intro"),
+        ("identitynet", "what-is-identitynet"),
+        ("generative-ai", "generative-ai-intro"),
+    ],
+)
 def test_unknown_slug_suggests_the_closest_pages(client, typo, expected):
     response = client.get(f"/docs.php?doc={typo}")
     assert response.status_code == 404
@@ -98,9 +108,10 @@ def test_sitemap_lists_every_page_with_lastmod(make_app, docs_dir):
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     urls = ElementTree.fromstring(response.data).findall("s:url", ns)
     locs = sorted(u.find("s:loc", ns).text for u in urls)
-    assert locs == sorted([f"https://hjelp.example.no/docs.php?doc={p.stem}" for p in docs_dir.glob("*.md")]
-                          + [f"https://hjelp.example.no/docs.php?doc={p.stem}&lang=en"
-                             for p in (docs_dir / "en").glob("*.md")])
+    assert locs == sorted(
+        [f"https://hjelp.example.no/docs.php?doc={p.stem}" for p in docs_dir.glob("*.md")]
+        + [f"https://hjelp.example.no/docs.php?doc={p.stem}&lang=en" for p in (docs_dir / "en").glob("*.md")]
+    )
     for url in urls:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", url.find("s:lastmod", ns).text)
 

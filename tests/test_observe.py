@@ -54,10 +54,19 @@ def test_frame_ancestors_and_hsts_follow_the_settings(make_app):
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
-@pytest.mark.parametrize("given, echoed", [
-    ("abc-123", True), ("0f8fad5b-d9cb-469f-a165-70867728950e", True), ("req.42:edge", True),
-    ("", False), ("has space", False), ("quote\"d", False), ("x" * 129, False), ("<script>", False),
-])
+@pytest.mark.parametrize(
+    "given, echoed",
+    [
+        ("abc-123", True),
+        ("0f8fad5b-d9cb-469f-a165-70867728950e", True),
+        ("req.42:edge", True),
+        ("", False),
+        ("has space", False),
+        ('quote"d', False),
+        ("x" * 129, False),
+        ("<script>", False),
+    ],
+)
 def test_request_id_is_echoed_only_when_safe(client, given, echoed):
     for _ in range(2):  # the second is a cache hit
         got = client.get(PAGE, headers={"X-Request-ID": given}).headers["X-Request-ID"]
@@ -86,7 +95,11 @@ def test_one_json_access_line_per_request(client, capfd):
     client.get("/readyz")
     lines = [line for line in log_lines(capfd) if line.get("event") == "request"]
     assert [(line["request_id"], line["status"], line["cache"]) for line in lines] == [
-        ("first", 200, "miss"), ("second", 200, "hit"), ("third", 304, "hit"), ("fourth", 404, "none")]
+        ("first", 200, "miss"),
+        ("second", 200, "hit"),
+        ("third", 304, "hit"),
+        ("fourth", 404, "none"),
+    ]
     for line in lines:
         assert line["method"] == "GET" and line["path"] == "/docs.php"
         assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
@@ -103,7 +116,7 @@ def test_other_spellings_of_a_cached_page_are_logged_as_hits(client, capfd):
 
 
 def test_access_lines_keep_each_query_apart_and_escaped(client, capfd):
-    queries = ['doc=a"b', "doc=x\n{\"forged\":1}", "doc=%C3%A6%C3%B8", "doc=what-is-ip-adapter"]
+    queries = ['doc=a"b', 'doc=x\n{"forged":1}', "doc=%C3%A6%C3%B8", "doc=what-is-ip-adapter"]
     clear(capfd)
     for _ in range(2):  # the second round repeats each request: its lines must not mix up
         for query in queries:
@@ -203,6 +216,7 @@ def test_readyz_names_the_files_that_failed_to_load_and_stays_ready_while_a_page
     (docs_dir / "en").mkdir(exist_ok=True)
     (docs_dir / "en" / "broken.md").write_bytes(b"\xff\xfe not utf-8")
     from prometheus_client import REGISTRY
+
     before = REGISTRY.get_sample_value("help_document_errors_total", {"stage": "load"}) or 0
     client = make_app().test_client()
     ready = client.get("/readyz")
@@ -249,6 +263,7 @@ def test_many_lines_come_out_whole_and_in_order(client, capfd):
 
 def test_long_paths_and_queries_are_cut_in_access_lines():
     from app.observability.recorder import MAX_LOGGED_CHARS, Recorder
+
     recorder = Recorder()
     path, query = "/" + "p" * 40_000, "q=" + "å" * 40_000
     recorder.record("404", 0.0, "unmatched", None, "GET", path, query, "id1")
@@ -259,6 +274,7 @@ def test_long_paths_and_queries_are_cut_in_access_lines():
 
 def test_header_memos_keep_only_the_start_of_a_header():
     from app import languages
+
     languages._language_from_header.cache_clear()
     for i in range(300):
         assert languages.language_from_header("en," + "x" * 400_000 + str(i)) == "en"
@@ -286,9 +302,11 @@ def test_an_error_is_written_once_and_a_failed_vote_without_what_it_held(tmp_pat
     from app import create_app
     from app.readers import database
     from app.readers.database import upgrade_database
+
     logging.getLogger().handlers[:] = []  # as a worker starts: nothing configured yet (wsgi.py)
-    app = create_app({"DOCS_DIR": str(PROJECT / "docs"), "RATELIMIT_ENABLED": False,
-                      "DATABASE_URL": f"sqlite:///{tmp_path}/f.db"})
+    app = create_app(
+        {"DOCS_DIR": str(PROJECT / "docs"), "RATELIMIT_ENABLED": False, "DATABASE_URL": f"sqlite:///{tmp_path}/f.db"}
+    )
     app.logger.info("made")  # Flask gives its logger a handler of its own here, if nothing else has one
     configure_logging("info", "json")
     upgrade_database(app)
@@ -299,8 +317,9 @@ def test_an_error_is_written_once_and_a_failed_vote_without_what_it_held(tmp_pat
     holder.execute("BEGIN EXCLUSIVE")
     clear(capfd)
     try:
-        response = app.test_client().post("/api/feedback", json={"slug": "instantid-intro", "helpful": False,
-                                                                  "comment": "Ring meg på 91234567, Kari"})
+        response = app.test_client().post(
+            "/api/feedback", json={"slug": "instantid-intro", "helpful": False, "comment": "Ring meg på 91234567, Kari"}
+        )
     finally:
         holder.rollback()
         holder.close()
@@ -314,8 +333,15 @@ def test_an_error_is_written_once_and_a_failed_vote_without_what_it_held(tmp_pat
     assert len(out) < 2000, out
 
 
-@pytest.mark.parametrize("query", ["q=kari%EF%BC%A0example.no", "q=91%E2%80%8B23%E2%80%8B45%E2%80%8B67",
-                                   "%71=kari%40example.no", "q=kari+snabel-a+example.no"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=kari%EF%BC%A0example.no",
+        "q=91%E2%80%8B23%E2%80%8B45%E2%80%8B67",
+        "%71=kari%40example.no",
+        "q=kari+snabel-a+example.no",
+    ],
+)
 def test_the_access_log_redacts_what_the_insights_redact(client, capfd, query):
     clear(capfd)
     client.get("/api/search", environ_overrides={"QUERY_STRING": query})

@@ -61,14 +61,17 @@ def test_if_none_match_gives_304_without_body(client, url, warm):
     assert response.headers["Cache-Control"].startswith("public")
 
 
-@pytest.mark.parametrize("header, status", [
-    ("*", 304),
-    ('"nope", {etag}', 304),
-    ("W/{etag}", 304),
-    ('"nope"', 200),
-    ('"{bare}-gzip"', 304),
-    ("", 200),
-])
+@pytest.mark.parametrize(
+    "header, status",
+    [
+        ("*", 304),
+        ('"nope", {etag}', 304),
+        ("W/{etag}", 304),
+        ('"nope"', 200),
+        ('"{bare}-gzip"', 304),
+        ("", 200),
+    ],
+)
 def test_if_none_match_forms(client, header, status):
     etag = client.get(PAGE).headers["ETag"]
     header = header.format(etag=etag, bare=etag.strip('"'))
@@ -89,10 +92,20 @@ def test_if_none_match_wins_over_if_modified_since(client):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("accept, encoding", [
-    ("gzip", "gzip"), ("gzip, deflate, br", "br"), ("br;q=0, gzip", "gzip"), ("br;q=0.5", "br"),
-    ("identity", None), ("gzip;q=0", None), ("*", "br"), ("", None), ("gzip;q=abc", None),
-])
+@pytest.mark.parametrize(
+    "accept, encoding",
+    [
+        ("gzip", "gzip"),
+        ("gzip, deflate, br", "br"),
+        ("br;q=0, gzip", "gzip"),
+        ("br;q=0.5", "br"),
+        ("identity", None),
+        ("gzip;q=0", None),
+        ("*", "br"),
+        ("", None),
+        ("gzip;q=abc", None),
+    ],
+)
 def test_content_negotiation(client, accept, encoding):
     plain = client.get(PAGE).data
     response = client.get(PAGE, headers={"Accept-Encoding": accept})

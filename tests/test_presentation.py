@@ -11,7 +11,7 @@ PAGE = "/docs.php?doc=what-is-identitynet"
 
 
 def internal_links(html: str) -> list[str]:
-    main = html[html.index("<main"):]
+    main = html[html.index("<main") :]
     return [h.replace("&amp;", "&") for h in re.findall(r'href="((?:/|\./)?docs\.php\?[^"]*)"', main)]
 
 
@@ -33,7 +33,11 @@ def test_embed_mode_keeps_embed_on_every_internal_link(client):
 
 
 def test_external_links_are_marked_for_the_app(client, docs_dir):
-    write(docs_dir, "ute", "# Ute\n\nSe [prosjektsiden](https://ip-adapter.github.io) og [oss](docs.php?doc=instantid-intro).\n")
+    write(
+        docs_dir,
+        "ute",
+        "# Ute\n\nSe [prosjektsiden](https://ip-adapter.github.io) og [oss](docs.php?doc=instantid-intro).\n",
+    )
     html = client.get("/docs.php?doc=ute&embed=1").text
     assert '<a href="https://ip-adapter.github.io" rel="external noopener noreferrer">' in html
     assert 'href="docs.php?doc=instantid-intro&amp;embed=1"' in html
@@ -45,18 +49,23 @@ def test_frame_ancestors_allow_only_the_configured_app(make_app):
     assert csp.endswith("frame-ancestors https://app.avatarify.example")
 
 
-@pytest.mark.parametrize("theme, attribute", [("dark", ' data-theme="dark"'), ("light", ' data-theme="light"'),
-                                              ("", ""), ("purple", ""), ("<x>", "")])
+@pytest.mark.parametrize(
+    "theme, attribute",
+    [("dark", ' data-theme="dark"'), ("light", ' data-theme="light"'), ("", ""), ("purple", ""), ("<x>", "")],
+)
 def test_theme_parameter(client, theme, attribute):
     html = client.get(f"{PAGE}&theme={theme}").text
     assert f'<html lang="nb"{attribute}>' in html
 
 
-@pytest.mark.parametrize("theme, dark_css", [
-    ("", '<link rel="stylesheet" href="/static/css/dark.css" media="(prefers-color-scheme: dark)">'),
-    ("dark", '<link rel="stylesheet" href="/static/css/dark.css">'),
-    ("light", None),
-])
+@pytest.mark.parametrize(
+    "theme, dark_css",
+    [
+        ("", '<link rel="stylesheet" href="/static/css/dark.css" media="(prefers-color-scheme: dark)">'),
+        ("dark", '<link rel="stylesheet" href="/static/css/dark.css">'),
+        ("light", None),
+    ],
+)
 def test_the_dark_palette_follows_the_device_unless_a_theme_is_asked_for(client, theme, dark_css):
     html = client.get(f"{PAGE}&theme={theme}").text
     assert html.index("css/help.css") < html.index("css/dark.css") if dark_css else "dark.css" not in html
@@ -66,10 +75,12 @@ def test_the_dark_palette_follows_the_device_unless_a_theme_is_asked_for(client,
 
 def contrast(foreground: str, background: str) -> float:
     """WCAG contrast ratio of two #rrggbb colours."""
+
     def luminance(colour):
-        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
         linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
     high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
@@ -82,7 +93,7 @@ def test_both_themes_meet_wcag_aa_contrast():
     palettes = []
     for name in ("help.css", "dark.css"):
         css = (__import__("conftest").PROJECT / "static" / "css" / name).read_text()
-        palettes.append(theme_colours(css[css.index(":root {"):css.index("}", css.index(":root {"))]))
+        palettes.append(theme_colours(css[css.index(":root {") : css.index("}", css.index(":root {"))]))
     assert palettes[0].keys() == palettes[1].keys() and len(palettes[0]) >= 14  # every colour has its dark twin
     for colours in palettes:
         assert contrast(colours["text"], colours["bg"]) >= 7
@@ -94,18 +105,21 @@ def test_both_themes_meet_wcag_aa_contrast():
         assert contrast("#ffffff", colours["accent"]) >= 4.5  # button text
 
 
-@pytest.mark.parametrize("query, headers, expected", [
-    ("&lang=en", {}, "en"),
-    ("&lang=nb", {"Accept-Language": "en"}, "nb"),
-    ("", {"Accept-Language": "en-US,en;q=0.9"}, "en"),
-    ("", {"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.8"}, "nb"),
-    ("", {"Accept-Language": "de-DE,en;q=0.5"}, "en"),
-    ("", {"Accept-Language": "de-DE"}, "nb"),
-    ("", {"Accept-Language": "nn-NO"}, "nb"),
-    ("", {}, "nb"),
-    ("&lang=klingon", {"Accept-Language": "en"}, "en"),
-    ("", {"Accept-Language": ";;;,q=x,en;q=abc"}, "nb"),
-])
+@pytest.mark.parametrize(
+    "query, headers, expected",
+    [
+        ("&lang=en", {}, "en"),
+        ("&lang=nb", {"Accept-Language": "en"}, "nb"),
+        ("", {"Accept-Language": "en-US,en;q=0.9"}, "en"),
+        ("", {"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.8"}, "nb"),
+        ("", {"Accept-Language": "de-DE,en;q=0.5"}, "en"),
+        ("", {"Accept-Language": "de-DE"}, "nb"),
+        ("", {"Accept-Language": "nn-NO"}, "nb"),
+        ("", {}, "nb"),
+        ("&lang=klingon", {"Accept-Language": "en"}, "en"),
+        ("", {"Accept-Language": ";;;,q=x,en;q=abc"}, "nb"),
+    ],
+)
 def test_language_negotiation(client, query, headers, expected):
     for _ in range(2):  # the second answer comes from the response cache
         html = client.get(PAGE + query, headers=headers).text
@@ -181,6 +195,7 @@ def test_anchor_links_from_the_app_land_on_headings(client):
 
 def test_a_page_version_is_rendered_once_for_all_its_variants(client, docs_dir, monkeypatch):
     from app.content import rendering
+
     calls = []
     convert = rendering.markdown_to_html
     monkeypatch.setattr(rendering, "markdown_to_html", lambda text: calls.append(1) or convert(text))

@@ -24,8 +24,15 @@ def redis_app(make_app, redis_server, monkeypatch):
     monkeypatch.setattr(extensions, "RETRY_SECONDS", 0.2)
 
     def make(**overrides):
-        return make_app(**{"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url,
-                           "CACHE_SIGNING_KEY": SIGNING_KEY, **overrides})
+        return make_app(
+            **{
+                "CACHE_TYPE": "RedisCache",
+                "CACHE_REDIS_URL": redis_server.url,
+                "CACHE_SIGNING_KEY": SIGNING_KEY,
+                **overrides,
+            }
+        )
+
     return make
 
 
@@ -110,8 +117,12 @@ def test_forged_html_in_redis_is_never_served(redis_app, capfd):
     for key in redis.keys("*"):
         stored = redis.get(key)
         # Keep the stored value's layout and signature, change what it says: still refused.
-        redis.set(key, stored.replace(b"</title>", b"</title>" + forged.encode(), 1) if b"</title>" in stored
-                  else stored + b"FORGED")
+        redis.set(
+            key,
+            stored.replace(b"</title>", b"</title>" + forged.encode(), 1)
+            if b"</title>" in stored
+            else stored + b"FORGED",
+        )
     capfd.readouterr()
     fresh = redis_app()
     client = fresh.test_client()
@@ -141,6 +152,7 @@ def test_a_value_signed_for_one_key_is_refused_under_another(redis_app):
 
 def rejected_so_far() -> float:
     from app.observability.metrics import SHARED_CACHE_REJECTED
+
     return SHARED_CACHE_REJECTED._value.get()
 
 
@@ -172,6 +184,7 @@ def test_only_text_and_bytes_go_into_the_shared_cache(redis_app):
 def test_replicas_with_equal_file_times_but_other_text_never_share_a_page(redis_app, docs_dir, tmp_path):
     import os
     import shutil
+
     other_docs = tmp_path / "other-docs"
     shutil.copytree(docs_dir, other_docs)
     for folder, title in ((docs_dir, "Aaaa"), (other_docs, "Bbbb")):

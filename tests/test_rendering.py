@@ -10,7 +10,9 @@ from helpers import HOSTILE_MARKUP, PROJECT, SEED_PAGE, corpus_payloads, unsafe_
 from app.content.rendering import render_markdown, sanitizer_changes
 
 PROJECT_DOCS = PROJECT / "docs"
-CHIP = re.compile(r'<a href="([^"]+)" class="([^"]+)">\s*<i class="([^"]+)" aria-hidden="true"></i>\s*<strong class="([^"]+)">([^<]+)</strong>\s*</a>')
+CHIP = re.compile(
+    r'<a href="([^"]+)" class="([^"]+)">\s*<i class="([^"]+)" aria-hidden="true"></i>\s*<strong class="([^"]+)">([^<]+)</strong>\s*</a>'
+)
 
 
 def test_seed_page_renders_with_every_chip_intact():
@@ -21,10 +23,17 @@ def test_seed_page_renders_with_every_chip_intact():
     assert [(href, cls) for href, cls, *_ in chips] == source_chips
     assert len(chips) == 5
     assert {icon for _, _, icon, _, _ in chips} == {
-        "fa fa-info color-white bg-green-dark", "fa fa-question color-white bg-dark-light"}
+        "fa fa-info color-white bg-green-dark",
+        "fa fa-question color-white bg-dark-light",
+    }
     assert {strong for *_, strong, _ in chips} == {"color-black font-400"}
     assert [text for *_, text in chips] == [
-        "Teknologien bak Avatarify", "Hva er generative AI", "Hva er InstantID", "IdentityNet", "IP-Adapter"]
+        "Teknologien bak Avatarify",
+        "Hva er generative AI",
+        "Hva er InstantID",
+        "IdentityNet",
+        "IP-Adapter",
+    ]
     assert '<div class="mt-3">' in html
     assert '<a href="docs.php?doc=generative-ai-terminology">generativ AI-terminologi</a>' in html
     assert sanitizer_changes(source) == []
@@ -40,7 +49,9 @@ def test_markdown_features_survive():
 
 
 def test_links_keep_safe_urls_and_external_ones_are_marked():
-    html = render_markdown("[a](https://example.org/x) [b](mailto:hjelp@example.org) [c](docs.php?doc=x#y) [d](#top)").html
+    html = render_markdown(
+        "[a](https://example.org/x) [b](mailto:hjelp@example.org) [c](docs.php?doc=x#y) [d](#top)"
+    ).html
     assert '<a href="https://example.org/x" rel="external noopener noreferrer">a</a>' in html
     assert '<a href="mailto:hjelp@example.org">b</a>' in html
     assert '<a href="docs.php?doc=x#y">c</a>' in html
@@ -69,40 +80,66 @@ def test_corpus_payloads_are_neutralized(payload):
         assert unsafe_parts(render_markdown(text).html) == [], text
 
 
-@pytest.mark.parametrize("payload", ["<script>alert(1)</script>", "<a href=\"javascript:x\">y</a>",
-                                     "<div class=\"chip evil\">x</div>", "<p style=\"color:red\">x</p>"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        '<a href="javascript:x">y</a>',
+        '<div class="chip evil">x</div>',
+        '<p style="color:red">x</p>',
+    ],
+)
 def test_sanitizer_changes_names_what_would_be_removed(payload):
     assert sanitizer_changes(f"# T\n\n{payload}\n") != []
 
 
 # Decide on the URL a browser will see: entities decoded, ignored characters removed.
 
-@pytest.mark.parametrize("markdown", [
-    "![x](&#47;&#47;evil.example/p.png)",
-    '<img src="https&#58;//evil.example/p.png">',
-    '<img src="&#x2F;&#x2F;evil.example/p.png">',
-    '<img src="/\\evil.example/p.png">',
-    '<img src="\\\\evil.example/p.png">',
-    '<img src="/&#92;evil.example/p.png">',
-    '<img src="/\t/evil.example/p.png">',
-])
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "![x](&#47;&#47;evil.example/p.png)",
+        '<img src="https&#58;//evil.example/p.png">',
+        '<img src="&#x2F;&#x2F;evil.example/p.png">',
+        '<img src="/\\evil.example/p.png">',
+        '<img src="\\\\evil.example/p.png">',
+        '<img src="/&#92;evil.example/p.png">',
+        '<img src="/\t/evil.example/p.png">',
+    ],
+)
 def test_no_image_from_another_host_however_it_is_written(markdown):
     html = render_markdown(f"# T\n\n{markdown}\n").html
     assert "evil.example" not in html
 
 
-@pytest.mark.parametrize("href", [
-    "&#47;&#47;evil.example/", "/\\evil.example/", "\\\\evil.example/", "/&#92;evil.example/",
-    "https&#58;//evil.example/", "&#104;ttps://evil.example/", "/\n/evil.example/",
-])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "&#47;&#47;evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example/",
+        "/&#92;evil.example/",
+        "https&#58;//evil.example/",
+        "&#104;ttps://evil.example/",
+        "/\n/evil.example/",
+    ],
+)
 def test_links_to_another_host_are_marked_external_however_written(href):
     html = render_markdown(f'# T\n\n<p><a href="{href}">x</a></p>\n').html
     if "evil.example" in html:
         assert 'rel="external noopener noreferrer"' in html
 
 
-@pytest.mark.parametrize("href", ["jav&#x61;script:alert(1)", "&#106;avascript:alert(1)", "java&#x09;script:alert(1)",
-                                  "&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1)"])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "jav&#x61;script:alert(1)",
+        "&#106;avascript:alert(1)",
+        "java&#x09;script:alert(1)",
+        "&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1)",
+    ],
+)
 def test_script_urls_hidden_in_entities_are_removed(href):
     html = render_markdown(f'# T\n\n<p><a href="{href}">x</a></p>\n').html
     assert "alert" not in html or "href" not in html
@@ -110,6 +147,7 @@ def test_script_urls_hidden_in_entities_are_removed(href):
 
 def test_pathological_markdown_is_refused_before_rendering():
     from app.content.rendering import markdown_problem
+
     assert "in a row" in markdown_problem("*" * 2000 + "x" + "*" * 2000)
     assert "brackets" in markdown_problem("[a" * 6000)
     assert "brackets" in markdown_problem("[a](" * 3000)

@@ -22,8 +22,12 @@ def search(tmp_path):
     write(tmp_path, "bilder", "# Bilder i appen\n\nSlik laster du opp bildene dine. Ett bilde er nok.\n")
     write(tmp_path, "ansikt", "# Ansiktet ditt\n\nModellen leser ansiktstrekk fra bildet.\n")
     write(tmp_path, "konto", "# Kontoen din\n\n## Slette kontoen\n\nDu kan slette kontoen når som helst.\n")
-    write(tmp_path, "ordliste", "# Ordliste\n\nHer forklares ord som konto, ansikt og avatar i lange avsnitt.\n\n"
-          "## Avatar\n\nEn avatar er et bilde av deg.\n")
+    write(
+        tmp_path,
+        "ordliste",
+        "# Ordliste\n\nHer forklares ord som konto, ansikt og avatar i lange avsnitt.\n\n"
+        "## Avatar\n\nEn avatar er et bilde av deg.\n",
+    )
     write(tmp_path, "baer", "# Blåbærsyltetøy\n\nÆrlig talt: blåbær og økologisk syltetøy på én side.\n")
     return search_over(tmp_path)
 
@@ -78,11 +82,15 @@ def test_passage_is_the_section_with_most_matching_words_marked_in_its_text():
     patterns = [re.compile(r"bild\w*")]
     heading_only = Section("bilder", "Bilder", "Ingen treff her.")
     two_words = Section("om-appen", "Om appen", "Et bilde og\nflere BILDER.")
-    assert passage_of([heading_only, two_words], patterns) == (two_words, (
-        ("Et ", False), ("bilde", True), (" og flere ", False), ("BILDER", True)))
+    assert passage_of([heading_only, two_words], patterns) == (
+        two_words,
+        (("Et ", False), ("bilde", True), (" og flere ", False), ("BILDER", True)),
+    )
     # A match in the heading alone chooses the section, and marks nothing in its text.
     assert passage_of([heading_only, Section("", "", "Ingenting.")], patterns) == (
-        heading_only, (("Ingen treff her", False),))
+        heading_only,
+        (("Ingen treff her", False),),
+    )
 
 
 def test_passage_marks_words_that_start_with_a_stem_and_not_the_stem_inside_a_word():
@@ -106,11 +114,38 @@ def test_passage_of_a_long_section_starts_a_few_words_before_its_first_match():
     assert passage == (("… ord147 ord148 ord149 ", False), ("bildene", True), (" ord151 ord152 …", False))
 
 
-@pytest.mark.parametrize("query", [
-    "", " ", '"', '""', "*", "NEAR(a b)", "a NEAR b", "-konto", "konto OR", "AND", "(", ")", "^bilde",
-    "bilde:*", "title:konto", "'; DROP TABLE fts; --", "\x00", "\u2028", "x" * 300, "🙂", "a" * 5000,
-    "konto " * 100, "%", "\\", "{konto}", "NOT konto", "konto*",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        " ",
+        '"',
+        '""',
+        "*",
+        "NEAR(a b)",
+        "a NEAR b",
+        "-konto",
+        "konto OR",
+        "AND",
+        "(",
+        ")",
+        "^bilde",
+        "bilde:*",
+        "title:konto",
+        "'; DROP TABLE fts; --",
+        "\x00",
+        "\u2028",
+        "x" * 300,
+        "🙂",
+        "a" * 5000,
+        "konto " * 100,
+        "%",
+        "\\",
+        "{konto}",
+        "NOT konto",
+        "konto*",
+    ],
+)
 def test_odd_queries_are_answered(search, query):
     found = search.find(query, "nb")
     assert isinstance(found.hits, tuple) and found.total >= len(found.hits)
@@ -132,7 +167,7 @@ def test_index_follows_edits(search, tmp_path, monkeypatch):
 
 
 def test_chip_groups_are_not_searched():
-    headings, text = page_sections("# T\n\nProsa.\n\n## Lenker\n\n<div class=\"mt-3\">\n<a href=\"x\">Chip</a>\n</div>\n")
+    headings, text = page_sections('# T\n\nProsa.\n\n## Lenker\n\n<div class="mt-3">\n<a href="x">Chip</a>\n</div>\n')
     assert headings == [] and "Chip" not in text and "Prosa." in text
 
 
@@ -140,23 +175,33 @@ def test_search_page(client):
     response = client.get("/docs.php?q=bildene")
     assert response.status_code == 200
     html = response.text
-    assert 'treff for «bildene»' in html
+    assert "treff for «bildene»" in html
     assert re.search(r"<mark>bild", html, re.I)
     assert '<meta name="robots" content="noindex">' in html
 
 
 def test_real_pages_answer_real_questions(client):
     def first(query):
-        return re.search(r'<ol class="results">\s*<li>\s*<a href="/docs.php\?doc=([^"]+)"',
-                         client.get("/docs.php", query_string={"q": query}).text).group(1)
+        return re.search(
+            r'<ol class="results">\s*<li>\s*<a href="/docs.php\?doc=([^"]+)"',
+            client.get("/docs.php", query_string={"q": query}).text,
+        ).group(1)
+
     assert first("InstantID") == "instantid-intro"
     assert first("ip adapter") == "what-is-ip-adapter"
     assert first("identitynet") == "what-is-identitynet"
     assert first("ordliste") == "generative-ai-terminology"
 
 
-@pytest.mark.parametrize("query", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
-                                   "</mark><script>x</script>", "bilde<svg/onload=alert(1)>"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "<script>alert(1)</script>",
+        '"><img src=x onerror=alert(1)>',
+        "</mark><script>x</script>",
+        "bilde<svg/onload=alert(1)>",
+    ],
+)
 def test_queries_never_inject_markup(client, query):
     html = client.get("/docs.php", query_string={"q": query}).text
     assert "<script>" not in html and "<img src=x" not in html and "<svg" not in html
@@ -207,6 +252,7 @@ def test_pages_are_served_while_the_index_is_built(make_app, monkeypatch):
 
 def test_what_readers_type_grows_no_memo(client):
     from app.search.engine import get_index, get_search
+
     with client.application.test_request_context():
         index = get_index("nb")
         index.update()
@@ -218,8 +264,12 @@ def test_what_readers_type_grows_no_memo(client):
 
 
 def test_few_terms_match_by_prefix(tmp_path):
-    write(tmp_path, "lys", "# Lys og farger\n\nLyset og lyskilder, fargene og fargerike ansikter med "
-          "ansiktstrekk, modellen og modellene, bildene og bildebehandling.\n")
+    write(
+        tmp_path,
+        "lys",
+        "# Lys og farger\n\nLyset og lyskilder, fargene og fargerike ansikter med "
+        "ansiktstrekk, modellen og modellene, bildene og bildebehandling.\n",
+    )
     index = search_over(tmp_path).indexes["nb"]
     index.update()
     whole, _ = index._expressions(terms_of("ab ansikt bilde modell farge lys".split(), Synonyms()))

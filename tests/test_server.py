@@ -46,8 +46,10 @@ def test_dockerfile_is_what_ops_expect():
 def test_the_healthcheck_probes_the_port_granian_listens_on(tmp_path):
     """The HEALTHCHECK's command, run as the image runs it, against a port that is not 8000."""
     import http.server
-    command = json.loads(re.search(r"^\s*CMD (\[.+\])$", (PROJECT / "Dockerfile").read_text().split(
-        "HEALTHCHECK", 1)[1], re.M).group(1))
+
+    command = json.loads(
+        re.search(r"^\s*CMD (\[.+\])$", (PROJECT / "Dockerfile").read_text().split("HEALTHCHECK", 1)[1], re.M).group(1)
+    )
 
     class Healthy(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -73,31 +75,49 @@ def test_the_launchers_drain_fits_in_dockers_stop_timeout():
     # docker stop and compose wait 10 s before SIGKILL: the launcher's grace for in-flight
     # requests, and the second or so it needs after them, must fit in it.
     from app.serve import SERVER_DEFAULTS
+
     assert int(SERVER_DEFAULTS["GRANIAN_WORKERS_KILL_TIMEOUT"]) + 2 <= 10
 
 
 def test_dockerfile_passes_hadolint():
-    result = subprocess.run([str(VENV_BIN / "hadolint"), "--no-color", str(PROJECT / "Dockerfile")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(VENV_BIN / "hadolint"), "--no-color", str(PROJECT / "Dockerfile")], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"DOCS_DIR": "/no/such/folder"}, "DOCS_DIR='/no/such/folder' is not a readable folder"),
-    ({"CACHE_TYPE": "Memcached"}, "CACHE_TYPE='Memcached'"),
-    ({"PUBLIC_BASE_URL": "hjelp.example.no"}, "PUBLIC_BASE_URL="),
-    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL="),
-    # Checked by a worker, after the port opened, until it was checked with the others.
-    ({"INSIGHTS_USERS": "forfatter:klartekst"}, "INSIGHTS_USERS has 'forfatter' without a werkzeug password hash"),
-    ({"TRUSTED_PROXY_HOPS": "1"}, "PUBLIC_BASE_URL must be set"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"DOCS_DIR": "/no/such/folder"}, "DOCS_DIR='/no/such/folder' is not a readable folder"),
+        ({"CACHE_TYPE": "Memcached"}, "CACHE_TYPE='Memcached'"),
+        ({"PUBLIC_BASE_URL": "hjelp.example.no"}, "PUBLIC_BASE_URL="),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL="),
+        # Checked by a worker, after the port opened, until it was checked with the others.
+        ({"INSIGHTS_USERS": "forfatter:klartekst"}, "INSIGHTS_USERS has 'forfatter' without a werkzeug password hash"),
+        ({"TRUSTED_PROXY_HOPS": "1"}, "PUBLIC_BASE_URL must be set"),
+    ],
+)
 @pytest.mark.server
 def test_bad_settings_stop_the_server_with_one_line(docs_dir, env, message):
     image_env, cmd = dockerfile_runtime()
     port = free_port()
-    result = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=60, env={
-        **os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir),
-        "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(port), **env})
+    result = subprocess.run(
+        cmd,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            **image_env,
+            "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+            "DOCS_DIR": str(docs_dir),
+            "GRANIAN_HOST": "127.0.0.1",
+            "GRANIAN_PORT": str(port),
+            **env,
+        },
+    )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and message in result.stderr
     assert result.stdout == ""
@@ -107,9 +127,21 @@ def test_bad_settings_stop_the_server_with_one_line(docs_dir, env, message):
 def test_with_strict_start_a_page_that_fails_to_parse_stops_the_server(docs_dir):
     write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
     image_env, cmd = dockerfile_runtime()
-    result = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=60, env={
-        **os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir),
-        "GRANIAN_PORT": str(free_port()), "STRICT_START": "true"})
+    result = subprocess.run(
+        cmd,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            **image_env,
+            "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+            "DOCS_DIR": str(docs_dir),
+            "GRANIAN_PORT": str(free_port()),
+            "STRICT_START": "true",
+        },
+    )
     assert result.returncode == 2
     assert "broken.md" in result.stderr and result.stderr.strip().count("\n") == 0
 
@@ -152,8 +184,10 @@ def test_server_answers_health_pages_and_metrics(docs_dir):
         while served < 21 and time.monotonic() < deadline:
             time.sleep(0.3)
             text = get(f"{base}/metrics")[2].decode()
-            served = sum(float(v) for v in re.findall(
-                r'^help_requests_total\{route="help.page",status="200"\} ([\d.]+)$', text, re.M))
+            served = sum(
+                float(v)
+                for v in re.findall(r'^help_requests_total\{route="help.page",status="200"\} ([\d.]+)$', text, re.M)
+            )
         assert served == 21
         started = process.log_path.read_text()
         assert "Listening at" in started and "[WARNING]" not in started  # a clean start
@@ -179,8 +213,10 @@ def test_redis_outage_under_a_real_server(docs_dir, redis_server):
     with help_server(docs_dir, **env) as (base, _):
         assert get(base + PAGE)[0] == 200
         redis_server.stop()
-        statuses = {get(f"{base}/docs.php?doc={slug}")[0]
-                    for slug in ("generative-ai-intro", "avatarify-intro", "what-is-identitynet")}
+        statuses = {
+            get(f"{base}/docs.php?doc={slug}")[0]
+            for slug in ("generative-ai-intro", "avatarify-intro", "what-is-identitynet")
+        }
         assert statuses == {200}
         assert get(f"{base}/readyz")[0] == 503
         redis_server.start()
@@ -218,8 +254,7 @@ def test_sigterm_lets_in_flight_requests_finish(docs_dir, tmp_path):
         assert process.wait(timeout=30) == 0
         assert list(scratch.iterdir()) == []  # the launcher removed its metrics folder
         # The in-flight request's access line was written before the worker exited.
-        lines = [json.loads(line) for line in process.log_path.read_text().splitlines()
-                 if line.startswith("{")]
+        lines = [json.loads(line) for line in process.log_path.read_text().splitlines() if line.startswith("{")]
         assert any(line.get("query") == "doc=stor-side" and line["status"] == 200 for line in lines)
 
 
@@ -255,9 +290,20 @@ def test_killing_the_launcher_while_its_workers_start_stops_them(docs_dir):
     # Killed as soon as its workers exist: they are still loading the app, before granian
     # has set their own signal handlers.
     image_env, cmd = dockerfile_runtime()
-    process = subprocess.Popen(cmd, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={
-        **os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir),
-        "GRANIAN_PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{docs_dir.parent}/feedback.db"})
+    process = subprocess.Popen(
+        cmd,
+        cwd=PROJECT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={
+            **os.environ,
+            **image_env,
+            "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+            "DOCS_DIR": str(docs_dir),
+            "GRANIAN_PORT": str(free_port()),
+            "DATABASE_URL": f"sqlite:///{docs_dir.parent}/feedback.db",
+        },
+    )
     deadline = time.monotonic() + 30
     while len(workers := worker_pids(process.pid)) < 2:
         assert time.monotonic() < deadline and process.poll() is None, "no workers started"
@@ -271,6 +317,7 @@ def test_killing_the_launcher_while_its_workers_start_stops_them(docs_dir):
 # exits 0. (As PID 1 in a container a signal without a handler would be dropped: docker
 # stop waited its 10 s and killed it; anywhere else it ended with the signal, its children
 # left behind.)
+
 
 def session_processes(session: int) -> list[int]:
     """The living processes of the session that `session` leads."""
@@ -304,27 +351,38 @@ def many_pages(folder: Path, count: int) -> Path:
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("moment, sig", [
-    ("importing the app", signal.SIGTERM),
-    ("reading pages", signal.SIGTERM),
-    ("migrating", signal.SIGTERM),
-    ("migrating", signal.SIGINT),
-])
+@pytest.mark.parametrize(
+    "moment, sig",
+    [
+        ("importing the app", signal.SIGTERM),
+        ("reading pages", signal.SIGTERM),
+        ("migrating", signal.SIGTERM),
+        ("migrating", signal.SIGINT),
+    ],
+)
 def test_a_signal_while_starting_stops_the_launcher_and_its_children_at_once(docs_dir, tmp_path, moment, sig):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     image_env, cmd = dockerfile_runtime()
-    env = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir),
-           "GRANIAN_HOST": "127.0.0.1", "GRANIAN_PORT": str(free_port()), "TMPDIR": str(scratch),
-           "DATABASE_URL": f"sqlite:///{tmp_path}/feedback.db"}
+    env = {
+        **os.environ,
+        **image_env,
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "DOCS_DIR": str(docs_dir),
+        "GRANIAN_HOST": "127.0.0.1",
+        "GRANIAN_PORT": str(free_port()),
+        "TMPDIR": str(scratch),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/feedback.db",
+    }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with silent_database() as silent:
         if moment == "reading pages":
             env["DOCS_DIR"] = str(many_pages(tmp_path / "many", 3000))
         if moment == "migrating":
             env["DATABASE_URL"] = silent
-        process = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, start_new_session=True)
+        process = subprocess.Popen(
+            cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         try:
             if moment == "importing the app":
                 time.sleep(0.15)  # Python's own start and the launcher's first imports take about 0.05 s
@@ -363,24 +421,44 @@ def test_sigterm_once_granian_runs_is_granians_to_handle(docs_dir):
 
 # What the launcher needs to write, and the one line it says when it cannot.
 
+
 def as_root_in_a_private_mount_namespace(command: list[str], read_only: list[str]) -> list[str]:
     """`command` with a read-only, empty tmpfs over each of `read_only` (as `docker run --read-only`
     leaves the image's folders). Root only: it mounts."""
     mounts = " && ".join(f"mount -t tmpfs -o ro,size=64k tmpfs {shlex.quote(path)}" for path in read_only)
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", f'{mounts} && cd /tmp && exec "$@"', "sh",
-            *command]
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        f'{mounts} && cd /tmp && exec "$@"',
+        "sh",
+        *command,
+    ]
 
 
 @pytest.mark.server
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="mounts a read-only /tmp: root only")
 def test_no_writable_folder_for_the_metrics_stops_the_launcher_with_one_line():
     image_env, cmd = dockerfile_runtime()
-    env = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(PROJECT / "docs"),
-           "GRANIAN_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        **image_env,
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "DOCS_DIR": str(PROJECT / "docs"),
+        "GRANIAN_PORT": str(free_port()),
+    }
     for name in ("PROMETHEUS_MULTIPROC_DIR", "TMPDIR", "TEMP", "TMP"):
         env.pop(name, None)
-    result = subprocess.run(as_root_in_a_private_mount_namespace(cmd, ["/tmp", "/var/tmp"]), env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        as_root_in_a_private_mount_namespace(cmd, ["/tmp", "/var/tmp"]),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("avatarify-help: cannot start:") and result.stderr.strip().count("\n") == 0
     assert "/tmp" in result.stderr and "TMPDIR" in result.stderr
@@ -392,12 +470,20 @@ def test_a_database_folder_the_launcher_cannot_write_is_named_with_the_user_and_
     instance = tmp_path / "instance"
     instance.mkdir()
     image_env, cmd = dockerfile_runtime()
-    env = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(PROJECT / "docs"),
-           "GRANIAN_PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{instance}/feedback.db"}
+    env = {
+        **os.environ,
+        **image_env,
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "DOCS_DIR": str(PROJECT / "docs"),
+        "GRANIAN_PORT": str(free_port()),
+        "DATABASE_URL": f"sqlite:///{instance}/feedback.db",
+    }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     if os.geteuid() == 0:  # root writes anywhere but on a read-only mount
-        script = f"mount --bind {shlex.quote(str(instance))} {shlex.quote(str(instance))} && " \
-                 f"mount -o remount,ro,bind {shlex.quote(str(instance))} && exec \"$@\""
+        script = (
+            f"mount --bind {shlex.quote(str(instance))} {shlex.quote(str(instance))} && "
+            f'mount -o remount,ro,bind {shlex.quote(str(instance))} && exec "$@"'
+        )
         cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *cmd]
         expected = "read-only"
     else:
@@ -412,8 +498,12 @@ def test_a_database_folder_the_launcher_cannot_write_is_named_with_the_user_and_
 
 def test_the_launcher_imports_every_module_of_every_package_before_it_forks():
     from app.serve import import_app
+
     imported = set(import_app())
-    on_disk = {".".join(path.relative_to(PROJECT).with_suffix("").parts).removesuffix(".__init__")
-               for path in (PROJECT / "app").rglob("*.py") if "migrations" not in path.parts}
+    on_disk = {
+        ".".join(path.relative_to(PROJECT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (PROJECT / "app").rglob("*.py")
+        if "migrations" not in path.parts
+    }
     assert on_disk - {"app"} <= imported, sorted(on_disk - imported)
     assert "app.search.engine" in imported and "app.readers.feedback" in imported

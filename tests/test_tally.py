@@ -22,41 +22,53 @@ USERS = f"forfatter:{HASH}"
 @pytest.fixture
 def counting_app(make_app, tmp_path):
     """Insights on; the writer thread waits an hour, so each test flushes when it wants."""
-    return migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS,
-                             INSIGHTS_FLUSH_SECONDS="3600"))
+    return migrated(
+        make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS, INSIGHTS_FLUSH_SECONDS="3600")
+    )
 
 
 def flush(app) -> bool:
     return app.extensions["tally"].flush()
 
 
-@pytest.mark.parametrize(("query", "stored"), [
-    ("Hvordan SLETTER jeg  kontoen", "hvordan sletter jeg kontoen"),
-    ("min e-post er ola.nordmann@example.no takk", "min e-post er [e-post] takk"),
-    ("ring meg på +47 912 34 567", "ring meg på [telefon]"),
-    ("ring 91234567", "ring [telefon]"),
-    ("ordre 123456", "ordre [tall]"),
-    ("fødselsnummer 01017012345", "fødselsnummer [telefon]"),
-    ("ip-adapter 2 og 2024", "ip-adapter 2 og 2024"),
-    ("ｉｐ\u200b-adapter\x1b[31m", "ip-adapter[31m"),  # full-width letters, a zero-width space, an escape
-    ("skriv til kari @ example.no", "skriv til [e-post]"),
-    ("kari at example dot no", "[e-post]"),
-    ("kari(at)example(punktum)no hjelp", "[e-post] hjelp"),
-    ("ring 91 / 23 / 45 / 67", "ring [telefon]"),
-    ("ring 91–23–45–67", "ring [telefon]"),
-    ("ring 91,23,45,67", "ring [telefon]"),
-    ("vet at det er dot com", "vet at det er dot com"),
-])
+@pytest.mark.parametrize(
+    ("query", "stored"),
+    [
+        ("Hvordan SLETTER jeg  kontoen", "hvordan sletter jeg kontoen"),
+        ("min e-post er ola.nordmann@example.no takk", "min e-post er [e-post] takk"),
+        ("ring meg på +47 912 34 567", "ring meg på [telefon]"),
+        ("ring 91234567", "ring [telefon]"),
+        ("ordre 123456", "ordre [tall]"),
+        ("fødselsnummer 01017012345", "fødselsnummer [telefon]"),
+        ("ip-adapter 2 og 2024", "ip-adapter 2 og 2024"),
+        ("ｉｐ\u200b-adapter\x1b[31m", "ip-adapter[31m"),  # full-width letters, a zero-width space, an escape
+        ("skriv til kari @ example.no", "skriv til [e-post]"),
+        ("kari at example dot no", "[e-post]"),
+        ("kari(at)example(punktum)no hjelp", "[e-post] hjelp"),
+        ("ring 91 / 23 / 45 / 67", "ring [telefon]"),
+        ("ring 91–23–45–67", "ring [telefon]"),
+        ("ring 91,23,45,67", "ring [telefon]"),
+        ("vet at det er dot com", "vet at det er dot com"),
+    ],
+)
 def test_queries_are_normalized_and_personal_data_replaced(query, stored):
     assert normalized_query(query) == stored
 
 
-@pytest.mark.parametrize(("referrer", "host"), [
-    ("https://App.Avatarify.example/deep/link?user=ola", "app.avatarify.example"),
-    ("android-app://com.avatarify.app/", "com.avatarify.app"),
-    (None, ""), ("", ""), ("javascript:alert(1)", ""), ("https://<script>/", ""), ("http://[::1]:80/x", ""),
-    ("https://" + "a" * 300 + ".example/", ""), ("http://[", ""),
-])
+@pytest.mark.parametrize(
+    ("referrer", "host"),
+    [
+        ("https://App.Avatarify.example/deep/link?user=ola", "app.avatarify.example"),
+        ("android-app://com.avatarify.app/", "com.avatarify.app"),
+        (None, ""),
+        ("", ""),
+        ("javascript:alert(1)", ""),
+        ("https://<script>/", ""),
+        ("http://[::1]:80/x", ""),
+        ("https://" + "a" * 300 + ".example/", ""),
+        ("http://[", ""),
+    ],
+)
 def test_only_a_referrers_host_is_kept(referrer, host):
     assert referring_host(referrer) == host
 
@@ -72,7 +84,9 @@ def test_page_views_are_counted_per_page_language_and_day(counting_app):
     assert flush(counting_app)
     today = datetime.now(UTC).date().isoformat()
     assert sorted(table(counting_app, "SELECT day, slug, lang, views FROM insights_page_views")) == [
-        (today, "instantid-intro", "en", 1), (today, "instantid-intro", "nb", 2)]
+        (today, "instantid-intro", "en", 1),
+        (today, "instantid-intro", "nb", 2),
+    ]
     client.get("/docs.php?doc=instantid-intro")
     assert flush(counting_app)
     assert ("instantid-intro", "nb", 3) in table(counting_app, "SELECT slug, lang, views FROM insights_page_views")
@@ -97,8 +111,12 @@ def test_searches_are_counted_with_their_results_and_corrections(counting_app):
     client.get("/docs.php?q=zzqxv")  # finds nothing
     client.get("/docs.php?q=")  # no search at all
     assert flush(counting_app)
-    rows = {query: (searches, no_results, results > 0, corrected) for query, searches, no_results, results, corrected
-            in table(counting_app, "SELECT query, searches, no_results, results, corrected FROM insights_searches")}
+    rows = {
+        query: (searches, no_results, results > 0, corrected)
+        for query, searches, no_results, results, corrected in table(
+            counting_app, "SELECT query, searches, no_results, results, corrected FROM insights_searches"
+        )
+    }
     assert rows == {"ip-adapter": (2, 0, True, None), "ansikst": (1, 0, True, "ansikt"), "zzqxv": (1, 1, False, None)}
 
 
@@ -117,7 +135,7 @@ def test_a_query_is_shown_only_once_enough_readers_sent_it(counting_app):
     assert [(q["query"], q["searches"]) for q in shown["top"]] == [("min konto", 7)]
     # Only hashes are stored for readers, no more than the threshold needs, and none of them an address.
     readers = table(counting_app, "SELECT reader FROM insights_search_readers")
-    assert len(readers) == 3 and all(len(reader) == 64 and "192.0.2" not in reader for reader, in readers)
+    assert len(readers) == 3 and all(len(reader) == 64 and "192.0.2" not in reader for (reader,) in readers)
 
 
 def test_one_address_is_one_reader_whatever_its_user_agents(counting_app):
@@ -144,8 +162,13 @@ def test_dead_links_are_counted_with_referring_host_and_first_suggestion(countin
     assert flush(counting_app)
     dead = client.get("/api/insights/dead-links", headers=AUTHOR).json
     assert dead["total"] == 3
-    assert dead["links"][0] == {"slug": "ip-adaptr", "requests": 2, "suggestion": "what-is-ip-adapter",
-                                "referrers": {"app.avatarify.example": 1, "": 1}, "other_referrers": 0}
+    assert dead["links"][0] == {
+        "slug": "ip-adaptr",
+        "requests": 2,
+        "suggestion": "what-is-ip-adapter",
+        "referrers": {"app.avatarify.example": 1, "": 1},
+        "other_referrers": 0,
+    }
     assert dead["links"][1]["suggestion"] is None
     assert "hemmelig" not in str(table(counting_app, "SELECT * FROM insights_dead_links"))
     # One click shows the author the 404 page the readers saw, with its suggestions.
@@ -155,8 +178,14 @@ def test_dead_links_are_counted_with_referring_host_and_first_suggestion(countin
 
 
 def test_dead_links_kept_per_day_are_bounded_and_the_rest_counted_together(make_app, tmp_path):
-    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS,
-                            INSIGHTS_FLUSH_SECONDS="3600", INSIGHTS_DEAD_LINKS_PER_DAY="40"))
+    app = migrated(
+        make_app(
+            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db",
+            INSIGHTS_USERS=USERS,
+            INSIGHTS_FLUSH_SECONDS="3600",
+            INSIGHTS_DEAD_LINKS_PER_DAY="40",
+        )
+    )
     counts = app.extensions["tally"]
     for batch in range(3):  # over several flushes, as a worker writes them
         for i in range(50):
@@ -173,6 +202,7 @@ def test_dead_links_kept_per_day_are_bounded_and_the_rest_counted_together(make_
     assert dict(((slug, referrer), requests) for slug, referrer, requests in rows)[("*", "")] == 150 - 40
     with app.test_request_context():
         from app.readers.summaries import dead_links_summary
+
         summary = dead_links_summary(7)
     assert summary["total"] == 3 * 51 + 12 and summary["other"] == 110
     link = next(link for link in summary["links"] if link["slug"] == "finnes-ikke-0-1")
@@ -181,6 +211,7 @@ def test_dead_links_kept_per_day_are_bounded_and_the_rest_counted_together(make_
 
 def test_what_waits_is_bounded_whatever_clients_send(counting_app, monkeypatch):
     from app.readers import count_batches
+
     for module in (tally, count_batches):  # each holds the bound it keeps
         monkeypatch.setattr(module, "MAX_KEYS", 3)
     dropped = tally.DROPPED.labels("searches")
@@ -224,8 +255,9 @@ def test_a_database_outage_fails_no_request_and_loses_no_count(counting_app, tmp
 
 
 def test_the_writer_thread_flushes_on_its_own(make_app, tmp_path):
-    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS,
-                            INSIGHTS_FLUSH_SECONDS="0.05"))
+    app = migrated(
+        make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS, INSIGHTS_FLUSH_SECONDS="0.05")
+    )
     try:
         app.test_client().get("/docs.php?doc=instantid-intro")
         deadline = time.monotonic() + 10
@@ -242,21 +274,32 @@ def test_pruning_folds_rare_searches_of_past_days_and_forgets_old_counts(countin
     yesterday, old = today - timedelta(days=1), today - timedelta(days=91)
     with engine.begin() as connection:
         for day, query, searches, no_results, readers in [
-                (yesterday, "ola nordmann konto", 2, 1, 1), (yesterday, "min kones telefon", 1, 1, 1),
-                (yesterday, "slette konto", 9, 0, 3), (today, "sjelden i dag", 1, 0, 1), (old, "slette konto", 4, 0, 3)]:
-            connection.execute(text(
-                "INSERT INTO insights_searches VALUES (:day, 'nb', :query, :searches, :no_results, 0, NULL, :readers)"),
-                {"day": day, "query": query, "searches": searches, "no_results": no_results, "readers": readers})
-        connection.execute(text("INSERT INTO insights_search_readers VALUES (:day, 'abc', 'nb', 'slette konto')"),
-                           {"day": yesterday})
-        connection.execute(text("INSERT INTO insights_page_views VALUES (:day, 'instantid-intro', 'nb', 5)"),
-                           {"day": old})
+            (yesterday, "ola nordmann konto", 2, 1, 1),
+            (yesterday, "min kones telefon", 1, 1, 1),
+            (yesterday, "slette konto", 9, 0, 3),
+            (today, "sjelden i dag", 1, 0, 1),
+            (old, "slette konto", 4, 0, 3),
+        ]:
+            connection.execute(
+                text(
+                    "INSERT INTO insights_searches VALUES (:day, 'nb', :query, :searches, :no_results, 0, NULL, :readers)"
+                ),
+                {"day": day, "query": query, "searches": searches, "no_results": no_results, "readers": readers},
+            )
+        connection.execute(
+            text("INSERT INTO insights_search_readers VALUES (:day, 'abc', 'nb', 'slette konto')"), {"day": yesterday}
+        )
+        connection.execute(
+            text("INSERT INTO insights_page_views VALUES (:day, 'instantid-intro', 'nb', 5)"), {"day": old}
+        )
     engine.dispose()
     result = counting_app.test_cli_runner().invoke(args=["insights", "prune"])
     assert result.exit_code == 0 and "Folded 2 rare searches" in result.output and "deleted 2 rows" in result.output
     assert sorted(table(counting_app, "SELECT day, query, searches, no_results FROM insights_searches")) == [
-        (yesterday.isoformat(), "", 3, 2), (yesterday.isoformat(), "slette konto", 9, 0),
-        (today.isoformat(), "sjelden i dag", 1, 0)]  # today's may still reach the threshold
+        (yesterday.isoformat(), "", 3, 2),
+        (yesterday.isoformat(), "slette konto", 9, 0),
+        (today.isoformat(), "sjelden i dag", 1, 0),
+    ]  # today's may still reach the threshold
     assert table(counting_app, "SELECT * FROM insights_search_readers") == []
     assert table(counting_app, "SELECT * FROM insights_page_views") == []
     summary = counting_app.test_client().get("/api/insights/searches", headers=AUTHOR).json
@@ -278,8 +321,9 @@ def test_postgresql_takes_the_same_counts(make_app, pg_url):
     searches = client.get("/api/insights/searches", headers=AUTHOR).json
     assert [(q["query"], q["searches"], q["corrected"]) for q in searches["corrected"]] == [("ansikst", 3, "ansikt")]
     dead = client.get("/api/insights/dead-links", headers=AUTHOR).json
-    assert dead["links"] == [{"slug": "borte", "requests": 3, "referrers": {"app.example": 3}, "suggestion": None,
-                              "other_referrers": 0}]
+    assert dead["links"] == [
+        {"slug": "borte", "requests": 3, "referrers": {"app.example": 3}, "suggestion": None, "other_referrers": 0}
+    ]
     assert app.test_cli_runner().invoke(args=["insights", "prune"]).exit_code == 0
 
 
@@ -293,12 +337,15 @@ def test_views_count_for_the_day_they_are_written(counting_app, monkeypatch):
     client.get("/docs.php?doc=instantid-intro")
     assert flush(counting_app)
     assert sorted(table(counting_app, "SELECT day, views FROM insights_page_views")) == [
-        ("2026-11-25", 1), ("2026-11-26", 2)]
+        ("2026-11-25", 1),
+        ("2026-11-26", 2),
+    ]
 
 
 @pytest.mark.server
 def test_the_production_server_writes_its_last_counts_as_it_stops(tmp_path):
     from bench.servers import get, help_server
+
     docs = tmp_path / "docs"
     shutil.copytree(PROJECT / "docs", docs)
     # Nothing would be written for an hour: only the workers' last flush, as they stop, writes these.
@@ -310,7 +357,8 @@ def test_the_production_server_writes_its_last_counts_as_it_stops(tmp_path):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT SUM(views) FROM insights_page_views")).scalar_one() == 25
         assert connection.execute(text("SELECT slug, referrer, requests FROM insights_dead_links")).all() == [
-            ("borte", "app.example", 1)]
+            ("borte", "app.example", 1)
+        ]
     engine.dispose()
 
 
@@ -318,14 +366,17 @@ def test_the_launchers_daily_pruning_folds_rare_searches(tmp_path, docs_dir):
     from app.config import from_environment, validate
     from app.readers.retention import prune_daily
     from app.serve import prepare_database
+
     settings = from_environment({"DATABASE_URL": f"sqlite:///{tmp_path}/f.db", "DOCS_DIR": str(docs_dir)})
     validate(settings)
     app = prepare_database(settings)  # the database-only app the launcher prunes with
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
     engine = create_engine(settings["DATABASE_URL"])
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO insights_searches VALUES (:day, 'nb', 'ola nordmann', 1, 1, 0, NULL, 1)"),
-                           {"day": yesterday})
+        connection.execute(
+            text("INSERT INTO insights_searches VALUES (:day, 'nb', 'ola nordmann', 1, 1, 0, NULL, 1)"),
+            {"day": yesterday},
+        )
     stop = threading.Event()
     stop.set()  # one round, then stop
     prune_daily(app, stop)
@@ -351,12 +402,20 @@ def test_a_correction_never_brings_back_what_was_redacted(counting_app):
     assert flush(counting_app)
     assert table(counting_app, "SELECT query, corrected FROM insights_searches") == [("[e-post]", None)]
     for url in ("/innsikt", "/api/insights/searches", "/innsikt/sok.csv"):
-        assert "kari" not in client.get(url, headers=AUTHOR).text and "instant" not in client.get(url, headers=AUTHOR).text
+        assert (
+            "kari" not in client.get(url, headers=AUTHOR).text and "instant" not in client.get(url, headers=AUTHOR).text
+        )
 
 
 def test_queries_kept_per_day_are_bounded_and_the_rest_counted_in_the_total(make_app, tmp_path):
-    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS,
-                            INSIGHTS_FLUSH_SECONDS="3600", INSIGHTS_SEARCHES_PER_DAY="30"))
+    app = migrated(
+        make_app(
+            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db",
+            INSIGHTS_USERS=USERS,
+            INSIGHTS_FLUSH_SECONDS="3600",
+            INSIGHTS_SEARCHES_PER_DAY="30",
+        )
+    )
     counts = app.extensions["tally"]
     for batch in range(3):
         for i in range(20):

@@ -32,8 +32,10 @@ def test_floods_of_unique_searches_and_long_paths_do_not_grow_memory(docs_dir):
         wrk_script(base, "long_paths.lua", requests=1_500)
         after_paths = rss_mb(process.pid)
         assert get(base + PAGE)[0] == 200
-    print(f"RSS {before:.0f} MB; after 16,000 unique searches {after_searches:.0f} MB; "
-          f"after 1,500 requests with 40 KB paths {after_paths:.0f} MB")
+    print(
+        f"RSS {before:.0f} MB; after 16,000 unique searches {after_searches:.0f} MB; "
+        f"after 1,500 requests with 40 KB paths {after_paths:.0f} MB"
+    )
     assert after_searches - before < 25
     assert after_paths - after_searches < 40
 
@@ -54,12 +56,20 @@ def test_one_bad_page_hurts_only_itself_on_a_running_server(docs_dir):
         assert b"God tekst" in get(f"{base}/docs.php?doc=blir-odelagt")[2]
         for i, text in enumerate(BAD_FRONT_MATTER):
             path = write(docs_dir, f"ny-feil-{i}", "x")
-            path.write_bytes(text.encode("utf-8", "surrogateescape") if "\xff" not in text
-                             else text.encode("latin-1"))
+            path.write_bytes(text.encode("utf-8", "surrogateescape") if "\xff" not in text else text.encode("latin-1"))
         write(docs_dir, "blir-odelagt", BAD_FRONT_MATTER[0])
         time.sleep(2.5)  # past the full rescan interval
-        for url in ("/docs.php", "/docs.php?q=bilde", "/docs.php?doc=finnes-ikke", "/api/docs",
-                    "/api/docs/instantid-intro", "/api/search?q=bilde", "/readyz", PAGE, "/robots.txt"):
+        for url in (
+            "/docs.php",
+            "/docs.php?q=bilde",
+            "/docs.php?doc=finnes-ikke",
+            "/api/docs",
+            "/api/docs/instantid-intro",
+            "/api/search?q=bilde",
+            "/readyz",
+            PAGE,
+            "/robots.txt",
+        ):
             status, _, body = get(base + url)
             assert status in (200, 404), (url, status)
             assert body, url

@@ -28,8 +28,14 @@ def test_every_bundled_page_is_served_in_the_layout(client, slug):
 
 
 def test_the_six_pages_the_seed_names_exist():
-    assert set(BUNDLED) >= {"what-is-ip-adapter", "what-is-identitynet", "instantid-intro",
-                            "generative-ai-intro", "avatarify-intro", "generative-ai-terminology"}
+    assert set(BUNDLED) >= {
+        "what-is-ip-adapter",
+        "what-is-identitynet",
+        "instantid-intro",
+        "generative-ai-intro",
+        "avatarify-intro",
+        "generative-ai-terminology",
+    }
 
 
 def test_our_ip_adapter_page_says_what_the_name_means(client):
@@ -112,14 +118,33 @@ def test_unknown_path_and_method(client):
     assert "GET" in response.headers["Allow"]
 
 
-@pytest.mark.parametrize("query", [
-    "doc=../../etc/passwd", "doc=..%2F..%2Fetc%2Fpasswd", "doc=%2e%2e%2fapp%2fconfig",
-    "doc=%252e%252e%252f", "doc=what-is-ip-adapter%00", "doc=%00", "doc=what-is-ip-adapter.md",
-    "doc=docs/what-is-ip-adapter", "doc=/etc/passwd", "doc=C:%5Cwindows", "doc=%C0%AE%C0%AE%2F",
-    "doc=What-Is-No-Such-Page", "doc=-leading-dash", "doc=%20what-is-ip-adapter", "doc=what%0Ais",
-    "doc=" + "a" * 101, "doc=" + "a" * 100_000, "doc=%FF%FE", "doc=æøå", "doc=",
-    "doc=what-is-ip-adapter&doc=instantid-intro", "doc=a&doc=a",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "doc=../../etc/passwd",
+        "doc=..%2F..%2Fetc%2Fpasswd",
+        "doc=%2e%2e%2fapp%2fconfig",
+        "doc=%252e%252e%252f",
+        "doc=what-is-ip-adapter%00",
+        "doc=%00",
+        "doc=what-is-ip-adapter.md",
+        "doc=docs/what-is-ip-adapter",
+        "doc=/etc/passwd",
+        "doc=C:%5Cwindows",
+        "doc=%C0%AE%C0%AE%2F",
+        "doc=What-Is-No-Such-Page",
+        "doc=-leading-dash",
+        "doc=%20what-is-ip-adapter",
+        "doc=what%0Ais",
+        "doc=" + "a" * 101,
+        "doc=" + "a" * 100_000,
+        "doc=%FF%FE",
+        "doc=æøå",
+        "doc=",
+        "doc=what-is-ip-adapter&doc=instantid-intro",
+        "doc=a&doc=a",
+    ],
+)
 def test_malformed_slugs_get_400(bundled_client, query):
     response = bundled_client.get(f"/docs.php?{query}")
     assert response.status_code == 400
@@ -127,10 +152,13 @@ def test_malformed_slugs_get_400(bundled_client, query):
     assert "root:" not in response.text
 
 
-@pytest.mark.parametrize("query, location", [
-    ("doc=What-Is-IP-Adapter", "/docs.php?doc=what-is-ip-adapter"),
-    ("doc=INSTANTID-INTRO&lang=en&embed=1", "/docs.php?doc=instantid-intro&lang=en&embed=1"),
-])
+@pytest.mark.parametrize(
+    "query, location",
+    [
+        ("doc=What-Is-IP-Adapter", "/docs.php?doc=what-is-ip-adapter"),
+        ("doc=INSTANTID-INTRO&lang=en&embed=1", "/docs.php?doc=instantid-intro&lang=en&embed=1"),
+    ],
+)
 def test_a_slug_in_other_case_redirects_to_the_page(client, query, location):
     response = client.get(f"/docs.php?{query}", headers={"Host": "evil.example"})
     assert response.status_code == 301
@@ -200,8 +228,13 @@ def test_cache_threshold_bounds_the_cache(docs_dir, make_app):
 
 
 def test_static_assets_are_served_with_their_licence(client):
-    for path in ("css/help.css", "icons/info.svg", "icons/question.svg", "icons/favicon.svg",
-                 "icons/LICENSE-font-awesome.txt"):
+    for path in (
+        "css/help.css",
+        "icons/info.svg",
+        "icons/question.svg",
+        "icons/favicon.svg",
+        "icons/LICENSE-font-awesome.txt",
+    ):
         with client.get(f"/static/{path}") as response:
             assert response.status_code == 200, path
 
@@ -217,6 +250,7 @@ def test_no_page_loads_anything_from_another_host(client):
 
 # One bad page hurts only itself; no error page is ever empty.
 
+
 def test_a_page_broken_at_runtime_leaves_everything_else_answering(docs_dir, make_app):
     app = make_app(PUBLIC_BASE_URL="https://hjelp.example")
     client = app.test_client()
@@ -225,8 +259,16 @@ def test_a_page_broken_at_runtime_leaves_everything_else_answering(docs_dir, mak
     write(docs_dir, "helt-ny", "---\norder: " + "9" * 5000 + "\n---\n# Ny\n")
     for store in app.extensions["library"].stores.values():
         store._scanned_at = 0.5  # as if the full rescan were due
-    for url in ("/docs.php", "/docs.php?q=instantid", "/docs.php?doc=finnes-ikke", "/api/docs",
-                "/api/search?q=bilde", "/sitemap.xml", "/readyz", "/docs.php?doc=what-is-ip-adapter"):
+    for url in (
+        "/docs.php",
+        "/docs.php?q=instantid",
+        "/docs.php?doc=finnes-ikke",
+        "/api/docs",
+        "/api/search?q=bilde",
+        "/sitemap.xml",
+        "/readyz",
+        "/docs.php?doc=what-is-ip-adapter",
+    ):
         response = client.get(url)
         assert response.status_code in (200, 404), url
         assert response.data, url
@@ -238,7 +280,8 @@ def test_a_page_broken_at_runtime_leaves_everything_else_answering(docs_dir, mak
 
 
 def test_a_page_broken_at_start_is_the_503_page_of_a_render_failure_and_the_rest_is_served(
-        docs_dir, make_app, monkeypatch, caplog):
+    docs_dir, make_app, monkeypatch, caplog
+):
     write(docs_dir, "odelagt", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
     client = make_app().test_client()  # the app is made: one broken page stops nothing
     assert client.get("/docs.php?doc=what-is-ip-adapter").status_code == 200
@@ -246,6 +289,7 @@ def test_a_page_broken_at_start_is_the_503_page_of_a_render_failure_and_the_rest
     assert broken.status_code == 503 and broken.headers["Cache-Control"] == "no-store"
     assert "odelagt.md" in caplog.text and "day is out of range" in caplog.text
     from app.web import views
+
     monkeypatch.setattr(views, "render_markdown", lambda text: 1 / 0)
     failed_render = client.get("/docs.php?doc=generative-ai-intro")
     assert failed_render.status_code == 503 and broken.data == failed_render.data
@@ -255,6 +299,7 @@ def test_a_page_broken_at_start_is_the_503_page_of_a_render_failure_and_the_rest
 
 def test_strict_start_refuses_a_page_that_fails_to_load(docs_dir, make_app):
     from app.config import ConfigError
+
     write(docs_dir, "odelagt", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
     with pytest.raises(ConfigError, match="odelagt.md"):
         make_app(STRICT_START="true")
@@ -262,8 +307,10 @@ def test_strict_start_refuses_a_page_that_fails_to_load(docs_dir, make_app):
 
 def test_a_page_that_fails_to_render_is_a_503_page_not_a_500(client, monkeypatch, caplog):
     from app.web import views
+
     def broken(text):
         raise RecursionError("maximum recursion depth exceeded")
+
     monkeypatch.setattr(views, "render_markdown", broken)
     response = client.get("/docs.php?doc=generative-ai-intro")
     assert response.status_code == 503 and "<html" in response.text
@@ -273,8 +320,10 @@ def test_a_page_that_fails_to_render_is_a_503_page_not_a_500(client, monkeypatch
 
 def test_an_error_page_that_fails_still_answers_and_is_logged(client, monkeypatch, caplog):
     from app.web import errors
+
     def broken(*args):
         raise RuntimeError("the error page broke")
+
     monkeypatch.setattr(errors, "error_page", broken)
     response = client.get("/docs.php?doc=Bad_Slug")
     assert response.status_code == 500 and b"Noe gikk galt" in response.data
@@ -284,7 +333,9 @@ def test_an_error_page_that_fails_still_answers_and_is_logged(client, monkeypatc
 def test_an_error_escaping_flask_still_gets_an_answer_and_a_log_line(app, monkeypatch, capfd):
     def broken(environ, start_response):
         raise RuntimeError("boom")
+
     from app.observability.middleware import Observability
+
     wrapped = Observability(broken, [("X-Test", "1")])
     statuses = []
     body = wrapped({"PATH_INFO": "/x", "REQUEST_METHOD": "GET"}, lambda s, h, e=None: statuses.append((s, h)))
@@ -293,6 +344,7 @@ def test_an_error_escaping_flask_still_gets_an_answer_and_a_log_line(app, monkey
 
 
 # No host from the request in a response; content, not file times, decides a page's bytes.
+
 
 def test_slash_merging_redirects_are_relative(client):
     response = client.get("/api//docs?lang=en", headers={"Host": "evil.example"})

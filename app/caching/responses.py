@@ -53,8 +53,9 @@ class CachedPage:
 
     __slots__ = ("body", "etag", "last_modified", "is_fresh", "count_view", "_checked_until", "_variants", "_lock")
 
-    def __init__(self, body: bytes, mtime: float, is_fresh: Callable[[], bool],
-                 count_view: Callable[[], None] | None = None):
+    def __init__(
+        self, body: bytes, mtime: float, is_fresh: Callable[[], bool], count_view: Callable[[], None] | None = None
+    ):
         self.body = body
         self.etag = hashlib.sha256(body).hexdigest()[:32]
         self.last_modified = int(mtime)
@@ -129,7 +130,8 @@ class CachedPage:
         if self.count_view is not None and environ.get("REQUEST_METHOD") == "GET":
             self.count_view()
         body, ok, not_modified = self.variant(
-            preferred_encoding(environ.get("HTTP_ACCEPT_ENCODING", "")) if len(self.body) >= MIN_COMPRESS_BYTES else "")
+            preferred_encoding(environ.get("HTTP_ACCEPT_ENCODING", "")) if len(self.body) >= MIN_COMPRESS_BYTES else ""
+        )
         if self.not_modified(environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):
             return STATUS_NOT_MODIFIED, not_modified.copy(), b""
         return STATUS_OK, ok.copy(), body
@@ -144,8 +146,12 @@ class ResponseCache:
     The outermost WSGI layer (observe.Observability) asks `lookup` first.
     """
 
-    def __init__(self, max_entries: int, key_suffix: Callable[[dict], str] = lambda environ: "",
-                 max_bytes: int = 64 * 1024 * 1024):
+    def __init__(
+        self,
+        max_entries: int,
+        key_suffix: Callable[[dict], str] = lambda environ: "",
+        max_bytes: int = 64 * 1024 * 1024,
+    ):
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         # Added to the query to make the key: what else a page's bytes depend on.
@@ -164,8 +170,12 @@ class ResponseCache:
         if page is None or not page.fresh():
             return None
         status, headers, body = page.answer(environ)
-        return (status, headers, [] if environ["REQUEST_METHOD"] == "HEAD" else [body],
-                "help.page" if query.startswith("doc=") else "help.index")
+        return (
+            status,
+            headers,
+            [] if environ["REQUEST_METHOD"] == "HEAD" else [body],
+            "help.page" if query.startswith("doc=") else "help.index",
+        )
 
     def page(self, key: str, make: Callable[[], CachedPage]) -> tuple[CachedPage, bool]:
         """The page cached under `key` if still fresh, else a new one from `make()`; and
@@ -178,8 +188,9 @@ class ResponseCache:
             old = self._pages.pop(key, None)
             if old is not None:
                 self._bytes -= len(old.body)
-            while self._pages and (len(self._pages) >= self.max_entries
-                                   or self._bytes + len(page.body) > self.max_bytes):
+            while self._pages and (
+                len(self._pages) >= self.max_entries or self._bytes + len(page.body) > self.max_bytes
+            ):
                 # Insertion order: the oldest page goes first.
                 self._bytes -= len(self._pages.pop(next(iter(self._pages))).body)
             if len(page.body) <= self.max_bytes:
@@ -199,4 +210,5 @@ def get_response_cache() -> ResponseCache:
 def init_app(app: Flask, key_suffix: Callable[[dict], str]) -> None:
     """Give the app its response cache; `key_suffix` is what a page depends on besides its query."""
     app.extensions["response_cache"] = ResponseCache(
-        app.config["RESPONSE_CACHE_ENTRIES"], key_suffix=key_suffix, max_bytes=app.config["RESPONSE_CACHE_BYTES"])
+        app.config["RESPONSE_CACHE_ENTRIES"], key_suffix=key_suffix, max_bytes=app.config["RESPONSE_CACHE_BYTES"]
+    )

@@ -29,8 +29,7 @@ MAC_BYTES = 32
 class SignedRedisCache(BaseCache):
     """Signed strings and bytes in Redis; anything else read back is treated as absent."""
 
-    def __init__(self, client: redis.Redis, signing_key: bytes, default_timeout: int = 0,
-                 key_prefix: str = "help:"):
+    def __init__(self, client: redis.Redis, signing_key: bytes, default_timeout: int = 0, key_prefix: str = "help:"):
         super().__init__(default_timeout=default_timeout)
         self.client = client
         self.signing_key = signing_key
@@ -61,10 +60,13 @@ class SignedRedisCache(BaseCache):
         if stored is None:
             return None
         header = len(FORMAT) + 1
-        kind = stored[len(FORMAT):header]
-        mac, payload = stored[header:header + MAC_BYTES], stored[header + MAC_BYTES:]
-        if (stored[:len(FORMAT)] != FORMAT or kind not in KINDS
-                or not hmac.compare_digest(mac, self._mac(key, kind, payload))):
+        kind = stored[len(FORMAT) : header]
+        mac, payload = stored[header : header + MAC_BYTES], stored[header + MAC_BYTES :]
+        if (
+            stored[: len(FORMAT)] != FORMAT
+            or kind not in KINDS
+            or not hmac.compare_digest(mac, self._mac(key, kind, payload))
+        ):
             SHARED_CACHE_REJECTED.inc()
             log.warning("shared cache: the value under %r fails its signature check; ignored", key[:200])
             return None

@@ -30,8 +30,9 @@ class Library:
     def __init__(self, docs_dir: str | os.PathLike):
         root = self.root = Path(docs_dir).resolve()
         # The default language's pages may also lie in the docs folder itself, as in the old system.
-        self.stores = {code: DocumentStore(root / code, *([root] if code == DEFAULT_LANGUAGE else []))
-                       for code in CODES}
+        self.stores = {
+            code: DocumentStore(root / code, *([root] if code == DEFAULT_LANGUAGE else [])) for code in CODES
+        }
 
     def load(self, known: dict[str, dict[str, Page]] | None = None) -> dict[str, str]:
         """Load every store; the files that failed, by slug, with what is wrong. Pages in

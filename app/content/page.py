@@ -93,7 +93,7 @@ def _parse(slug: str, text: str, mtime_ns: int, size: int) -> Page:
             raise DocumentError(f"front matter is not valid YAML: {exc}".replace("\n", " ")) from None
         if not isinstance(meta, dict):
             raise DocumentError("front matter must be a mapping of keys to values")
-        text = text[match.end():]
+        text = text[match.end() :]
     title = _text_field(meta, "title") or _first_heading(text)
     if not title:
         raise DocumentError("no title: add a '# Heading' line or 'title:' front matter")
@@ -131,8 +131,13 @@ def plain_front_matter(text: str) -> dict | None:
         if match is None:
             return None
         key, value = match.groups()
-        if (": " in value or " #" in value or value.endswith((" ", ":")) or not value.isprintable()
-                or _resolver.resolve(yaml.ScalarNode, key, (True, False)) != YAML_TEXT):
+        if (
+            ": " in value
+            or " #" in value
+            or value.endswith((" ", ":"))
+            or not value.isprintable()
+            or _resolver.resolve(yaml.ScalarNode, key, (True, False)) != YAML_TEXT
+        ):
             return None
         kind = _resolver.resolve(yaml.ScalarNode, value, (True, False))
         if kind == YAML_TEXT:

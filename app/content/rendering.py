@@ -19,12 +19,48 @@ from markdown.extensions.toc import slugify_unicode
 # blocks are made of (div, a, i, strong). Nothing that can run script, load a frame,
 # submit a form or restyle the page (script, style, iframe, object, form, svg, math,
 # base, meta, link) is here.
-ALLOWED_TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt",
-    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol",
-    "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th",
-    "thead", "tr", "ul",
-})
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "dd",
+        "del",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "kbd",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 
 # Attributes by tag. `class` is further limited to ALLOWED_CLASSES; `id` only on
 # headings (the table of contents links to them); no `style`, no event handlers.
@@ -46,10 +82,22 @@ ALLOWED_ATTRIBUTES = {
 
 # The classes the old pages use for chip link blocks and their icons; the stylesheet
 # styles exactly these. Any other class could borrow the layout's own styles.
-ALLOWED_CLASSES = frozenset({
-    "chip", "chip-s", "bg-gray-light", "bg-green-dark", "bg-dark-light",
-    "color-white", "color-black", "font-400", "mt-3", "fa", "fa-info", "fa-question",
-})
+ALLOWED_CLASSES = frozenset(
+    {
+        "chip",
+        "chip-s",
+        "bg-gray-light",
+        "bg-green-dark",
+        "bg-dark-light",
+        "color-white",
+        "color-black",
+        "font-400",
+        "mt-3",
+        "fa",
+        "fa-info",
+        "fa-question",
+    }
+)
 
 # Schemes a link may use; relative URLs and #fragments carry no scheme and pass.
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
@@ -141,6 +189,7 @@ def heading_id(text: str, separator: str) -> str:
 
 def markdown_problem(text: str) -> str | None:
     """Why Markdown would take too long or recurse too deep to render `text`; None if it won't."""
+
     def line(position: int) -> int:
         return text.count("\n", 0, position) + 1
 
@@ -167,8 +216,10 @@ def markdown_problem(text: str) -> str | None:
             work += sum(match.start() - position for position in open_at)
             open_at.clear()
         if work > MAX_BRACKET_WORK:
-            return (f"line {line(match.start())}: too many unclosed or nested brackets "
-                    "for Markdown to render in reasonable time")
+            return (
+                f"line {line(match.start())}: too many unclosed or nested brackets "
+                "for Markdown to render in reasonable time"
+            )
     work += sum(len(text) - position for position in open_at)
     if work > MAX_BRACKET_WORK:
         return "too many unclosed or nested brackets for Markdown to render in reasonable time"
@@ -285,5 +336,3 @@ def sanitizer_changes(text: str) -> list[str]:
             shown = " ".join(f'{k}="{v}"' for k, v in attrs)
             changes.append(f"<{tag}{' ' + shown if shown else ''}>")
     return changes
-
-

@@ -31,6 +31,7 @@ SETTLE_SECONDS = 0.25
 # A file that does not end with a line break is likely cut off mid-write: it waits longer.
 UNFINISHED_SETTLE_SECONDS = 2.0
 
+
 class FileBeingWritten(Exception):
     """The file changed while it was read, or too recently to be complete: try again later."""
 
@@ -183,7 +184,8 @@ class DocumentStore:
             if page is not None:
                 pages[slug] = page
         changed = pages.keys() != self._pages.keys() or any(
-            page is not self._pages[slug] for slug, page in pages.items())
+            page is not self._pages[slug] for slug, page in pages.items()
+        )
         if not first_load:  # at the first load the caller reports errors itself
             for slug, message in errors.items():
                 if self.errors.get(slug) != message:
@@ -325,5 +327,3 @@ class DocumentStore:
                 digest.update(f"{page.slug}:{page.version}\n".encode())
             self._fingerprint = (self.generation, digest.hexdigest()[:16])
         return self._fingerprint[1]
-
-

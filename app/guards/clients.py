@@ -23,8 +23,11 @@ _WITH_PORT = re.compile(r"\[(?P<v6>[^\]]{1,64})\](?::\d{1,5})?|(?P<v4>[0-9.]{7,1
 _PROXY_FIX_ORIGINAL = "werkzeug.proxy_fix.orig"
 IPV6_PREFIX = 64
 # IPv6 networks whose last 32 bits are an IPv4 address (mapped is asked of ipaddress itself).
-IPV4_IN_IPV6 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"),
-                ipaddress.IPv6Network("::/96"))
+IPV4_IN_IPV6 = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("::/96"),
+)
 
 
 def network_of(text: str | None) -> str | None:

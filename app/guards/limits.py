@@ -72,27 +72,33 @@ def per_worker(limits: str, workers: int) -> str:
 
 def search_limit():
     """The rate limit on searches, for a route's decorator: one count for the page and the API."""
-    return limiter.shared_limit(rate_limit("SEARCH_RATE_LIMIT"), scope="search",
-                                exempt_when=lambda: "q" not in request.args or "doc" in request.args)
+    return limiter.shared_limit(
+        rate_limit("SEARCH_RATE_LIMIT"),
+        scope="search",
+        exempt_when=lambda: "q" not in request.args or "doc" in request.args,
+    )
 
 
 def not_found_limit():
     """The rate limit on requests for pages that do not exist (each costs a look for similar
     ones); a client past it still gets every page that exists."""
-    return limiter.limit(rate_limit("NOT_FOUND_RATE_LIMIT"), scope="not-found",
-                         exempt_when=lambda: not asks_for_missing_page())
+    return limiter.limit(
+        rate_limit("NOT_FOUND_RATE_LIMIT"), scope="not-found", exempt_when=lambda: not asks_for_missing_page()
+    )
 
 
 def asks_for_missing_page() -> bool:
     """Whether `?doc=` names a well-formed slug that no language has a page for."""
     slug = request.args.get("doc")
-    return (slug is not None and SLUG.fullmatch(slug) is not None
-            and not any(get_library().versions(slug)))
+    return slug is not None and SLUG.fullmatch(slug) is not None and not any(get_library().versions(slug))
 
 
 @contextmanager
-def work_slot(wait: float = SLOT_WAIT_SECONDS, kind: str = "work_slots",
-              busy: str = "Too many searches at once; try again in a moment."):
+def work_slot(
+    wait: float = SLOT_WAIT_SECONDS,
+    kind: str = "work_slots",
+    busy: str = "Too many searches at once; try again in a moment.",
+):
     """Hold one of this worker's slots for expensive work; 503 with Retry-After when all are busy."""
     slots = current_app.extensions[kind]
     if not slots.acquire(timeout=wait):
@@ -163,6 +169,8 @@ def init_app(app: Flask) -> None:
     # flask command) this is the only process.
     workers = int(os.environ.get("GRANIAN_WORKERS", "1") or 1)
     shared = not str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
-    app.extensions["rate_limits"] = {name: app.config[name] if shared or workers <= 1
-                                     else per_worker(app.config[name], workers) for name in RATE_LIMITS}
+    app.extensions["rate_limits"] = {
+        name: app.config[name] if shared or workers <= 1 else per_worker(app.config[name], workers)
+        for name in RATE_LIMITS
+    }
     limiter.init_app(app)

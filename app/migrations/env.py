@@ -33,9 +33,12 @@ def run_migrations_online():
             logger.info("No changes in schema detected.")
 
     with db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=db.metadata,
-                          process_revision_directives=process_revision_directives,
-                          **current_app.extensions["migrate"].configure_args)
+        context.configure(
+            connection=connection,
+            target_metadata=db.metadata,
+            process_revision_directives=process_revision_directives,
+            **current_app.extensions["migrate"].configure_args,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

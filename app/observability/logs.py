@@ -47,8 +47,9 @@ def configure_logging(level: str, fmt: str) -> None:
     """Send the app's logs and access lines to stdout, as JSON lines or plain text."""
     RECORDER.configure(log_requests=logging.getLevelName(level.upper()) <= logging.INFO, json_lines=fmt == "json")
     handler = StdoutHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json"
-                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

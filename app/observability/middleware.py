@@ -15,15 +15,19 @@ from app.observability.recorder import RECORDER
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 # A plain page for when even the error page fails: nothing in it can fail.
-FALLBACK_500 = ('<!doctype html><html lang="nb"><meta charset="utf-8"><title>Noe gikk galt</title>'
-                "<h1>Noe gikk galt</h1><p>En feil hos oss hindret siden i å vises. Prøv igjen om litt.</p>"
-                '<p lang="en">Something went wrong on our side. Please try again shortly.</p></html>').encode()
+FALLBACK_500 = (
+    '<!doctype html><html lang="nb"><meta charset="utf-8"><title>Noe gikk galt</title>'
+    "<h1>Noe gikk galt</h1><p>En feil hos oss hindret siden i å vises. Prøv igjen om litt.</p>"
+    '<p lang="en">Something went wrong on our side. Please try again shortly.</p></html>'
+).encode()
 
 
 def security_headers(config) -> list[tuple[str, str]]:
     """The headers every response carries, computed once from the settings."""
-    csp = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-           f"form-action 'self'; frame-ancestors {config['FRAME_ANCESTORS']}")
+    csp = (
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+        f"form-action 'self'; frame-ancestors {config['FRAME_ANCESTORS']}"
+    )
     headers = [
         ("Content-Security-Policy", csp),
         ("X-Content-Type-Options", "nosniff"),
@@ -59,8 +63,16 @@ class Observability:
             headers += self.headers
             headers.append(("X-Request-ID", request_id))
             start_response(status, headers)
-            RECORDER.record(status[:3], started, route, "hit", environ["REQUEST_METHOD"], environ["PATH_INFO"],
-                            environ.get("QUERY_STRING", ""), request_id)
+            RECORDER.record(
+                status[:3],
+                started,
+                route,
+                "hit",
+                environ["REQUEST_METHOD"],
+                environ["PATH_INFO"],
+                environ.get("QUERY_STRING", ""),
+                request_id,
+            )
             return body
         environ["help.request_id"] = request_id
         answered = []
@@ -78,14 +90,26 @@ class Observability:
             if answered:
                 raise  # headers went out already; the server ends the connection
             answered.append("500")
-            start_response("500 Internal Server Error",
-                           [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(FALLBACK_500))),
-                            ("Cache-Control", "no-store"), *self.headers, ("X-Request-ID", request_id)],
-                           sys.exc_info())
+            start_response(
+                "500 Internal Server Error",
+                [
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("Content-Length", str(len(FALLBACK_500))),
+                    ("Cache-Control", "no-store"),
+                    *self.headers,
+                    ("X-Request-ID", request_id),
+                ],
+                sys.exc_info(),
+            )
             body = [FALLBACK_500]
-        RECORDER.record(answered[0][:3] if answered else "500", started, environ.get("help.route", "unmatched"),
-                        environ.get("help.cache"), environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
-                        environ.get("QUERY_STRING", ""), request_id)
+        RECORDER.record(
+            answered[0][:3] if answered else "500",
+            started,
+            environ.get("help.route", "unmatched"),
+            environ.get("help.cache"),
+            environ.get("REQUEST_METHOD", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            request_id,
+        )
         return body
-
-

@@ -72,11 +72,21 @@ class Recorder:
         """A request id unique across processes and replicas: random per process, then a count."""
         return f"{self._id_prefix}{next(self._ids):012x}"
 
-    def record(self, status: str, started: float, route: str, cache: str | None, method: str, path: str,
-               query: str, request_id: str) -> None:
+    def record(
+        self,
+        status: str,
+        started: float,
+        route: str,
+        cache: str | None,
+        method: str,
+        path: str,
+        query: str,
+        request_id: str,
+    ) -> None:
         """Note one answered request; `started` is its time.perf_counter() on arrival."""
-        self._records.append((status, started, perf_counter(), route, cache, method[:16], _cut(path), _cut(query),
-                              request_id))
+        self._records.append(
+            (status, started, perf_counter(), route, cache, method[:16], _cut(path), _cut(query), request_id)
+        )
         if not self._started:
             self._start()
         elif len(self._records) >= self.BATCH:
@@ -149,11 +159,15 @@ class Recorder:
             query = redacted_query_string(query)
             if self.json_lines:
                 # Every string a client controls goes through the JSON string encoder.
-                fields = (f'"method":{_quote(method)},"path":{_quote(path)},"query":{_quote(query)},'
-                          f'"status":{int(status)},"cache":"{cache or "none"}","route":"{route}"')
+                fields = (
+                    f'"method":{_quote(method)},"path":{_quote(path)},"query":{_quote(query)},'
+                    f'"status":{int(status)},"cache":"{cache or "none"}","route":"{route}"'
+                )
             else:
-                fields = (f"{_quote(method)} {_quote(path)} query={_quote(query)} status={status} "
-                          f"cache={cache or 'none'} route={route}")
+                fields = (
+                    f"{_quote(method)} {_quote(path)} query={_quote(query)} status={status} "
+                    f"cache={cache or 'none'} route={route}"
+                )
         self._fields[key] = fields
         return fields
 
@@ -161,8 +175,10 @@ class Recorder:
         """One access line. The request id needs no escaping: ours is hex, and a client's
         is used only if it matches REQUEST_ID."""
         if self.json_lines:
-            return (f'{{"time":"{_utc(when)}","level":"info","event":"request",{fields},'
-                    f'"duration_ms":{seconds * 1000:.3f},"request_id":"{request_id}"}}\n')
+            return (
+                f'{{"time":"{_utc(when)}","level":"info","event":"request",{fields},'
+                f'"duration_ms":{seconds * 1000:.3f},"request_id":"{request_id}"}}\n'
+            )
         return f"{_utc(when)} {fields} duration_ms={seconds * 1000:.3f} request_id={request_id}\n"
 
 
@@ -180,7 +196,7 @@ def _write_stdout(data: bytes) -> None:
     """Write all of `data` to stdout in as few system calls as the pipe allows."""
     fd = sys.stdout.fileno()
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 RECORDER = Recorder()

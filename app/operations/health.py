@@ -37,8 +37,7 @@ def readyz():
         cache.cache.get("help:readyz")  # a round trip to the backend; None is the normal answer
     except Exception as exc:  # any failure of the backend means "not reachable"
         problems.append(f"cache backend {current_app.config['CACHE_TYPE']} unreachable: {exc}")
-    body = {"status": "degraded" if problems else "ready", "pages": pages,
-            "cache": current_app.config["CACHE_TYPE"]}
+    body = {"status": "degraded" if problems else "ready", "pages": pages, "cache": current_app.config["CACHE_TYPE"]}
     if problems:
         body["reasons"] = problems
     failed = get_library().failed()

@@ -120,13 +120,16 @@ class Authors:
 
 def failed_logins_limit():
     """The rate limit on failed logins (a 401 for credentials that were given), per client."""
-    return limiter.limit(rate_limit("INSIGHTS_AUTH_RATE_LIMIT"), scope="insights-auth",
-                         deduct_when=lambda response: response.status_code == 401
-                         and request.authorization is not None)
+    return limiter.limit(
+        rate_limit("INSIGHTS_AUTH_RATE_LIMIT"),
+        scope="insights-auth",
+        deduct_when=lambda response: response.status_code == 401 and request.authorization is not None,
+    )
 
 
 def authenticated(view):
     """Let authors in: 404 while insights are off, 403 cross-site, 401 without good credentials."""
+
     @wraps(view)
     def wrapper(*args, **kwargs):
         authors = current_app.extensions.get("authors")
@@ -138,6 +141,7 @@ def authenticated(view):
         if auth is None or auth.type != "basic" or not authors.known(auth.username or "", auth.password or ""):
             raise Unauthorized(www_authenticate=WWWAuthenticate("basic", {"realm": "Innsikt", "charset": "UTF-8"}))
         return view(*args, **kwargs)
+
     return wrapper
 
 

@@ -61,7 +61,7 @@ class Batch:
             mine.searches += searched.searches
             mine.no_results += searched.no_results
             mine.results, mine.corrected = searched.results, searched.corrected
-            mine.clients.update(list(searched.clients)[:max(min_clients - len(mine.clients), 0)])
+            mine.clients.update(list(searched.clients)[: max(min_clients - len(mine.clients), 0)])
 
     def searched(self, key: tuple[date, str, str], searches: int = 1) -> Searched | None:
         """The counts of one query, new if need be; None (and `searches` dropped) past MAX_KEYS queries."""
@@ -96,17 +96,23 @@ class CountWriter:
         insert = dialect_insert(connection.dialect.name)
         if batch.views:
             statement = insert(PageViews.__table__)
-            connection.execute(statement.on_conflict_do_update(
-                index_elements=["day", "slug", "lang"], set_={"views": PageViews.views + statement.excluded.views}),
-                [{"day": day, "slug": slug, "lang": lang, "views": views}
-                 for (day, slug, lang), views in batch.views.items()])
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["day", "slug", "lang"], set_={"views": PageViews.views + statement.excluded.views}
+                ),
+                [
+                    {"day": day, "slug": slug, "lang": lang, "views": views}
+                    for (day, slug, lang), views in batch.views.items()
+                ],
+            )
         if batch.dead_links:
             self._write_dead_links(connection, insert, batch)
         if batch.searches:
             self._write_searches(connection, insert, batch.searches, salts)
 
-    def _within_the_days_limit(self, connection, searches: dict[tuple[date, str, str], Searched]
-                               ) -> dict[tuple[date, str, str], Searched]:
+    def _within_the_days_limit(
+        self, connection, searches: dict[tuple[date, str, str], Searched]
+    ) -> dict[tuple[date, str, str], Searched]:
         """The batch's searches with those of queries beyond the day's first
         `searches_per_day` added to the day's folded row (query "", with no readers)."""
         if connection.dialect.name == "postgresql":
@@ -114,8 +120,11 @@ class CountWriter:
             connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('insights_searches'))"))
         kept: dict[tuple[date, str, str], Searched] = {}
         for day in {day for day, _, _ in searches}:
-            known = set(connection.execute(select(SearchCount.lang, SearchCount.query)
-                                           .where(SearchCount.day == day, SearchCount.query != "")))
+            known = set(
+                connection.execute(
+                    select(SearchCount.lang, SearchCount.query).where(SearchCount.day == day, SearchCount.query != "")
+                )
+            )
             for (when, lang, query), searched in searches.items():
                 if when != day:
                     continue
@@ -160,35 +169,77 @@ class CountWriter:
                 rows[day, slug, referrer] += requests
                 suggestions[day, slug, referrer] = suggestion
         statement = insert(DeadLink.__table__)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["day", "slug", "referrer"],
-            set_={"requests": DeadLink.requests + statement.excluded.requests,
-                  "suggestion": statement.excluded.suggestion}),
-            [{"day": day, "slug": slug, "referrer": referrer, "requests": requests,
-              "suggestion": suggestions[day, slug, referrer]} for (day, slug, referrer), requests in rows.items()])
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "slug", "referrer"],
+                set_={
+                    "requests": DeadLink.requests + statement.excluded.requests,
+                    "suggestion": statement.excluded.suggestion,
+                },
+            ),
+            [
+                {
+                    "day": day,
+                    "slug": slug,
+                    "referrer": referrer,
+                    "requests": requests,
+                    "suggestion": suggestions[day, slug, referrer],
+                }
+                for (day, slug, referrer), requests in rows.items()
+            ],
+        )
 
-    def _write_searches(self, connection, insert, searches: dict[tuple[date, str, str], Searched],
-                        salts: dict[date, bytes]) -> None:
+    def _write_searches(
+        self, connection, insert, searches: dict[tuple[date, str, str], Searched], salts: dict[date, bytes]
+    ) -> None:
         searches = self._within_the_days_limit(connection, searches)
         statement = insert(SearchCount.__table__)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["day", "lang", "query"],
-            set_={"searches": SearchCount.searches + statement.excluded.searches,
-                  "no_results": SearchCount.no_results + statement.excluded.no_results,
-                  "results": statement.excluded.results, "corrected": statement.excluded.corrected}),
-            [{"day": day, "lang": lang, "query": query, "searches": s.searches, "no_results": s.no_results,
-              "results": s.results, "corrected": s.corrected, "readers": 0}
-             for (day, lang, query), s in searches.items()])
-        readers = [{"day": day, "lang": lang, "query": query,
-                    "reader": reader_hash(salts[day], client.hex(), lang, query)}
-                   for (day, lang, query), s in searches.items() for client in s.clients]
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "lang", "query"],
+                set_={
+                    "searches": SearchCount.searches + statement.excluded.searches,
+                    "no_results": SearchCount.no_results + statement.excluded.no_results,
+                    "results": statement.excluded.results,
+                    "corrected": statement.excluded.corrected,
+                },
+            ),
+            [
+                {
+                    "day": day,
+                    "lang": lang,
+                    "query": query,
+                    "searches": s.searches,
+                    "no_results": s.no_results,
+                    "results": s.results,
+                    "corrected": s.corrected,
+                    "readers": 0,
+                }
+                for (day, lang, query), s in searches.items()
+            ],
+        )
+        readers = [
+            {"day": day, "lang": lang, "query": query, "reader": reader_hash(salts[day], client.hex(), lang, query)}
+            for (day, lang, query), s in searches.items()
+            for client in s.clients
+        ]
         if readers:
             connection.execute(insert(SearchReader.__table__).on_conflict_do_nothing(), readers)
         # Each query's readers so far, for the threshold: only queries still below it are counted again.
         for day, lang, query in searches:
-            counted = (select(func.count()).select_from(SearchReader)
-                       .where(SearchReader.day == day, SearchReader.lang == lang, SearchReader.query == query)
-                       .scalar_subquery())
-            connection.execute(update(SearchCount).where(
-                SearchCount.day == day, SearchCount.lang == lang, SearchCount.query == query,
-                SearchCount.readers < self.min_clients).values(readers=counted))
+            counted = (
+                select(func.count())
+                .select_from(SearchReader)
+                .where(SearchReader.day == day, SearchReader.lang == lang, SearchReader.query == query)
+                .scalar_subquery()
+            )
+            connection.execute(
+                update(SearchCount)
+                .where(
+                    SearchCount.day == day,
+                    SearchCount.lang == lang,
+                    SearchCount.query == query,
+                    SearchCount.readers < self.min_clients,
+                )
+                .values(readers=counted)
+            )

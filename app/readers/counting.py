@@ -49,8 +49,9 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 200
 HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 
-FLUSH_FAILURES = Metric("help_insights_flush_failures",
-                        "Batches of insights the database did not take (kept for the next)")
+FLUSH_FAILURES = Metric(
+    "help_insights_flush_failures", "Batches of insights the database did not take (kept for the next)"
+)
 
 
 def normalized_query(query: str) -> str:
@@ -83,8 +84,15 @@ class Tally:
     per view took 3.3 µs, more than the rest of a cache hit (2.6 µs).
     """
 
-    def __init__(self, engine: Engine, flush_seconds: float, min_clients: int, salts: DailySalts | None = None,
-                 dead_links_per_day: int = 1000, searches_per_day: int = 5000):
+    def __init__(
+        self,
+        engine: Engine,
+        flush_seconds: float,
+        min_clients: int,
+        salts: DailySalts | None = None,
+        dead_links_per_day: int = 1000,
+        searches_per_day: int = 5000,
+    ):
         self.engine = engine
         self.flush_seconds = flush_seconds
         self.min_clients = min_clients
@@ -186,8 +194,9 @@ class Tally:
                 return True
             except (SQLAlchemyError, OSError):  # OSError: SQLite's file or its lock file is gone
                 FLUSH_FAILURES.inc()
-                log.warning("insights not written (kept for the next batch): the database did not take them",
-                            exc_info=True)
+                log.warning(
+                    "insights not written (kept for the next batch): the database did not take them", exc_info=True
+                )
                 self._failed = pending
                 return False
 
@@ -229,8 +238,11 @@ def init_app(app: Flask) -> None:
         return
     with app.app_context():
         engine = db.engine
-    app.extensions["tally"] = Tally(engine, app.config["INSIGHTS_FLUSH_SECONDS"], app.config["INSIGHTS_MIN_CLIENTS"],
-                                    daily_salts(app), app.config["INSIGHTS_DEAD_LINKS_PER_DAY"],
-                                    app.config["INSIGHTS_SEARCHES_PER_DAY"])
-
-
+    app.extensions["tally"] = Tally(
+        engine,
+        app.config["INSIGHTS_FLUSH_SECONDS"],
+        app.config["INSIGHTS_MIN_CLIENTS"],
+        daily_salts(app),
+        app.config["INSIGHTS_DEAD_LINKS_PER_DAY"],
+        app.config["INSIGHTS_SEARCHES_PER_DAY"],
+    )

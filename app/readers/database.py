@@ -30,8 +30,11 @@ SQLITE_BUSY_MS = 2000
 def _reconnect_when_sqlite_was_read_only(context) -> None:
     """A connection SQLite opened while its file was read-only stays read-only after the file
     becomes writable: such an error drops the pool, and the next write opens it afresh."""
-    if context.engine is not None and context.engine.dialect.name == "sqlite" \
-            and "readonly database" in str(context.original_exception):
+    if (
+        context.engine is not None
+        and context.engine.dialect.name == "sqlite"
+        and "readonly database" in str(context.original_exception)
+    ):
         context.is_disconnect = True
         context.invalidate_pool_on_disconnect = True
 
@@ -70,8 +73,15 @@ def init_app(app: Flask) -> None:
     options = {"hide_parameters": True}
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         # A database that is down costs a feedback post a few seconds at most, never a page.
-        options.update({"pool_pre_ping": True, "pool_size": 4, "max_overflow": 4, "pool_timeout": 3,
-                        "connect_args": {"connect_timeout": 3}})
+        options.update(
+            {
+                "pool_pre_ping": True,
+                "pool_size": 4,
+                "max_overflow": 4,
+                "pool_timeout": 3,
+                "connect_args": {"connect_timeout": 3},
+            }
+        )
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     db.init_app(app)
     if click.get_current_context(silent=True) is not None:  # `flask db upgrade`, `flask db migrate`, …
@@ -82,6 +92,7 @@ def bind_migrations(app: Flask) -> None:
     """Flask-Migrate on the app. Only where migrations run (the launcher, the `flask` command):
     it imports Alembic, 11 MB that a serving worker never needs."""
     from flask_migrate import Migrate
+
     if "migrate" not in app.extensions:
         Migrate(app, db, directory=MIGRATIONS)
 
@@ -89,6 +100,7 @@ def bind_migrations(app: Flask) -> None:
 def upgrade_database(app: Flask) -> None:
     """Apply every migration the database lacks (what the launcher does before serving)."""
     from flask_migrate import upgrade
+
     bind_migrations(app)
     with app.app_context():
         upgrade(directory=MIGRATIONS)

@@ -27,8 +27,9 @@ def bar_chart(per_day: list[dict], series: dict[str, str], width: int = 640, hei
             tall = day[key] / top * height
             bottom -= tall
             parts.append({"key": key, "label": label, "value": day[key], "y": round(bottom, 2), "h": round(tall, 2)})
-        bars.append({"x": round(i * step + step * 0.1, 2), "w": round(step * 0.8, 2), "day": day["day"],
-                     "parts": parts})
+        bars.append(
+            {"x": round(i * step + step * 0.1, 2), "w": round(step * 0.8, 2), "day": day["day"], "parts": parts}
+        )
     return {"width": width, "height": height, "top": top, "bars": bars, "series": series}
 
 
@@ -49,8 +50,11 @@ def csv_download(name: str, days: int, header: list[str], table: list[list]) -> 
     writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     writer.writerows(cells(row) for row in table)
-    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-{days}d.csv"'})
+    return Response(
+        out.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{days}d.csv"'},
+    )
 
 
 def cells(row: list) -> list[str]:

@@ -97,15 +97,30 @@ def record(feedback: Feedback) -> None:
     writer = current_app.extensions["feedback_writer"]
     with database_slot(wait=0 if writer.failing else DATABASE_SLOT_WAIT_SECONDS):
         try:
-            vote = {"day": now.date(), "reader": reader(now.date(), feedback.slug), "slug": feedback.slug,
-                    "lang": feedback.lang, "helpful": feedback.helpful, "reasons": ",".join(feedback.reasons),
-                    "created_at": now}
+            vote = {
+                "day": now.date(),
+                "reader": reader(now.date(), feedback.slug),
+                "slug": feedback.slug,
+                "lang": feedback.lang,
+                "helpful": feedback.helpful,
+                "reasons": ",".join(feedback.reasons),
+                "created_at": now,
+            }
             dialect = db.engine.dialect.name
             statements = [(upsert(dialect), vote)]
             if feedback.comment:
-                statements.append((comment_insert(dialect, current_app.config["FEEDBACK_COMMENTS_PER_DAY"]), {
-                    "day": now.date(), "slug": feedback.slug, "lang": feedback.lang, "comment": feedback.comment,
-                    "created_at": now}))
+                statements.append(
+                    (
+                        comment_insert(dialect, current_app.config["FEEDBACK_COMMENTS_PER_DAY"]),
+                        {
+                            "day": now.date(),
+                            "slug": feedback.slug,
+                            "lang": feedback.lang,
+                            "comment": feedback.comment,
+                            "created_at": now,
+                        },
+                    )
+                )
             writer.save(statements, timeout=SAVE_SECONDS)
         except (SQLAlchemyError, NotSaved) as error:
             current_app.logger.warning("cannot store feedback: %s", type(error).__name__)
@@ -118,7 +133,8 @@ def upsert(dialect: str):
     statement = dialect_insert(dialect)(Vote.__table__)
     return statement.on_conflict_do_update(
         index_elements=["day", "reader"],
-        set_={name: statement.excluded[name] for name in ("lang", "helpful", "reasons", "created_at")})
+        set_={name: statement.excluded[name] for name in ("lang", "helpful", "reasons", "created_at")},
+    )
 
 
 @cache
@@ -142,8 +158,9 @@ def reader(day: date, slug: str) -> str:
     between those seats only)."""
     salt = daily_salts(current_app).of(day)
     browser = request.headers.get("User-Agent", "")[:256].encode("utf-8", "replace")
-    seat = int.from_bytes(hashlib.sha256(salt + browser).digest()[:4]) % current_app.config[
-        "FEEDBACK_VOTES_PER_ADDRESS"]
+    seat = (
+        int.from_bytes(hashlib.sha256(salt + browser).digest()[:4]) % current_app.config["FEEDBACK_VOTES_PER_ADDRESS"]
+    )
     return reader_hash(salt, client_network(), slug, str(seat))
 
 
@@ -199,12 +216,20 @@ def details():
         abort(404)
     page, _ = found
     t = texts(presentation.lang)
-    response = current_app.make_response(render_template(
-        "feedback.html", page=page, reasons=[(code, t[f"feedback_reason_{code}"]) for code in REASONS],
-        action=f"{url_for('feedback.submit')}?{presentation.query(doc=slug)}",
-        back=f"{url_for('help.docs')}?{presentation.query(doc=slug)}", support=support_url(slug, presentation.lang),
-        privacy=t["feedback_privacy"].format(days=current_app.config["FEEDBACK_RETENTION_DAYS"]),
-        max_comment=MAX_COMMENT_CHARS, noindex=True, **layout_context(presentation, {"doc": slug})))
+    response = current_app.make_response(
+        render_template(
+            "feedback.html",
+            page=page,
+            reasons=[(code, t[f"feedback_reason_{code}"]) for code in REASONS],
+            action=f"{url_for('feedback.submit')}?{presentation.query(doc=slug)}",
+            back=f"{url_for('help.docs')}?{presentation.query(doc=slug)}",
+            support=support_url(slug, presentation.lang),
+            privacy=t["feedback_privacy"].format(days=current_app.config["FEEDBACK_RETENTION_DAYS"]),
+            max_comment=MAX_COMMENT_CHARS,
+            noindex=True,
+            **layout_context(presentation, {"doc": slug}),
+        )
+    )
     response.headers["Cache-Control"] = NO_STORE
     return response
 
@@ -236,8 +261,10 @@ def feedback_cli() -> None:
 def prune_command() -> None:
     """Delete comments past FEEDBACK_RETENTION_DAYS, and salts of past days."""
     comments, salts = prune_feedback()
-    click.echo(f"Deleted {comments} comments older than {current_app.config['FEEDBACK_RETENTION_DAYS']} days "
-               f"and {salts} salts of past days.")
+    click.echo(
+        f"Deleted {comments} comments older than {current_app.config['FEEDBACK_RETENTION_DAYS']} days "
+        f"and {salts} salts of past days."
+    )
 
 
 def json_feedback(data: Mapping) -> Feedback:

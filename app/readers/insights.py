@@ -60,12 +60,15 @@ def period() -> int:
 def for_authors(rule: str):
     """A GET route for authors only: rate-limited failed logins, then authentication; its
     answer is private, and it holds one of the worker's slots for waiting on the database."""
+
     def decorate(view):
         @wraps(view)
         def answer(*args, **kwargs):
             with database_slot():
                 return private(view(*args, **kwargs))
+
         return bp.get(rule)(failed_logins_limit()(authenticated(answer)))
+
     return decorate
 
 
@@ -79,8 +82,9 @@ def requested_page() -> str | None:
 
 def authors_presentation() -> Presentation:
     theme = request.args.get("theme")
-    return Presentation(lang=DEFAULT_LANGUAGE, explicit_lang=False, embed=False,
-                        theme=theme if theme in ("dark", "light") else None)
+    return Presentation(
+        lang=DEFAULT_LANGUAGE, explicit_lang=False, embed=False, theme=theme if theme in ("dark", "light") else None
+    )
 
 
 def reason_names() -> dict[str, str]:
@@ -96,10 +100,21 @@ def overview():
     feedback = feedback_summary(days, viewed=views)
     searches, dead = searches_summary(days), dead_links_summary(days)
     return render_template(
-        "insights.html", summary=feedback, views=views, searches=searches, dead=dead, periods=PERIODS,
-        charts={"votes": bar_chart(feedback["per_day"], VOTES), "views": bar_chart(views["per_day"], VIEWS),
-                "searches": bar_chart(searches["per_day"], SEARCHES)},
-        reason_names=reason_names(), noindex=True, **layout_context(authors_presentation(), {}))
+        "insights.html",
+        summary=feedback,
+        views=views,
+        searches=searches,
+        dead=dead,
+        periods=PERIODS,
+        charts={
+            "votes": bar_chart(feedback["per_day"], VOTES),
+            "views": bar_chart(views["per_day"], VIEWS),
+            "searches": bar_chart(searches["per_day"], SEARCHES),
+        },
+        reason_names=reason_names(),
+        noindex=True,
+        **layout_context(authors_presentation(), {}),
+    )
 
 
 @for_authors("/innsikt/side")
@@ -110,9 +125,16 @@ def page_insights():
         abort(400)
     feedback = feedback_summary(days, slug=slug)
     return render_template(
-        "insights_page.html", slug=slug, title=page_titles().get(slug, slug), summary=feedback, periods=PERIODS,
+        "insights_page.html",
+        slug=slug,
+        title=page_titles().get(slug, slug),
+        summary=feedback,
+        periods=PERIODS,
         charts={"votes": bar_chart(feedback["per_day"], VOTES), "views": bar_chart(feedback["per_day"], VIEWS)},
-        reason_names=reason_names(), noindex=True, **layout_context(authors_presentation(), {}))
+        reason_names=reason_names(),
+        noindex=True,
+        **layout_context(authors_presentation(), {}),
+    )
 
 
 @for_authors("/api/insights/feedback")
@@ -143,12 +165,29 @@ def dead_links_json():
 def feedback_csv():
     """Every page's votes and views and the latest comments, as CSV for a spreadsheet."""
     summary = feedback_summary(period())
-    table = [["side", "", page["slug"], page["views"], page["yes"], page["no"],
-              " ".join(f"{k}={v}" for k, v in page["reasons"].items()), ""] for page in summary["pages"]]
-    table += [["kommentar", comment["day"], comment["slug"], "", "", "", "", comment["comment"]]
-              for comment in summary["comments"]]
-    return csv_download("tilbakemeldinger", summary["days"],
-                        ["type", "dag", "side", "visninger", "ja", "nei", "grunner", "kommentar"], table)
+    table = [
+        [
+            "side",
+            "",
+            page["slug"],
+            page["views"],
+            page["yes"],
+            page["no"],
+            " ".join(f"{k}={v}" for k, v in page["reasons"].items()),
+            "",
+        ]
+        for page in summary["pages"]
+    ]
+    table += [
+        ["kommentar", comment["day"], comment["slug"], "", "", "", "", comment["comment"]]
+        for comment in summary["comments"]
+    ]
+    return csv_download(
+        "tilbakemeldinger",
+        summary["days"],
+        ["type", "dag", "side", "visninger", "ja", "nei", "grunner", "kommentar"],
+        table,
+    )
 
 
 @for_authors("/innsikt/visninger.csv")
@@ -164,20 +203,29 @@ def views_csv():
 def searches_csv():
     """The queries shown to authors, and searches per day, as CSV."""
     summary = searches_summary(period())
-    table = [["søk", "", query["query"], query["lang"], query["searches"], query["no_results"],
-              query["corrected"] or ""] for query in summary["top"]]
+    table = [
+        ["søk", "", query["query"], query["lang"], query["searches"], query["no_results"], query["corrected"] or ""]
+        for query in summary["top"]
+    ]
     table += [["dag", day["day"], "", "", day["searches"], day["no_results"], ""] for day in summary["per_day"]]
-    return csv_download("sok", summary["days"], ["type", "dag", "søk", "språk", "søk totalt", "uten treff",
-                                                 "rettet til"], table)
+    return csv_download(
+        "sok", summary["days"], ["type", "dag", "søk", "språk", "søk totalt", "uten treff", "rettet til"], table
+    )
 
 
 @for_authors("/innsikt/dode-lenker.csv")
 def dead_links_csv():
     """Dead links with their referring hosts, as CSV."""
     summary = dead_links_summary(period())
-    table = [[link["slug"], link["requests"], " ".join(f"{host or '(ingen)'}={count}"
-                                                        for host, count in link["referrers"].items()),
-              link["suggestion"] or ""] for link in summary["links"]]
+    table = [
+        [
+            link["slug"],
+            link["requests"],
+            " ".join(f"{host or '(ingen)'}={count}" for host, count in link["referrers"].items()),
+            link["suggestion"] or "",
+        ]
+        for link in summary["links"]
+    ]
     return csv_download("dode-lenker", summary["days"], ["side", "forespørsler", "henvisere", "foreslått"], table)
 
 
@@ -224,8 +272,10 @@ def report(days: str) -> None:
 def prune_command() -> None:
     """Fold rare searches of past days into their totals; delete insights past INSIGHTS_RETENTION_DAYS."""
     folded, deleted = prune_insights()
-    click.echo(f"Folded {folded} rare searches of past days into their totals; deleted {deleted} rows older "
-               f"than {current_app.config['INSIGHTS_RETENTION_DAYS']} days.")
+    click.echo(
+        f"Folded {folded} rare searches of past days into their totals; deleted {deleted} rows older "
+        f"than {current_app.config['INSIGHTS_RETENTION_DAYS']} days."
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -44,21 +44,47 @@ def prune_insights(today: date | None = None) -> tuple[int, int]:
     config = current_app.config
     rare = (SearchCount.day < today, SearchCount.readers < config["INSIGHTS_MIN_CLIENTS"], SearchCount.query != "")
     folded = db.session.execute(
-        select(SearchCount.day, SearchCount.lang, func.sum(SearchCount.searches), func.sum(SearchCount.no_results),
-               func.count()).where(*rare).group_by(SearchCount.day, SearchCount.lang)).all()
+        select(
+            SearchCount.day,
+            SearchCount.lang,
+            func.sum(SearchCount.searches),
+            func.sum(SearchCount.no_results),
+            func.count(),
+        )
+        .where(*rare)
+        .group_by(SearchCount.day, SearchCount.lang)
+    ).all()
     if folded:
         statement = dialect_insert(db.engine.dialect.name)(SearchCount.__table__)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=["day", "lang", "query"],
-            set_={"searches": SearchCount.searches + statement.excluded.searches,
-                  "no_results": SearchCount.no_results + statement.excluded.no_results}),
-            [{"day": day, "lang": lang, "query": "", "searches": searches, "no_results": no_results, "results": 0,
-              "corrected": None, "readers": 0} for day, lang, searches, no_results, _ in folded])
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "lang", "query"],
+                set_={
+                    "searches": SearchCount.searches + statement.excluded.searches,
+                    "no_results": SearchCount.no_results + statement.excluded.no_results,
+                },
+            ),
+            [
+                {
+                    "day": day,
+                    "lang": lang,
+                    "query": "",
+                    "searches": searches,
+                    "no_results": no_results,
+                    "results": 0,
+                    "corrected": None,
+                    "readers": 0,
+                }
+                for day, lang, searches, no_results, _ in folded
+            ],
+        )
         db.session.execute(delete(SearchCount).where(*rare))
     db.session.execute(delete(SearchReader).where(SearchReader.day < today))
     cutoff = today - timedelta(days=config["INSIGHTS_RETENTION_DAYS"])
-    deleted = sum(db.session.execute(delete(model).where(model.day < cutoff)).rowcount
-                  for model in (SearchCount, PageViews, DeadLink))
+    deleted = sum(
+        db.session.execute(delete(model).where(model.day < cutoff)).rowcount
+        for model in (SearchCount, PageViews, DeadLink)
+    )
     db.session.commit()
     return sum(queries for *_, queries in folded), deleted
 

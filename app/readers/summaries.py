@@ -52,8 +52,7 @@ def page_titles() -> dict[str, str]:
     return {slug: page.title for slug, (page, _) in get_library().pages_in(DEFAULT_LANGUAGE).items()}
 
 
-def feedback_summary(days: int, today: date | None = None, slug: str | None = None,
-                     viewed: dict | None = None) -> dict:
+def feedback_summary(days: int, today: date | None = None, slug: str | None = None, viewed: dict | None = None) -> dict:
     """Votes of the last `days` days (of one page, or all): per day, the TOP_PAGES pages that
     help least with their views and reasons, and the latest comments. `viewed` is the same
     period's views_summary when the caller has it (for its views per day)."""
@@ -64,38 +63,70 @@ def feedback_summary(days: int, today: date | None = None, slug: str | None = No
     for day, yes_votes, all_votes in rows(select(Vote.day, yes, votes).where(*where).group_by(Vote.day)):
         per_day[day] = {"yes": int(yes_votes), "no": all_votes - int(yes_votes)}
     no_share = (votes - yes) * 1.0 / votes
-    ranked = rows(select(Vote.slug, yes, votes).where(*where).group_by(Vote.slug)
-                  .order_by(votes < MIN_VOTES, no_share.desc(), votes.desc(), Vote.slug).limit(TOP_PAGES))
+    ranked = rows(
+        select(Vote.slug, yes, votes)
+        .where(*where)
+        .group_by(Vote.slug)
+        .order_by(votes < MIN_VOTES, no_share.desc(), votes.desc(), Vote.slug)
+        .limit(TOP_PAGES)
+    )
     shown = [page for page, _, _ in ranked]
     reasons: dict[str, Counter] = defaultdict(Counter)
-    for page, ticked, count in rows(select(Vote.slug, Vote.reasons, func.count())
-                                    .where(*where, Vote.slug.in_(shown), Vote.reasons != "")
-                                    .group_by(Vote.slug, Vote.reasons)):
+    for page, ticked, count in rows(
+        select(Vote.slug, Vote.reasons, func.count())
+        .where(*where, Vote.slug.in_(shown), Vote.reasons != "")
+        .group_by(Vote.slug, Vote.reasons)
+    ):
         for reason in ticked.split(","):
             reasons[page][reason] += count
-    views = dict(rows(select(PageViews.slug, func.sum(PageViews.views))
-                      .where(PageViews.day.between(first, today), PageViews.slug.in_(shown))
-                      .group_by(PageViews.slug)))
+    views = dict(
+        rows(
+            select(PageViews.slug, func.sum(PageViews.views))
+            .where(PageViews.day.between(first, today), PageViews.slug.in_(shown))
+            .group_by(PageViews.slug)
+        )
+    )
     titles = page_titles()
     pages = []
     for page, yes_votes, all_votes in ranked:
         no_votes, page_views = all_votes - int(yes_votes), int(views.get(page) or 0)
-        pages.append({"slug": page, "title": titles.get(page, page), "yes": int(yes_votes), "no": no_votes,
-                      "votes": all_votes, "no_share": no_votes / all_votes, "views": page_views,
-                      "no_per_100_views": round(100 * no_votes / page_views, 1) if page_views else None,
-                      "reasons": dict(reasons[page].most_common())})
+        pages.append(
+            {
+                "slug": page,
+                "title": titles.get(page, page),
+                "yes": int(yes_votes),
+                "no": no_votes,
+                "votes": all_votes,
+                "no_share": no_votes / all_votes,
+                "views": page_views,
+                "no_per_100_views": round(100 * no_votes / page_views, 1) if page_views else None,
+                "reasons": dict(reasons[page].most_common()),
+            }
+        )
     where_comments = [Comment.day.between(first, today)] + ([Comment.slug == slug] if slug else [])
     # A comment stored before control characters were dropped on the way in may still hold some.
-    comments = [{"day": day.isoformat(), "slug": page, "lang": lang, "comment": without_controls(comment)}
-                for day, page, lang, comment in rows(
-                    select(Comment.day, Comment.slug, Comment.lang, Comment.comment).where(*where_comments)
-                    .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(LATEST_COMMENTS))]
+    comments = [
+        {"day": day.isoformat(), "slug": page, "lang": lang, "comment": without_controls(comment)}
+        for day, page, lang, comment in rows(
+            select(Comment.day, Comment.slug, Comment.lang, Comment.comment)
+            .where(*where_comments)
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(LATEST_COMMENTS)
+        )
+    ]
     viewed = viewed or views_summary(days, today, slug)
-    return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "min_votes": MIN_VOTES,
-            "pages": pages, "per_day": [{"day": day.isoformat(), **counts, "views": viewed_day["views"]}
-                                        for (day, counts), viewed_day in zip(per_day.items(), viewed["per_day"],
-                                                                             strict=True)],
-            "comments": comments}
+    return {
+        "days": days,
+        "from": first.isoformat(),
+        "to": today.isoformat(),
+        "min_votes": MIN_VOTES,
+        "pages": pages,
+        "per_day": [
+            {"day": day.isoformat(), **counts, "views": viewed_day["views"]}
+            for (day, counts), viewed_day in zip(per_day.items(), viewed["per_day"], strict=True)
+        ],
+        "comments": comments,
+    }
 
 
 def views_summary(days: int, today: date | None = None, slug: str | None = None) -> dict:
@@ -108,11 +139,23 @@ def views_summary(days: int, today: date | None = None, slug: str | None = None)
     for day, count in rows(select(PageViews.day, views).where(*where).group_by(PageViews.day)):
         per_day[day] = int(count)
     titles = page_titles()
-    return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "total": sum(per_day.values()),
-            "per_day": [{"day": day.isoformat(), "views": count} for day, count in per_day.items()],
-            "pages": [{"slug": page, "title": titles.get(page, page), "views": int(count)} for page, count in rows(
-                select(PageViews.slug, views).where(*where).group_by(PageViews.slug)
-                .order_by(views.desc(), PageViews.slug).limit(TOP_PAGES))]}
+    return {
+        "days": days,
+        "from": first.isoformat(),
+        "to": today.isoformat(),
+        "total": sum(per_day.values()),
+        "per_day": [{"day": day.isoformat(), "views": count} for day, count in per_day.items()],
+        "pages": [
+            {"slug": page, "title": titles.get(page, page), "views": int(count)}
+            for page, count in rows(
+                select(PageViews.slug, views)
+                .where(*where)
+                .group_by(PageViews.slug)
+                .order_by(views.desc(), PageViews.slug)
+                .limit(TOP_PAGES)
+            )
+        ],
+    }
 
 
 def searches_summary(days: int, today: date | None = None) -> dict:
@@ -125,28 +168,37 @@ def searches_summary(days: int, today: date | None = None) -> dict:
     shown = (period, SearchCount.query != "", SearchCount.readers >= min_clients)
     searches, no_results = func.sum(SearchCount.searches), func.sum(SearchCount.no_results)
     per_day = {day: {"searches": 0, "no_results": 0} for day in each_day(first, days)}
-    for day, count, empty in rows(select(SearchCount.day, searches, no_results).where(period)
-                                  .group_by(SearchCount.day)):
+    for day, count, empty in rows(
+        select(SearchCount.day, searches, no_results).where(period).group_by(SearchCount.day)
+    ):
         per_day[day] = {"searches": int(count), "no_results": int(empty)}
     total = sum(day["searches"] for day in per_day.values())
     shown_searches = rows(select(searches).where(*shown))[0][0] or 0
 
     def ranked(order, *having) -> list[dict]:
-        query = (select(SearchCount.lang, SearchCount.query, searches, no_results).where(*shown)
-                 .group_by(SearchCount.lang, SearchCount.query))
+        query = (
+            select(SearchCount.lang, SearchCount.query, searches, no_results)
+            .where(*shown)
+            .group_by(SearchCount.lang, SearchCount.query)
+        )
         if having:
             query = query.having(*having)
-        return [{"query": text, "lang": lang, "searches": int(count), "no_results": int(empty)}
-                for lang, text, count, empty in rows(query.order_by(order.desc(), SearchCount.query,
-                                                                    SearchCount.lang).limit(TOP))]
+        return [
+            {"query": text, "lang": lang, "searches": int(count), "no_results": int(empty)}
+            for lang, text, count, empty in rows(
+                query.order_by(order.desc(), SearchCount.query, SearchCount.lang).limit(TOP)
+            )
+        ]
 
     top, empty = ranked(searches), ranked(no_results, no_results > 0)
     corrected = ranked(searches, func.count(SearchCount.corrected) > 0)
     listed = {(query["lang"], query["query"]) for query in top + empty + corrected}
     latest, latest_correction = {}, {}
     for lang, text, results, correction in rows(
-            select(SearchCount.lang, SearchCount.query, SearchCount.results, SearchCount.corrected)
-            .where(*shown, tuple_(SearchCount.lang, SearchCount.query).in_(listed)).order_by(SearchCount.day)):
+        select(SearchCount.lang, SearchCount.query, SearchCount.results, SearchCount.corrected)
+        .where(*shown, tuple_(SearchCount.lang, SearchCount.query).in_(listed))
+        .order_by(SearchCount.day)
+    ):
         latest[lang, text] = results, correction
         if correction:
             latest_correction[lang, text] = correction
@@ -155,11 +207,21 @@ def searches_summary(days: int, today: date | None = None) -> dict:
     for query in corrected:
         query["results"] = latest[query["lang"], query["query"]][0]
         query["corrected"] = latest_correction[query["lang"], query["query"]]
-    return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "min_clients": min_clients,
-            "total": total, "hidden": total - int(shown_searches),
-            "per_day": [{"day": day.isoformat(), **counts, "found": counts["searches"] - counts["no_results"]}
-                        for day, counts in per_day.items()],
-            "top": top, "no_results": empty, "corrected": corrected}
+    return {
+        "days": days,
+        "from": first.isoformat(),
+        "to": today.isoformat(),
+        "min_clients": min_clients,
+        "total": total,
+        "hidden": total - int(shown_searches),
+        "per_day": [
+            {"day": day.isoformat(), **counts, "found": counts["searches"] - counts["no_results"]}
+            for day, counts in per_day.items()
+        ],
+        "top": top,
+        "no_results": empty,
+        "corrected": corrected,
+    }
 
 
 def dead_links_summary(days: int, today: date | None = None) -> dict:
@@ -171,21 +233,39 @@ def dead_links_summary(days: int, today: date | None = None) -> dict:
     requests = func.sum(DeadLink.requests)
     total = int(rows(select(requests).where(period))[0][0] or 0)
     other = int(rows(select(requests).where(period, DeadLink.slug == OTHER_SLUGS))[0][0] or 0)
-    links = {slug: {"slug": slug, "requests": int(count), "referrers": Counter(), "suggestion": None}
-             for slug, count in rows(select(DeadLink.slug, requests).where(period, DeadLink.slug != OTHER_SLUGS)
-                                     .group_by(DeadLink.slug).order_by(requests.desc(), DeadLink.slug).limit(TOP))}
-    for slug, referrer, count in rows(select(DeadLink.slug, DeadLink.referrer, requests)
-                                      .where(period, DeadLink.slug.in_(links))
-                                      .group_by(DeadLink.slug, DeadLink.referrer)):
+    links = {
+        slug: {"slug": slug, "requests": int(count), "referrers": Counter(), "suggestion": None}
+        for slug, count in rows(
+            select(DeadLink.slug, requests)
+            .where(period, DeadLink.slug != OTHER_SLUGS)
+            .group_by(DeadLink.slug)
+            .order_by(requests.desc(), DeadLink.slug)
+            .limit(TOP)
+        )
+    }
+    for slug, referrer, count in rows(
+        select(DeadLink.slug, DeadLink.referrer, requests)
+        .where(period, DeadLink.slug.in_(links))
+        .group_by(DeadLink.slug, DeadLink.referrer)
+    ):
         links[slug]["referrers"][referrer] += int(count)
-    for slug, _, suggestion in rows(select(DeadLink.slug, DeadLink.day, func.max(DeadLink.suggestion))
-                                    .where(period, DeadLink.slug.in_(links)).group_by(DeadLink.slug, DeadLink.day)
-                                    .order_by(DeadLink.day)):
+    for slug, _, suggestion in rows(
+        select(DeadLink.slug, DeadLink.day, func.max(DeadLink.suggestion))
+        .where(period, DeadLink.slug.in_(links))
+        .group_by(DeadLink.slug, DeadLink.day)
+        .order_by(DeadLink.day)
+    ):
         links[slug]["suggestion"] = suggestion or None
     for link in links.values():
         hosts = link["referrers"]
         others = hosts.pop(OTHER_HOSTS, 0)
         link["referrers"] = dict(hosts.most_common(MAX_REFERRERS))
         link["other_referrers"] = others + sum(hosts.values()) - sum(link["referrers"].values())
-    return {"days": days, "from": first.isoformat(), "to": today.isoformat(), "total": total, "other": other,
-            "links": list(links.values())}
+    return {
+        "days": days,
+        "from": first.isoformat(),
+        "to": today.isoformat(),
+        "total": total,
+        "other": other,
+        "links": list(links.values()),
+    }

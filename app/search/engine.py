@@ -91,8 +91,9 @@ class Search:
 
     def _known(self, term: Term) -> bool:
         """Whether some page, in any language, has one of the term's phrases (every word of it)."""
-        return any(all(any(index.knows(word) for index in self.indexes.values()) for word in phrase)
-                   for phrase in term.phrases)
+        return any(
+            all(any(index.knows(word) for index in self.indexes.values()) for word in phrase) for phrase in term.phrases
+        )
 
     def _corrected(self, words: list[str], lang: str) -> list[str]:
         """`words` with each that no page in any language has replaced by its nearest word
@@ -101,8 +102,11 @@ class Search:
         for word in words:
             if budget and word not in STOPWORDS and not any(ix.knows(word) for ix in self.indexes.values()):
                 budget -= 1
-                candidates = [(found[1], code != lang, -found[2], found[0])
-                              for code, index in self.indexes.items() if (found := index.nearest(word))]
+                candidates = [
+                    (found[1], code != lang, -found[2], found[0])
+                    for code, index in self.indexes.items()
+                    if (found := index.nearest(word))
+                ]
                 if candidates:
                     word = min(candidates)[3]
             corrected.append(word)

@@ -46,14 +46,17 @@ class SearchIndex(TieredRanking):
         # them, compressed to a fifth.
         self._db.execute(
             "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, parts, content = '', "
-            "tokenize = 'unicode61 remove_diacritics 0')")
+            "tokenize = 'unicode61 remove_diacritics 0')"
+        )
         # Titles and headings again, alone: the title and headings tiers read their short
         # lists of pages here instead of filtering the whole index's long ones by column.
-        self._db.execute("CREATE VIRTUAL TABLE keys USING fts5(title, headings, "
-                         "tokenize = 'unicode61 remove_diacritics 0')")
+        self._db.execute(
+            "CREATE VIRTUAL TABLE keys USING fts5(title, headings, tokenize = 'unicode61 remove_diacritics 0')"
+        )
         self._db.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(fts, row)")
-        self._db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, title TEXT, sections BLOB, "
-                         "indexed BLOB)")
+        self._db.execute(
+            "CREATE TABLE pages (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, title TEXT, sections BLOB, indexed BLOB)"
+        )
         # One search or update at a time: an update renumbers rows a search is reading.
         self._lock = threading.RLock()
         self._indexed: dict[str, Indexed] = {}
@@ -114,15 +117,22 @@ class SearchIndex(TieredRanking):
         self._counts.update(prepared.distinct)
         row = self._next_id
         self._next_id += 1
-        compounds = " ".join(PART + stem for word in prepared.distinct if len(word) >= MIN_COMPOUND_CHARS
-                             for stem in self._compound_stems(word))
+        compounds = " ".join(
+            PART + stem
+            for word in prepared.distinct
+            if len(word) >= MIN_COMPOUND_CHARS
+            for stem in self._compound_stems(word)
+        )
         title, headings, body = (" ".join(self.stem(words)) for words in prepared.words)
         columns = (title, headings, body, compounds)
-        self._db.execute("INSERT INTO fts (rowid, title, headings, body, parts) VALUES (?, ?, ?, ?, ?)",
-                         (row, *columns))
+        self._db.execute(
+            "INSERT INTO fts (rowid, title, headings, body, parts) VALUES (?, ?, ?, ?, ?)", (row, *columns)
+        )
         self._db.execute("INSERT INTO keys (rowid, title, headings) VALUES (?, ?, ?)", (row, title, headings))
-        self._db.execute("INSERT INTO pages (id, slug, title, sections, indexed) VALUES (?, ?, ?, ?, ?)",
-                         (row, page.slug, page.title, packed(parts), zlib.compress(json.dumps(columns).encode())))
+        self._db.execute(
+            "INSERT INTO pages (id, slug, title, sections, indexed) VALUES (?, ?, ?, ?, ?)",
+            (row, page.slug, page.title, packed(parts), zlib.compress(json.dumps(columns).encode())),
+        )
         title_stems = self._key_stems(page.title)
         heading_stems = tuple(self._key_stems(section.heading) for section in parts if section.heading)
         self._indexed[page.slug] = Indexed(page.version, row, title_stems, heading_stems)
@@ -147,13 +157,16 @@ class SearchIndex(TieredRanking):
         row = self._indexed.pop(slug).row
         del self._slugs[row]
         title, stored, indexed = self._db.execute(
-            "SELECT title, sections, indexed FROM pages WHERE id = ?", (row,)).fetchone()
+            "SELECT title, sections, indexed FROM pages WHERE id = ?", (row,)
+        ).fetchone()
         for word in _Prepared.distinct_words(title, unpacked(stored)):
             self._counts[word] -= 1
             if self._counts[word] <= 0:
                 del self._counts[word]
-        self._db.execute("INSERT INTO fts (fts, rowid, title, headings, body, parts) VALUES ('delete', ?, ?, ?, ?, ?)",
-                         (row, *json.loads(zlib.decompress(indexed))))
+        self._db.execute(
+            "INSERT INTO fts (fts, rowid, title, headings, body, parts) VALUES ('delete', ?, ?, ?, ?, ?)",
+            (row, *json.loads(zlib.decompress(indexed))),
+        )
         self._db.execute("DELETE FROM keys WHERE rowid = ?", (row,))
         self._db.execute("DELETE FROM pages WHERE id = ?", (row,))
 
@@ -238,8 +251,14 @@ class _Prepared:
     def __init__(self, page: Page):
         self.page = page
         self.sections = sections(page.body)
-        self.words = tuple(WORD.findall(text.lower()) for text in (
-            page.title, " ".join(s.heading for s in self.sections), "\n".join(s.text for s in self.sections)))
+        self.words = tuple(
+            WORD.findall(text.lower())
+            for text in (
+                page.title,
+                " ".join(s.heading for s in self.sections),
+                "\n".join(s.text for s in self.sections),
+            )
+        )
         self.distinct = _distinct(set().union(*self.words))
 
     @staticmethod

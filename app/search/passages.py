@@ -46,8 +46,12 @@ def _word_matches(text: str, patterns: list[re.Pattern], offset: int) -> list[tu
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" alone lowers to two characters
         lowered = text.replace("\u0130", "i").lower()
-    return [(m.start() + offset, m.group()) for pattern in patterns for m in pattern.finditer(lowered)
-            if not m.start() or not WORD.match(lowered, m.start() - 1)]  # not inside a word
+    return [
+        (m.start() + offset, m.group())
+        for pattern in patterns
+        for m in pattern.finditer(lowered)
+        if not m.start() or not WORD.match(lowered, m.start() - 1)
+    ]  # not inside a word
 
 
 def _marked(text: str, matches: set[int], before: int, length: int) -> tuple:
@@ -69,10 +73,10 @@ def _marked(text: str, matches: set[int], before: int, length: int) -> tuple:
     runs, position = [], words[0].start()
     for word in words:
         if word.start() in matches:
-            runs.append((text[position:word.start()], False))
+            runs.append((text[position : word.start()], False))
             runs.append((word.group(), True))
             position = word.end()
-    runs.append((text[position:words[-1].end()], False))
+    runs.append((text[position : words[-1].end()], False))
     runs[0] = (("… " if len(ahead) > before else "") + runs[0][0], False)
     runs[-1] = (runs[-1][0] + (" …" if more else ""), False)
     return tuple((t.replace("\n", " "), hit) for t, hit in runs if t)

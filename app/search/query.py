@@ -21,7 +21,8 @@ MAX_RANKED = 1_000
 
 # Words too common to narrow a search (Bokmål's and English's most common function words);
 # left out of a query that has others.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
     og i jeg det at en et ei den til er som på de med han av ikke der så var meg seg men ett har
     om vi min mitt mine ha hadde hun nå over da ved fra du ut sin sitt sine dem oss man kan hans
     hvor eller hva skal selv her alle vil bli ble blitt kunne når være vært noen noe ville dere
@@ -30,7 +31,8 @@ STOPWORDS = frozenset("""
     slik må bør burde får få gjør gjøre finnes fins hos
     the a an of is are was be what how why when where which who do does can i my me to in on for
     and or it with there any if not
-""".split())
+""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def terms_of(words: list[str], synonyms: Synonyms) -> list[Term]:
     terms, at = [], 0
     while at < len(words):
         length, others = synonyms.longest_at(words, at)
-        terms.append(Term((tuple(words[at:at + length]), *others[:MAX_SYNONYMS - 1])))
+        terms.append(Term((tuple(words[at : at + length]), *others[: MAX_SYNONYMS - 1])))
         at += length
     useful = [term for term in terms if not (term.word and term.word in STOPWORDS)]
     return useful or terms

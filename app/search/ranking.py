@@ -75,14 +75,21 @@ class TieredRanking:
         allow (the longest first); a phrase for its words' stems in a row.
         """
         words = [[self._word(phrase[0]) for phrase in term.phrases if len(phrase) == 1] for term in terms]
-        phrases = [[self._stemmer.stemWords(list(phrase)) for phrase in term.phrases if len(phrase) > 1]
-                   for term in terms]
+        phrases = [
+            [self._stemmer.stemWords(list(phrase)) for phrase in term.phrases if len(phrase) > 1] for term in terms
+        ]
         firsts = {stems[0] for term in words for stems, _ in term}
         long_enough = sorted((s for s in firsts if len(s) >= MIN_PREFIX_CHARS), key=len, reverse=True)
         prefixed = set(long_enough[:MAX_PREFIX_TERMS])
         # A word's stems match by prefix if its first one does (and each is long enough itself).
-        prefixes = {stem for term in words for stems, _ in term if stems[0] in prefixed
-                    for stem in stems if len(stem) >= MIN_PREFIX_CHARS}
+        prefixes = {
+            stem
+            for term in words
+            for stems, _ in term
+            if stems[0] in prefixed
+            for stem in stems
+            if len(stem) >= MIN_PREFIX_CHARS
+        }
         whole, with_parts = [], []
         for term_words, term_phrases in zip(words, phrases, strict=True):
             stems = list(dict.fromkeys(stem for stems, _ in term_words for stem in stems))
@@ -116,8 +123,9 @@ class TieredRanking:
             else:
                 found, total = self._candidates(" AND ".join(whole), " AND ".join(with_parts), limit)
                 if not found and SPARE_FROM <= len(terms) <= SPARE_UP_TO:
-                    spare_one = " OR ".join(f"({' AND '.join(with_parts[:i] + with_parts[i + 1:])})"
-                                            for i in range(len(terms)))
+                    spare_one = " OR ".join(
+                        f"({' AND '.join(with_parts[:i] + with_parts[i + 1 :])})" for i in range(len(terms))
+                    )
                     found, total = self._candidates(None, spare_one, limit)
             if not found:
                 return [], 0
@@ -127,8 +135,11 @@ class TieredRanking:
                 return (match_rank(wanted, self._indexed[self._slugs[row]]), *found[row])
 
             best = sorted(found, key=rank)[:limit]
-            stored = dict(self._db.execute(
-                f"SELECT id, sections FROM pages WHERE id IN ({','.join('?' * len(best))})", best).fetchall())
+            stored = dict(
+                self._db.execute(
+                    f"SELECT id, sections FROM pages WHERE id IN ({','.join('?' * len(best))})", best
+                ).fetchall()
+            )
             hits, patterns = [], self._matcher(terms)
             for row in best:
                 page = self.store.known(self._slugs[row])  # as indexed: update() just caught up
@@ -142,7 +153,9 @@ class TieredRanking:
         (None when fewer match): what a tier's ranking is bounded by."""
         count, last = self._db.execute(
             f"SELECT count(*), max(rowid) FROM (SELECT rowid FROM {table} WHERE {table} MATCH ? "
-            "ORDER BY rowid LIMIT ?)", (expression, MAX_RANKED)).fetchone()
+            "ORDER BY rowid LIMIT ?)",
+            (expression, MAX_RANKED),
+        ).fetchone()
         return count, last if count >= MAX_RANKED else None
 
     def _ranked(self, expression: str, last: int | None, table: str = "fts") -> list[tuple[int, float]]:
@@ -150,7 +163,8 @@ class TieredRanking:
         return self._db.execute(
             f"SELECT rowid, bm25({table}, {', '.join('?' * len(weights))}) FROM {table} "
             f"WHERE {table} MATCH ? AND rowid <= ? ORDER BY 2 LIMIT ?",
-            (*weights, expression, self._next_id if last is None else last, CANDIDATES)).fetchall()
+            (*weights, expression, self._next_id if last is None else last, CANDIDATES),
+        ).fetchall()
 
     def _candidates(self, whole: str | None, widest: str, limit: int) -> tuple[dict[int, tuple[int, float]], int]:
         """Matching rows with (tier, BM25 score), and how many rows match (as far as
@@ -197,6 +211,9 @@ class TieredRanking:
             # Any order marks the same (each alternative matches to the end of a word); a fixed
             # one makes the same word the same pattern, found in `re`'s cache.
             stems = sorted({*forms, *compounds, word})
-            patterns.append(re.compile("|".join(
-                re.escape(stem) + (r"\w*" if len(stem) >= MIN_PREFIX_CHARS else r"\b") for stem in stems)))
+            patterns.append(
+                re.compile(
+                    "|".join(re.escape(stem) + (r"\w*" if len(stem) >= MIN_PREFIX_CHARS else r"\b") for stem in stems)
+                )
+            )
         return patterns

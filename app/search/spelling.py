@@ -45,8 +45,11 @@ def allowed_edits(word: str) -> int:
 
 def base_forms(word: str) -> list[str]:
     """`word` without each inflectional ending it has, longest ending first."""
-    return [word[:-len(ending)] for ending in ENDINGS
-            if word.endswith(ending) and len(word) - len(ending) >= MIN_BASE_CHARS]
+    return [
+        word[: -len(ending)]
+        for ending in ENDINGS
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_BASE_CHARS
+    ]
 
 
 def compound_parts(word: str, known: Container[str], depth: int = 2) -> frozenset[str]:
@@ -62,7 +65,7 @@ def compound_parts(word: str, known: Container[str], depth: int = 2) -> frozense
         for link in LINKS:
             if not head.endswith(link):
                 continue
-            stem = head[:len(head) - len(link)]
+            stem = head[: len(head) - len(link)]
             if len(stem) < MIN_PART_CHARS:
                 continue
             if stem in known or (tail in known and len(stem) >= MIN_TAIL_CHARS):

@@ -46,7 +46,7 @@ class Synonyms:
         """The longest phrase of a group starting at `words[start]`: how many words it
         takes and its other phrases; (1, ()) when none starts there."""
         for length in range(min(MAX_PHRASE_WORDS, len(words) - start), 0, -1):
-            others = self._others.get(tuple(words[start:start + length]))
+            others = self._others.get(tuple(words[start : start + length]))
             if others:
                 return length, others
         return 1, ()

@@ -69,8 +69,10 @@ def docs_list(lang: str) -> bytes:
     """The body of /api/docs in `lang`."""
     library = get_library()
     in_language = {code: {page.slug for page in store.pages()} for code, store in library.stores.items()}
-    docs = [summary(page, found, [code for code in CODES if slug in in_language[code]])
-            for slug, (page, found) in sorted(library.pages_in(lang).items())]
+    docs = [
+        summary(page, found, [code for code in CODES if slug in in_language[code]])
+        for slug, (page, found) in sorted(library.pages_in(lang).items())
+    ]
     return json.dumps({"lang": lang, "docs": docs}, ensure_ascii=False).encode()
 
 
@@ -96,15 +98,20 @@ def get_doc(slug: str):
             other = library.find(target, lang)
             if other:
                 related.append({"slug": target, "title": other[0].title})
-        body = json.dumps({
-            **summary(page, content_lang,
-                      [code for code, version in zip(CODES, current.versions, strict=True) if version]),
-            "requested_lang": lang,
-            "html": rendered.html,
-            "headings": [{"level": level, "anchor": anchor, "text": text}
-                         for level, anchor, text in rendered.headings],
-            "related": related,
-        }, ensure_ascii=False).encode()
+        body = json.dumps(
+            {
+                **summary(
+                    page, content_lang, [code for code, version in zip(CODES, current.versions, strict=True) if version]
+                ),
+                "requested_lang": lang,
+                "html": rendered.html,
+                "headings": [
+                    {"level": level, "anchor": anchor, "text": text} for level, anchor, text in rendered.headings
+                ],
+                "related": related,
+            },
+            ensure_ascii=False,
+        ).encode()
         cache_set(current.key, body)
     return json_body_response(body)
 
@@ -120,12 +127,26 @@ def search():
         with work_slot():
             found = get_search().find(query, lang, exact=request.args.get("exact") in ("1", "true"))
         count_search(query, lang, found.total, found.corrected)
-    results = [{"slug": hit.page.slug, "title": hit.page.title, "category": hit.page.category, "lang": hit.lang,
-                "section": {"heading": hit.section.heading, "anchor": hit.section.anchor} if hit.section else None,
-                "passage": [{"text": text, "match": marked} for text, marked in hit.passage]}
-               for hit in found.hits]
-    response = json_response({"query": query, "lang": lang, "total": found.total,
-                              "corrected_query": found.corrected or None, "results": results})
+    results = [
+        {
+            "slug": hit.page.slug,
+            "title": hit.page.title,
+            "category": hit.page.category,
+            "lang": hit.lang,
+            "section": {"heading": hit.section.heading, "anchor": hit.section.anchor} if hit.section else None,
+            "passage": [{"text": text, "match": marked} for text, marked in hit.passage],
+        }
+        for hit in found.hits
+    ]
+    response = json_response(
+        {
+            "query": query,
+            "lang": lang,
+            "total": found.total,
+            "corrected_query": found.corrected or None,
+            "results": results,
+        }
+    )
     response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
     return response
 
@@ -150,11 +171,13 @@ def post_feedback():
         record(json_feedback(data))
     except HTTPException as error:
         if error.code in (400, 404):
-            raise Problem(error.code, "Invalid feedback" if error.code == 400 else "No such page",
-                          error.description) from None
+            raise Problem(
+                error.code, "Invalid feedback" if error.code == 400 else "No such page", error.description
+            ) from None
         raise
-    return Response(json.dumps({"recorded": True}), status=201, content_type="application/json",
-                    headers={"Cache-Control": NO_STORE})
+    return Response(
+        json.dumps({"recorded": True}), status=201, content_type="application/json", headers={"Cache-Control": NO_STORE}
+    )
 
 
 @bp.get("/openapi.json")
@@ -179,12 +202,13 @@ def problem(error: HTTPException) -> Response:
     """An error under /api/ as an RFC 9457 problem object."""
     status = error.code or 500
     title = getattr(error, "title", None) or error.name
-    detail = error.detail if isinstance(error, Problem) else (
-        "Something went wrong on our side." if status >= 500 else error.description)
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-            "instance": request.path}
-    response = Response(json.dumps(body, ensure_ascii=False), status=status,
-                        content_type="application/problem+json")
+    detail = (
+        error.detail
+        if isinstance(error, Problem)
+        else ("Something went wrong on our side." if status >= 500 else error.description)
+    )
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.path}
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, content_type="application/problem+json")
     response.headers["Cache-Control"] = NO_STORE
     return response
 
@@ -201,9 +225,11 @@ def cors(response: Response) -> Response:
         if request.method == "OPTIONS":
             allowed = request.url_rule.methods if request.url_rule else ()
             response.headers["Access-Control-Allow-Methods"] = ", ".join(
-                method for method in ("GET", "HEAD", "POST", "OPTIONS") if method in allowed)
-            response.headers["Access-Control-Allow-Headers"] = \
+                method for method in ("GET", "HEAD", "POST", "OPTIONS") if method in allowed
+            )
+            response.headers["Access-Control-Allow-Headers"] = (
                 "Accept-Language, Content-Type, If-None-Match, X-Request-ID"
+            )
             response.headers["Access-Control-Max-Age"] = "600"
     return response
 

@@ -65,8 +65,9 @@ def error_page(code: int, error: HTTPException) -> str:
         words = texts(presentation.lang)["errors"]
         title, text = words.get(area) or words.get(code) or (error.name, error.description)
         categories = way_on(presentation.lang) if code == 404 else []
-        return render_template("error.html", title=title, text=text, categories=categories,
-                               **layout_context(presentation, {}))
+        return render_template(
+            "error.html", title=title, text=text, categories=categories, **layout_context(presentation, {})
+        )
 
     return remembered(("error", area, presentation.variant), render)
 
@@ -80,9 +81,19 @@ def page_not_found(slug: str, presentation: Presentation) -> Response:
     with spare_slot() as free:
         found = suggestions(slug, presentation.lang) if free else []
     count_dead_link(slug, found[0].slug if found else "")
-    response = current_app.make_response((render_template(
-        "error.html", title=title, text=text, suggestions=found,
-        categories=[] if found else way_on(presentation.lang), **layout_context(presentation, {})), 404))
+    response = current_app.make_response(
+        (
+            render_template(
+                "error.html",
+                title=title,
+                text=text,
+                suggestions=found,
+                categories=[] if found else way_on(presentation.lang),
+                **layout_context(presentation, {}),
+            ),
+            404,
+        )
+    )
     response.headers["Cache-Control"] = NO_STORE
     return response
 

