@@ -37,7 +37,7 @@ def measure(seconds: int) -> dict:
         results["render"] = inprocess.first_render()
         results["throughput"]["counting"]["in_process"] = inprocess.counting_cost(tmp)
         results["attack"] = attack.measure(corpora[10_000])
-        from tests.servers import PostgresServer  # the tests' own: Debian's server on a loopback port
+        from bench.servers import PostgresServer  # Debian's server on a loopback port
 
         postgres = PostgresServer()
         postgres.start()

@@ -1,6 +1,6 @@
 """The production server tried as an attacker would: floods of unique requests must not grow
 its memory, one bad page must not break the others, and expensive requests must not
-starve cheap ones. Each runs the server as the container does (tests/servers.py)."""
+starve cheap ones. Each runs the server as the container does (bench/servers.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,6 @@
+"""What keeps one client or a slow dependency from taking the server: who a request comes
+from (`clients`: its network, IPv4 /32 or IPv6 /64), per-client rate limits and per-worker
+work slots for searches and for requests that wait on the database (`limits`).
+
+It may import app.content (a dead link is limited apart) and the foundations.
+"""
