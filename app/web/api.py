@@ -116,9 +116,9 @@ def get_doc(slug: str):
     return json_body_response(body)
 
 
-@bp.get("/search")
+@bp.get("/search", endpoint="search")  # the route the logs and metrics name api.search
 @search_limit()
-def search():
+def search_json():
     """Search results as JSON: title, category and a passage with its matches marked."""
     lang = requested_language()
     query = " ".join(request.args.get("q", "").split())[:MAX_QUERY_CHARS]
