@@ -17,7 +17,7 @@ import pytest
 from helpers import CORPUS, HOSTILE_MARKUP, PROJECT
 from playwright.sync_api import sync_playwright
 
-from bench.servers import get, help_server
+from bench.servers import free_port, get, help_server
 
 # Chromium against the production server.
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -298,7 +298,11 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
     docs = tmp_path / "docs"
     shutil.copytree(PROJECT / "docs", docs)
     users = f"forfatter:{generate_password_hash('hemmelig passord')}"
-    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2") as (base, _):
+    port = free_port()  # readers are told apart by address: behind one proxy hop, each names its own
+    behind_a_proxy = {"TRUSTED_PROXY_HOPS": "1", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    with help_server(
+        docs, port, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2", **behind_a_proxy
+    ) as (base, _):
         for i, payload in enumerate(HOSTILE_MARKUP[:20]):
             request = urllib.request.Request(
                 f"{base}/api/feedback",
@@ -312,7 +316,10 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
         # Hostile searches, each from 3 readers (enough to be shown), and dead links with hostile referrers.
         for reader in range(3):
             for payload in HOSTILE_MARKUP[:10]:
-                get(f"{base}/docs.php?{urlencode({'q': payload[:200]})}", headers={"User-Agent": f"r{reader}"})
+                get(
+                    f"{base}/docs.php?{urlencode({'q': payload[:200]})}",
+                    headers={"X-Forwarded-For": f"192.0.2.{reader}"},
+                )
                 referrer = "".join(char for char in payload[:500] if " " <= char <= "~")
                 get(f"{base}/docs.php?doc=borte-{reader}", headers={"Referer": referrer})
             get(f"{base}/docs.php?doc=instantid-intro")
