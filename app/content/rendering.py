@@ -1,5 +1,5 @@
-"""Markdown to safe HTML: one pure function, `render_markdown`, and its allow-lists; and
-the digest of the layout that every rendered page also depends on."""
+"""Markdown to safe HTML: one pure function, `render_markdown`, its allow-lists, and the
+checks of what the sanitizer would change (for `make check`)."""
 
 from __future__ import annotations
 

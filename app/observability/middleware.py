@@ -1,5 +1,6 @@
-"""What every response carries, cache hits included: security headers, a request id,
-a JSON access log line and Prometheus metrics. Applied as the outermost WSGI layer."""
+"""What every response carries, cache hits included: security headers and a request id;
+and its record, which app/observability/recorder.py turns into an access line and
+metrics. Applied as the outermost WSGI layer."""
 
 from __future__ import annotations
 
