@@ -37,6 +37,8 @@ class Config:
     # (carrier-grade NAT): they stop one client, while the work slots below keep the capacity.
     SEARCH_RATE_LIMIT = "60/10 seconds;2000/hour"
     NOT_FOUND_RATE_LIMIT = "120/minute"
+    # Per client: suggestions while typing (one a keystroke; each a few binary searches).
+    SUGGEST_RATE_LIMIT = "100/10 seconds;5000/hour"
     # Where rate-limit counts live: memory:// (each worker its own) or a redis:// URL shared by replicas.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = "true"
@@ -151,7 +153,13 @@ def validate(config: dict) -> None:
     config["INSIGHTS_FLUSH_SECONDS"] = _seconds("INSIGHTS_FLUSH_SECONDS", config["INSIGHTS_FLUSH_SECONDS"])
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
     config["STRICT_START"] = _flag("STRICT_START", config["STRICT_START"])
-    for name in ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT", "FEEDBACK_RATE_LIMIT", "INSIGHTS_AUTH_RATE_LIMIT"):
+    for name in (
+        "SEARCH_RATE_LIMIT",
+        "SUGGEST_RATE_LIMIT",
+        "NOT_FOUND_RATE_LIMIT",
+        "FEEDBACK_RATE_LIMIT",
+        "INSIGHTS_AUTH_RATE_LIMIT",
+    ):
         try:
             if not parse_many(config[name]):
                 raise ValueError

@@ -16,6 +16,7 @@ def markdown(results: dict) -> str:
                 *throughput(results["throughput"]),
                 *search(results["search"]),
                 *prose(results["prose"]),
+                *suggestions(results.get("suggest", [])),
                 *quality(results["quality"]),
                 *render(results["render"]),
                 *attack(results["attack"]),
@@ -185,3 +186,16 @@ def feedback(rows: list[dict]) -> list[str]:
         for r in rows
     ]
     return lines
+
+
+def suggestions(rows: list[tuple[str, float]]) -> list[str]:
+    if not rows:
+        return []
+    lines = [
+        "## Suggestions while typing over 10,000 pages of help prose, in process\n",
+        "Every prefix of the quality queries typed letter by letter (bench/suggest.py), each afresh.\n",
+        "| measure | value |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| {name} | {value:.3f} |" for name, value in rows]
+    return [*lines, ""]

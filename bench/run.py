@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import attack, feedback, inprocess, quality, report, throughput
+from bench import attack, feedback, inprocess, quality, report, suggest, throughput
 from bench.corpus import write_corpus, write_prose_corpus
 from bench.servers import PROJECT, machine
 
@@ -34,6 +34,7 @@ def measure(seconds: int) -> dict:
         results["quality"] = quality.measure()
         prose = write_prose_corpus(tmp / "prose-10000", 10_000, PROJECT / "bench" / "quality" / "docs")
         results["prose"] = inprocess.prose_search_latency(prose)
+        results["suggest"] = suggest.measure(prose)
         results["render"] = inprocess.first_render()
         results["throughput"]["counting"]["in_process"] = inprocess.counting_cost(tmp)
         results["attack"] = attack.measure(corpora[10_000])

@@ -299,3 +299,12 @@ HOSTILE_MARKUP = [
     "<xmp><script>alert(1)</script></xmp>",
     "\x00<script>alert(1)</script>",
 ]
+
+
+# The one script a page may load: the suggestions while typing, from this site.
+OUR_SCRIPT = '<script src="/static/js/suggest.js" defer></script>'
+
+
+def scripts_other_than_ours(html: str) -> list[str]:
+    """Every <script> of a page but ours (static/js/suggest.js): none may be there."""
+    return [tag for tag in re.findall(r"<script[^>]*>", html, re.I) if tag + "</script>" != OUR_SCRIPT]

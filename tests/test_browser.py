@@ -72,7 +72,9 @@ def browser():
 def site(tmp_path_factory):
     docs = tmp_path_factory.mktemp("site") / "docs"
     shutil.copytree(PROJECT / "docs", docs)
-    with help_server(docs) as (base, _):
+    # One reader votes in every variant here, from one address: more posts than a worker's
+    # share of the default feedback limit allows in a minute.
+    with help_server(docs, FEEDBACK_RATE_LIMIT="100/minute") as (base, _):
         yield base
 
 
@@ -160,7 +162,7 @@ def test_hostile_documents_run_nothing_in_a_browser(browser, tmp_path):
             page.wait_for_timeout(20)
             state = page.evaluate("""() => ({
                 ran: window.__ran,
-                scripts: document.querySelectorAll('script, iframe, object, embed, svg, math, base, article form').length,
+                scripts: document.querySelectorAll('script:not([src="/static/js/suggest.js"]), iframe, object, embed, svg, math, base, article form').length,
                 handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes])
                     .filter(a => a.name.startsWith('on') || (/^(href|src|action|formaction|xlink:href|srcset|poster|background|data)$/.test(a.name)
                         && /^[\\s\\x00-\\x20]*(javascript|data|vbscript):/i.test(a.value)))
@@ -365,3 +367,65 @@ def test_insights_show_hostile_comments_as_text_in_a_real_browser(browser, tmp_p
                 (tmp_path / f"{name}.html").write_bytes(get(base + url, headers=author)[2])
                 files.append(str(tmp_path / f"{name}.html"))
             assert html_errors(files) == []
+
+
+# Suggestions while typing (static/js/suggest.js), at phone size.
+
+SUGGEST_PAGES = {
+    "header": ("/docs.php?doc=what-is-ip-adapter&lang=nb", "#sok"),
+    "embed": ("/docs.php?q=&lang=nb&embed=1", "#sok-side"),  # embedded, the search page's own box
+}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("where", SUGGEST_PAGES)
+def test_typing_offers_pages_and_enter_opens_one_keyboard_only(browser, site, where, theme):
+    url, box = SUGGEST_PAGES[where]
+    page = browser.new_page(viewport=VIEWPORTS["phone"])
+    page.add_init_script(HOOK)
+    seen = watch(page, site)
+    page.goto(f"{site}{url}&theme={theme}")
+    page.focus(box)
+    page.keyboard.type("insta", delay=40)
+    options = page.locator("[role=listbox] [role=option]")
+    options.first.wait_for(timeout=5000)
+    assert page.get_attribute(box, "aria-expanded") == "true"
+    assert "InstantID" in options.first.inner_text()
+    assert axe_violations(page) == []
+    page.keyboard.press("ArrowDown")
+    assert options.first.get_attribute("aria-selected") == "true"
+    assert page.get_attribute(box, "aria-activedescendant") == options.first.get_attribute("id")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/docs.php?doc=instantid-intro*")
+    assert ("embed=1" in page.url) is (where == "embed") and f"theme={theme}" in page.url
+    assert "InstantID" in page.locator("h1").inner_text()
+    assert seen["errors"] == [] and seen["foreign"] == [] and page.evaluate("window.__ran") == []
+
+
+def test_a_tap_on_a_suggestion_opens_it_and_escape_closes_the_list(browser, site):
+    context = browser.new_context(viewport=VIEWPORTS["phone"], has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{site}/docs.php?doc=what-is-ip-adapter&lang=en")
+    page.tap("#sok")
+    page.keyboard.type("ident", delay=40)
+    option = page.locator("[role=option]").first
+    option.wait_for(timeout=5000)
+    page.keyboard.press("Escape")
+    assert page.get_attribute("#sok", "aria-expanded") == "false" and not option.is_visible()
+    page.keyboard.type("i", delay=40)
+    option.wait_for(timeout=5000)
+    option.tap()
+    page.wait_for_url("**/docs.php?doc=what-is-identitynet*")
+    assert "lang=en" not in page.url or "IdentityNet" in page.locator("h1").inner_text()
+    context.close()
+
+
+def test_without_javascript_the_search_box_searches_as_before(browser, site):
+    context = browser.new_context(viewport=VIEWPORTS["phone"], java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site}/docs.php?doc=what-is-ip-adapter&lang=nb")
+    page.fill("#sok", "instantid")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/docs.php?q=instantid*")
+    assert page.locator("[role=listbox]").count() == 0 and "InstantID" in page.content()
+    context.close()

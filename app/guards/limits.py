@@ -39,7 +39,13 @@ DATABASE_SLOT_WAIT_SECONDS = 0.5
 
 
 # The settings that hold a rate limit per client.
-RATE_LIMITS = ("SEARCH_RATE_LIMIT", "NOT_FOUND_RATE_LIMIT", "FEEDBACK_RATE_LIMIT", "INSIGHTS_AUTH_RATE_LIMIT")
+RATE_LIMITS = (
+    "SEARCH_RATE_LIMIT",
+    "SUGGEST_RATE_LIMIT",
+    "NOT_FOUND_RATE_LIMIT",
+    "FEEDBACK_RATE_LIMIT",
+    "INSIGHTS_AUTH_RATE_LIMIT",
+)
 
 
 def client_key() -> str:
@@ -77,6 +83,11 @@ def search_limit():
         scope="search",
         exempt_when=lambda: "q" not in request.args or "doc" in request.args,
     )
+
+
+def suggest_limit():
+    """The rate limit on suggestions while typing (a request a keystroke, each cheap)."""
+    return limiter.limit(rate_limit("SUGGEST_RATE_LIMIT"), scope="suggest")
 
 
 def not_found_limit():

@@ -25,9 +25,10 @@ FALLBACK_500 = (
 
 def security_headers(config) -> list[tuple[str, str]]:
     """The headers every response carries, computed once from the settings."""
+    # Scripts and fetches from this site only: the one script is static/js/suggest.js.
     csp = (
-        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-        f"form-action 'self'; frame-ancestors {config['FRAME_ANCESTORS']}"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+        f"base-uri 'none'; form-action 'self'; frame-ancestors {config['FRAME_ANCESTORS']}"
     )
     headers = [
         ("Content-Security-Policy", csp),

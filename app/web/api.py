@@ -16,12 +16,13 @@ from app.content.library import get_library, remembered
 from app.content.links import chip_targets
 from app.content.page import SLUG, Page
 from app.content.rendering import render_markdown
-from app.guards.limits import search_limit, work_slot
+from app.guards.limits import search_limit, suggest_limit, work_slot
 from app.languages import CODES, language_from_header
 from app.readers.counting import count_search
 from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
 from app.search.engine import get_search
 from app.search.query import MAX_QUERY_CHARS, Results
+from app.search.suggest import get_suggester
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -147,6 +148,28 @@ def search_json():
             "results": results,
         }
     )
+    response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
+    return response
+
+
+@bp.get("/suggest")
+@suggest_limit()
+def suggest_json():
+    """Up to 8 page titles and headings for what a reader has typed so far (for the search
+    box while typing); not counted as a search."""
+    lang = requested_language()
+    typed = request.args.get("q", "")[:MAX_QUERY_CHARS]
+    suggestions = [
+        {
+            "slug": found.slug,
+            "title": found.title,
+            "lang": found.lang,
+            "heading": found.heading,
+            "anchor": found.anchor,
+        }
+        for found in get_suggester().suggest(typed, lang)
+    ]
+    response = json_response({"query": typed, "lang": lang, "suggestions": suggestions})
     response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
     return response
 

@@ -137,6 +137,7 @@ def test_openapi_document_is_served(api):
         "/api/docs",
         "/api/docs/{slug}",
         "/api/search",
+        "/api/suggest",
         "/api/feedback",
         "/api/insights/feedback",
         "/api/insights/views",
@@ -145,3 +146,70 @@ def test_openapi_document_is_served(api):
         "/api/openapi.json",
     }
     assert json.loads((PROJECT / "app" / "web" / "openapi.json").read_text()) == document
+
+
+@pytest.mark.parametrize(
+    "typed, lang, first",
+    [
+        ("insta", "nb", "instantid-intro"),
+        ("insta", "en", "instantid-intro"),
+        ("instnt", "nb", "instantid-intro"),  # a typo in what is typed so far
+        ("ip ad", "nb", "what-is-ip-adapter"),
+        ("IDENTI", "en", "what-is-identitynet"),
+        ("hva er gen", "nb", "generative-ai-intro"),
+    ],
+)
+def test_suggestions_while_typing(client, typed, lang, first):
+    assert client.application.extensions["suggester"].ready()
+    response = client.get("/api/suggest", query_string={"q": typed, "lang": lang})
+    assert response.status_code == 200 and response.headers["ETag"]
+    found = response.json["suggestions"]
+    assert found[0]["slug"] == first and len(found) <= 8
+    assert all(
+        item["lang"] in ("nb", "en") and set(item) == {"slug", "title", "lang", "heading", "anchor"} for item in found
+    )
+
+
+def test_a_suggestion_of_a_heading_carries_its_anchor(client):
+    assert client.application.extensions["suggester"].ready()
+    found = client.get("/api/suggest?q=lora&lang=nb").json["suggestions"]
+    glossary = next(item for item in found if item["slug"] == "generative-ai-terminology")
+    assert glossary["heading"] == "LoRA" and glossary["anchor"] == "lora"
+    html = client.get("/docs.php?doc=generative-ai-terminology").text
+    assert 'id="lora"' in html
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "zzzzqqq", "<script>alert(1)</script>", "a" * 5000, "\x00", "%" * 300])
+def test_suggestions_for_anything_else_are_an_empty_list_or_a_problem(client, typed):
+    response = client.get("/api/suggest", query_string={"q": typed})
+    assert response.status_code == 200 and response.mimetype == "application/json"  # data, never markup
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert all(item["slug"] for item in response.json["suggestions"])
+
+
+def test_suggestions_are_not_counted_as_searches(make_app, tmp_path):
+    from helpers import HASH, migrated
+
+    app = migrated(make_app(DATABASE_URL=f"sqlite:///{tmp_path}/f.db", INSIGHTS_USERS=f"forfatter:{HASH}"))
+    client = app.test_client()
+    for typed in ("i", "in", "ins", "inst"):
+        assert client.get(f"/api/suggest?q={typed}").status_code == 200
+    counts = app.extensions["tally"]
+    assert counts.flush() and not counts._batch.searches
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM insights_searches")).scalar() == 0
+    engine.dispose()
+
+
+def test_suggestions_follow_the_pages(client, docs_dir):
+    from helpers import write
+
+    suggester = client.application.extensions["suggester"]
+    assert suggester.ready() and client.get("/api/suggest?q=sjiraff").json["suggestions"] == []
+    write(docs_dir, "sjiraffer", "# Sjiraffer i appen\n\nTekst.\n")
+    client.get("/api/suggest?q=sjiraff")  # the pages changed: a new vocabulary is made meanwhile
+    assert suggester.ready()
+    assert client.get("/api/suggest?q=sjiraff").json["suggestions"][0]["slug"] == "sjiraffer"

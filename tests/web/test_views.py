@@ -371,3 +371,13 @@ def test_headings_with_ampersands_stay_in_the_contents_escaped_once(client, docs
     assert "Tips &amp; triks" in toc and "&amp;amp;" not in toc and 'href="#innhold-1"' in toc
     api = client.get("/api/docs/tegn").json
     assert [h["text"] for h in api["headings"]] == ["Tips & triks", "Før & etter", "Innhold"]
+
+
+def test_the_one_script_is_small_and_every_page_is_the_same_for_every_reader(client):
+    from helpers import PROJECT
+
+    assert (PROJECT / "static" / "js" / "suggest.js").stat().st_size <= 4096
+    first = client.get("/docs.php?doc=instantid-intro", headers={"User-Agent": "a"})
+    assert '<script src="/static/js/suggest.js" defer></script>' in first.text
+    assert first.text.count("<script") == 1  # no inline script
+    assert client.get("/docs.php?doc=instantid-intro", headers={"User-Agent": "b"}).data == first.data
