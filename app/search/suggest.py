@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import heapq
 import threading
-import time
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -29,6 +28,7 @@ from app.content.library import Library
 from app.content.sections import sections
 from app.search.query import WORD
 from app.search.spelling import fold
+from app.search.versioned import PerVersion
 
 MAX_SUGGESTIONS = 8
 MAX_PREFIX_CHARS = 60  # of what was typed: enough for any title's first words
@@ -150,18 +150,17 @@ class Suggester:
 
     def __init__(self, library: Library):
         self.library = library
-        self._vocabularies: dict[str, tuple[str, _Vocabulary]] = {}  # lang -> (pages' state, vocabulary)
-        self._making: set[str] = set()
+        self.vocabularies = PerVersion(library, lambda lang: _Vocabulary(library, lang), "suggest")
         self._cache: OrderedDict[tuple[str, str, str], tuple[Suggestion, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     def suggest(self, typed: str, lang: str) -> tuple[Suggestion, ...]:
         """Up to MAX_SUGGESTIONS titles and headings for what a reader of `lang` typed so far."""
         words = [fold(word) for word in WORD.findall(typed[:MAX_PREFIX_CHARS].lower())][:MAX_WORDS]
-        vocabulary = self.vocabulary(lang)
-        if not words or vocabulary is None:
+        made = self.vocabularies.current(lang)
+        if not words or made is None:
             return ()
-        state, vocabulary = vocabulary
+        state, vocabulary = made
         key = (state, lang, " ".join(words) + (" " if typed[-1:].isspace() else ""))
         with self._lock:
             found = self._cache.get(key)
@@ -175,36 +174,9 @@ class Suggester:
                 self._cache.popitem(last=False)
         return found
 
-    def vocabulary(self, lang: str) -> tuple[str, _Vocabulary] | None:
-        """The latest vocabulary of `lang` and the pages' state it was made from; a new one is
-        started when the pages have changed since."""
-        state = self.library.fingerprint()
-        with self._lock:
-            current = self._vocabularies.get(lang)
-            if (current is None or current[0] != state) and lang not in self._making:
-                self._making.add(lang)
-                threading.Thread(target=self._make, args=(lang, state), name=f"suggest-{lang}", daemon=True).start()
-        return current
-
-    def _make(self, lang: str, state: str) -> None:
-        try:
-            made = _Vocabulary(self.library, lang)
-            with self._lock:
-                self._vocabularies[lang] = (state, made)
-        finally:
-            with self._lock:
-                self._making.discard(lang)
-
     def ready(self, timeout: float = 10) -> bool:
-        """Wait until every language has a vocabulary of the pages as they are (for tests and
-        benchmarks); whether they do."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.library.fingerprint()
-            if all((self.vocabulary(lang) or ("",))[0] == state for lang in self.library.stores):
-                return True
-            time.sleep(0.01)
-        return False
+        """Wait until every language's vocabulary is made from the pages as they are."""
+        return self.vocabularies.ready(timeout)
 
 
 def _matches(vocabulary: _Vocabulary, words: list[str], whole_last: bool) -> tuple[Suggestion, ...]:
@@ -243,8 +215,7 @@ def init_app(app: Flask) -> None:
     def make_vocabularies():
         if not started.is_set():
             started.set()
-            for lang in suggester.library.stores:
-                suggester.vocabulary(lang)
+            suggester.vocabularies.start()
 
 
 def get_suggester() -> Suggester:

@@ -1,0 +1,62 @@
+"""Something made from every page of a language (suggestions' vocabulary, related pages'
+terms), made again in a thread of its own when the pages change, the last one answering
+meanwhile: no request ever waits for it. Until the first is made, there is none."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from app.content.library import Library
+
+T = TypeVar("T")
+
+
+class PerVersion(Generic[T]):
+    """`make(lang)` for each language, kept with the pages' state it was made from."""
+
+    def __init__(self, library: Library, make: Callable[[str], T], name: str):
+        self.library = library
+        self.make = make
+        self.name = name
+        self._made: dict[str, tuple[str, T]] = {}  # lang -> (pages' state, what was made)
+        self._making: set[str] = set()
+        self._lock = threading.Lock()
+
+    def current(self, lang: str) -> tuple[str, T] | None:
+        """The latest made for `lang`, with the pages' state it was made from; a new one is
+        started when the pages have changed since."""
+        state = self.library.fingerprint()
+        with self._lock:
+            made = self._made.get(lang)
+            if (made is None or made[0] != state) and lang not in self._making:
+                self._making.add(lang)
+                threading.Thread(target=self._make, args=(lang, state), name=f"{self.name}-{lang}", daemon=True).start()
+        return made
+
+    def start(self) -> None:
+        """Start making every language's (from an app's first request: never before a fork)."""
+        for lang in self.library.stores:
+            self.current(lang)
+
+    def _make(self, lang: str, state: str) -> None:
+        try:
+            made = self.make(lang)
+            with self._lock:
+                self._made[lang] = (state, made)
+        finally:
+            with self._lock:
+                self._making.discard(lang)
+
+    def ready(self, timeout: float = 10) -> bool:
+        """Wait until every language's is made from the pages as they are (for tests and
+        benchmarks); whether it is."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.library.fingerprint()
+            if all((self.current(lang) or ("",))[0] == state for lang in self.library.stores):
+                return True
+            time.sleep(0.01)
+        return False
