@@ -27,8 +27,9 @@ class Rendition(NamedTuple):
 def rendition(kind: str, lang: str, variant: str, slug: str | None = None) -> Rendition:
     """What the `kind` ('page', 'index', 'api') of page `slug` (or of the index, without one)
     in `lang` and `variant` depends on: the layout, and the page's text in each language
-    (hreflang links change when a translation comes or goes) or, for the index, every
-    page a reader of `lang` is shown. Every cache of rendered pages is keyed by this."""
+    (hreflang links change when a translation comes or goes; the text holds the front
+    matter, so its aliases and context keys too) or, for the index, every page a reader of
+    `lang` is shown. Every cache of rendered pages is keyed by this."""
     library = get_library()
     if slug is None:
         codes = tuple(dict.fromkeys((lang, DEFAULT_LANGUAGE)))

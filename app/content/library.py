@@ -11,6 +11,7 @@ from typing import TypeVar
 from flask import Flask, current_app
 
 from app.config import ConfigError
+from app.content.addresses import Addresses, index_addresses
 from app.content.page import Page
 from app.content.store import DocumentStore
 from app.languages import CODES, DEFAULT_LANGUAGE
@@ -33,6 +34,8 @@ class Library:
         self.stores = {
             code: DocumentStore(root / code, *([root] if code == DEFAULT_LANGUAGE else [])) for code in CODES
         }
+        self._addresses: tuple[str, Addresses] | None = None  # with the fingerprint it was made at
+        self._reported: set[str] = set()  # problems of the aliases logged already
 
     def load(self, known: dict[str, dict[str, Page]] | None = None) -> dict[str, str]:
         """Load every store; the files that failed, by slug, with what is wrong. Pages in
@@ -89,6 +92,20 @@ class Library:
         """Every page a reader of `lang` is shown: in `lang` where it exists, else in the default language."""
         return [page for page, _ in self.pages_in(lang).values()]
 
+    def addresses(self) -> Addresses:
+        """Every page's aliases and context keys, indexed again when a page changed. A problem
+        (an alias that is a page, or that two pages claim) is logged when it appears."""
+        state = self.fingerprint()
+        memo = self._addresses
+        if memo is None or memo[0] != state:
+            found = index_addresses({code: store.pages() for code, store in self.stores.items()})
+            for problem in found.problems:
+                if problem not in self._reported:
+                    log.error("aliases: %s", problem)
+            self._reported = set(found.problems)
+            self._addresses = memo = (state, found)
+        return memo[1]
+
     def fingerprint(self, codes: tuple[str, ...] = CODES) -> str:
         """A digest of the pages of the languages `codes`: changes whenever one of them does."""
         return "+".join(self.stores[code].fingerprint() for code in codes)
@@ -116,6 +133,7 @@ def checked(library: Library, known: dict[str, dict[str, Page]] | None = None, s
     for message in sorted(errors.values()):
         DOCUMENT_ERRORS.labels("load").inc()
         log.error("cannot load document, answering 503 for it until it loads: %s", message)
+    library.addresses()  # its problems logged now, not at the first request that needs it
     return library
 
 

@@ -17,6 +17,12 @@ from app.content.rendering import markdown_problem
 # What `?doc=` may name and what a file in the docs folder may be called.
 MAX_SLUG_LENGTH = 100
 SLUG = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_SLUG_LENGTH - 1}}}")
+# What `/go/<key>` may name and `contexts:` may list: a place in the app, such as
+# `screen.upload` or `error.e1203`. Keys are case-insensitive: kept in lower case.
+MAX_CONTEXT_KEY_LENGTH = 64
+CONTEXT_KEY = re.compile(rf"[a-z0-9][a-z0-9._-]{{0,{MAX_CONTEXT_KEY_LENGTH - 1}}}")
+# Aliases or context keys one page may name: far more than a page needs, few enough to stay cheap.
+MAX_NAMES = 50
 DEFAULT_CATEGORY = "Hjelpeseksjonen"
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -53,6 +59,10 @@ class Page:
     size: int
     updated: datetime | None = None  # front matter `updated:`, when the author gave one
     digest: str = ""  # of the file's bytes: the same on every replica with the same text
+    # Front matter `aliases:` (old slugs that lead here) and `contexts:` (the app's places this
+    # page helps with). Part of the file, so `version` changes with them.
+    aliases: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -114,6 +124,8 @@ def _parse(slug: str, text: str, mtime_ns: int, size: int) -> Page:
         size=size,
         updated=_date_field(meta, "updated"),
         digest=digest,
+        aliases=_names_field(meta, "aliases", SLUG, "slugs (a-z, 0-9 and -)"),
+        contexts=_names_field(meta, "contexts", CONTEXT_KEY, "context keys (a-z, 0-9, '.', '_' and -, at most 64)"),
     )
 
 
@@ -169,6 +181,24 @@ def _date_field(meta: dict, key: str) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise DocumentError(f"front matter '{key}' must be a date such as 2026-11-26")
+
+
+def _names_field(meta: dict, key: str, pattern: re.Pattern, what: str) -> tuple[str, ...]:
+    """A front matter list of names (`[a, b]`, or one name), lower case, each once, in order."""
+    value = meta.get(key)
+    if value is None:
+        return ()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or len(names) > MAX_NAMES:
+        raise DocumentError(f"front matter '{key}' must be a list of at most {MAX_NAMES} {what}")
+    found = []
+    for name in names:
+        # ASCII first: some other letters are ASCII in lower case (the Kelvin sign is a "k").
+        name = name.strip().lower() if isinstance(name, str) and name.isascii() else name
+        if not isinstance(name, str) or not pattern.fullmatch(name):
+            raise DocumentError(f"front matter '{key}' has {repr(name)[:80]}, which is not one of the {what}")
+        found.append(name)
+    return tuple(dict.fromkeys(found))
 
 
 def _text_field(meta: dict, key: str) -> str:
