@@ -63,6 +63,9 @@ class Config:
     HSTS_SECONDS = "0"
     # Origins (scheme://host[:port], space-separated) whose pages may read the JSON API (CORS).
     API_ALLOWED_ORIGINS = ""
+    # URL schemes (space-separated, e.g. avatarify) that links into the app itself may use in a
+    # page: the sanitizer keeps those links, marked for the app's web view. Empty: none.
+    APP_URL_SCHEMES = ""
     # Where reader feedback is stored: sqlite:///path or postgresql+psycopg://user:password@host/db.
     # Empty: an SQLite file in the instance folder.
     DATABASE_URL = ""
@@ -123,6 +126,13 @@ DATABASE_URL = re.compile(r"sqlite:///[^?#]*|postgresql(\+psycopg)?://[^\s]+")
 SUPPORT_URL = re.compile(r"mailto:[^\s<>\"]+@[^\s<>\"]+|https://[a-z0-9.-]+(?::\d{1,5})?(/[^\s<>\"]*)?")
 LOG_LEVELS = frozenset({"debug", "info", "warning", "error", "critical"})
 LOG_FORMATS = frozenset({"json", "text"})
+APP_URL_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{1,31}")
+# Schemes that are the web's own, or run script, read files or hand a link to the system
+# (Android's intent:): never what a page may link to as "the app".
+NOT_APP_SCHEMES = frozenset(
+    "http https mailto ftp ws wss javascript vbscript livescript mocha data blob file filesystem about "
+    "jar view-source chrome chrome-extension intent android-app market tel sms".split()
+)
 FRAME_SOURCE = re.compile(r"'self'|'none'|https?://[a-z0-9.-]+(?::\d{1,5})?|\*\.[a-z0-9.-]+|[a-z][a-z0-9+.-]*:")
 
 
@@ -209,9 +219,22 @@ def validate(config: dict) -> None:
         if not ORIGIN.fullmatch(origin):
             raise ConfigError(f"API_ALLOWED_ORIGINS has {origin!r}, which is not an origin like https://app.example")
     config["API_ALLOWED_ORIGINS"] = frozenset(origins)
+    config["APP_URL_SCHEMES"] = app_url_schemes(config["APP_URL_SCHEMES"])
     docs = Path(config["DOCS_DIR"])
     if not docs.is_dir() or not os.access(docs, os.R_OK | os.X_OK):
         raise ConfigError(f"DOCS_DIR={str(docs)!r} is not a readable folder")
+
+
+def app_url_schemes(setting) -> frozenset[str]:
+    """APP_URL_SCHEMES (`avatarify other`) as a set of lower-case schemes; ConfigError naming
+    one that is not a scheme, or that is the web's own or could run script."""
+    schemes = setting.split() if isinstance(setting, str) else list(setting)
+    for scheme in schemes:
+        if not APP_URL_SCHEME.fullmatch(scheme.lower()) or scheme.lower() in NOT_APP_SCHEMES:
+            raise ConfigError(
+                f"APP_URL_SCHEMES has {scheme[:40]!r}, which is not the app's own URL scheme (such as avatarify)"
+            )
+    return frozenset(scheme.lower() for scheme in schemes)
 
 
 # A werkzeug password hash: `scrypt:N:r:p$salt$hex` or `pbkdf2:sha256:iterations$salt$hex`.

@@ -53,3 +53,18 @@ def test_making_an_app_leaves_the_process_logging_alone(make_app):
 def test_bad_settings_are_refused(make_app, overrides, message):
     with pytest.raises(ConfigError, match=message):
         make_app(**overrides)
+
+
+@pytest.mark.parametrize(
+    "setting", ["javascript", "https", "data", "intent", "file", "a", "avatarify!", "avatarify:", "1app", "x" * 40]
+)
+def test_app_url_schemes_are_the_apps_own_only(make_app, setting):
+    with pytest.raises(ConfigError, match="APP_URL_SCHEMES"):
+        make_app(APP_URL_SCHEMES=f"avatarify {setting}")
+
+
+def test_app_url_schemes_are_read_in_lower_case_and_change_every_rendered_pages_key(make_app):
+    plain, app_links = make_app(), make_app(APP_URL_SCHEMES="Avatarify  other-app")
+    assert plain.config["APP_URL_SCHEMES"] == frozenset()
+    assert app_links.config["APP_URL_SCHEMES"] == {"avatarify", "other-app"}
+    assert plain.extensions["layout_version"] != app_links.extensions["layout_version"]

@@ -50,8 +50,11 @@ def rendition(kind: str, lang: str, variant: str, slug: str | None = None) -> Re
 
 
 def init_app(app: Flask) -> None:
-    """Digest the layout once: the cache keys of every rendered page carry it."""
-    app.extensions["layout_version"] = layout_digest(app.config["PUBLIC_BASE_URL"])
+    """Digest the layout once: the cache keys of every rendered page carry it, and the
+    settings that show in pages (canonical links; the links into the app a page may keep)."""
+    app.extensions["layout_version"] = layout_digest(
+        app.config["PUBLIC_BASE_URL"], " ".join(sorted(app.config["APP_URL_SCHEMES"]))
+    )
 
 
 @lru_cache(maxsize=8)  # the files are read once per process, as a worker builds one app

@@ -101,6 +101,12 @@ ALLOWED_CLASSES = frozenset(
 
 # Schemes a link may use; relative URLs and #fragments carry no scheme and pass.
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+# Besides these, a link into the app itself may use a scheme named in APP_URL_SCHEMES
+# (`avatarify://upload`): only in this shape, with no second colon, whitespace, escape or
+# backslash for a handler in the app to read another way. Such links are marked with
+# APP_LINK_CLASS, for the app's web view to intercept.
+APP_LINK = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):((?://)?[A-Za-z0-9._~/?&=+#-]*)")
+APP_LINK_CLASS = "app-link"
 
 # A URL scheme as a browser reads it: ASCII whitespace and controls inside it are skipped.
 URL_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
@@ -123,8 +129,8 @@ INDENT = re.compile(rf"^[ \t>]{{{MAX_INDENT + 1},}}", re.M)
 BRACKET = re.compile(r"[\[\]()]|\n[ \t]*\n")
 
 
-def allow_attribute(tag: str, name: str, value: str) -> bool:
-    """Decide one attribute; URL schemes are checked separately by bleach."""
+def allow_attribute(tag: str, name: str, value: str, app_schemes: frozenset[str] = frozenset()) -> bool:
+    """Decide one attribute; URL schemes are checked separately by bleach (and here)."""
     if name not in ALLOWED_ATTRIBUTES.get(tag, ()):
         return False
     if name == "class":
@@ -134,7 +140,7 @@ def allow_attribute(tag: str, name: str, value: str) -> bool:
     if name == "align":
         return value in TABLE_ALIGN
     if name in ("href", "src"):
-        return _allow_url(name, value)
+        return _allow_url(name, value, app_schemes)
     if name in ("width", "height", "start"):
         return value.isdigit()
     return True
@@ -146,8 +152,9 @@ def browser_url(value: str) -> str:
     return IGNORED_IN_URL.sub("", html_lib.unescape(value)).replace("\\", "/").lower()
 
 
-def _allow_url(name: str, value: str) -> bool:
-    """Allow only listed schemes, however the scheme is spelled; images only from this site.
+def _allow_url(name: str, value: str, app_schemes: frozenset[str] = frozenset()) -> bool:
+    """Allow only listed schemes, however the scheme is spelled; images only from this site;
+    links into the app (`app_schemes`) only as APP_LINK spells them.
 
     bleach alone lets `javascript:123` pass (Python reads it as a path with a port), and
     decides on the text before entities are decoded, so the decision is made here on the
@@ -158,26 +165,39 @@ def _allow_url(name: str, value: str) -> bool:
     if name == "src":
         # A foreign image host would be a third-party request from our page.
         return scheme is None and not url.startswith("//")
-    return scheme is None or scheme.group(1) in ALLOWED_PROTOCOLS
+    if scheme is None or scheme.group(1) in ALLOWED_PROTOCOLS:
+        return True
+    app_link = APP_LINK.fullmatch(html_lib.unescape(value))
+    return app_link is not None and app_link.group(1).lower() in app_schemes
 
 
 class MarkupFilter(Filter):
-    """Hide decorative icons from screen readers and mark links that leave the help centre."""
+    """Hide decorative icons from screen readers and mark links that leave the help centre:
+    to another site, or into the app."""
 
     def __iter__(self):
         for token in super().__iter__():
             if token["type"] in ("StartTag", "EmptyTag"):
                 attrs = token["data"]
+                href = attrs.get((None, "href"), "")
                 if token["name"] == "i":
                     attrs[(None, "aria-hidden")] = "true"
-                elif token["name"] == "a" and _is_external(attrs.get((None, "href"), "")):
+                elif token["name"] == "a" and _is_external(href):
                     attrs[(None, "rel")] = "external noopener noreferrer"
+                elif token["name"] == "a" and _is_app_link(href):
+                    attrs[(None, "class")] = " ".join(filter(None, (attrs.get((None, "class")), APP_LINK_CLASS)))
             yield token
 
 
 def _is_external(href: str) -> bool:
     """True for links to another site (absolute http(s) or protocol-relative, however written)."""
     return browser_url(href).startswith(("http:", "https:", "//"))
+
+
+def _is_app_link(href: str) -> bool:
+    """True for a link the sanitizer kept with a scheme other than the web's: one into the app."""
+    scheme = URL_SCHEME.match(browser_url(href))
+    return scheme is not None and scheme.group(1) not in ALLOWED_PROTOCOLS
 
 
 def heading_id(text: str, separator: str) -> str:
@@ -253,23 +273,25 @@ def _markdown() -> markdown.Markdown:
     return md
 
 
-def _cleaner(marking: bool = True) -> bleach.Cleaner:
-    """A bleach Cleaner per thread (they are not thread-safe); building one is costly.
+def _cleaner(marking: bool = True, app_schemes: frozenset[str] = frozenset()) -> bleach.Cleaner:
+    """A bleach Cleaner per thread (they are not thread-safe) and set of app schemes; building
+    one is costly.
 
     `marking` adds MarkupFilter; without it the cleaner only removes, for comparisons.
     """
-    key = "cleaner" if marking else "bare_cleaner"
-    cleaner = getattr(_local, key, None)
+    cleaners = getattr(_local, "cleaners", None)
+    if cleaners is None:
+        cleaners = _local.cleaners = {}
+    cleaner = cleaners.get((marking, app_schemes))
     if cleaner is None:
-        cleaner = bleach.Cleaner(
+        cleaner = cleaners[marking, app_schemes] = bleach.Cleaner(
             tags=ALLOWED_TAGS,
-            attributes=allow_attribute,
-            protocols=ALLOWED_PROTOCOLS,
+            attributes=lambda tag, name, value: allow_attribute(tag, name, value, app_schemes),
+            protocols=ALLOWED_PROTOCOLS | app_schemes,
             strip=True,
             strip_comments=True,
             filters=[MarkupFilter] if marking else [],
         )
-        setattr(_local, key, cleaner)
     return cleaner
 
 
@@ -289,20 +311,22 @@ def _flatten(tokens: list[dict]):
         yield from _flatten(token["children"])
 
 
-def sanitize(html: str) -> str:
-    """Strip everything outside the allow-lists; mark icons and external links."""
-    return _cleaner().clean(html)
+def sanitize(html: str, app_schemes: frozenset[str] = frozenset()) -> str:
+    """Strip everything outside the allow-lists (links into the app with `app_schemes` kept);
+    mark icons, external links and links into the app."""
+    return _cleaner(app_schemes=app_schemes).clean(html)
 
 
 @lru_cache(maxsize=64)
-def render_markdown(text: str) -> Rendered:
-    """Render a document body to sanitized HTML.
+def render_markdown(text: str, app_schemes: frozenset[str] = frozenset()) -> Rendered:
+    """Render a document body to sanitized HTML; links into the app may use `app_schemes`
+    (the setting APP_URL_SCHEMES).
 
     Remembered for the last 64 bodies: one page version is shown in several variants
     (languages of the layout, embedded, themes), and each would otherwise render it again.
     """
     html, headings = markdown_to_html(text)
-    return Rendered(html=sanitize(html), headings=headings)
+    return Rendered(html=sanitize(html, app_schemes), headings=headings)
 
 
 class _TagCollector(HTMLParser):
@@ -325,11 +349,11 @@ def _tags(html: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
     return collector.tags
 
 
-def sanitizer_changes(text: str) -> list[str]:
+def sanitizer_changes(text: str, app_schemes: frozenset[str] = frozenset()) -> list[str]:
     """List the tags and attributes of a document that sanitizing would drop or alter."""
     html, _ = markdown_to_html(text)
     before = _tags(html)
-    after = set(_tags(_cleaner(marking=False).clean(html)))
+    after = set(_tags(_cleaner(marking=False, app_schemes=app_schemes).clean(html)))
     changes = []
     for tag, attrs in before:
         if (tag, attrs) not in after:

@@ -21,11 +21,13 @@ from app.search.synonyms import SynonymError, read_synonyms
 HEADING_ANCHOR = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"')
 
 
-def check_documents(store: DocumentStore, fallback: DocumentStore | None = None) -> list[str]:
+def check_documents(
+    store: DocumentStore, fallback: DocumentStore | None = None, app_schemes: frozenset[str] = frozenset()
+) -> list[str]:
     """Everything wrong with the documents in `store`, one line each (empty when all is well).
 
     Links may also lead to pages of `fallback`: readers are shown those where `store`
-    has no page of that name.
+    has no page of that name. Links into the app may use `app_schemes`.
     """
     store.load()
     problems = [message for _, message in sorted(store.errors.items())]
@@ -41,7 +43,7 @@ def check_documents(store: DocumentStore, fallback: DocumentStore | None = None)
             problem = _link_problem(href, page.slug, anchors)
             if problem:
                 problems.append(f"{where}: {problem}: {href!r}")
-        for change in sanitizer_changes(page.body):
+        for change in sanitizer_changes(page.body, app_schemes):
             problems.append(f"{where}: the sanitizer would remove or change {change}")
     return problems
 
@@ -73,7 +75,8 @@ def check_docs_command() -> None:
     default = stores[DEFAULT_LANGUAGE]
     for lang, store in stores.items():
         fallback = None if store is default else default
-        problems += [f"[{lang}] {problem}" for problem in check_documents(store, fallback)]
+        found = check_documents(store, fallback, current_app.config["APP_URL_SCHEMES"])
+        problems += [f"[{lang}] {problem}" for problem in found]
         counts.append(f"{len(store)} in {lang}")
     try:
         read_synonyms(current_app.config["DOCS_DIR"])

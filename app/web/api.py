@@ -93,7 +93,7 @@ def get_doc(slug: str):
     current = rendition("api", content_lang, lang, slug)
     body = cache_get(current.key)
     if body is None:
-        rendered = render_markdown(page.body)
+        rendered = render_markdown(page.body, current_app.config["APP_URL_SCHEMES"])
         related = []
         for target in chip_targets(rendered.html, page.slug):
             other = library.find(target, lang)

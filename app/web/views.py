@@ -98,7 +98,7 @@ def rendered_page(page: Page, lang: str, presentation: Presentation, current: Re
     CACHE.labels("render", "miss" if html is None else "hit").inc()
     if html is None:
         try:
-            rendered = render_markdown(page.body)
+            rendered = render_markdown(page.body, current_app.config["APP_URL_SCHEMES"])
         except Exception:  # noqa: BLE001 - one page that fails to render hurts only itself
             DOCUMENT_ERRORS.labels("render").inc()
             log.exception("cannot render page %s (%s)", page.slug, lang)

@@ -175,3 +175,69 @@ def test_raw_html_cannot_take_a_layout_id():
 def test_headings_with_ampersands_are_plain_text_in_the_heading_list():
     rendered = render_markdown("# T\n\n## Tips & triks <3\n\nTekst.\n")
     assert rendered.headings[0][2] == "Tips & triks <3"
+
+
+APP = frozenset({"avatarify"})
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "avatarify://upload",
+        "avatarify:upload",
+        "Avatarify://screen/settings?tab=privacy&x=1",
+        "AVATARIFY://upload#top",
+        "avatarify://",
+        "&#97;vatarify://upload",  # what the browser follows is avatarify://upload
+    ],
+)
+def test_links_into_the_app_are_kept_and_marked_only_when_their_scheme_is_named(href):
+    source = f'# T\n\n<p><a href="{href}">Åpne i appen</a></p>\n'
+    [link] = re.findall(r"<a [^>]*>", render_markdown(source, APP).html)
+    assert 'class="app-link"' in link and "href=" in link and "rel=" not in link
+    assert sanitizer_changes(source, APP) == []
+    assert re.findall(r"<a [^>]*>", render_markdown(source).html) == []  # without the setting: removed
+    assert sanitizer_changes(source) != []
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        '<a href="avatarify:javascript:alert(1)">x</a>',
+        '<a href="avatarify://javascript:alert(1)">x</a>',
+        '<a href="AVATARIFY:JaVaScRiPt:alert(1)">x</a>',
+        '<a href="avatarify:&#106;avascript&#58;alert(1)">x</a>',
+        '<a href="avatarify&#58;javascript&#x3A;alert(1)">x</a>',
+        '<a href="avatarify:\tjavascript:alert(1)">x</a>',
+        '<a href="avatarify:&#9;//upload">x</a>',
+        '<a href=" avatarify://upload">x</a>',
+        '<a href="avatarify\n://upload">x</a>',
+        '<a href="avatarify://%0ajavascript:alert(1)">x</a>',
+        '<a href="avatarify://upload\\@evil.example">x</a>',
+        '<a href="avatarify://up load">x</a>',
+        '<a href="avatarify://&lt;script&gt;">x</a>',
+        '<a href="javascript:avatarify://upload">x</a>',
+        '<a href="java&#x09;script:avatarify://upload">x</a>',
+        '<a href="data:text/html,avatarify://upload">x</a>',
+        '<a href="vbscript:avatarify">x</a>',
+        '<a href="avatarify2://upload">x</a>',
+        '<a href="other://upload">x</a>',
+        "[x](avatarify:javascript:alert(1))",
+        "[x](AvAtArIfY:JAVASCRIPT:alert(1))",
+        "![x](avatarify://upload)",
+    ],
+)
+def test_hostile_links_dressed_as_the_app_are_removed(link):
+    html = render_markdown(f"# T\n\n{link}\n", APP).html
+    assert unsafe_parts(html) == []
+    assert not re.search(r"(href|src)=", html), html
+    assert sanitizer_changes(f"# T\n\n{link}\n", APP) != []
+
+
+def test_an_app_link_keeps_its_chip_classes_and_no_author_can_mark_a_link_as_the_apps():
+    chip = '<a href="avatarify://upload" class="chip chip-s bg-gray-light">Last opp</a>'
+    assert 'class="chip chip-s bg-gray-light app-link"' in render_markdown(f"# T\n\n{chip}\n", APP).html
+    forged = '<a href="https://evil.example" class="app-link">x</a>'
+    html = render_markdown(f"# T\n\n<p>{forged}</p>\n", APP).html
+    assert "app-link" not in html and 'rel="external noopener noreferrer"' in html
+    assert sanitizer_changes(f"# T\n\n<p>{forged}</p>\n", APP) == ['<a class="app-link" href="https://evil.example">']

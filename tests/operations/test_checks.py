@@ -60,3 +60,22 @@ def test_make_check_names_each_bad_page_in_a_line_without_a_traceback(docs_dir):
     assert "Traceback" not in result.stderr + result.stdout
     problems = [line for line in result.stderr.splitlines() if line.startswith("[")]
     assert len(problems) == 2 and "feil-dato.md" in problems[0] + problems[1] and "ikke-utf8.md" in "".join(problems)
+
+
+@pytest.mark.parametrize(
+    "link, schemes, passes",
+    [
+        ("[Last opp](avatarify://upload)", "avatarify", True),
+        ("[Last opp](avatarify://upload)", "", False),
+        ("[Last opp](avatarify://upload)", "other-app", False),
+        ("[Last opp](avatarify:javascript:alert(1))", "avatarify", False),
+        ('<a href="avatarify:&#9;//upload">Last opp</a>', "avatarify", False),
+        ('<a href="javascript:avatarify://upload">Last opp</a>', "avatarify", False),
+    ],
+)
+def test_links_into_the_app_pass_only_with_their_scheme_named(docs_dir, make_app, link, schemes, passes):
+    write(docs_dir, "app-lenke", f"# App\n\n{link}\n")
+    result = make_app(APP_URL_SCHEMES=schemes).test_cli_runner().invoke(args=["check-docs"])
+    assert (result.exit_code == 0) == passes, result.output
+    if not passes:
+        assert "[nb] app-lenke.md: the sanitizer would remove or change <a href=" in result.output

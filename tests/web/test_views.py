@@ -290,7 +290,7 @@ def test_a_page_broken_at_start_is_the_503_page_of_a_render_failure_and_the_rest
     assert "odelagt.md" in caplog.text and "day is out of range" in caplog.text
     from app.web import views
 
-    monkeypatch.setattr(views, "render_markdown", lambda text: 1 / 0)
+    monkeypatch.setattr(views, "render_markdown", lambda *args: 1 / 0)
     failed_render = client.get("/docs.php?doc=generative-ai-intro")
     assert failed_render.status_code == 503 and broken.data == failed_render.data
     assert client.get("/api/docs/odelagt").status_code == 503
@@ -308,7 +308,7 @@ def test_strict_start_refuses_a_page_that_fails_to_load(docs_dir, make_app):
 def test_a_page_that_fails_to_render_is_a_503_page_not_a_500(client, monkeypatch, caplog):
     from app.web import views
 
-    def broken(text):
+    def broken(*args):
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr(views, "render_markdown", broken)
