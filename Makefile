@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test test-fast lint check bench lock clean system-packages container-packages container-test
+.PHONY: run test test-fast lint check lock-links bench lock clean system-packages container-packages container-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ lint: $(VENV)/.installed
 
 check: $(VENV)/.installed-run
 	FLASK_APP=wsgi $(BIN)/flask check-docs
+
+# Add the addresses published since (new slugs, aliases, context keys) to docs/_links.lock;
+# never removes a line. Commit the file with the pages.
+lock-links: $(VENV)/.installed-run
+	FLASK_APP=wsgi $(BIN)/flask lock-links
 
 # Re-pin every dependency to the newest versions the ranges in pyproject.toml allow.
 lock: | $(BIN)/python

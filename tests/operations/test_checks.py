@@ -62,6 +62,70 @@ def test_make_check_names_each_bad_page_in_a_line_without_a_traceback(docs_dir):
     assert len(problems) == 2 and "feil-dato.md" in problems[0] + problems[1] and "ikke-utf8.md" in "".join(problems)
 
 
+def test_the_bundled_lock_holds_the_six_pages_in_both_languages():
+    from helpers import PROJECT
+
+    from app.content.addresses import read_lock
+
+    locked, problems = read_lock(PROJECT / "docs" / "_links.lock")
+    slugs = {path.stem for path in (PROJECT / "docs").glob("*.md")}
+    assert problems == [] and len(slugs) == 6
+    assert {(entry.slug, entry.lang, entry.day) for entry in locked.values()} == {
+        (slug, lang, "2026-12-06") for slug in slugs for lang in ("nb", "en")
+    }
+
+
+def test_bundled_docs_pass_with_their_lock(runner):
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 0 and "the 12 addresses in _links.lock" in result.output
+
+
+def test_removing_a_locked_page_without_an_alias_fails_make_check_with_one_line_naming_it(docs_dir, make_app):
+    import os
+    import subprocess
+    import sys
+
+    from helpers import PROJECT
+
+    def make_check() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "check-docs"],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "FLASK_APP": "wsgi", "DOCS_DIR": str(docs_dir)},
+        )
+
+    write(docs_dir, "ny-side", "# Ny side\n\nTekst.\n")
+    added = make_app().test_cli_runner().invoke(args=["lock-links", "--today", "2026-12-07"])
+    assert added.exit_code == 0 and "+ /docs.php?doc=ny-side&lang=nb 2026-12-07" in added.output
+    assert make_check().returncode == 0
+    (docs_dir / "ny-side.md").unlink()
+    result = make_check()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "_links.lock: /docs.php?doc=ny-side&lang=nb (published 2026-12-07) leads nowhere now: "
+        "give the page that replaces it `aliases: [ny-side]`"
+    ]
+    write(docs_dir, "ny-tittel", "---\naliases: [ny-side]\n---\n# Ny tittel\n\nTekst.\n")
+    assert make_check().returncode == 0  # the old address leads to the page that replaced it
+    again = make_app().test_cli_runner().invoke(args=["lock-links", "--today", "2026-12-08"])
+    assert "+ /docs.php?doc=ny-tittel&lang=nb 2026-12-08" in again.output and "ny-side&" not in again.output
+
+
+def test_aliases_that_clash_fail_the_check_one_line_each(runner, docs_dir):
+    write(docs_dir, "ny-side", "---\naliases: [what-is-identitynet, delt]\n---\n# Ny side\n")
+    write(docs_dir / "en", "annen-side", "---\naliases: [delt]\n---\n# Other page\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("[")]  # besides the log's lines
+    assert lines == [
+        "[nb] ny-side.md, [en] annen-side.md: each claims the alias 'delt', so it leads to none of them",
+        "[nb] ny-side.md: the alias 'what-is-identitynet' is also a page's slug; the page wins over the alias",
+    ]
+
+
 @pytest.mark.parametrize(
     "link, schemes, passes",
     [
