@@ -136,9 +136,11 @@ def add_votes(app, rows: list[tuple[int, str, bool, str, str | None]]) -> None:
     engine.dispose()
 
 
-def add_counts(app, views=(), searches=(), dead_links=()) -> None:
+def add_counts(app, views=(), searches=(), dead_links=(), alias_hits=(), dead_contexts=()) -> None:
     """Counts as the writer leaves them: views (days ago, slug, views), searches (days ago,
-    query, searches, no results, readers), dead links (days ago, slug, referrer, requests)."""
+    query, searches, no results, readers), dead links (days ago, slug, referrer, requests),
+    alias hits (days ago, alias, page, requests), dead context keys (days ago, key,
+    platform, app version, requests)."""
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     today = datetime.now(UTC).date()
     with engine.begin() as connection:
@@ -167,6 +169,22 @@ def add_counts(app, views=(), searches=(), dead_links=()) -> None:
             connection.execute(
                 text("INSERT INTO insights_dead_links VALUES (:day, :slug, :referrer, :requests, '')"),
                 {"day": today - timedelta(days=days_ago), "slug": slug, "referrer": referrer, "requests": requests},
+            )
+        for days_ago, alias, page, requests in alias_hits:
+            connection.execute(
+                text("INSERT INTO insights_alias_hits VALUES (:day, :alias, :page, :requests)"),
+                {"day": today - timedelta(days=days_ago), "alias": alias, "page": page, "requests": requests},
+            )
+        for days_ago, key, platform, version, requests in dead_contexts:
+            connection.execute(
+                text("INSERT INTO insights_dead_contexts VALUES (:day, :key, :platform, :version, :requests)"),
+                {
+                    "day": today - timedelta(days=days_ago),
+                    "key": key,
+                    "platform": platform,
+                    "version": version,
+                    "requests": requests,
+                },
             )
     engine.dispose()
 

@@ -1,7 +1,9 @@
 """A worker's counts waiting to be written (a `Batch`), bounded in memory, and how they are
 added to the database's counts within the day's limits (`CountWriter`): at most
-INSIGHTS_DEAD_LINKS_PER_DAY slugs (MAX_REFERRERS hosts each) and INSIGHTS_SEARCHES_PER_DAY
-queries a day, the rest counted together."""
+INSIGHTS_DEAD_LINKS_PER_DAY slugs (MAX_REFERRERS hosts each), as many unknown context keys
+(MAX_REFERRERS platforms and app versions each) and INSIGHTS_SEARCHES_PER_DAY queries a
+day, the rest counted together. Alias hits need no limit of their own: only the aliases the
+pages name are counted."""
 
 from __future__ import annotations
 
@@ -14,7 +16,16 @@ from sqlalchemy import func, select, text, update
 
 from app.readers.database import dialect_insert
 from app.readers.identity import reader_hash
-from app.readers.models import OTHER_HOSTS, OTHER_SLUGS, DeadLink, PageViews, SearchCount, SearchReader
+from app.readers.models import (
+    OTHER_HOSTS,
+    OTHER_SLUGS,
+    AliasHits,
+    DeadContext,
+    DeadLink,
+    PageViews,
+    SearchCount,
+    SearchReader,
+)
 
 # Different keys of one kind (page views, searches, dead links) waiting in a worker at most.
 MAX_KEYS = 5000
@@ -43,9 +54,11 @@ class Batch:
     searches: dict[tuple[date, str, str], Searched] = field(default_factory=dict)
     dead_links: Counter = field(default_factory=Counter)  # (day, slug, referrer) -> requests
     suggestions: dict[tuple[date, str, str], str] = field(default_factory=dict)
+    alias_hits: Counter = field(default_factory=Counter)  # (day, alias, page) -> requests
+    dead_contexts: Counter = field(default_factory=Counter)  # (day, key, platform, app version) -> requests
 
     def __bool__(self) -> bool:
-        return bool(self.views or self.searches or self.dead_links)
+        return bool(self.views or self.searches or self.dead_links or self.alias_hits or self.dead_contexts)
 
     def merge(self, later: Batch, min_clients: int) -> None:
         """Add `later` (counted after this one) to this batch, within MAX_KEYS of each kind."""
@@ -54,6 +67,10 @@ class Batch:
         for key, dead in later.dead_links.items():
             if add_count(self.dead_links, key, dead, "dead_links"):
                 self.suggestions[key] = later.suggestions[key]
+        for key, hits in later.alias_hits.items():
+            add_count(self.alias_hits, key, hits, "alias_hits")
+        for key, dead in later.dead_contexts.items():
+            add_count(self.dead_contexts, key, dead, "dead_contexts")
         for key, searched in later.searches.items():
             mine = self.searched(key, searched.searches)
             if mine is None:
@@ -107,6 +124,20 @@ class CountWriter:
             )
         if batch.dead_links:
             self._write_dead_links(connection, insert, batch)
+        if batch.alias_hits:
+            statement = insert(AliasHits.__table__)
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["day", "alias", "page"],
+                    set_={"requests": AliasHits.requests + statement.excluded.requests},
+                ),
+                [
+                    {"day": day, "alias": alias, "page": page, "requests": requests}
+                    for (day, alias, page), requests in batch.alias_hits.items()
+                ],
+            )
+        if batch.dead_contexts:
+            self._write_dead_contexts(connection, insert, batch.dead_contexts)
         if batch.searches:
             self._write_searches(connection, insert, batch.searches, salts)
 
@@ -186,6 +217,51 @@ class CountWriter:
                     "suggestion": suggestions[day, slug, referrer],
                 }
                 for (day, slug, referrer), requests in rows.items()
+            ],
+        )
+
+    def _write_dead_contexts(self, connection, insert, dead: Counter) -> None:
+        """Add the batch's unknown context keys, within the day's limits: a key beyond the day's
+        first `dead_links_per_day`, or a platform and app version beyond a key's first
+        MAX_REFERRERS, is counted under OTHER_SLUGS or OTHER_HOSTS."""
+        if connection.dialect.name == "postgresql":
+            # Replicas write at once: one at a time here, so that the day's count stays true.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('insights_dead_contexts'))"))
+        rows: Counter = Counter()
+        for day in {day for day, *_ in dead}:
+            known = set(
+                connection.execute(
+                    select(DeadContext.context, DeadContext.platform, DeadContext.app_version).where(
+                        DeadContext.day == day
+                    )
+                )
+            )
+            keys = {key for key, _, _ in known} - {OTHER_SLUGS}
+            apps = Counter(key for key, platform, _ in known if platform != OTHER_HOSTS)
+            for (when, key, platform, version), requests in dead.items():
+                if when != day:
+                    continue
+                if key not in keys:
+                    if len(keys) >= self.dead_links_per_day:
+                        key, platform, version = OTHER_SLUGS, "", ""
+                    else:
+                        keys.add(key)
+                if key != OTHER_SLUGS and (key, platform, version) not in known:
+                    if apps[key] >= MAX_REFERRERS:
+                        platform, version = OTHER_HOSTS, OTHER_HOSTS
+                    else:
+                        apps[key] += 1
+                        known.add((key, platform, version))
+                rows[day, key, platform, version] += requests
+        statement = insert(DeadContext.__table__)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "context", "platform", "app_version"],
+                set_={"requests": DeadContext.requests + statement.excluded.requests},
+            ),
+            [
+                {"day": day, "context": key, "platform": platform, "app_version": version, "requests": requests}
+                for (day, key, platform, version), requests in rows.items()
             ],
         )
 

@@ -1,4 +1,5 @@
-"""What readers do, counted for the authors' insights: page views, searches and dead links.
+"""What readers do, counted for the authors' insights: page views, searches, dead links, old
+links that arrive by an alias, and context keys the app asked for that no page names.
 
 Counting never slows reading and never fails a request. Each worker counts in memory (a
 page view is one step of a counter, see Tally), and a thread writes the counts to the
@@ -15,7 +16,8 @@ addresses, phone numbers, long digit runs) replaced; its readers are told apart 
 of the day's salt, the client's network (never its headers, which a client chooses) and
 the query, written only at flush time and deleted after its day. Dead links are bounded
 in the database too: INSIGHTS_DEAD_LINKS_PER_DAY slugs and MAX_REFERRERS hosts a slug a
-day, the rest counted together.
+day, the rest counted together; dead context keys alike, with the app's platform and
+version in place of a host (and never who asked).
 """
 
 from __future__ import annotations
@@ -150,6 +152,19 @@ class Tally:
                 self._batch.suggestions[key] = suggestion
         self._start()
 
+    def count_alias_hit(self, alias: str, page: str) -> None:
+        """Someone followed an old link: `alias`, which leads to `page`."""
+        with self._lock:
+            add_count(self._batch.alias_hits, (_today(), alias, page), 1, "alias_hits")
+        self._start()
+
+    def count_dead_context(self, key: str, platform: str, app_version: str) -> None:
+        """The app asked for help with a place no page names (`platform` and `app_version`
+        checked by the caller); a long digit run in the key is redacted as in a search."""
+        with self._lock:
+            add_count(self._batch.dead_contexts, (_today(), redacted(key), platform, app_version), 1, "dead_contexts")
+        self._start()
+
     def _start(self) -> None:
         """The writer thread of this process (a worker forked from a parent gets its own)."""
         if self._pid != os.getpid():
@@ -224,6 +239,20 @@ def count_dead_link(slug: str, suggestion: str) -> None:
     tally = current_app.extensions.get("tally")
     if tally is not None:
         tally.count_dead_link(slug, referring_host(request.headers.get("Referer")), suggestion)
+
+
+def count_alias_hit(alias: str, page: str) -> None:
+    """Count a request that arrived by an old slug, when insights are on."""
+    tally = current_app.extensions.get("tally")
+    if tally is not None:
+        tally.count_alias_hit(alias, page)
+
+
+def count_dead_context(key: str, platform: str, app_version: str) -> None:
+    """Count a request for a context key that no page names, when insights are on."""
+    tally = current_app.extensions.get("tally")
+    if tally is not None:
+        tally.count_dead_context(key, platform, app_version)
 
 
 def view_counter(slug: str, lang: str) -> Callable[[], object] | None:

@@ -1,6 +1,7 @@
 """Insights for authors, behind HTTP Basic authentication: what readers thought of each
-page, how often it was read, what they searched for and which links into the help centre
-are dead.
+page, how often it was read, what they searched for, which links into the help centre
+are dead, which old links (aliases) still arrive and which places in the app (context
+keys) have no help.
 
 `/innsikt` and `/innsikt/side?doc=` (Norwegian, for people), `/api/insights/…` (JSON) and
 CSV downloads, over 7, 30 or 90 days. Off (404) while INSIGHTS_USERS is empty; never
@@ -29,6 +30,8 @@ from app.readers.exports import SEARCHES, VIEWS, VOTES, bar_chart, csv_download
 from app.readers.retention import prune_insights
 from app.readers.summaries import (
     MIN_VOTES,
+    aliases_summary,
+    dead_contexts_summary,
     dead_links_summary,
     feedback_summary,
     page_titles,
@@ -105,6 +108,8 @@ def overview():
         views=views,
         searches=searches,
         dead=dead,
+        contexts=dead_contexts_summary(days),
+        aliases=aliases_summary(days),
         periods=PERIODS,
         charts={
             "votes": bar_chart(feedback["per_day"], VOTES),
@@ -159,6 +164,18 @@ def searches_json():
 def dead_links_json():
     """Dead links as JSON."""
     return dead_links_summary(period())
+
+
+@for_authors("/api/insights/dead-contexts")
+def dead_contexts_json():
+    """Context keys no page names, as JSON."""
+    return dead_contexts_summary(period())
+
+
+@for_authors("/api/insights/aliases")
+def aliases_json():
+    """Old links that arrived by an alias, as JSON."""
+    return aliases_summary(period())
 
 
 @for_authors("/innsikt/tilbakemeldinger.csv")
@@ -265,6 +282,13 @@ def report(days: str) -> None:
     click.echo(f"Døde lenker: {dead['total']} forespørsler")
     for link in dead["links"][:10]:
         click.echo(f"  {link['requests']:>5}  {link['slug']}")
+    contexts, aliases = dead_contexts_summary(int(days)), aliases_summary(int(days))
+    click.echo(f"Steder i appen uten hjelp: {contexts['total']} forespørsler")
+    for context in contexts["contexts"][:10]:
+        click.echo(f"  {context['requests']:>5}  {context['context']}")
+    click.echo(f"Gamle lenker (aliaser) som ble fulgt: {aliases['total']}")
+    for alias in aliases["aliases"][:10]:
+        click.echo(f"  {alias['requests']:>5}  {alias['alias']} -> {alias['page']}")
 
 
 @insights_cli.command("prune")

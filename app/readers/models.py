@@ -1,6 +1,7 @@
 """What the readers' database holds, as SQLAlchemy models: votes, comments and the daily
-salts of reader hashes (feedback); page views, searches with their readers, and dead links
-(insights). The schema is kept by Alembic migrations in app/migrations/."""
+salts of reader hashes (feedback); page views, searches with their readers, dead links, old
+links that arrived by an alias and unknown context keys (insights). The schema is kept by
+Alembic migrations in app/migrations/."""
 
 from __future__ import annotations
 
@@ -120,6 +121,35 @@ class DeadLink(db.Model):
     referrer: Mapped[str] = mapped_column(String(253), primary_key=True)
     requests: Mapped[int] = mapped_column(Integer)
     suggestion: Mapped[str] = mapped_column(String(100))
+
+
+class AliasHits(db.Model):
+    """Requests that arrived by an old slug (an alias a page names) on one day, and the page
+    it led to: how often old links are still followed. Only aliases the pages name are
+    counted, so a day has at most as many rows as there are aliases."""
+
+    __tablename__ = "insights_alias_hits"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    alias: Mapped[str] = mapped_column(String(100), primary_key=True)
+    page: Mapped[str] = mapped_column(String(100), primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
+
+
+class DeadContext(db.Model):
+    """Requests for `/go/<context>` that no page names, per day and the app's platform and
+    version as it said them ("" when it did not). At most INSIGHTS_DEAD_LINKS_PER_DAY keys
+    a day and MAX_REFERRERS platforms and versions a key; the requests beyond them are
+    counted under the key OTHER_SLUGS, or the platform and version OTHER_HOSTS. Nothing
+    says who asked."""
+
+    __tablename__ = "insights_dead_contexts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    context: Mapped[str] = mapped_column(String(100), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    app_version: Mapped[str] = mapped_column(String(24), primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
 
 
 # What stands for the requests beyond a day's limit of dead links: no slug or host can be it.

@@ -14,7 +14,17 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.readers.database import dialect_insert
-from app.readers.models import Comment, DailySalt, DeadLink, PageViews, SearchCount, SearchReader, db
+from app.readers.models import (
+    AliasHits,
+    Comment,
+    DailySalt,
+    DeadContext,
+    DeadLink,
+    PageViews,
+    SearchCount,
+    SearchReader,
+    db,
+)
 
 # Pruning runs this long after midnight UTC: yesterday's salt is gone by then.
 PRUNE_AFTER_MIDNIGHT_SECONDS = 60
@@ -83,7 +93,7 @@ def prune_insights(today: date | None = None) -> tuple[int, int]:
     cutoff = today - timedelta(days=config["INSIGHTS_RETENTION_DAYS"])
     deleted = sum(
         db.session.execute(delete(model).where(model.day < cutoff)).rowcount
-        for model in (SearchCount, PageViews, DeadLink)
+        for model in (SearchCount, PageViews, DeadLink, AliasHits, DeadContext)
     )
     db.session.commit()
     return sum(queries for *_, queries in folded), deleted

@@ -19,7 +19,18 @@ from werkzeug.exceptions import ServiceUnavailable
 from app.content.library import get_library
 from app.languages import DEFAULT_LANGUAGE
 from app.privacy import without_controls
-from app.readers.models import OTHER_HOSTS, OTHER_SLUGS, Comment, DeadLink, PageViews, SearchCount, Vote, db
+from app.readers.models import (
+    OTHER_HOSTS,
+    OTHER_SLUGS,
+    AliasHits,
+    Comment,
+    DeadContext,
+    DeadLink,
+    PageViews,
+    SearchCount,
+    Vote,
+    db,
+)
 
 # A page is ranked by its share of "Nei" only with at least this many votes in the period.
 MIN_VOTES = 3
@@ -268,4 +279,80 @@ def dead_links_summary(days: int, today: date | None = None) -> dict:
         "total": total,
         "other": other,
         "links": list(links.values()),
+    }
+
+
+def dead_contexts_summary(days: int, today: date | None = None) -> dict:
+    """Requests for context keys no page names (places in the app without help), in the last
+    `days` days: the TOP keys asked for most, each with the platforms and app versions that
+    asked (MAX_REFERRERS of them) and the last day one did; and how many requests went beyond
+    the days' limits (`other`)."""
+    first, today = span(days, today)
+    period = DeadContext.day.between(first, today)
+    requests = func.sum(DeadContext.requests)
+    total = int(rows(select(requests).where(period))[0][0] or 0)
+    other = int(rows(select(requests).where(period, DeadContext.context == OTHER_SLUGS))[0][0] or 0)
+    contexts = {
+        key: {"context": key, "requests": int(count), "last_day": last.isoformat(), "apps": [], "other_apps": 0}
+        for key, count, last in rows(
+            select(DeadContext.context, requests, func.max(DeadContext.day))
+            .where(period, DeadContext.context != OTHER_SLUGS)
+            .group_by(DeadContext.context)
+            .order_by(requests.desc(), DeadContext.context)
+            .limit(TOP)
+        )
+    }
+    for key, platform, version, count in rows(
+        select(DeadContext.context, DeadContext.platform, DeadContext.app_version, requests)
+        .where(period, DeadContext.context.in_(contexts))
+        .group_by(DeadContext.context, DeadContext.platform, DeadContext.app_version)
+        .order_by(requests.desc(), DeadContext.platform, DeadContext.app_version)
+    ):
+        entry = contexts[key]
+        if platform == OTHER_HOSTS or len(entry["apps"]) >= MAX_REFERRERS:
+            entry["other_apps"] += int(count)
+        else:
+            entry["apps"].append({"platform": platform, "app_version": version, "requests": int(count)})
+    return {
+        "days": days,
+        "from": first.isoformat(),
+        "to": today.isoformat(),
+        "total": total,
+        "other": other,
+        "contexts": list(contexts.values()),
+    }
+
+
+def aliases_summary(days: int, today: date | None = None) -> dict:
+    """Old links that arrived by an alias in the last `days` days: the TOP_PAGES aliases
+    followed most, each with the page it led to last and the last day one arrived; and the
+    aliases the pages name that no request arrived by (`unused`): candidates to retire."""
+    first, today = span(days, today)
+    period = AliasHits.day.between(first, today)
+    requests = func.sum(AliasHits.requests)
+    used = {
+        alias: {"alias": alias, "requests": int(count), "last_day": last.isoformat(), "page": None}
+        for alias, count, last in rows(
+            select(AliasHits.alias, requests, func.max(AliasHits.day))
+            .where(period)
+            .group_by(AliasHits.alias)
+            .order_by(requests.desc(), AliasHits.alias)
+            .limit(TOP_PAGES)
+        )
+    }
+    for alias, page in rows(
+        select(AliasHits.alias, AliasHits.page).where(period, AliasHits.alias.in_(used)).order_by(AliasHits.day)
+    ):
+        used[alias]["page"] = page
+    named = get_library().addresses().aliases
+    arrived = {alias for (alias,) in rows(select(AliasHits.alias).distinct().where(period, AliasHits.alias.in_(named)))}
+    return {
+        "days": days,
+        "from": first.isoformat(),
+        "to": today.isoformat(),
+        "total": int(rows(select(requests).where(period))[0][0] or 0),
+        "aliases": list(used.values()),
+        "unused": [{"alias": alias, "page": page} for alias, page in sorted(named.items()) if alias not in arrived][
+            :TOP_PAGES
+        ],
     }

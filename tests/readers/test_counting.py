@@ -324,6 +324,15 @@ def test_postgresql_takes_the_same_counts(make_app, pg_url):
     assert dead["links"] == [
         {"slug": "borte", "requests": 3, "referrers": {"app.example": 3}, "suggestion": None, "other_referrers": 0}
     ]
+    counts = app.extensions["tally"]
+    for _ in range(2):  # twice over: the second adds to the rows of the first
+        counts.count_alias_hit("gammel-side", "instantid-intro")
+        counts.count_dead_context("screen.settings", "ios", "5.2.1")
+        assert flush(app)
+    assert client.get("/api/insights/aliases", headers=AUTHOR).json["aliases"][0]["requests"] == 2
+    assert client.get("/api/insights/dead-contexts", headers=AUTHOR).json["contexts"][0]["apps"] == [
+        {"platform": "ios", "app_version": "5.2.1", "requests": 2}
+    ]
     assert app.test_cli_runner().invoke(args=["insights", "prune"]).exit_code == 0
 
 
@@ -426,3 +435,44 @@ def test_queries_kept_per_day_are_bounded_and_the_rest_counted_in_the_total(make
     assert sum(searches for _, searches, _ in rows) == 60
     assert dict((query, searches) for query, searches, _ in rows)[""] == 30  # the rest, with no text
     assert len(table(app, "SELECT * FROM insights_search_readers")) <= 30 * 3
+
+
+def test_dead_context_keys_kept_per_day_are_bounded_and_the_rest_counted_together(make_app, tmp_path):
+    app = migrated(
+        make_app(
+            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db",
+            INSIGHTS_USERS=USERS,
+            INSIGHTS_FLUSH_SECONDS="3600",
+            INSIGHTS_DEAD_LINKS_PER_DAY="40",
+        )
+    )
+    counts = app.extensions["tally"]
+    for batch in range(3):  # over several flushes, as a worker writes them
+        for i in range(50):
+            counts.count_dead_context(f"screen.x{batch}-{i}", "", "")
+        counts.count_dead_context("screen.x0-0", "", "")  # kept already: counted under its name
+        assert counts.flush()
+    for version in range(12):  # many app versions for one kept key: the first five kept, the rest together
+        counts.count_dead_context("screen.x0-1", "android", f"5.{version}")
+    assert counts.flush()
+    rows = table(app, "SELECT context, platform, app_version, requests FROM insights_dead_contexts")
+    assert len({key for key, *_ in rows} - {"*"}) == 40
+    assert len(rows) <= 40 + 1 + 6
+    assert sum(requests for *_, requests in rows) == 3 * 51 + 12
+    with app.test_request_context():
+        from app.readers.summaries import dead_contexts_summary
+
+        summary = dead_contexts_summary(7)
+    assert summary["total"] == 3 * 51 + 12 and summary["other"] == 110
+    key = next(key for key in summary["contexts"] if key["context"] == "screen.x0-1")
+    assert len(key["apps"]) == 5 and sum(app["requests"] for app in key["apps"]) + key["other_apps"] == 13
+
+
+def test_old_alias_hits_and_dead_keys_are_pruned_with_the_other_counts(counting_app):
+    old = datetime.now(UTC).date() - timedelta(days=91)
+    engine = create_engine(counting_app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO insights_alias_hits VALUES (:day, 'a', 'b', 1)"), {"day": old})
+        connection.execute(text("INSERT INTO insights_dead_contexts VALUES (:day, 'a.b', '', '', 1)"), {"day": old})
+    engine.dispose()
+    assert "deleted 2 rows" in counting_app.test_cli_runner().invoke(args=["insights", "prune"]).output

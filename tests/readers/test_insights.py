@@ -33,6 +33,8 @@ URLS = [
     "/api/insights/views",
     "/api/insights/searches",
     "/api/insights/dead-links",
+    "/api/insights/dead-contexts",
+    "/api/insights/aliases",
     "/innsikt/tilbakemeldinger.csv",
     "/innsikt/visninger.csv",
     "/innsikt/sok.csv",
@@ -356,9 +358,13 @@ def test_rows_dated_after_today_are_left_out_not_a_500(author, insights_app):
         views=[(-1, "instantid-intro", 9)],
         searches=[(-2, "morgen", 4, 0, 3)],
         dead_links=[(-5, "borte", "", 2)],
+        alias_hits=[(-1, "gammel", "instantid-intro", 3)],
+        dead_contexts=[(-1, "screen.morgen", "ios", "9.0", 5)],
     )
     for url in URLS:
         assert author.get(url, headers=AUTHOR).status_code == 200, url
+    assert author.get("/api/insights/aliases", headers=AUTHOR).json["total"] == 0
+    assert author.get("/api/insights/dead-contexts", headers=AUTHOR).json["contexts"] == []
     feedback = author.get("/api/insights/feedback", headers=AUTHOR).json
     assert sum(day["no"] for day in feedback["per_day"]) == 0 and feedback["comments"] == []
 
