@@ -75,12 +75,23 @@ NB_WORDS = {
     "feedback_send": "Send",
     "feedback_support": "Trenger du hjelp med kontoen eller appen? Kontakt kundestøtte",
     "feedback_back": "Tilbake til siden",
+    "chooser_title": "Velg en hjelpeside",
+    "chooser_lead": "Flere hjelpesider handler om dette. Velg den som passer best.",
+    "go_missing": (
+        "Ingen hjelpeside her ennå",
+        "Vi har ingen hjelpeside for dette stedet i appen ennå. Kanskje en av sidene under hjelper.",
+    ),
+    "go_found": "Sider om «{words}»",
     "errors": {
         400: (
             "Ugyldig adresse",
             "Adressen peker ikke på en hjelpeside vi kan vise. Sidenavn består av små bokstaver a–z, tall og bindestrek.",
         ),
         403: ("Ikke tillatt", "Tilbakemeldingen kom ikke fra hjelpesidene selv, så vi tok ikke imot den."),
+        "go 400": (
+            "Ugyldig adresse",
+            "Adressen peker ikke på et sted i appen. Et sted skrives med bokstavene a–z, tall, punktum, understrek og bindestrek.",
+        ),
         "feedback 400": (
             "Kunne ikke ta imot svaret",
             "Svaret var ikke fylt ut slik skjemaet ber om. Gå tilbake til siden og prøv igjen.",
@@ -146,12 +157,23 @@ EN_WORDS = {
     "feedback_send": "Send",
     "feedback_support": "Need help with your account or the app? Contact support",
     "feedback_back": "Back to the page",
+    "chooser_title": "Choose a help page",
+    "chooser_lead": "Several help pages are about this. Choose the one that fits best.",
+    "go_missing": (
+        "No help page here yet",
+        "We have no help page for this part of the app yet. Perhaps one of the pages below helps.",
+    ),
+    "go_found": "Pages about “{words}”",
     "errors": {
         400: (
             "Invalid address",
             "The address does not point to a help page we can show. Page names are lower-case letters a–z, digits and hyphens.",
         ),
         403: ("Not allowed", "The feedback did not come from the help pages themselves, so it was not accepted."),
+        "go 400": (
+            "Invalid address",
+            "The address does not point to a part of the app. Such a name is letters a–z, digits, dots, underscores and hyphens.",
+        ),
         "feedback 400": (
             "Could not take your answer",
             "The answer was not filled in as the form asks. Go back to the page and try again.",

@@ -85,8 +85,9 @@ def carry_args(html: str, presentation: Presentation) -> str:
     return INTERNAL_HREF.sub(lambda m: f'href="{m.group(1)}{extra}{m.group(2) or ""}"', html)
 
 
-def layout_context(presentation: Presentation, here: dict[str, str]) -> dict:
-    """What base.html needs: words, language, theme, links that keep the presentation."""
+def layout_context(presentation: Presentation, here: dict[str, str], endpoint: str = "help.docs") -> dict:
+    """What base.html needs: words, language, theme, links that keep the presentation (the
+    language switch leads to `endpoint` with `here`)."""
     args = presentation.link_args()
     switch = {k: v for k, v in args.items() if k != "lang"}
     return {
@@ -95,9 +96,7 @@ def layout_context(presentation: Presentation, here: dict[str, str]) -> dict:
         "og_locale": LANGUAGES[presentation.lang].og_locale,
         "presentation": presentation,
         "link_args": args,
-        "languages": [
-            (code, LANGUAGES[code].name, url_for("help.docs", **here, lang=code, **switch)) for code in CODES
-        ],
+        "languages": [(code, LANGUAGES[code].name, url_for(endpoint, **here, lang=code, **switch)) for code in CODES],
     }
 
 

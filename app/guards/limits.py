@@ -20,6 +20,7 @@ import hmac
 import os
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from flask import Flask, current_app, request
@@ -28,7 +29,7 @@ from limits import parse_many
 from werkzeug.exceptions import ServiceUnavailable
 
 from app.content.library import get_library
-from app.content.page import SLUG
+from app.content.page import MAX_CONTEXT_KEY_LENGTH, SLUG
 from app.guards.clients import client_network
 
 # How long a request waits for a free slot before it is turned away.
@@ -90,18 +91,28 @@ def suggest_limit():
     return limiter.limit(rate_limit("SUGGEST_RATE_LIMIT"), scope="suggest")
 
 
-def not_found_limit():
+def not_found_limit(asks_for_nothing: Callable[[], bool] | None = None):
     """The rate limit on requests for pages that do not exist (each costs a look for similar
-    ones); a client past it still gets every page that exists."""
-    return limiter.limit(
-        rate_limit("NOT_FOUND_RATE_LIMIT"), scope="not-found", exempt_when=lambda: not asks_for_missing_page()
-    )
+    ones), for a route's decorator: unknown slugs and unknown context keys (`asks_for_nothing`
+    says which the route's request is) count together. A client past it still gets every
+    page that exists."""
+    asks = asks_for_nothing or asks_for_missing_page
+    return limiter.shared_limit(rate_limit("NOT_FOUND_RATE_LIMIT"), scope="not-found", exempt_when=lambda: not asks())
 
 
 def asks_for_missing_page() -> bool:
-    """Whether `?doc=` names a well-formed slug that no language has a page for."""
+    """Whether `?doc=` names a well-formed slug that no language has a page for, nor an alias."""
     slug = request.args.get("doc")
-    return slug is not None and SLUG.fullmatch(slug) is not None and not any(get_library().versions(slug))
+    if slug is None or SLUG.fullmatch(slug) is None:
+        return False
+    library = get_library()
+    return not any(library.versions(slug)) and slug not in library.addresses().aliases
+
+
+def asks_for_missing_context() -> bool:
+    """Whether `/go/<key>` names no context key (in any case) that a page names."""
+    key = (request.view_args or {}).get("key", "")[: MAX_CONTEXT_KEY_LENGTH + 1]  # cut first: it may be long
+    return key.lower() not in get_library().addresses().contexts
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from app.caching.fragments import cache_get, cache_set
 from app.caching.keys import Rendition, rendition
-from app.caching.responses import SEARCH_CACHE_CONTROL, CachedPage, get_response_cache
+from app.caching.responses import CACHE_CONTROL, SEARCH_CACHE_CONTROL, CachedPage, get_response_cache
 from app.content.library import get_library
 from app.content.page import MAX_SLUG_LENGTH, SLUG, Page
 from app.content.rendering import render_markdown
@@ -19,7 +19,7 @@ from app.guards.limits import not_found_limit, search_limit, work_slot
 from app.languages import CODES, DEFAULT_LANGUAGE, NAMES
 from app.observability.metrics import CACHE, DOCUMENT_ERRORS
 from app.presentation import Presentation, canonical_url, carry_args, layout_context, page_groups
-from app.readers.counting import count_search, view_counter
+from app.readers.counting import count_alias_hit, count_search, view_counter
 from app.search.engine import get_search
 from app.search.query import MAX_QUERY_CHARS, Results
 from app.web.errors import page_not_found
@@ -33,7 +33,7 @@ def requested_slug() -> str | None:
     """The `doc` parameter if it names a well-formed slug, None if absent; 400 otherwise.
 
     A slug that is well-formed but for its case (`What-Is-IP-Adapter`, from an old link)
-    is answered with a permanent redirect to the page, when there is one.
+    is answered with a permanent redirect to the page, or to the page it is an alias of.
     """
     values = request.args.getlist("doc")
     if not values:
@@ -49,6 +49,9 @@ def requested_slug() -> str | None:
         if SLUG.fullmatch(lower) and get_library().find(lower, DEFAULT_LANGUAGE) is not None:
             args = [(k, lower if k == "doc" else v) for k, v in request.args.items(multi=True)]
             abort(redirect(f"{request.path}?{urlencode(args)}", code=301))
+        target = get_library().addresses().aliases.get(lower) if SLUG.fullmatch(lower) else None
+        if target is not None:
+            abort(moved(lower, target, Presentation.of_request()))
         abort(400)
     return slug
 
@@ -65,10 +68,14 @@ def docs():
             return search_results(request.args.get("q", ""), presentation)
         return help_index(presentation)
     request.environ["help.route"] = "help.page"
-    found = get_library().find(slug, presentation.lang)
+    library = get_library()
+    found = library.find(slug, presentation.lang)
     if found is None:
-        if get_library().unreadable(slug, presentation.lang):
+        if library.unreadable(slug, presentation.lang):
             abort(503)  # there, but failing to load: as a page that fails to render
+        target = library.addresses().aliases.get(slug)
+        if target is not None:
+            return moved(slug, target, presentation)
         return page_not_found(slug, presentation)
     page, lang = found
     current = rendition("page", lang, presentation.variant, slug)
@@ -84,6 +91,17 @@ def docs():
         )
 
     return respond(*get_response_cache().page(presentation.cache_key(doc=slug), make))
+
+
+def moved(alias: str, target: str, presentation: Presentation) -> Response:
+    """An old slug that a page names in `aliases:`: a permanent redirect to the page, keeping
+    `lang`, `embed` and `theme` (the browser keeps the #anchor). Counted for the authors."""
+    request.environ["help.route"] = "help.alias"
+    count_alias_hit(alias, target)
+    response = redirect(url_for("help.docs", doc=target, **presentation.link_args()), code=301)
+    # Kept a while, not for ever as a bare 301 would be: the pages may change their aliases.
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
 
 
 @bp.get("/")

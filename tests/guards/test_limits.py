@@ -49,6 +49,21 @@ def test_dead_links_past_the_limit_get_429(limited):
     assert client.get("/docs.php?doc=what-is-ip-adapter&lang=en").status_code == 200
 
 
+def test_unknown_context_keys_count_with_unknown_slugs_and_old_links_never_do(limited, docs_dir):
+    from helpers import write
+
+    write(docs_dir, "ny-side", "---\naliases: [gammel-side]\ncontexts: [screen.upload]\n---\n# Ny side\n")
+    client = limited(NOT_FOUND_RATE_LIMIT="3/minute")
+    assert [client.get(f"/go/screen.borte-{i}").status_code for i in range(2)] == [404, 404]
+    assert client.get("/docs.php?doc=borte").status_code == 404  # the third, of either kind
+    assert client.get("/go/screen.borte-3").status_code == 429
+    assert client.get("/docs.php?doc=borte-4").status_code == 429
+    # What exists is still answered: a key with pages, an old slug, a page.
+    assert [client.get("/go/screen.upload").status_code for _ in range(5)] == [302] * 5
+    assert [client.get("/docs.php?doc=gammel-side").status_code for _ in range(5)] == [301] * 5
+    assert client.get("/docs.php?doc=ny-side&theme=dark").status_code == 200
+
+
 def test_forwarded_addresses_count_only_behind_trusted_proxies(limited):
     untrusted = limited(SEARCH_RATE_LIMIT="1/minute")
     assert untrusted.get("/docs.php?q=x", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200

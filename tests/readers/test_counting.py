@@ -10,7 +10,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from helpers import AUTHOR, HASH, PROJECT, from_reader, migrated, table
+from helpers import AUTHOR, HASH, PROJECT, from_reader, migrated, table, write
 from sqlalchemy import create_engine, text
 
 from app.readers import counting as tally
@@ -435,6 +435,56 @@ def test_queries_kept_per_day_are_bounded_and_the_rest_counted_in_the_total(make
     assert sum(searches for _, searches, _ in rows) == 60
     assert dict((query, searches) for query, searches, _ in rows)[""] == 30  # the rest, with no text
     assert len(table(app, "SELECT * FROM insights_search_readers")) <= 30 * 3
+
+
+def test_old_links_and_dead_context_keys_are_counted_and_no_reader_with_them(counting_app, docs_dir):
+    write(docs_dir, "ny-side", "---\naliases: [gammel-side]\ncontexts: [screen.upload]\n---\n# Ny side\n")
+    client = counting_app.test_client()
+    for url, status in [
+        ("/docs.php?doc=gammel-side&embed=1", 301),
+        ("/docs.php?doc=gammel-side&lang=en", 301),
+        ("/docs.php?doc=Gammel-Side", 301),
+        ("/go/screen.upload?platform=ios", 302),  # a key with a page: nothing to count
+        ("/go/screen.settings?platform=ios&app_version=5.2.1", 404),
+        ("/go/Screen.Settings?platform=iOS&app_version=5.2.1", 404),
+        ("/go/screen.settings?platform=Android", 404),
+        ("/go/screen.settings?platform=<b>&app_version=5.2<script>", 404),
+        ("/go/error.91234567", 404),
+        ("/go/bad%20key?platform=ios", 400),  # not a key: not counted
+    ]:
+        assert client.get(url, **from_reader(7)).status_code == status, url
+    assert flush(counting_app)
+    today = datetime.now(UTC).date().isoformat()
+    aliases = client.get("/api/insights/aliases", headers=AUTHOR).json
+    assert aliases["total"] == 3
+    assert aliases["aliases"] == [{"alias": "gammel-side", "page": "ny-side", "requests": 3, "last_day": today}]
+    dead = client.get("/api/insights/dead-contexts", headers=AUTHOR).json
+    assert dead["total"] == 5 and dead["other"] == 0
+    assert dead["contexts"][0] == {
+        "context": "screen.settings",
+        "requests": 4,
+        "last_day": today,
+        "apps": [
+            {"platform": "ios", "app_version": "5.2.1", "requests": 2},
+            {"platform": "", "app_version": "", "requests": 1},
+            {"platform": "android", "app_version": "", "requests": 1},
+        ],
+        "other_apps": 0,
+    }
+    stored = str(table(counting_app, "SELECT * FROM insights_dead_contexts"))
+    assert "91234567" not in stored and "<" not in stored and "192.0.2" not in stored
+    assert [name for _, name, *_ in table(counting_app, "PRAGMA table_info(insights_dead_contexts)")] == [
+        "day",
+        "context",
+        "platform",
+        "app_version",
+        "requests",
+    ]  # nothing says who asked
+    html = client.get("/innsikt", headers=AUTHOR).text
+    assert '<a href="/go/screen.settings"><code>screen.settings</code></a>' in html and "ios 5.2.1: 2" in html
+    assert '<code>gammel-side</code></td><td><a href="/docs.php?doc=ny-side">ny-side</a>' in html
+    report = counting_app.test_cli_runner().invoke(args=["insights", "report"]).output
+    assert "4  screen.settings" in report and "3  gammel-side -> ny-side" in report
 
 
 def test_dead_context_keys_kept_per_day_are_bounded_and_the_rest_counted_together(make_app, tmp_path):

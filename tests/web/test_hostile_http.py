@@ -78,9 +78,15 @@ def assert_safe(status: int, body: bytes, sent: str, host: str) -> None:
 
 @pytest.mark.parametrize("payload", corpus_payloads("traversal.jsonl"))
 def test_traversal_corpus_sent_raw(server, payload):
-    for target in (f"/docs.php?doc={payload}", f"/{payload}", f"/static/{payload}", f"/api/docs/{payload}"):
+    for target in (
+        f"/docs.php?doc={payload}",
+        f"/{payload}",
+        f"/static/{payload}",
+        f"/api/docs/{payload}",
+        f"/go/{payload}",
+    ):
         status, body = send(server, target)
-        assert status in (301, 308, 400, 404, 405), (status, target)
+        assert status in (301, 308, 400, 404, 405, 429), (status, target)
         assert_safe(status, body, target, server)
 
 
@@ -100,7 +106,13 @@ OWN_TRAVERSAL = [
 
 @pytest.mark.parametrize("payload", OWN_TRAVERSAL)
 def test_own_traversal_strings(server, payload):
-    for target in (f"/docs.php?doc={payload}", f"/static/{payload}", f"/static/css/{payload}", f"/api/docs/{payload}"):
+    for target in (
+        f"/docs.php?doc={payload}",
+        f"/static/{payload}",
+        f"/static/css/{payload}",
+        f"/api/docs/{payload}",
+        f"/go/{payload}",
+    ):
         status, body = send(server, target)
         assert status in (400, 404, 308), (status, target)
         assert_safe(status, body, target, server)
@@ -115,9 +127,11 @@ fuzz = settings(max_examples=150, deadline=None, suppress_health_check=list(Heal
 
 @fuzz
 @given(
-    name=st.sampled_from(["doc", "q", "lang", "embed", "theme", "x", "doc[]", ""]),
+    name=st.sampled_from(["doc", "q", "lang", "embed", "theme", "platform", "app_version", "x", "doc[]", ""]),
     value=text,
-    path=st.sampled_from(["/docs.php", "/api/docs", "/api/search", "/", "/sitemap.xml"]),
+    path=st.sampled_from(
+        ["/docs.php", "/api/docs", "/api/search", "/", "/sitemap.xml", "/go/screen.x", "/api/contexts"]
+    ),
 )
 def test_fuzzed_query_strings(server, name, value, path):
     target = f"{path}?{quote(name)}={quote(value, safe='/:*<>')}"
@@ -163,6 +177,14 @@ def test_fuzzed_paths(server, segments):
     target = "/" + "/".join(quote(s, safe="<>.;%") for s in segments)
     status, body = send(server, target)
     assert_safe(status, body, "/".join(segments), server)
+
+
+@fuzz
+@given(key=text)
+def test_fuzzed_context_keys(server, key):
+    target = f"/go/{quote(key, safe='<>.;%/')}?platform={quote(key)}&app_version={quote(key)}"
+    status, body = send(server, target)
+    assert_safe(status, body, key, server)
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE", "PROPFIND"])
