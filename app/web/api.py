@@ -1,4 +1,5 @@
-"""The JSON API the Avatarify app reads: the list of pages, one page, search, and its OpenAPI document."""
+"""The JSON API the Avatarify app reads: the list of pages, one page, the context keys and aliases,
+search, and its OpenAPI document."""
 
 from __future__ import annotations
 
@@ -90,7 +91,10 @@ def get_doc(slug: str):
             raise Problem(503, "Page unavailable", f"The help page {slug!r} cannot be shown just now.")
         raise Problem(404, "No such page", f"There is no help page named {slug!r}.")
     page, content_lang = found
-    current = rendition("api", content_lang, lang, slug)
+    aliases, contexts = library.addresses().of_page(slug)
+    # Besides the page's text, its addresses: other pages may claim one of its aliases.
+    addressed = hashlib.sha256(f"{aliases}{contexts}".encode()).hexdigest()[:12]
+    current = rendition("api", content_lang, f"{lang}:{addressed}", slug)
     body = cache_get(current.key)
     if body is None:
         rendered = render_markdown(page.body, current_app.config["APP_URL_SCHEMES"])
@@ -110,11 +114,32 @@ def get_doc(slug: str):
                     {"level": level, "anchor": anchor, "text": text} for level, anchor, text in rendered.headings
                 ],
                 "related": related,
+                "aliases": aliases,
+                "contexts": contexts,
             },
             ensure_ascii=False,
         ).encode()
         cache_set(current.key, body)
     return json_body_response(body)
+
+
+@bp.get("/contexts")
+def list_contexts():
+    """Every context key with its pages, and every alias with its page: what a build of the app
+    checks its links against before release. Made once per version of the pages."""
+    return json_body_response(remembered(("api contexts",), contexts_list))
+
+
+def contexts_list() -> bytes:
+    """The body of /api/contexts."""
+    addresses = get_library().addresses()
+    return json.dumps(
+        {
+            "contexts": [{"key": key, "pages": list(slugs)} for key, slugs in addresses.contexts.items()],
+            "aliases": [{"alias": alias, "page": slug} for alias, slug in sorted(addresses.aliases.items())],
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 @bp.get("/search", endpoint="search")  # the route the logs and metrics name api.search

@@ -136,6 +136,7 @@ def test_openapi_document_is_served(api):
     assert set(document["paths"]) == {
         "/api/docs",
         "/api/docs/{slug}",
+        "/api/contexts",
         "/api/search",
         "/api/suggest",
         "/api/feedback",
@@ -143,6 +144,8 @@ def test_openapi_document_is_served(api):
         "/api/insights/views",
         "/api/insights/searches",
         "/api/insights/dead-links",
+        "/api/insights/dead-contexts",
+        "/api/insights/aliases",
         "/api/openapi.json",
     }
     assert json.loads((PROJECT / "app" / "web" / "openapi.json").read_text()) == document

@@ -205,6 +205,25 @@ def test_go_answers_are_made_once_per_version_of_the_pages(keyed, client, monkey
     assert rendered.count("chooser.html") == 2
 
 
+def test_the_api_lists_keys_and_aliases_and_each_page_its_own(keyed, client):
+    write(keyed, "ny-side", "---\naliases: [gammel-side]\ncontexts: [screen.settings]\n---\n# Ny side\n")
+    listed = client.get("/api/contexts").json
+    assert listed == {
+        "contexts": [
+            {"key": "error.e1203", "pages": ["instantid-intro"]},
+            {"key": "screen.settings", "pages": ["ny-side"]},
+            {"key": "screen.upload", "pages": ["instantid-intro", "what-is-identitynet"]},
+        ],
+        "aliases": [{"alias": "gammel-side", "page": "ny-side"}],
+    }
+    doc = client.get("/api/docs/instantid-intro?lang=en").json
+    assert doc["aliases"] == [] and doc["contexts"] == ["error.e1203", "screen.upload"]
+    assert client.get("/api/docs/ny-side").json["aliases"] == ["gammel-side"]
+    # Another page claiming the alias takes it from the page's answer (it leads to neither now).
+    write(keyed, "annen-side", "---\naliases: [gammel-side]\n---\n# Annen side\n")
+    assert client.get("/api/docs/ny-side").json["aliases"] == []
+
+
 def test_a_rendered_pages_cache_key_changes_with_its_aliases_and_contexts(docs_dir, app):
     keys = []
     for front in ("", "aliases: [eldre]\n", "aliases: [eldre]\ncontexts: [screen.x]\n"):

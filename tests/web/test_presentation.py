@@ -178,6 +178,7 @@ CONTRACT = [
     ("/api/docs/instantid-intro?lang=en", 200),
     ("/api/search?q=ansikt", 200),
     ("/api/openapi.json", 200),
+    ("/api/contexts", 200),
     ("/go/screen.no-help-yet?embed=1&lang=en&platform=ios&app_version=5.2.1", 404),
     ("/go/not%20a%20key", 400),
 ]
