@@ -41,6 +41,9 @@ PAGE_TYPES = {
     "404": ("/docs.php?doc=what-is-ip-adaptr&lang=nb", 404),
     "search": ("/docs.php?q=ansikt&lang=nb", 200),
     "embed": ("/docs.php?doc=what-is-ip-adapter&lang=nb&embed=1", 200),
+    # The app's places (`/go/<key>`, keys the site's pages name): a choice of pages, and a dead key.
+    "go-chooser": ("/go/screen.upload?lang=nb&embed=1&platform=ios&app_version=5.2.1", 200),
+    "go-404": ("/go/screen.instantid.ansikt?lang=nb&embed=1&platform=android", 404),
 }
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 # What script a payload might run would call; the hook records the call instead. (Requests,
@@ -68,10 +71,19 @@ def browser():
         browser.close()
 
 
+def with_front_matter(path: Path, lines: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8").replace("\n---\n", f"\n{lines}\n---\n", 1), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    """The bundled docs, two of them naming the app's places and one an old slug."""
     docs = tmp_path_factory.mktemp("site") / "docs"
     shutil.copytree(PROJECT / "docs", docs)
+    with_front_matter(
+        docs / "instantid-intro.md", "aliases: [gammel-instantid]\ncontexts: [screen.upload, error.e1203]"
+    )
+    with_front_matter(docs / "what-is-identitynet.md", "contexts: [screen.upload]")
     # One reader votes in every variant here, from one address: more posts than a worker's
     # share of the default feedback limit allows in a minute.
     with help_server(docs, FEEDBACK_RATE_LIMIT="100/minute") as (base, _):
@@ -107,7 +119,7 @@ def test_page_types_in_a_real_browser(browser, site, kind, viewport):
     errors = [e for e in seen["errors"] if not (status == 404 and "404" in e)]
     assert errors == [] and seen["foreign"] == [] and seen["dialogs"] == []
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
-    if kind == "404":  # the way on is in sight without scrolling, on a phone too
+    if kind.endswith("404"):  # the way on is in sight without scrolling, on a phone too
         box = page.locator("main a.button").first.bounding_box()
         assert box and box["y"] + box["height"] <= VIEWPORTS[viewport]["height"]
     chips = page.locator("a.chip")
@@ -124,6 +136,35 @@ def test_page_types_in_a_real_browser(browser, site, kind, viewport):
         if kind == "embed":
             assert "embed=1" in page.url and page.locator("header").count() == 0
         assert page.locator("h1").first.is_visible()
+    context.close()
+
+
+def test_the_apps_links_land_in_embed_mode_at_phone_size(browser, site):
+    context = browser.new_context(viewport=VIEWPORTS["phone"])
+    page = context.new_page()
+    seen = watch(page, site)
+    # A key with one page: straight to it, still embedded.
+    assert page.goto(f"{site}/go/Error.E1203?lang=nb&embed=1&platform=ios&app_version=5.2.1").status == 200
+    assert page.url == f"{site}/docs.php?doc=instantid-intro&lang=nb&embed=1"
+    assert page.locator("header").count() == 0 and page.locator("h1").inner_text() == "Hva er InstantID?"
+    assert axe_violations(page) == []
+    # An old slug with an anchor: the page, at that heading.
+    page.goto(f"{site}/docs.php?doc=gammel-instantid&lang=nb&embed=1&theme=dark#begrensninger")
+    assert page.url == f"{site}/docs.php?doc=instantid-intro&lang=nb&embed=1&theme=dark#begrensninger"
+    assert page.locator("#begrensninger").is_visible() and page.evaluate("window.scrollY") > 0
+    # Several pages: the reader chooses, and stays embedded.
+    page.goto(f"{site}/go/screen.upload?lang=en&embed=1")
+    choices = page.locator("main ul.page-list a")
+    assert choices.count() == 2 and page.locator("header").count() == 0
+    for i in range(choices.count()):
+        box = choices.nth(i).bounding_box()
+        assert box["height"] >= 24 and box["y"] + box["height"] <= VIEWPORTS["phone"]["height"]  # in sight
+    choices.first.click()
+    page.wait_for_load_state()
+    assert "doc=what-is-identitynet&lang=en&embed=1" in page.url and page.locator("header").count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "go-page-phone.png")
+    assert seen["errors"] == [] and seen["foreign"] == [] and seen["dialogs"] == []
     context.close()
 
 
@@ -429,3 +470,42 @@ def test_without_javascript_the_search_box_searches_as_before(browser, site):
     page.wait_for_url("**/docs.php?q=instantid*")
     assert page.locator("[role=listbox]").count() == 0 and "InstantID" in page.content()
     context.close()
+
+
+def test_insights_show_old_links_and_places_without_help_in_a_real_browser(browser, tmp_path):
+    from werkzeug.security import generate_password_hash
+
+    docs = tmp_path / "docs"
+    shutil.copytree(PROJECT / "docs", docs)
+    with_front_matter(docs / "instantid-intro.md", "aliases: [gammel-instantid]\ncontexts: [screen.upload]")
+    users = f"forfatter:{generate_password_hash('hemmelig passord')}"
+    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2") as (base, _):
+        for i in range(3):
+            get(f"{base}/docs.php?doc=gammel-instantid&embed=1")
+            get(f"{base}/go/screen.settings?platform=ios&app_version=5.{i}.0")
+            get(f"{base}/go/error.e{i}?platform=<script>alert(1)</script>&app_version=<b>")
+        author = {"Authorization": "Basic " + base64.b64encode(b"forfatter:hemmelig passord").decode()}
+        deadline = time.monotonic() + 20  # the workers' writers flush every 0.2 s
+        while (
+            json.loads(get(f"{base}/api/insights/dead-contexts", headers=author)[2])["total"] < 6
+            or json.loads(get(f"{base}/api/insights/aliases", headers=author)[2])["total"] < 3
+        ) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        context = browser.new_context(
+            viewport=VIEWPORTS["phone"], http_credentials={"username": "forfatter", "password": "hemmelig passord"}
+        )
+        page = context.new_page()
+        page.add_init_script(HOOK)
+        seen = watch(page, base)
+        assert page.goto(f"{base}/innsikt?dager=7").status == 200
+        places = page.locator("#steder ~ div table").first
+        assert places.locator("td code", has_text="screen.settings").count() == 1
+        assert "ios 5.0.0: 1" in places.inner_text() and "<script>" not in page.content().split("<main")[1]
+        old = page.locator("#gamle-adresser ~ div table").first
+        assert old.locator("td code", has_text="gammel-instantid").count() == 1 and "3" in old.inner_text()
+        assert page.evaluate("window.__ran") == [] and seen["dialogs"] == [] and seen["foreign"] == []
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+        assert axe_violations(page) == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "innsikt-links-phone.png", full_page=True)
+        context.close()
