@@ -44,12 +44,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.observability.middleware import Observability, security_headers
     from app.operations import checks, health
     from app.readers import authors, counting, database, feedback, insights
-    from app.search import engine, suggest
+    from app.search import engine, related, suggest
     from app.web import api, errors, go, seo, views
 
     library.init_app(app)
     engine.init_app(app)
     suggest.init_app(app)
+    related.init_app(app)
     # Values in Redis are shared with every replica: signed data only, never pickles.
     backend = {"RedisCache": "app.caching.signed_redis.SignedRedisCache"}.get(app.config["CACHE_TYPE"])
     cache.init_app(app, {"CACHE_TYPE": backend} if backend else None)

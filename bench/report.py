@@ -6,6 +6,12 @@ import statistics
 
 from bench.throughput import COUNTING_ROUNDS, ROUNDS
 
+# The line after which bench/RESULTS.md holds what was measured by hand, which a run keeps.
+BY_HAND = (
+    "<!-- make bench writes everything above this line again; what is below, measured by hand "
+    "for the issues it names, it keeps. -->"
+)
+
 
 def markdown(results: dict) -> str:
     """The whole report."""
@@ -192,8 +198,9 @@ def suggestions(rows: list[tuple[str, float]]) -> list[str]:
     if not rows:
         return []
     lines = [
-        "## Suggestions while typing over 10,000 pages of help prose, in process\n",
-        "Every prefix of the quality queries typed letter by letter (bench/suggest.py), each afresh.\n",
+        "## Related pages and suggestions while typing over 10,000 pages of help prose, in process\n",
+        "Related pages: their terms made, then 200 pages' lists. Suggestions: every prefix of the",
+        "quality queries typed letter by letter, each afresh (bench/suggest.py).\n",
         "| measure | value |",
         "| --- | ---: |",
     ]

@@ -56,7 +56,8 @@ def main() -> None:
     args = parser.parse_args()
     text = report.markdown(measure(args.seconds))
     print(text)
-    args.out.write_text(text)
+    by_hand = args.out.read_text().partition(report.BY_HAND)[2] if args.out.exists() else ""
+    args.out.write_text(text + (report.BY_HAND + by_hand if by_hand else ""))
 
 
 if __name__ == "__main__":

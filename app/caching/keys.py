@@ -24,12 +24,16 @@ class Rendition(NamedTuple):
     is_fresh: Callable[[], bool]  # True while what it was made from is unchanged
 
 
-def rendition(kind: str, lang: str, variant: str, slug: str | None = None) -> Rendition:
+def rendition(
+    kind: str, lang: str, variant: str, slug: str | None = None, depends: Callable[[], tuple[str, bool]] | None = None
+) -> Rendition:
     """What the `kind` ('page', 'index', 'api') of page `slug` (or of the index, without one)
     in `lang` and `variant` depends on: the layout, and the page's text in each language
     (hreflang links change when a translation comes or goes; the text holds the front
     matter, so its aliases and context keys too) or, for the index, every page a reader of
-    `lang` is shown. Every cache of rendered pages is keyed by this."""
+    `lang` is shown; and `depends()`, a digest of what else it shows (other pages' titles,
+    say) and whether that is settled. The digest is asked again when some page has changed,
+    or while it is not settled. Every cache of rendered pages is keyed by this."""
     library = get_library()
     if slug is None:
         codes = tuple(dict.fromkeys((lang, DEFAULT_LANGUAGE)))
@@ -41,9 +45,29 @@ def rendition(kind: str, lang: str, variant: str, slug: str | None = None) -> Re
     else:
         versions = library.versions(slug)
         state = ".".join(versions)
+        if depends is not None:
+            shown, settled = depends()
+            state += f":{shown}"
+            checked = [library.fingerprint() if settled else ""]
+            app = current_app._get_current_object()  # the front cache asks outside a request
 
         def is_fresh() -> bool:
-            return library.versions(slug) == versions
+            if library.versions(slug) != versions:
+                return False
+            if depends is None:
+                return True
+            now = library.fingerprint()
+            if now == checked[0]:
+                return True
+            # Some page changed, and what this one shows of others may have. A stale rendition
+            # stays stale: the front cache and the view both ask.
+            with app.app_context():
+                again, settled = depends()
+            if again != shown:
+                return False
+            if settled:
+                checked[0] = now
+            return True
 
     key = f"{kind}:{current_app.extensions['layout_version']}:{lang}:{slug or ''}:{state}:{variant}"
     return Rendition(key, versions, is_fresh)

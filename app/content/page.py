@@ -63,6 +63,10 @@ class Page:
     # page helps with). Part of the file, so `version` changes with them.
     aliases: tuple[str, ...] = ()
     contexts: tuple[str, ...] = ()
+    # Front matter `related:` (pages the author pins first under "Relaterte sider") and
+    # `next:` (the next steps of a task that takes several pages, in order).
+    related: tuple[str, ...] = ()
+    next_steps: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -126,6 +130,8 @@ def _parse(slug: str, text: str, mtime_ns: int, size: int) -> Page:
         digest=digest,
         aliases=_names_field(meta, "aliases", SLUG, "slugs (a-z, 0-9 and -)"),
         contexts=_names_field(meta, "contexts", CONTEXT_KEY, "context keys (a-z, 0-9, '.', '_' and -, at most 64)"),
+        related=_names_field(meta, "related", SLUG, "slugs (a-z, 0-9 and -)"),
+        next_steps=_names_field(meta, "next", SLUG, "slugs (a-z, 0-9 and -)"),
     )
 
 

@@ -116,7 +116,18 @@ CODE_LANGUAGE_CLASS = re.compile(r"language-[a-z0-9_+#-]{1,30}")
 ALLOWED_ID = re.compile(r"[\w-]{1,120}")
 TABLE_ALIGN = frozenset({"left", "center", "right"})
 # Ids the layout (templates/base.html) gives its own elements: a heading never takes one.
-LAYOUT_IDS = frozenset({"innhold", "sok", "tilbakemelding", "tilbakemelding-sporsmal", "kommentar", "kommentar-hint"})
+LAYOUT_IDS = frozenset(
+    {
+        "innhold",
+        "sok",
+        "tilbakemelding",
+        "tilbakemelding-sporsmal",
+        "kommentar",
+        "kommentar-hint",
+        "neste-steg",
+        "relaterte-sider",
+    }
+)
 
 # Limits on what Python-Markdown would take too long, or recurse too deep, to render:
 # its link and emphasis patterns are quadratic or recursive in the worst case

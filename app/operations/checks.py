@@ -53,6 +53,12 @@ def check_documents(
                 problems.append(f"{where}: {problem}: {href!r}")
         for change in sanitizer_changes(page.body, app_schemes):
             problems.append(f"{where}: the sanitizer would remove or change {change}")
+        for key, named in (("related", page.related), ("next", page.next_steps)):
+            for target in named:
+                if target == page.slug:
+                    problems.append(f"{where}: '{key}:' names the page itself: {target!r}")
+                elif target not in anchors:
+                    problems.append(f"{where}: '{key}:' names a page that does not exist: {target!r}")
     return problems
 
 

@@ -11,10 +11,12 @@ and its rendered form is cached as any other.
 from __future__ import annotations
 
 import math
+import threading
 from array import array
 from collections import Counter
 
 import Stemmer
+from flask import Flask
 
 from app.content.library import Library
 from app.content.page import Page
@@ -32,6 +34,10 @@ MIN_WORD_CHARS = 3
 # small site keeps every stem that not all its pages have: their weight says the rest).
 MAX_SHARE = 0.2
 SMALL_SITE = 50
+# The first page a worker renders waits this long for the first terms (a few milliseconds
+# for a small site, 2 s for 10,000 pages); past it the page goes without automatic related
+# pages, and is made again once they are there.
+FIRST_WAIT_SECONDS = 0.5
 
 
 class _Terms:
@@ -114,6 +120,24 @@ class RelatedPages:
 
     def like(self, slug: str, lang: str) -> list[tuple[str, str]] | None:
         """The pages most like `slug` for a reader of `lang` (slug and the page's language),
-        best first; None while this language's terms are being made for the first time."""
-        made = self.terms.current(lang)
+        best first; None while this language's terms are being made for the first time
+        (after waiting FIRST_WAIT_SECONDS for them)."""
+        made = self.terms.first(lang, FIRST_WAIT_SECONDS)
         return None if made is None else made[1].like(slug)
+
+    def settled(self, lang: str) -> bool:
+        """Whether `like` answers from the pages as they are now (not the last version's terms)."""
+        return self.terms.settled(lang)
+
+
+def init_app(app: Flask) -> None:
+    """The app's related pages, over its library; their terms are first made from the first
+    request (never before a fork, as the search indexes)."""
+    related = app.extensions["related"] = RelatedPages(app.extensions["library"])
+    started = threading.Event()
+
+    @app.before_request
+    def make_terms():
+        if not started.is_set():
+            started.set()
+            related.terms.start()

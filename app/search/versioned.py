@@ -1,6 +1,7 @@
 """Something made from every page of a language (suggestions' vocabulary, related pages'
 terms), made again in a thread of its own when the pages change, the last one answering
-meanwhile: no request ever waits for it. Until the first is made, there is none."""
+meanwhile. Until the first is made, there is none; a request may wait a moment for it
+(`first`)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ class PerVersion(Generic[T]):
             if (made is None or made[0] != state) and lang not in self._making:
                 self._making.add(lang)
                 threading.Thread(target=self._make, args=(lang, state), name=f"{self.name}-{lang}", daemon=True).start()
+        return made
+
+    def settled(self, lang: str) -> bool:
+        """Whether `lang`'s was made from the pages as they are now."""
+        made = self.current(lang)
+        return made is not None and made[0] == self.library.fingerprint()
+
+    def first(self, lang: str, timeout: float) -> tuple[str, T] | None:
+        """The latest made for `lang`, waiting up to `timeout` seconds for the first one."""
+        deadline = time.monotonic() + timeout
+        while (made := self.current(lang)) is None and time.monotonic() < deadline:
+            time.sleep(0.005)
         return made
 
     def start(self) -> None:

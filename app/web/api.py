@@ -24,6 +24,7 @@ from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json
 from app.search.engine import get_search
 from app.search.query import MAX_QUERY_CHARS, Results
 from app.search.suggest import get_suggester
+from app.web import see_also
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -94,7 +95,7 @@ def get_doc(slug: str):
     aliases, contexts = library.addresses().of_page(slug)
     # Besides the page's text, its addresses: other pages may claim one of its aliases.
     addressed = hashlib.sha256(f"{aliases}{contexts}".encode()).hexdigest()[:12]
-    current = rendition("api", content_lang, f"{lang}:{addressed}", slug)
+    current = rendition("api", content_lang, f"{lang}:{addressed}", slug, depends=lambda: see_also.digest(page, lang))
     body = cache_get(current.key)
     if body is None:
         rendered = render_markdown(page.body, current_app.config["APP_URL_SCHEMES"])
@@ -116,6 +117,8 @@ def get_doc(slug: str):
                 "related": related,
                 "aliases": aliases,
                 "contexts": contexts,
+                "next_steps": [link._asdict() for link in see_also.next_steps(page, lang)],
+                "see_also": [link._asdict() for link in see_also.see_also(page, lang)],
             },
             ensure_ascii=False,
         ).encode()

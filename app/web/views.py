@@ -22,6 +22,7 @@ from app.presentation import Presentation, canonical_url, carry_args, layout_con
 from app.readers.counting import count_alias_hit, count_search, view_counter
 from app.search.engine import get_search
 from app.search.query import MAX_QUERY_CHARS, Results
+from app.web import see_also
 from app.web.errors import page_not_found
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,9 @@ def docs():
             return moved(slug, target, presentation)
         return page_not_found(slug, presentation)
     page, lang = found
-    current = rendition("page", lang, presentation.variant, slug)
+    current = rendition(
+        "page", lang, presentation.variant, slug, depends=lambda: see_also.digest(page, presentation.lang)
+    )
 
     def make() -> CachedPage:
         # The page that thanks a reader for a vote is the same reading again: no second view.
@@ -145,6 +148,8 @@ def rendered_page(page: Page, lang: str, presentation: Presentation, current: Re
                 for other, version in zip(CODES, current.versions, strict=True)
                 if version
             ],
+            next_steps=see_also.next_steps(page, presentation.lang),
+            see_also=see_also.see_also(page, presentation.lang),
             noindex=presentation.thanks,  # the same page, thanking a reader who voted
             **layout_context(presentation, {"doc": page.slug}),
         )

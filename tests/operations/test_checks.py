@@ -143,3 +143,17 @@ def test_links_into_the_app_pass_only_with_their_scheme_named(docs_dir, make_app
     assert (result.exit_code == 0) == passes, result.output
     if not passes:
         assert "[nb] app-lenke.md: the sanitizer would remove or change <a href=" in result.output
+
+
+@pytest.mark.parametrize(
+    "front, expected",
+    [
+        ("related: [finnes-ikke]", "'related:' names a page that does not exist: 'finnes-ikke'"),
+        ("next: [instantid-intro, borte]", "'next:' names a page that does not exist: 'borte'"),
+        ("related: [ny-side]", "'related:' names the page itself: 'ny-side'"),
+    ],
+)
+def test_related_and_next_steps_must_name_pages(runner, docs_dir, front, expected):
+    write(docs_dir, "ny-side", f"---\n{front}\n---\n# Ny side\n\nTekst.\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 1 and expected in result.output
