@@ -45,7 +45,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.operations import checks, health
     from app.readers import authors, counting, database, feedback, insights
     from app.search import engine, related, suggest
-    from app.web import api, errors, go, seo, views
+    from app.web import api, errors, go, see_also, seo, views
 
     library.init_app(app)
     engine.init_app(app)
@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     keys.init_app(app)
     limits.init_app(app)
     views.init_app(app)
+    see_also.init_app(app)
     go.init_app(app)
     database.init_app(app)
     feedback.init_app(app)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 from typing import NamedTuple
 
-from flask import current_app
+from flask import Flask, current_app
 
-from app.content.library import get_library
+from app.content.library import get_library, remembered
 from app.content.page import Page
 
 MAX_RELATED = 4
@@ -57,7 +57,17 @@ def see_also(page: Page, lang: str) -> list[Link]:
 def digest(page: Page, lang: str) -> tuple[str, bool]:
     """What a page's next steps and related pages show, as a short digest; and whether it
     is settled (the related pages found from the pages as they are, not from the terms of
-    the last version or none)."""
+    the last version or none). Once settled, kept while the pages stay the same."""
+    key = (page.slug, page.version, lang)
+    # Every request the front cache does not answer asks (the API's, a page's address spelt
+    # otherwise): finding the related pages each time took 10 ms at 10,000 pages.
+    found = remembered(key, lambda: _digest(page, lang), "shown")
+    if not found[1]:  # asked again until the terms are made from the pages as they are
+        current_app.extensions["shown"].pop(key, None)
+    return found
+
+
+def _digest(page: Page, lang: str) -> tuple[str, bool]:
     settled = current_app.extensions["related"].settled(lang)
     shown = [*next_steps(page, lang), *see_also(page, lang)]
     return hashlib.sha256(repr(shown).encode()).hexdigest()[:12], settled
@@ -66,3 +76,9 @@ def digest(page: Page, lang: str) -> tuple[str, bool]:
 def _found(slug: str, lang: str, pinned: bool) -> Link | None:
     found = get_library().find(slug, lang)
     return Link(slug, found[0].title, found[1], pinned) if found else None
+
+
+def init_app(app: Flask) -> None:
+    """The memo of what each page shows of others (a memo of its own: the 404 page's and the
+    lists' are not pushed out by it)."""
+    app.extensions["shown"] = {}
