@@ -46,9 +46,11 @@ def rendition(
         versions = library.versions(slug)
         state = ".".join(versions)
         if depends is not None:
+            # The pages as they are before it is asked: a change while it is asked is seen.
+            before = library.fingerprint()
             shown, settled = depends()
             state += f":{shown}"
-            checked = [library.fingerprint() if settled else ""]
+            checked = [before if settled else ""]
             app = current_app._get_current_object()  # the front cache asks outside a request
 
         def is_fresh() -> bool:
