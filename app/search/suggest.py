@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import unicodedata
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -83,7 +84,7 @@ class _Vocabulary:
         self.entries = [suggestion for _, suggestion, _ in found]
         self.entry_words: list[tuple[str, ...]] = []
         for number, (_, _, text) in enumerate(found):
-            own = tuple(words.setdefault(word, word) for word in (fold(w) for w in WORD.findall(text.lower())))
+            own = tuple(words.setdefault(word, word) for word in _words(text))
             self.entry_words.append(own)
             for word in dict.fromkeys(own):
                 postings.setdefault(word, []).append(number)
@@ -156,7 +157,7 @@ class Suggester:
 
     def suggest(self, typed: str, lang: str) -> tuple[Suggestion, ...]:
         """Up to MAX_SUGGESTIONS titles and headings for what a reader of `lang` typed so far."""
-        words = [fold(word) for word in WORD.findall(typed[:MAX_PREFIX_CHARS].lower())][:MAX_WORDS]
+        words = _words(typed[:MAX_PREFIX_CHARS])[:MAX_WORDS]
         made = self.vocabularies.current(lang)
         if not words or made is None:
             return ()
@@ -177,6 +178,13 @@ class Suggester:
     def ready(self, timeout: float = 10) -> bool:
         """Wait until every language's vocabulary is made from the pages as they are."""
         return self.vocabularies.ready(timeout)
+
+
+def _words(text: str) -> list[str]:
+    """The words of a title, a heading or what was typed, folded."""
+    # Composed first: a combining accent (å as a and a ring, as a Mac may save or send it)
+    # is no letter to WORD, and would split the word in two.
+    return [fold(word) for word in WORD.findall(unicodedata.normalize("NFC", text).lower())]
 
 
 def _matches(vocabulary: _Vocabulary, words: list[str], whole_last: bool) -> tuple[Suggestion, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import unicodedata
 
 import pytest
 import schemathesis
@@ -160,6 +161,7 @@ def test_openapi_document_is_served(api):
         ("ip ad", "nb", "what-is-ip-adapter"),
         ("IDENTI", "en", "what-is-identitynet"),
         ("hva er gen", "nb", "generative-ai-intro"),
+        (unicodedata.normalize("NFD", "vilkår"), "nb", "instantid-intro"),  # å as a and a combining ring
     ],
 )
 def test_suggestions_while_typing(client, typed, lang, first):
@@ -205,6 +207,16 @@ def test_suggestions_are_not_counted_as_searches(make_app, tmp_path):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM insights_searches")).scalar() == 0
     engine.dispose()
+
+
+def test_suggestions_find_a_title_written_with_combining_accents(client, docs_dir):
+    from helpers import write
+
+    # As a file saved on a Mac may have it: å as a and a combining ring.
+    write(docs_dir, "paskeegg", "# " + unicodedata.normalize("NFD", "Påskeegg i appen") + "\n\nTekst.\n")
+    client.get("/api/suggest?q=p")  # the pages changed: a new vocabulary is made meanwhile
+    assert client.application.extensions["suggester"].ready()
+    assert client.get("/api/suggest", query_string={"q": "påskeeg"}).json["suggestions"][0]["slug"] == "paskeegg"
 
 
 def test_suggestions_follow_the_pages(client, docs_dir):
