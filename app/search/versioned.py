@@ -5,6 +5,7 @@ meanwhile. Until the first is made, there is none; a request may wait a moment f
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from typing import Generic, TypeVar
 from app.content.library import Library
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class PerVersion(Generic[T]):
@@ -24,6 +27,7 @@ class PerVersion(Generic[T]):
         self.name = name
         self._made: dict[str, tuple[str, T]] = {}  # lang -> (pages' state, what was made)
         self._making: set[str] = set()
+        self._failed: dict[str, str] = {}  # lang -> the pages' state it could not be made from
         self._lock = threading.Lock()
 
     def current(self, lang: str) -> tuple[str, T] | None:
@@ -32,7 +36,8 @@ class PerVersion(Generic[T]):
         state = self.library.fingerprint()
         with self._lock:
             made = self._made.get(lang)
-            if (made is None or made[0] != state) and lang not in self._making:
+            stale = (made is None or made[0] != state) and self._failed.get(lang) != state
+            if stale and lang not in self._making:
                 self._making.add(lang)
                 threading.Thread(target=self._make, args=(lang, state), name=f"{self.name}-{lang}", daemon=True).start()
         return made
@@ -43,9 +48,10 @@ class PerVersion(Generic[T]):
         return made is not None and made[0] == self.library.fingerprint()
 
     def first(self, lang: str, timeout: float) -> tuple[str, T] | None:
-        """The latest made for `lang`, waiting up to `timeout` seconds for the first one."""
+        """The latest made for `lang`, waiting up to `timeout` seconds for the first one
+        (while it is being made: not when it could not be)."""
         deadline = time.monotonic() + timeout
-        while (made := self.current(lang)) is None and time.monotonic() < deadline:
+        while (made := self.current(lang)) is None and lang in self._making and time.monotonic() < deadline:
             time.sleep(0.005)
         return made
 
@@ -59,6 +65,12 @@ class PerVersion(Generic[T]):
             made = self.make(lang)
             with self._lock:
                 self._made[lang] = (state, made)
+        except Exception:  # noqa: BLE001 - the last one answers meanwhile
+            # Tried again when the pages change, not at each request: a thread each, each
+            # failing alike, and each first page waiting for it in vain.
+            log.exception("cannot make %s for %s from the pages as they are", self.name, lang)
+            with self._lock:
+                self._failed[lang] = state
         finally:
             with self._lock:
                 self._making.discard(lang)
