@@ -57,6 +57,8 @@ def check_documents(
             for target in named:
                 if target == page.slug:
                     problems.append(f"{where}: '{key}:' names the page itself: {target!r}")
+                elif target in (aliases or {}) and target not in anchors:
+                    problems.append(f"{where}: '{key}:' names an old slug, an alias of {aliases[target]}: {target!r}")
                 elif target not in anchors:
                     problems.append(f"{where}: '{key}:' names a page that does not exist: {target!r}")
     return problems

@@ -11,7 +11,6 @@ and its rendered form is cached as any other.
 from __future__ import annotations
 
 import math
-import threading
 from array import array
 from collections import Counter
 
@@ -132,12 +131,6 @@ class RelatedPages:
 
 def init_app(app: Flask) -> None:
     """The app's related pages, over its library; their terms are first made from the first
-    request (never before a fork, as the search indexes)."""
+    request, as the search indexes are."""
     related = app.extensions["related"] = RelatedPages(app.extensions["library"])
-    started = threading.Event()
-
-    @app.before_request
-    def make_terms():
-        if not started.is_set():
-            started.set()
-            related.terms.start()
+    related.terms.start_with_first_request(app)

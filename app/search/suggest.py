@@ -214,16 +214,9 @@ def _matches(vocabulary: _Vocabulary, words: list[str], whole_last: bool) -> tup
 
 def init_app(app: Flask) -> None:
     """The app's suggester, over its library. Its vocabularies are first made from the
-    first request, as the search indexes are: an app made before a fork (the launcher's
-    workers) must not fork in the middle of it."""
+    first request, as the search indexes are."""
     suggester = app.extensions["suggester"] = Suggester(app.extensions["library"])
-    started = threading.Event()
-
-    @app.before_request
-    def make_vocabularies():
-        if not started.is_set():
-            started.set()
-            suggester.vocabularies.start()
+    suggester.vocabularies.start_with_first_request(app)
 
 
 def get_suggester() -> Suggester:

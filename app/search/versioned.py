@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from flask import Flask
+
 from app.content.library import Library
 
 T = TypeVar("T")
@@ -54,6 +56,17 @@ class PerVersion(Generic[T]):
         while (made := self.current(lang)) is None and lang in self._making and time.monotonic() < deadline:
             time.sleep(0.005)
         return made
+
+    def start_with_first_request(self, app: Flask) -> None:
+        """Start making every language's at `app`'s first request: an app made before a
+        fork (the launcher's workers) must not fork in the middle of it."""
+        started = threading.Event()
+
+        @app.before_request
+        def start_making():
+            if not started.is_set():
+                started.set()
+                self.start()
 
     def start(self) -> None:
         """Start making every language's (from an app's first request: never before a fork)."""

@@ -74,7 +74,11 @@ def _digest(page: Page, lang: str) -> tuple[str, bool]:
 
 
 def _found(slug: str, lang: str, pinned: bool) -> Link | None:
-    found = get_library().find(slug, lang)
+    """The page `slug` names, or the page that took it over as an old slug (`make check` asks
+    authors to name the page itself)."""
+    library = get_library()
+    slug = library.addresses().aliases.get(slug, slug) if pinned else slug
+    found = library.find(slug, lang)
     return Link(slug, found[0].title, found[1], pinned) if found else None
 
 

@@ -151,9 +151,16 @@ def test_links_into_the_app_pass_only_with_their_scheme_named(docs_dir, make_app
         ("related: [finnes-ikke]", "'related:' names a page that does not exist: 'finnes-ikke'"),
         ("next: [instantid-intro, borte]", "'next:' names a page that does not exist: 'borte'"),
         ("related: [ny-side]", "'related:' names the page itself: 'ny-side'"),
+        ("next: [gammel-side]", "'next:' names an old slug, an alias of instantid-intro: 'gammel-side'"),
     ],
 )
 def test_related_and_next_steps_must_name_pages(runner, docs_dir, front, expected):
+    path = docs_dir / "instantid-intro.md"
+    write(
+        docs_dir,
+        "instantid-intro",
+        path.read_text(encoding="utf-8").replace("---\n", "---\naliases: [gammel-side]\n", 1),
+    )
     write(docs_dir, "ny-side", f"---\n{front}\n---\n# Ny side\n\nTekst.\n")
     result = runner.invoke(args=["check-docs"])
     assert result.exit_code == 1 and expected in result.output

@@ -131,3 +131,12 @@ def test_what_a_page_shows_of_others_is_found_once_per_version_of_the_pages_not_
         for url in urls:
             assert client.get(url).status_code == 200
     assert asked == []
+
+
+def test_an_old_slug_in_next_leads_to_the_page_that_took_it_over(client, docs_dir):
+    path = docs_dir / "instantid-intro.md"
+    write(docs_dir, "instantid-intro", path.read_text(encoding="utf-8").replace("---\n", "---\naliases: [gammel]\n", 1))
+    write(docs_dir, "forste-steg", "---\nnext: [gammel]\n---\n# Første steg\n\nTekst.\n")
+    ready(client)
+    steps = listed(client.get("/docs.php?doc=forste-steg").text, "next-steps")
+    assert steps == [("/docs.php?doc=instantid-intro", "Hva er InstantID?")]
