@@ -11,7 +11,7 @@ from helpers import write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.content.page import YAML_LOADER, DocumentError, parse_document, plain_front_matter, text_digest
+from app.content.page import FRONT_MATTER, YAML_LOADER, DocumentError, parse_document, plain_front_matter, text_digest
 from app.content.store import DocumentStore
 from app.content.translations import CURRENT, OUTDATED, UNRECORDED, UNTRANSLATED, drift, recorded
 
@@ -148,3 +148,13 @@ def test_a_draft_is_in_a_store_only_when_it_shows_drafts(tmp_path):
     write(tmp_path, "utkast", "# Utkast, publisert\n")
     hidden.load()
     assert hidden.fingerprint() != before and hidden.get("utkast").title == "Utkast, publisert"
+
+
+def test_the_bundled_translations_record_what_they_were_translated_from():
+    from helpers import PROJECT
+
+    for path in sorted((PROJECT / "docs" / "en").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        original = parse_document(path.stem, (PROJECT / "docs" / f"{path.stem}.md").read_text(encoding="utf-8"))
+        assert drift(original, parse_document(path.stem, text)) == CURRENT, path
+        assert plain_front_matter(FRONT_MATTER.match(text).group(1)) is not None, path
