@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test test-fast lint check lock-links bench lock clean system-packages container-packages container-test
+.PHONY: run preview test test-fast lint check translated lock-links bench lock clean system-packages container-packages container-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,8 +72,15 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# STRICT=1: warnings (translations the Norwegian page has moved on from, reviews due) fail too.
 check: $(VENV)/.installed-run
-	FLASK_APP=wsgi $(BIN)/flask check-docs
+	FLASK_APP=wsgi $(BIN)/flask check-docs $(if $(filter 1 true yes,$(STRICT)),--strict)
+
+# After checking a translation against its Norwegian page: record what it was translated from
+# (`translated_from:` in docs/<lang>/$(SLUG).md; every other byte kept). Commit it with the page.
+translated: $(VENV)/.installed-run
+	@test -n "$(SLUG)" || (echo "make translated SLUG=<slug>: name the page"; exit 2)
+	FLASK_APP=wsgi $(BIN)/flask translated $(SLUG)
 
 # Add the addresses published since (new slugs, aliases, context keys) to docs/_links.lock;
 # never removes a line. Commit the file with the pages.

@@ -24,6 +24,7 @@ class Language:
     stemmer: str  # Snowball stemmer of the search index
     og_locale: str  # OpenGraph locale
     words: dict  # the layout's words
+    english_name: str = ""  # for the authors' tools, which speak English
 
 
 NB_WORDS = {
@@ -189,8 +190,8 @@ EN_WORDS = {
 
 # Nynorsk and plain "no" readers get Bokmål: closer to what they asked for than English.
 LANGUAGES = {
-    "nb": Language("nb", "Norsk", ("nb", "no", "nn"), "norwegian", "nb_NO", NB_WORDS),
-    "en": Language("en", "English", ("en",), "english", "en_GB", EN_WORDS),
+    "nb": Language("nb", "Norsk", ("nb", "no", "nn"), "norwegian", "nb_NO", NB_WORDS, "Norwegian"),
+    "en": Language("en", "English", ("en",), "english", "en_GB", EN_WORDS, "English"),
 }
 CODES = tuple(LANGUAGES)  # the first is the default, and the fallback for missing pages
 DEFAULT_LANGUAGE = CODES[0]
