@@ -8,6 +8,7 @@ OpenGraph locale of each language are here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from werkzeug.datastructures import LanguageAccept
@@ -60,6 +61,24 @@ NB_WORDS = {
     "maybe": "Kanskje du ser etter en av disse?",
     "go_to_index": "Gå til alle hjelpesider",
     "fallback": "Denne siden finnes ikke på språket du ba om ennå, så den vises på norsk.",
+    "translation_outdated": "Den norske versjonen av denne siden er endret etter at den ble oversatt, så denne kan være utdatert.",
+    "translation_outdated_link": "Les den norske versjonen",
+    "reviewed": "Sist gjennomgått",
+    "date": "{day}. {month} {year}",
+    "months": (
+        "januar",
+        "februar",
+        "mars",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "desember",
+    ),
     "feedback_question": "Var denne siden nyttig?",
     "feedback_yes": "Ja",
     "feedback_no": "Nei",
@@ -142,6 +161,24 @@ EN_WORDS = {
     "maybe": "Perhaps you are looking for one of these?",
     "go_to_index": "Go to all help pages",
     "fallback": "This page is not available in English yet, so it is shown in Norwegian.",
+    "translation_outdated": "The Norwegian version of this page has changed since it was translated; it may be out of date.",
+    "translation_outdated_link": "Read the Norwegian version",
+    "reviewed": "Last reviewed",
+    "date": "{day} {month} {year}",
+    "months": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
     "feedback_question": "Was this page helpful?",
     "feedback_yes": "Yes",
     "feedback_no": "No",
@@ -204,6 +241,12 @@ MAX_HEADER_CHARS = 256
 def texts(code: str) -> dict:
     """The layout's words in the language `code`."""
     return LANGUAGES[code].words
+
+
+def long_date(day: date, code: str) -> str:
+    """`day` as a reader of `code` writes it: 12. mars 2026, 12 March 2026."""
+    words = LANGUAGES[code].words
+    return words["date"].format(day=day.day, month=words["months"][day.month - 1], year=day.year)
 
 
 def language_from_header(accept_language: str) -> str:
