@@ -25,6 +25,13 @@ $(VENV)/.installed: $(VENV)/.installed-run
 run: $(VENV)/.installed-run
 	GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) $(BIN)/python -m app.serve
 
+# An author's preview of the docs folder (DOCS_DIR, else docs/): drafts are shown and a page
+# reloads itself when its file is saved; /preview/<slug> shows its languages side by side.
+# It binds 127.0.0.1, and refuses a production-looking PUBLIC_BASE_URL or another address
+# unless PREVIEW_ALLOW_PUBLIC=true. Never for production.
+preview: $(VENV)/.installed-run
+	PREVIEW=true GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=1 $(BIN)/python -m app.serve
+
 # axe-core and the Nu HTML Checker, for the browser tests.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -509,3 +509,51 @@ def test_insights_show_old_links_and_places_without_help_in_a_real_browser(brows
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / "innsikt-links-phone.png", full_page=True)
         context.close()
+
+
+# The author's preview (`make preview`): a save reloads the page.
+
+
+def saved(path: Path, text: str, whole: bool) -> float:
+    """Save `text` as an editor would: written elsewhere and renamed into place (`whole`), or
+    written in place. The moment of the save."""
+    if whole:
+        temporary = path.with_name(f".{path.name}.swp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return time.monotonic()
+
+
+def test_a_save_reloads_the_preview_in_chromium_within_a_second(browser, tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(PROJECT / "docs", docs)
+    notice = "The Norwegian version of this page has changed since it was translated"
+    with help_server(docs, PREVIEW="true") as (base, _):
+        context = browser.new_context(viewport=VIEWPORTS["phone"])
+        page = context.new_page()
+        seen = watch(page, base)
+        page.goto(f"{base}/docs.php?doc=instantid-intro&lang=en&embed=1")
+        assert page.locator("script[src='/preview/_reload.js']").count() == 1 and notice not in page.content()
+        page.wait_for_timeout(400)  # the script has polled once: it knows the page as it is
+        took = []
+        # The Norwegian page is saved (renamed into place): the English page reloads, with its notice.
+        original = (docs / "instantid-intro.md").read_text(encoding="utf-8")
+        with page.expect_navigation(wait_until="domcontentloaded", timeout=5000):
+            at = saved(docs / "instantid-intro.md", original.replace("\n\n", "\n\nEn ny setning.\n\n", 1), True)
+        took.append(time.monotonic() - at)
+        assert page.get_by_text(notice).is_visible()
+        page.wait_for_timeout(400)
+        # The English page itself is saved in place: it reloads with its new title.
+        english = (docs / "en" / "instantid-intro.md").read_text(encoding="utf-8")
+        with page.expect_navigation(wait_until="domcontentloaded", timeout=5000):
+            at = saved(docs / "en" / "instantid-intro.md", english.replace("# What is", "# Saved: what is"), False)
+        took.append(time.monotonic() - at)
+        assert page.locator("h1").inner_text().startswith("Saved: what is InstantID")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "preview-reloaded-phone.png")
+        assert seen["errors"] == [] and seen["foreign"] == [] and seen["dialogs"] == []
+        print(f"reloaded {took[0]:.2f} s and {took[1]:.2f} s after the saves")
+        assert max(took) < 1.0, took
+        context.close()

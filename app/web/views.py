@@ -159,6 +159,8 @@ def rendered_page(page: Page, lang: str, presentation: Presentation, current: Re
             ),
             original_lang=DEFAULT_LANGUAGE,
             reviewed=long_date(page.reviewed, presentation.lang) if page.reviewed else "",
+            # In an author's preview, what the reload script compares (see app/operations/preview.py).
+            watch={"doc": page.slug, "version": ".".join(current.versions)},
             **layout_context(presentation, {"doc": page.slug}),
         )
         cache_set(current.key, html)
