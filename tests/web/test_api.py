@@ -146,6 +146,7 @@ def test_openapi_document_is_served(api):
         "/api/insights/dead-links",
         "/api/insights/dead-contexts",
         "/api/insights/aliases",
+        "/api/insights/pages",
         "/api/openapi.json",
     }
     assert json.loads((PROJECT / "app" / "web" / "openapi.json").read_text()) == document
