@@ -123,6 +123,7 @@ def test_an_edit_of_the_norwegian_page_shows_in_the_list_at_the_next_rescan(
     from app.content import store
 
     monkeypatch.setattr(store, "FULL_RESCAN_SECONDS", 0)  # every 2 s on a server: not here
+    monkeypatch.setattr(store, "RESCAN_COST_FACTOR", 0)
 
     def state() -> str:
         rows = authors_table(author.get("/innsikt", headers=AUTHOR).text)
@@ -185,6 +186,7 @@ def test_the_weekly_report_names_the_pages_due_and_the_translations_behind(insig
     from app.content import store
 
     monkeypatch.setattr(store, "FULL_RESCAN_SECONDS", 0)  # cron's report makes its app afresh
+    monkeypatch.setattr(store, "RESCAN_COST_FACTOR", 0)
     text = (docs_dir / "instantid-intro.md").read_text(encoding="utf-8")
     write(docs_dir, "instantid-intro", text + "\nEn ny setning.\n")
     output = insights_app.test_cli_runner().invoke(args=["insights", "report"]).output
