@@ -251,6 +251,7 @@ def translated_command(slug: str) -> None:
 
 
 def _read(path: str, slug: str) -> Page:
+    """The page at `path`, draft or not; a ClickException saying what is wrong with it."""
     try:
         return read_document(path, slug, wait_to_settle=False)
     except DocumentError as exc:

@@ -34,6 +34,7 @@ def watched(slug: str) -> dict[str, str]:
 
 
 def requested(slug: str | None) -> str:
+    """`slug` if it is one; 400 otherwise (it is only ever looked up in the Library)."""
     if slug is None or not SLUG.fullmatch(slug):
         abort(400)
     return slug
