@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test test-fast lint check lock-links bench lock clean system-packages container-packages container-test
+.PHONY: run preview test test-fast lint check translated lock-links bench lock clean system-packages container-packages container-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ $(VENV)/.installed: $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
 	GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) $(BIN)/python -m app.serve
+
+# An author's preview of the docs folder (DOCS_DIR, else docs/): drafts are shown and a page
+# reloads itself when its file is saved; /preview/<slug> shows its languages side by side.
+# It binds 127.0.0.1, and refuses a production-looking PUBLIC_BASE_URL or another address
+# unless PREVIEW_ALLOW_PUBLIC=true. Never for production.
+preview: $(VENV)/.installed-run
+	PREVIEW=true GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=1 $(BIN)/python -m app.serve
 
 # axe-core and the Nu HTML Checker, for the browser tests.
 node_modules/.installed: package.json package-lock.json
@@ -72,8 +79,15 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# STRICT=1: warnings (translations the Norwegian page has moved on from, reviews due) fail too.
 check: $(VENV)/.installed-run
-	FLASK_APP=wsgi $(BIN)/flask check-docs
+	FLASK_APP=wsgi $(BIN)/flask check-docs $(if $(filter 1 true yes,$(STRICT)),--strict)
+
+# After checking a translation against its Norwegian page: record what it was translated from
+# (`translated_from:` in docs/<lang>/$(SLUG).md; every other byte kept). Commit it with the page.
+translated: $(VENV)/.installed-run
+	@test -n "$(SLUG)" || (echo "make translated SLUG=<slug>: name the page"; exit 2)
+	FLASK_APP=wsgi $(BIN)/flask translated $(SLUG)
 
 # Add the addresses published since (new slugs, aliases, context keys) to docs/_links.lock;
 # never removes a line. Commit the file with the pages.

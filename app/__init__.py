@@ -42,7 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.content import library
     from app.guards import limits
     from app.observability.middleware import Observability, security_headers
-    from app.operations import checks, health
+    from app.operations import checks, health, preview
     from app.readers import authors, counting, database, feedback, insights
     from app.search import engine, related, suggest
     from app.web import api, errors, go, see_also, seo, views
@@ -70,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     seo.init_app(app)
     api.init_app(app)
     checks.init_app(app)
+    preview.init_app(app)
     if app.config["TRUSTED_PROXY_HOPS"]:
         # Inside the response cache's fast path: only requests that reach Flask need the client.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_HOPS"])

@@ -103,6 +103,11 @@ class Config:
     # true: the server refuses to start while a page fails to load. false: it serves the others
     # and answers 503 for that page until it is fixed (and logs, counts and lists it in /readyz).
     STRICT_START = "false"
+    # true: an author's preview (`make preview`): drafts are shown, and a help page reloads itself
+    # when its file is saved. Never set in production: the launcher refuses it with a public
+    # PUBLIC_BASE_URL (or address to bind) unless PREVIEW_ALLOW_PUBLIC is true as well.
+    PREVIEW = "false"
+    PREVIEW_ALLOW_PUBLIC = "false"
     # Static files (CSS, icons) may be cached this many seconds.
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Categories shown first on the help index, in this order; others follow by name.
@@ -163,6 +168,8 @@ def validate(config: dict) -> None:
     config["INSIGHTS_FLUSH_SECONDS"] = _seconds("INSIGHTS_FLUSH_SECONDS", config["INSIGHTS_FLUSH_SECONDS"])
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
     config["STRICT_START"] = _flag("STRICT_START", config["STRICT_START"])
+    config["PREVIEW"] = _flag("PREVIEW", config["PREVIEW"])
+    config["PREVIEW_ALLOW_PUBLIC"] = _flag("PREVIEW_ALLOW_PUBLIC", config["PREVIEW_ALLOW_PUBLIC"])
     for name in (
         "SEARCH_RATE_LIMIT",
         "SUGGEST_RATE_LIMIT",
@@ -202,6 +209,12 @@ def validate(config: dict) -> None:
             "PUBLIC_BASE_URL must be set (e.g. https://hjelp.example.no) when TRUSTED_PROXY_HOPS "
             "is: behind a proxy the request does not say the address readers use"
         )
+    if config["PREVIEW"] and not config["PREVIEW_ALLOW_PUBLIC"] and looks_public(config["PUBLIC_BASE_URL"]):
+        raise ConfigError(
+            f"PREVIEW=true shows drafts, and PUBLIC_BASE_URL={config['PUBLIC_BASE_URL']!r} looks like the "
+            "production site: preview on your own machine (make preview), or set PREVIEW_ALLOW_PUBLIC=true "
+            "if readers there may see drafts"
+        )
     config["INSIGHTS_USERS"] = insights_users(config["INSIGHTS_USERS"])
     if config["DATABASE_URL"] and not DATABASE_URL.fullmatch(config["DATABASE_URL"]):
         raise ConfigError("DATABASE_URL is not an sqlite:/// or postgresql+psycopg:// URL")
@@ -223,6 +236,15 @@ def validate(config: dict) -> None:
     docs = Path(config["DOCS_DIR"])
     if not docs.is_dir() or not os.access(docs, os.R_OK | os.X_OK):
         raise ConfigError(f"DOCS_DIR={str(docs)!r} is not a readable folder")
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def looks_public(url: str) -> bool:
+    """Whether a base URL looks like a site readers reach: https, and not this machine."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" and (parts.hostname or "") not in LOOPBACK_HOSTS
 
 
 def app_url_schemes(setting) -> frozenset[str]:

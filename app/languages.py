@@ -8,6 +8,7 @@ OpenGraph locale of each language are here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from werkzeug.datastructures import LanguageAccept
@@ -24,6 +25,7 @@ class Language:
     stemmer: str  # Snowball stemmer of the search index
     og_locale: str  # OpenGraph locale
     words: dict  # the layout's words
+    english_name: str = ""  # for the authors' tools, which speak English
 
 
 NB_WORDS = {
@@ -62,6 +64,24 @@ NB_WORDS = {
     "next_steps": "Neste steg",
     "see_also": "Relaterte sider",
     "in_norwegian": "på norsk",
+    "translation_outdated": "Den norske versjonen av denne siden er endret etter at den ble oversatt, så denne kan være utdatert.",
+    "translation_outdated_link": "Les den norske versjonen",
+    "reviewed": "Sist gjennomgått",
+    "date": "{day}. {month} {year}",
+    "months": (
+        "januar",
+        "februar",
+        "mars",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "desember",
+    ),
     "feedback_question": "Var denne siden nyttig?",
     "feedback_yes": "Ja",
     "feedback_no": "Nei",
@@ -147,6 +167,24 @@ EN_WORDS = {
     "next_steps": "Next steps",
     "see_also": "Related pages",
     "in_norwegian": "in Norwegian",
+    "translation_outdated": "The Norwegian version of this page has changed since it was translated; it may be out of date.",
+    "translation_outdated_link": "Read the Norwegian version",
+    "reviewed": "Last reviewed",
+    "date": "{day} {month} {year}",
+    "months": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
     "feedback_question": "Was this page helpful?",
     "feedback_yes": "Yes",
     "feedback_no": "No",
@@ -195,8 +233,8 @@ EN_WORDS = {
 
 # Nynorsk and plain "no" readers get Bokmål: closer to what they asked for than English.
 LANGUAGES = {
-    "nb": Language("nb", "Norsk", ("nb", "no", "nn"), "norwegian", "nb_NO", NB_WORDS),
-    "en": Language("en", "English", ("en",), "english", "en_GB", EN_WORDS),
+    "nb": Language("nb", "Norsk", ("nb", "no", "nn"), "norwegian", "nb_NO", NB_WORDS, "Norwegian"),
+    "en": Language("en", "English", ("en",), "english", "en_GB", EN_WORDS, "English"),
 }
 CODES = tuple(LANGUAGES)  # the first is the default, and the fallback for missing pages
 DEFAULT_LANGUAGE = CODES[0]
@@ -209,6 +247,12 @@ MAX_HEADER_CHARS = 256
 def texts(code: str) -> dict:
     """The layout's words in the language `code`."""
     return LANGUAGES[code].words
+
+
+def long_date(day: date, code: str) -> str:
+    """`day` as a reader of `code` writes it: 12. mars 2026, 12 March 2026."""
+    words = LANGUAGES[code].words
+    return words["date"].format(day=day.day, month=words["months"][day.month - 1], year=day.year)
 
 
 def language_from_header(accept_language: str) -> str:

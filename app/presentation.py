@@ -95,6 +95,7 @@ def layout_context(presentation: Presentation, here: dict[str, str], endpoint: s
         "lang": presentation.lang,
         "og_locale": LANGUAGES[presentation.lang].og_locale,
         "presentation": presentation,
+        "preview": current_app.config["PREVIEW"],  # an author's preview: pages reload themselves
         "link_args": args,
         "languages": [(code, LANGUAGES[code].name, url_for(endpoint, **here, lang=code, **switch)) for code in CODES],
     }

@@ -144,6 +144,20 @@ def warnings_for(settings: dict) -> list[str]:
     return found
 
 
+def check_preview(settings: dict) -> None:
+    """ConfigError when a preview (drafts shown: PREVIEW) would listen beyond this machine,
+    unless PREVIEW_ALLOW_PUBLIC says so (a production-looking PUBLIC_BASE_URL is refused by
+    the settings' own check)."""
+    from app.config import LOOPBACK_HOSTS, ConfigError
+
+    host = os.environ.get("GRANIAN_HOST", SERVER_DEFAULTS["GRANIAN_HOST"])
+    if settings["PREVIEW"] and not settings["PREVIEW_ALLOW_PUBLIC"] and host not in LOOPBACK_HOSTS:
+        raise ConfigError(
+            f"PREVIEW=true shows drafts, and GRANIAN_HOST={host!r} would serve them beyond this machine: "
+            "bind 127.0.0.1, or set PREVIEW_ALLOW_PUBLIC=true if that is meant"
+        )
+
+
 def check_synonyms(settings: dict) -> None:
     """ConfigError if the docs folder's synonyms file is broken, as check-docs says it."""
     from app.config import ConfigError
@@ -281,9 +295,11 @@ def serve(start: StartUp | None = None) -> int:
     try:
         settings = from_environment()
         validate(settings)
+        check_preview(settings)
         # One process per core reads a share of the pages. Meanwhile this one imports the
         # rest of the app (at 10,000 pages on 2 cores, both take about a second).
-        with ReadAhead(settings["DOCS_DIR"], processes=len(os.sched_getaffinity(0))) as reading:
+        processes = len(os.sched_getaffinity(0))
+        with ReadAhead(settings["DOCS_DIR"], processes=processes, drafts=settings["PREVIEW"]) as reading:
             check_synonyms(settings)
             import_app()
             library = reading.loaded(strict=settings["STRICT_START"])

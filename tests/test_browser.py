@@ -41,6 +41,8 @@ PAGE_TYPES = {
     "404": ("/docs.php?doc=what-is-ip-adaptr&lang=nb", 404),
     "search": ("/docs.php?q=ansikt&lang=nb", 200),
     "embed": ("/docs.php?doc=what-is-ip-adapter&lang=nb&embed=1", 200),
+    # An English page the Norwegian page has moved on from: its notice, embedded.
+    "outdated-en": ("/docs.php?doc=what-is-identitynet&lang=en&embed=1", 200),
     # The app's places (`/go/<key>`, keys the site's pages name): a choice of pages, and a dead key.
     "go-chooser": ("/go/screen.upload?lang=nb&embed=1&platform=ios&app_version=5.2.1", 200),
     "go-404": ("/go/screen.instantid.ansikt?lang=nb&embed=1&platform=android", 404),
@@ -83,7 +85,9 @@ def site(tmp_path_factory):
     with_front_matter(
         docs / "instantid-intro.md", "aliases: [gammel-instantid]\ncontexts: [screen.upload, error.e1203]"
     )
-    with_front_matter(docs / "what-is-identitynet.md", "contexts: [screen.upload]")
+    with_front_matter(docs / "what-is-identitynet.md", "contexts: [screen.upload]\nreviewed: 2026-11-02")
+    norwegian = (docs / "what-is-identitynet.md").read_text(encoding="utf-8")
+    (docs / "what-is-identitynet.md").write_text(norwegian + "\nEn ny setning.\n", encoding="utf-8")
     # One reader votes in every variant here, from one address: more posts than a worker's
     # share of the default feedback limit allows in a minute.
     with help_server(docs, FEEDBACK_RATE_LIMIT="100/minute") as (base, _):
@@ -123,7 +127,7 @@ def test_page_types_in_a_real_browser(browser, site, kind, viewport):
         box = page.locator("main a.button").first.bounding_box()
         assert box and box["y"] + box["height"] <= VIEWPORTS[viewport]["height"]
     chips = page.locator("a.chip")
-    if kind in ("page", "page-en", "embed"):
+    if kind in ("page", "page-en", "embed", "outdated-en"):
         assert chips.count() >= 5
         for i in range(chips.count()):
             assert chips.nth(i).is_visible()
@@ -508,4 +512,149 @@ def test_insights_show_old_links_and_places_without_help_in_a_real_browser(brows
         assert axe_violations(page) == []
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / "innsikt-links-phone.png", full_page=True)
+        context.close()
+
+
+# The author's preview (`make preview`): a save reloads the page.
+
+
+def saved(path: Path, text: str, whole: bool) -> float:
+    """Save `text` as an editor would: written elsewhere and renamed into place (`whole`), or
+    written in place. The moment of the save."""
+    if whole:
+        temporary = path.with_name(f".{path.name}.swp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return time.monotonic()
+
+
+def test_a_save_reloads_the_preview_in_chromium_within_a_second(browser, tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(PROJECT / "docs", docs)
+    notice = "The Norwegian version of this page has changed since it was translated"
+    with help_server(docs, PREVIEW="true") as (base, _):
+        context = browser.new_context(viewport=VIEWPORTS["phone"])
+        page = context.new_page()
+        seen = watch(page, base)
+        page.goto(f"{base}/docs.php?doc=instantid-intro&lang=en&embed=1")
+        assert page.locator("script[src='/preview/_reload.js']").count() == 1 and notice not in page.content()
+        page.wait_for_timeout(400)  # the script has polled once: it knows the page as it is
+        took = []
+        # The Norwegian page is saved (renamed into place): the English page reloads, with its notice.
+        original = (docs / "instantid-intro.md").read_text(encoding="utf-8")
+        with page.expect_navigation(wait_until="domcontentloaded", timeout=5000):
+            at = saved(docs / "instantid-intro.md", original.replace("\n\n", "\n\nEn ny setning.\n\n", 1), True)
+        took.append(time.monotonic() - at)
+        assert page.get_by_text(notice).is_visible()
+        page.wait_for_timeout(400)
+        # The English page itself is saved in place: it reloads with its new title.
+        english = (docs / "en" / "instantid-intro.md").read_text(encoding="utf-8")
+        with page.expect_navigation(wait_until="domcontentloaded", timeout=5000):
+            at = saved(docs / "en" / "instantid-intro.md", english.replace("# What is", "# Saved: what is"), False)
+        took.append(time.monotonic() - at)
+        assert page.locator("h1").inner_text().startswith("Saved: what is InstantID")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "preview-reloaded-phone.png")
+        assert seen["errors"] == [] and seen["foreign"] == [] and seen["dialogs"] == []
+        print(f"reloaded {took[0]:.2f} s and {took[1]:.2f} s after the saves")
+        assert max(took) < 1.0, took
+        context.close()
+        # The page's languages side by side, with what `make check` says of it.
+        for name, size in VIEWPORTS.items():
+            context = browser.new_context(viewport=size)
+            page = context.new_page()
+            seen = watch(page, base)
+            page.goto(f"{base}/preview/instantid-intro")
+            columns = page.locator(".preview-column")
+            assert columns.count() == 2 and "utdatert" in columns.nth(1).inner_text()
+            if name == "desktop":  # side by side
+                assert columns.nth(0).bounding_box()["y"] == columns.nth(1).bounding_box()["y"]
+            assert "has changed since it was translated" in page.locator(".preview-check").inner_text()
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+            assert axe_violations(page) == [] and seen["errors"] == [] and seen["foreign"] == []
+            page.screenshot(path=ARTIFACTS / f"preview-side-by-side-{name}.png")
+            context.close()
+
+
+# What has gone stale, as readers and authors see it.
+
+
+@pytest.mark.parametrize("variant", ["&embed=1&theme=dark", "&theme=light"])
+def test_the_notice_of_an_outdated_translation_at_phone_size(browser, site, variant):
+    context = browser.new_context(viewport=VIEWPORTS["phone"])
+    page = context.new_page()
+    seen = watch(page, site)
+    page.goto(f"{site}/docs.php?doc=what-is-identitynet&lang=en{variant}")
+    notice = page.locator(".translation-notice")
+    assert notice.is_visible() and "has changed since it was translated" in notice.inner_text()
+    title, box = page.locator("h1").bounding_box(), notice.bounding_box()
+    assert title["y"] + title["height"] <= box["y"] and box["y"] + box["height"] <= VIEWPORTS["phone"]["height"]
+    assert page.get_by_text("Last reviewed 2 November 2026").count() == 0  # the English page was never reviewed
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+    assert axe_violations(page) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"outdated-notice-phone{variant.replace('&', '-').replace('=', '-')}.png")
+    link = notice.get_by_role("link", name="Read the Norwegian version")
+    assert link.bounding_box()["height"] >= 24  # WCAG 2.5.8
+    link.click()
+    page.wait_for_load_state()
+    assert page.url == f"{site}/docs.php?doc=what-is-identitynet&lang=nb{variant}"
+    assert page.locator(".translation-notice").count() == 0
+    assert page.get_by_text("Sist gjennomgått 2. november 2026").is_visible()
+    assert seen["errors"] == [] and seen["foreign"] == [] and seen["dialogs"] == []
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_authors_list_sorts_without_script_in_a_real_browser(browser, tmp_path, viewport):
+    from werkzeug.security import generate_password_hash
+
+    docs = tmp_path / "docs"
+    shutil.copytree(PROJECT / "docs", docs)
+    with_front_matter(docs / "instantid-intro.md", "owner: Team Hjelp\nreview_by: 2026-01-15\nreviewed: 2025-07-15")
+    with_front_matter(docs / "what-is-identitynet.md", "owner: Kari Nordmann\nreview_by: 2027-03-01")
+    with_front_matter(docs / "generative-ai-terminology.md", "owner: <b>Ola</b> =cmd\nreview_by: 2026-06-30")
+    text = (docs / "what-is-ip-adapter.md").read_text(encoding="utf-8")
+    (docs / "what-is-ip-adapter.md").write_text(text + "\nEn ny setning.\n", encoding="utf-8")
+    users = f"forfatter:{generate_password_hash('hemmelig passord')}"
+    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2") as (base, _):
+        for slug, reads in (("instantid-intro", 3), ("what-is-ip-adapter", 5), ("avatarify-intro", 1)):
+            for _ in range(reads):
+                get(f"{base}/docs.php?doc={slug}")
+        author = {"Authorization": "Basic " + base64.b64encode(b"forfatter:hemmelig passord").decode()}
+        deadline = time.monotonic() + 20  # the workers' writers flush every 0.2 s
+        while json.loads(get(f"{base}/api/insights/views", headers=author)[2])["total"] < 9:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        context = browser.new_context(
+            viewport=VIEWPORTS[viewport], http_credentials={"username": "forfatter", "password": "hemmelig passord"}
+        )
+        page = context.new_page()
+        page.add_init_script(HOOK)
+        seen = watch(page, base)
+        assert page.goto(f"{base}/innsikt?dager=7#forfattere").status == 200
+        due = page.locator("#til-gjennomgang ~ div table").first
+        assert "Team Hjelp" in due.inner_text() and "2026-01-15" in due.inner_text()
+        rows = page.locator("table.authors-list tbody tr")
+        assert rows.count() == 6 and "utdatert" in rows.filter(has_text="IP-Adapter").inner_text()
+        assert "<b>Ola</b> =cmd" in page.locator("table.authors-list").inner_text()  # an owner is text
+        page.get_by_role("link", name="Visninger", exact=True).click()
+        page.wait_for_load_state()
+        assert "sorter=-visninger" in page.url
+        assert page.locator("th[aria-sort=descending]").inner_text() == "Visninger"
+        assert rows.first.locator("td").nth(4).inner_text() == "5"
+        assert page.evaluate("window.__ran") == [] and seen["dialogs"] == [] and seen["foreign"] == []
+        assert seen["errors"] == []
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+        assert axe_violations(page) == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#forfattere").scroll_into_view_if_needed()
+        page.screenshot(path=ARTIFACTS / f"authors-list-{viewport}.png")
+        csv_file = get(f"{base}/innsikt/sider.csv?sorter=-visninger", headers=author)[2].decode("utf-8")
+        assert "'=cmd" not in csv_file and "<b>Ola</b> =cmd" in csv_file  # mid-cell after a space: no formula
+        if viewport == "phone":
+            (tmp_path / "innsikt.html").write_bytes(get(f"{base}/innsikt?sorter=-nei", headers=author)[2])
+            assert html_errors([str(tmp_path / "innsikt.html")]) == []
         context.close()

@@ -77,9 +77,12 @@ def rendition(
 
 def init_app(app: Flask) -> None:
     """Digest the layout once: the cache keys of every rendered page carry it, and the
-    settings that show in pages (canonical links; the links into the app a page may keep)."""
+    settings that show in pages (canonical links; the links into the app a page may keep; the
+    preview's reload script)."""
     app.extensions["layout_version"] = layout_digest(
-        app.config["PUBLIC_BASE_URL"], " ".join(sorted(app.config["APP_URL_SCHEMES"]))
+        app.config["PUBLIC_BASE_URL"],
+        " ".join(sorted(app.config["APP_URL_SCHEMES"])),
+        "preview" if app.config["PREVIEW"] else "",  # a preview's pages carry its reload script
     )
 
 

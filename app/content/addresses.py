@@ -90,14 +90,15 @@ def go_address(key: str) -> str:
 
 def published(library: Library) -> set[str]:
     """Every address the pages give now: each page in each language it is written in, each
-    alias in the languages its page is written in, and each context key."""
+    alias in the languages its page is written in, and each context key (drafts' none)."""
     addresses = library.addresses()
-    found = set()
+    found, everywhere = set(), set()
     for code, store in library.stores.items():
-        slugs = {page.slug for page in store.pages()}
+        slugs = {page.slug for page in store.pages() if not page.draft}  # a draft is published by no one
+        everywhere |= slugs
         found.update(doc_address(slug, code) for slug in slugs)
         found.update(doc_address(alias, code) for alias, slug in addresses.aliases.items() if slug in slugs)
-    found.update(go_address(key) for key in addresses.contexts)
+    found.update(go_address(key) for key, slugs in addresses.contexts.items() if everywhere.intersection(slugs))
     return found
 
 

@@ -14,6 +14,7 @@ from app.config import ConfigError
 from app.content.addresses import Addresses, index_addresses
 from app.content.page import Page
 from app.content.store import DocumentStore
+from app.content.translations import drift
 from app.languages import CODES, DEFAULT_LANGUAGE
 from app.observability.metrics import DOCUMENT_ERRORS
 
@@ -25,14 +26,18 @@ class Library:
     """Every language's pages: a DocumentStore per language, the default language's the fallback.
 
     Norwegian pages live in `nb/` or, as in the old system, directly in the docs folder;
-    other languages in a folder named by their code.
+    other languages in a folder named by their code. Drafts are in it only with `drafts`
+    (PREVIEW): its stores pass them over otherwise, so `find`, `versions`, `pages_in`,
+    `addresses` and everything made from them never meet one.
     """
 
-    def __init__(self, docs_dir: str | os.PathLike):
+    def __init__(self, docs_dir: str | os.PathLike, drafts: bool = False):
         root = self.root = Path(docs_dir).resolve()
+        self.drafts = drafts
         # The default language's pages may also lie in the docs folder itself, as in the old system.
         self.stores = {
-            code: DocumentStore(root / code, *([root] if code == DEFAULT_LANGUAGE else [])) for code in CODES
+            code: DocumentStore(root / code, *([root] if code == DEFAULT_LANGUAGE else []), drafts=drafts)
+            for code in CODES
         }
         self._addresses: tuple[str, Addresses] | None = None  # with the fingerprint it was made at
         self._reported: set[str] = set()  # problems of the aliases logged already
@@ -81,6 +86,13 @@ class Library:
             versions.append(page.version if page else "")
         return tuple(versions)
 
+    def drift(self, slug: str, lang: str) -> str | None:
+        """Where page `slug` in `lang` stands against the default language's page it was
+        translated from (app/content/translations.py); None for the default language itself."""
+        if lang == DEFAULT_LANGUAGE:
+            return None
+        return drift(self.stores[DEFAULT_LANGUAGE].get(slug), self.stores[lang].get(slug))
+
     def pages_in(self, lang: str) -> dict[str, tuple[Page, str]]:
         """Every page by slug, in `lang` where it exists, else in the default language."""
         found = {page.slug: (page, DEFAULT_LANGUAGE) for page in self.stores[DEFAULT_LANGUAGE].pages()}
@@ -116,10 +128,11 @@ class Library:
 handed_over: dict[Path, Library] = {}
 
 
-def load_library(docs_dir: str | os.PathLike, strict: bool = False) -> Library:
-    """A loaded Library. A page that fails to load is logged and counted, and answered with
-    503 until it loads (the others are served); with `strict`, ConfigError naming it instead."""
-    return checked(Library(docs_dir), strict=strict)
+def load_library(docs_dir: str | os.PathLike, strict: bool = False, drafts: bool = False) -> Library:
+    """A loaded Library (with drafts, for PREVIEW). A page that fails to load is logged and
+    counted, and answered with 503 until it loads (the others are served); with `strict`,
+    ConfigError naming it instead."""
+    return checked(Library(docs_dir, drafts), strict=strict)
 
 
 def checked(library: Library, known: dict[str, dict[str, Page]] | None = None, strict: bool = False) -> Library:
@@ -166,6 +179,6 @@ def init_app(app: Flask) -> None:
     app.extensions["remembered"] = {}
     app.extensions["suggested"] = {}
     library = handed_over.pop(Path(app.config["DOCS_DIR"]).resolve(), None)
-    if library is None:
-        library = load_library(app.config["DOCS_DIR"], strict=app.config["STRICT_START"])
+    if library is None or library.drafts != app.config["PREVIEW"]:
+        library = load_library(app.config["DOCS_DIR"], strict=app.config["STRICT_START"], drafts=app.config["PREVIEW"])
     app.extensions["library"] = library

@@ -35,9 +35,14 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A front matter line as authors write it: a key, then plain text that starts with no
 # character YAML gives a meaning to.
 PLAIN_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):[ ]+([^\s\-?:,\[\]{}#&*!|>'\"%@`].*)")
-YAML_TEXT, YAML_INT, YAML_TIMESTAMP = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "timestamp"))
+YAML_TEXT, YAML_INT, YAML_TIMESTAMP, YAML_BOOL = (
+    f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "timestamp", "bool")
+)
 WHOLE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# What `translated_from:` holds: a text digest (see text_digest), as `flask translated` writes it.
+TEXT_DIGEST = re.compile(r"[0-9a-f]{16}")
+MAX_OWNER_CHARS = 100
 _resolver = yaml.resolver.Resolver()
 
 
@@ -67,6 +72,17 @@ class Page:
     # `next:` (the next steps of a task that takes several pages, in order).
     related: tuple[str, ...] = ()
     next_steps: tuple[str, ...] = ()
+    # For the authors: who answers for the page (`owner:`, never shown to readers), the day it
+    # is due a review (`review_by:`) and the day it last had one (`reviewed:`, shown to readers).
+    owner: str = ""
+    review_by: date | None = None
+    reviewed: date | None = None
+    # `draft: true`: shown only where the app runs with PREVIEW on (see DocumentStore).
+    draft: bool = False
+    # A translation's `translated_from:`: the text_digest of the page it was translated from.
+    translated_from: str = ""
+    # Of this page's title and text, whitespace aside: what a translation records.
+    text_digest: str = ""
 
     @property
     def version(self) -> str:
@@ -132,7 +148,20 @@ def _parse(slug: str, text: str, mtime_ns: int, size: int) -> Page:
         contexts=_names_field(meta, "contexts", CONTEXT_KEY, "context keys (a-z, 0-9, '.', '_' and -, at most 64)"),
         related=_names_field(meta, "related", SLUG, "slugs (a-z, 0-9 and -)"),
         next_steps=_names_field(meta, "next", SLUG, "slugs (a-z, 0-9 and -)"),
+        owner=_text_field(meta, "owner")[:MAX_OWNER_CHARS],
+        review_by=_day_field(meta, "review_by"),
+        reviewed=_day_field(meta, "reviewed"),
+        draft=_flag_field(meta, "draft"),
+        translated_from=_digest_field(meta, "translated_from"),
+        text_digest=text_digest(title, text),
     )
+
+
+def text_digest(title: str, body: str) -> str:
+    """The first 16 hex digits of the SHA-256 of a page's title and body with whitespace
+    normalised (every run of it one space): what a translation records in `translated_from:`.
+    The front matter is not part of it, so a new `updated:` or `owner:` is no change to translate."""
+    return hashlib.sha256(" ".join(f"{title}\n{body}".split()).encode()).hexdigest()[:16]
 
 
 def plain_front_matter(text: str) -> dict | None:
@@ -160,6 +189,8 @@ def plain_front_matter(text: str) -> dict | None:
         kind = _resolver.resolve(yaml.ScalarNode, value, (True, False))
         if kind == YAML_TEXT:
             meta[key] = value
+        elif kind == YAML_BOOL and value.lower() in ("true", "false"):
+            meta[key] = value.lower() == "true"
         elif kind == YAML_INT and WHOLE_NUMBER.fullmatch(value):
             meta[key] = int(value)
         elif kind == YAML_TIMESTAMP and ISO_DATE.fullmatch(value):
@@ -187,6 +218,43 @@ def _date_field(meta: dict, key: str) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise DocumentError(f"front matter '{key}' must be a date such as 2026-11-26")
+
+
+def _day_field(meta: dict, key: str) -> date | None:
+    """A front matter day (`2026-11-26`), or None when absent."""
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise DocumentError(f"front matter '{key}' must be a date such as 2026-11-26")
+
+
+def _flag_field(meta: dict, key: str) -> bool:
+    """A front matter `true` or `false` (false when absent)."""
+    value = meta.get(key, False)
+    if not isinstance(value, bool):
+        raise DocumentError(f"front matter '{key}' must be true or false")
+    return value
+
+
+def _digest_field(meta: dict, key: str) -> str:
+    """A text digest as `flask translated` writes it, or '' when absent. (Sixteen decimal
+    digits unquoted are a number to YAML: the command quotes those.)"""
+    value = meta.get(key)
+    if value is None:
+        return ""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not TEXT_DIGEST.fullmatch(text):
+        raise DocumentError(f"front matter '{key}' must be the 16 hex digits `make translated` writes")
+    return text
 
 
 def _names_field(meta: dict, key: str, pattern: re.Pattern, what: str) -> tuple[str, ...]:

@@ -33,8 +33,8 @@ class ReadAhead:
     2 cores, the launcher's check takes about half as long (see app/serve.py).
     """
 
-    def __init__(self, docs_dir: str | os.PathLike, processes: int):
-        self.library = Library(docs_dir)
+    def __init__(self, docs_dir: str | os.PathLike, processes: int, drafts: bool = False):
+        self.library = Library(docs_dir, drafts)
         files = self.library.files()
         processes = min(processes, len(files) // PAGES_PER_PROCESS)
         self._pool = None

@@ -116,9 +116,16 @@ class DocumentStore:
     again only when its own mtime shows a file was added, removed or renamed. With several
     folders, a slug in an earlier folder hides the same slug in a later one; folders that
     do not exist count as empty.
+
+    A draft (`draft: true`) is read and kept like any page, but every read here (`get`,
+    `known`, `pages`, `fingerprint`, `len`) passes it over unless the store shows `drafts`
+    (the Library's stores do when the app runs with PREVIEW on): this is the one place that
+    keeps drafts from readers, so the index, search, suggestions, related pages, the sitemap,
+    the API and `/go/` leave them out without a line of their own.
     """
 
-    def __init__(self, *folders: str | os.PathLike):
+    def __init__(self, *folders: str | os.PathLike, drafts: bool = False):
+        self.drafts = drafts
         self.folders = [Path(folder).resolve() for folder in folders]
         self.root = self.folders[-1]
         self.errors: dict[str, str] = {}
@@ -239,8 +246,16 @@ class DocumentStore:
                 if self._folder_changed():
                     self._scan()
 
+    def _shown(self, page: Page | None) -> Page | None:
+        """`page`, unless it is a draft this store does not show."""
+        return None if page is None or (page.draft and not self.drafts) else page
+
     def get(self, slug: str) -> Page | None:
-        """The current version of the page named `slug`, or None if there is none."""
+        """The current version of the page named `slug`, or None if there is none (or it is
+        a draft this store does not show)."""
+        return self._shown(self._current(slug))
+
+    def _current(self, slug: str) -> Page | None:
         if slug not in self._paths:
             self.refresh()
         path = self._paths.get(slug)
@@ -266,7 +281,7 @@ class DocumentStore:
     def known(self, slug: str) -> Page | None:
         """The page named `slug` as last read, without looking at its file (for what was
         found among the pages as they were read, such as search results)."""
-        return self._pages.get(slug)
+        return self._shown(self._pages.get(slug))
 
     def _reload(self, slug: str, path: str, old: Page | None) -> Page | None:
         """Re-read an edited file; a broken edit keeps the last good version."""
@@ -310,20 +325,25 @@ class DocumentStore:
         self._catch_up()
         return self.generation
 
-    def pages(self) -> list[Page]:
-        """Every page, as current as `_catch_up` keeps them."""
+    def pages(self, with_drafts: bool = False) -> list[Page]:
+        """Every page, as current as `_catch_up` keeps them; drafts only if the store shows
+        them or `with_drafts` (for `flask check-docs`, which checks drafts too)."""
         self._catch_up()
-        return list(self._pages.values())
+        if with_drafts or self.drafts:
+            return list(self._pages.values())
+        return [page for page in self._pages.values() if not page.draft]
 
     def __len__(self) -> int:
-        return len(self._pages)
+        return len(self._pages) if self.drafts else sum(not page.draft for page in self._pages.values())
 
     def fingerprint(self) -> str:
-        """A digest of every page's slug and version: equal on replicas with equal files."""
+        """A digest of every page's slug and version (of those it shows): equal on replicas
+        with equal files."""
         self._catch_up()
         if self._fingerprint[0] != self.generation:
             digest = hashlib.sha256()
-            for page in sorted(self._pages.values(), key=lambda p: p.slug):
+            shown = (page for page in self._pages.values() if self.drafts or not page.draft)
+            for page in sorted(shown, key=lambda p: p.slug):
                 digest.update(f"{page.slug}:{page.version}\n".encode())
             self._fingerprint = (self.generation, digest.hexdigest()[:16])
         return self._fingerprint[1]

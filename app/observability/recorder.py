@@ -20,7 +20,8 @@ from time import perf_counter
 from app.observability.metrics import CACHE, LATENCY, REQUESTS
 from app.privacy import redacted_query_string
 
-QUIET_PATHS = frozenset({"/healthz", "/readyz"})  # load balancers poll these; not logged
+# Load balancers poll the first two, and an author's preview the last (four times a second): not logged.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/preview/_version"})
 
 
 # Longest path and query an access line keeps; the rest is cut, and the line says how long it was.

@@ -1,11 +1,16 @@
 """`flask check-docs`: find broken internal links, missing titles, unsafe HTML, aliases that
-clash and published addresses that lead nowhere now; `flask lock-links`: add the addresses
-published since to docs/_links.lock."""
+clash and published addresses that lead nowhere now, and warn of translations the original
+has moved on from and pages due for review (`--strict` fails on warnings too); `flask
+lock-links`: add the addresses published since to docs/_links.lock; `flask translated`:
+record in a page's translations what they were translated from."""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from datetime import UTC, date, datetime
+from pathlib import Path
 from urllib.parse import unquote
 
 import click
@@ -13,16 +18,69 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.content.addresses import LOCK_FILE, lock_new_addresses, lock_problems
-from app.content.library import get_library
+from app.content.library import Library, get_library
 from app.content.links import INTERNAL_LINK, links_in
-from app.content.page import SLUG
+from app.content.page import SLUG, DocumentError, Page, parse_document
 from app.content.rendering import markdown_to_html, sanitizer_changes
-from app.content.store import DocumentStore
-from app.languages import DEFAULT_LANGUAGE
+from app.content.store import DocumentStore, read_document
+from app.content.translations import KEY, OUTDATED, UNRECORDED, drift, recorded
+from app.languages import DEFAULT_LANGUAGE, LANGUAGES
 from app.search.synonyms import SynonymError, read_synonyms
 
 # A heading's anchor in rendered HTML: what a link's #fragment must name.
 HEADING_ANCHOR = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"')
+
+
+class Targets:
+    """The pages a link in `store` may lead to (its own, else `fallback`'s, drafts included),
+    each page's anchors rendered when first asked for: checking one page renders only it and
+    the pages it links to."""
+
+    def __init__(self, store: DocumentStore, fallback: DocumentStore | None = None):
+        self.pages = {page.slug: page for page in (fallback.pages(with_drafts=True) if fallback else ())}
+        self.pages.update((page.slug, page) for page in store.pages(with_drafts=True))
+        # A reader is shown the fallback's page where the store's own is a draft.
+        self.published = {page.slug for page in self.pages.values() if not page.draft}
+        if fallback:
+            self.published |= {page.slug for page in fallback.pages(with_drafts=True) if not page.draft}
+        self._anchors: dict[str, set[str]] = {}
+
+    def anchors(self, slug: str, html: str | None = None) -> set[str]:
+        found = self._anchors.get(slug)
+        if found is None:
+            html = html if html is not None else markdown_to_html(self.pages[slug].body)[0]
+            found = self._anchors[slug] = set(HEADING_ANCHOR.findall(html))
+        return found
+
+
+def page_problems(page: Page, targets: Targets, app_schemes: frozenset[str], aliases: dict[str, str]) -> list[str]:
+    """Everything wrong with one page, one line each, without its language."""
+    html = markdown_to_html(page.body)[0]
+    targets.anchors(page.slug, html)
+    where, problems = f"{page.slug}.md", []
+    for href in links_in(html):
+        problem = _link_problem(href, page, targets, aliases)
+        if problem:
+            problems.append(f"{where}: {problem}: {href!r}")
+    for change in sanitizer_changes(page.body, app_schemes):
+        problems.append(f"{where}: the sanitizer would remove or change {change}")
+    for key, named in (("related", page.related), ("next", page.next_steps)):
+        for target in named:
+            problem = _named_page_problem(target, page, targets, aliases)
+            if problem:
+                problems.append(f"{where}: '{key}:' names {problem}: {target!r}")
+    return problems
+
+
+def _named_page_problem(target: str, page: Page, targets: Targets, aliases: dict[str, str]) -> str | None:
+    """What is wrong with a page that `related:` or `next:` of `page` names, or None."""
+    if target == page.slug:
+        return "the page itself"
+    if target not in targets.pages:
+        return f"an old slug, an alias of {aliases[target]}" if target in aliases else "a page that does not exist"
+    if not page.draft and target not in targets.published:
+        return "a draft, which readers cannot see until it is published"
+    return None
 
 
 def check_documents(
@@ -31,7 +89,8 @@ def check_documents(
     app_schemes: frozenset[str] = frozenset(),
     aliases: dict[str, str] | None = None,
 ) -> list[str]:
-    """Everything wrong with the documents in `store`, one line each (empty when all is well).
+    """Everything wrong with the documents in `store`, drafts included, one line each (empty
+    when all is well).
 
     Links may also lead to pages of `fallback`: readers are shown those where `store`
     has no page of that name. Links into the app may use `app_schemes`; a link to one of
@@ -39,35 +98,16 @@ def check_documents(
     """
     store.load()
     problems = [message for _, message in sorted(store.errors.items())]
-    pages = sorted(store.pages(), key=lambda p: p.slug)
-    html = {page.slug: markdown_to_html(page.body)[0] for page in pages}
-    anchors = {slug: set(HEADING_ANCHOR.findall(text)) for slug, text in html.items()}
-    for page in fallback.pages() if fallback else ():
-        if page.slug not in anchors:
-            anchors[page.slug] = set(HEADING_ANCHOR.findall(markdown_to_html(page.body)[0]))
-    for page in pages:
-        where = f"{page.slug}.md"
-        for href in links_in(html[page.slug]):
-            problem = _link_problem(href, page.slug, anchors, aliases or {})
-            if problem:
-                problems.append(f"{where}: {problem}: {href!r}")
-        for change in sanitizer_changes(page.body, app_schemes):
-            problems.append(f"{where}: the sanitizer would remove or change {change}")
-        for key, named in (("related", page.related), ("next", page.next_steps)):
-            for target in named:
-                if target == page.slug:
-                    problems.append(f"{where}: '{key}:' names the page itself: {target!r}")
-                elif target in (aliases or {}) and target not in anchors:
-                    problems.append(f"{where}: '{key}:' names an old slug, an alias of {aliases[target]}: {target!r}")
-                elif target not in anchors:
-                    problems.append(f"{where}: '{key}:' names a page that does not exist: {target!r}")
+    targets = Targets(store, fallback)
+    for page in sorted(store.pages(with_drafts=True), key=lambda p: p.slug):
+        problems += page_problems(page, targets, app_schemes, aliases or {})
     return problems
 
 
-def _link_problem(href: str, slug: str, anchors: dict[str, set[str]], aliases: dict[str, str]) -> str | None:
-    """What is wrong with one link from page `slug`, or None; links elsewhere are not checked."""
+def _link_problem(href: str, page: Page, targets: Targets, aliases: dict[str, str]) -> str | None:
+    """What is wrong with one link from `page`, or None; links elsewhere are not checked."""
     if href.startswith("#"):
-        target, fragment = slug, href[1:]
+        target, fragment = page.slug, href[1:]
     else:
         match = INTERNAL_LINK.fullmatch(href)
         if match is None:
@@ -75,21 +115,74 @@ def _link_problem(href: str, slug: str, anchors: dict[str, set[str]], aliases: d
         target, fragment = match.groups()
         if not SLUG.fullmatch(target):
             return "malformed internal link"
-        if target not in anchors:
+        if target not in targets.pages:
             if target in aliases:
                 # It works (a redirect), but costs readers a detour and counts as an old link.
                 return f"link to an old slug, an alias of {aliases[target]}: link to docs.php?doc={aliases[target]}"
             return "link to a page that does not exist"
-    if fragment and unquote(fragment) not in anchors[target]:
+        if not page.draft and target not in targets.published:
+            return "link to a draft, which readers cannot see until it is published"
+    if fragment and unquote(fragment) not in targets.anchors(target):
         return f"no heading with the anchor #{unquote(fragment)} in {target}.md"
     return None
 
 
+def page_warnings(original: Page | None, page: Page, lang: str, today: date) -> list[str]:
+    """What an author should look at on one page (without its language): a translation the
+    original has moved on from or that records nothing, a review that is due."""
+    where, found = f"{page.slug}.md", []
+    state = drift(original, page) if lang != DEFAULT_LANGUAGE else None
+    original_name = f"the {LANGUAGES[DEFAULT_LANGUAGE].english_name} page"
+    if state == OUTDATED:
+        found.append(
+            f"{where}: {original_name} has changed since it was translated ({KEY}: {page.translated_from}, "
+            f"now {original.text_digest}): bring the translation up to date, then run "
+            f"`make translated SLUG={page.slug}`"
+        )
+    elif state == UNRECORDED:
+        found.append(f"{where}: no {KEY}: once it matches {original_name}, run `make translated SLUG={page.slug}`")
+    if page.review_by and page.review_by < today and not page.draft:
+        owner = f" (owner: {page.owner})" if page.owner else " (no owner:)"
+        found.append(
+            f"{where}: due for review since {page.review_by.isoformat()}{owner}: "
+            "review it, then set reviewed: and a new review_by:"
+        )
+    return found
+
+
+def warnings(library: Library, today: date, slug: str | None = None) -> list[str]:
+    """Every page's warnings (or one page's), one line each, with its language."""
+    originals = {page.slug: page for page in library.stores[DEFAULT_LANGUAGE].pages(with_drafts=True)}
+    found = []
+    for lang, store in library.stores.items():
+        for page in sorted(store.pages(with_drafts=True), key=lambda p: p.slug):
+            if slug is None or page.slug == slug:
+                found += [f"[{lang}] {line}" for line in page_warnings(originals.get(page.slug), page, lang, today)]
+    return found
+
+
+def page_report(library: Library, slug: str, app_schemes: frozenset[str]) -> tuple[list[str], list[str]]:
+    """What `flask check-docs` would say of page `slug` alone: its problems and its warnings."""
+    problems = []
+    aliases = library.addresses().aliases
+    default = library.stores[DEFAULT_LANGUAGE]
+    for lang, store in library.stores.items():
+        if slug in store.errors:
+            problems.append(f"[{lang}] {store.errors[slug]}")
+        page = {page.slug: page for page in store.pages(with_drafts=True)}.get(slug)
+        if page is not None:
+            targets = Targets(store, None if store is default else default)
+            problems += [f"[{lang}] {line}" for line in page_problems(page, targets, app_schemes, aliases)]
+    problems += [line for line in library.addresses().problems if f"] {slug}.md" in line]
+    return problems, warnings(library, datetime.now(UTC).date(), slug)
+
+
 @click.command("check-docs")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (translations, reviews due).")
 @with_appcontext
-def check_docs_command() -> None:
-    """Check every document in DOCS_DIR, in every language, its aliases and the addresses in
-    _links.lock; exit 1 if any problem is found."""
+def check_docs_command(strict: bool) -> None:
+    """Check every document in DOCS_DIR, in every language, drafts too, its aliases and the
+    addresses in _links.lock; exit 1 if any problem is found (or, with --strict, any warning)."""
     problems, counts = [], []
     library = get_library()
     stores, schemes = library.stores, current_app.config["APP_URL_SCHEMES"]
@@ -106,13 +199,21 @@ def check_docs_command() -> None:
         read_synonyms(current_app.config["DOCS_DIR"])
     except SynonymError as exc:
         problems.append(str(exc))
-    for problem in problems:
-        click.echo(problem, err=True)
+    warned = warnings(library, datetime.now(UTC).date())
+    for line in problems:
+        click.echo(line, err=True)
+    for line in warned:
+        click.echo(f"warning: {line}", err=True)
+    count = f"{len(warned)} warning{'s' if len(warned) != 1 else ''}"
     if problems:
+        raise SystemExit(1)
+    if warned and strict:
+        click.echo(f"{count} above, and --strict fails on warnings.", err=True)
         raise SystemExit(1)
     click.echo(
         f"{', '.join(counts)} documents: all links, anchors, titles, HTML and aliases are fine; so are "
         f"_synonyms.yml and the {locked} addresses in {LOCK_FILE}."
+        + (f" {count} above (--strict fails on them)." if warned else "")
     )
 
 
@@ -129,7 +230,68 @@ def lock_links_command(today: datetime | None) -> None:
     click.echo(f"{len(added)} new addresses in {LOCK_FILE}." if added else f"Nothing new for {LOCK_FILE}.")
 
 
+@click.command("translated")
+@click.argument("slug")
+@with_appcontext
+def translated_command(slug: str) -> None:
+    """Record, once a translator has checked them, that the translations of page SLUG match
+    its Norwegian page as it is now: `translated_from:` in their front matter, every other
+    byte of the file kept. Drafts too."""
+    if not SLUG.fullmatch(slug):
+        raise click.ClickException(f"{slug[:100]!r} is not a slug (a-z, 0-9 and -)")
+    library = get_library()
+    original_path = library.stores[DEFAULT_LANGUAGE].listing().get(slug)
+    if original_path is None:
+        name = LANGUAGES[DEFAULT_LANGUAGE].english_name
+        raise click.ClickException(f"no page {slug}.md in {name} to translate from")
+    digest = _read(original_path, slug).text_digest
+    written = 0
+    for lang, store in library.stores.items():
+        path = store.listing().get(slug) if lang != DEFAULT_LANGUAGE else None
+        if path is None:
+            continue
+        written += 1
+        where = os.path.relpath(path, library.root)
+        before = Path(path).read_bytes().decode("utf-8")
+        after = recorded(before, digest)
+        if after == before:
+            click.echo(f"{where}: already records {KEY}: {digest}")
+            continue
+        old, new = _read(path, slug), parse_document(slug, after)
+        if (new.translated_from, new.title, new.body) != (digest, old.title, old.body):  # never a surprise
+            raise click.ClickException(f"{where}: could not add {KEY}: without changing the page; add it by hand")
+        _replace(path, after)
+        click.echo(f"{where}: {KEY}: {digest}")
+    if not written:
+        raise click.ClickException(f"no translation of {slug} to record (only {slug}.md)")
+
+
+def _read(path: str, slug: str) -> Page:
+    """The page at `path`, draft or not; a ClickException saying what is wrong with it."""
+    try:
+        return read_document(path, slug, wait_to_settle=False)
+    except DocumentError as exc:
+        raise click.ClickException(f"{exc}: fix it first") from None
+
+
+def _replace(path: str, text: str) -> None:
+    """Write `text` to the file at `path` whole (a new file renamed into place: the server
+    never reads it half-written), with the file's permissions."""
+    real = os.path.realpath(path)
+    folder = os.path.dirname(real)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".translated-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode("utf-8"))
+        os.chmod(temporary, os.stat(real).st_mode & 0o7777)
+        os.replace(temporary, real)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def init_app(app: Flask) -> None:
-    """Register the `flask check-docs` and `flask lock-links` commands."""
+    """Register the `flask check-docs`, `flask lock-links` and `flask translated` commands."""
     app.cli.add_command(check_docs_command)
     app.cli.add_command(lock_links_command)
+    app.cli.add_command(translated_command)

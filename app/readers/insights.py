@@ -22,6 +22,7 @@ from werkzeug.security import generate_password_hash
 
 from app.caching.responses import PRIVATE
 from app.content.page import SLUG
+from app.content.translations import CURRENT, OUTDATED, UNRECORDED, UNTRANSLATED
 from app.guards.limits import database_slot
 from app.languages import DEFAULT_LANGUAGE, texts
 from app.presentation import Presentation, layout_context
@@ -30,6 +31,7 @@ from app.readers.exports import SEARCHES, VIEWS, VOTES, bar_chart, csv_download
 from app.readers.retention import prune_insights
 from app.readers.summaries import (
     MIN_VOTES,
+    TOP_PAGES,
     aliases_summary,
     dead_contexts_summary,
     dead_links_summary,
@@ -38,8 +40,18 @@ from app.readers.summaries import (
     searches_summary,
     views_summary,
 )
+from app.readers.upkeep import COLUMNS, DEFAULT_SORT, is_sort, next_sort, pages_list
 
 bp = Blueprint("insights", __name__)
+
+# Where a translation stands, in the authors' words: the pages (templates/_translation.html), the
+# CSV and the preview say it so. A page with no Norwegian original is "bare oversettelse".
+TRANSLATION_STATES = {
+    CURRENT: "oppdatert",
+    OUTDATED: "utdatert",
+    UNRECORDED: "ikke registrert",
+    UNTRANSLATED: "ingen oversettelse",
+}
 
 PERIODS = (7, 30, 90)
 
@@ -83,6 +95,15 @@ def requested_page() -> str | None:
     return slug
 
 
+def sort_order() -> str:
+    """`sorter=` (or `sort=`): a column of the authors' list, `-` before it for the other way;
+    the review due soonest first when absent, 400 for anything else."""
+    value = request.args.get("sorter", request.args.get("sort", DEFAULT_SORT))
+    if not is_sort(value):
+        abort(400)
+    return value
+
+
 def authors_presentation() -> Presentation:
     theme = request.args.get("theme")
     return Presentation(
@@ -102,8 +123,13 @@ def overview():
     views = views_summary(days)
     feedback = feedback_summary(days, viewed=views)
     searches, dead = searches_summary(days), dead_links_summary(days)
+    upkeep = pages_list(days, sort_order())
     return render_template(
         "insights.html",
+        upkeep=upkeep,
+        sort_links={column: next_sort(column, upkeep["sort"]) for column in COLUMNS},
+        top=TOP_PAGES,
+        wide=True,
         summary=feedback,
         views=views,
         searches=searches,
@@ -176,6 +202,35 @@ def dead_contexts_json():
 def aliases_json():
     """Old links that arrived by an alias, as JSON."""
     return aliases_summary(period())
+
+
+@for_authors("/api/insights/pages")
+def pages_json():
+    """The authors' list of pages as JSON (`sort=`), with the pages due for review."""
+    return pages_list(period(), sort_order())
+
+
+@for_authors("/innsikt/sider.csv")
+def pages_csv():
+    """The authors' list of pages, in the order asked for, as CSV."""
+    upkeep = pages_list(period(), sort_order())
+    table = [
+        [
+            page["slug"],
+            page["title"],
+            page["owner"],
+            page["review_by"] or "",
+            "ja" if page["due"] else "nei",
+            TRANSLATION_STATES.get(page["translation"], "bare oversettelse"),
+            page["views"],
+            page["votes"],
+            f"{page['no_share']:.2f}" if page["no_share"] is not None else "",
+            page["last_changed"] or "",
+        ]
+        for page in upkeep["pages"]
+    ]
+    header = ["side", "tittel", "eier", "gjennomgås innen", "forfalt", "oversettelse", "visninger", "stemmer"]
+    return csv_download("sider", upkeep["days"], [*header, "nei-andel", "sist endret"], table)
 
 
 @for_authors("/innsikt/tilbakemeldinger.csv")
@@ -289,6 +344,14 @@ def report(days: str) -> None:
     click.echo(f"Gamle lenker (aliaser) som ble fulgt: {aliases['total']}")
     for alias in aliases["aliases"][:10]:
         click.echo(f"  {alias['requests']:>5}  {alias['alias']} -> {alias['page']}")
+    upkeep = pages_list(int(days))
+    click.echo(f"Sider som skal gjennomgås: {len(upkeep['due'])}")
+    for page in upkeep["due"]:
+        click.echo(f"  {page['review_by']}  {page['slug']} (eier: {page['owner'] or 'ingen'})")
+    behind = [page for page in upkeep["pages"] if page["translation"] == OUTDATED]
+    click.echo(f"Oversettelser som kan være utdatert: {len(behind)}")
+    for page in sorted(behind, key=lambda page: page["slug"]):
+        click.echo(f"  {page['slug']}")
 
 
 @insights_cli.command("prune")
@@ -306,3 +369,4 @@ def init_app(app: Flask) -> None:
     """Register the authors' pages (404 while INSIGHTS_USERS is empty) and the CLI."""
     app.register_blueprint(bp)
     app.cli.add_command(insights_cli)
+    app.jinja_env.globals["translation_states"] = TRANSLATION_STATES

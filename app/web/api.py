@@ -17,6 +17,7 @@ from app.content.library import get_library, remembered
 from app.content.links import chip_targets
 from app.content.page import SLUG, Page
 from app.content.rendering import render_markdown
+from app.content.translations import CURRENT, OUTDATED
 from app.guards.limits import search_limit, suggest_limit, work_slot
 from app.languages import CODES, language_from_header
 from app.readers.counting import count_search
@@ -28,6 +29,7 @@ from app.web import see_also
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+TRANSLATION_OUTDATED = {OUTDATED: True, CURRENT: False}
 OPENAPI = json.loads((PROJECT_ROOT / "app" / "web" / "openapi.json").read_text(encoding="utf-8"))
 
 
@@ -119,6 +121,9 @@ def get_doc(slug: str):
                 "contexts": contexts,
                 "next_steps": [link._asdict() for link in see_also.next_steps(page, lang)],
                 "see_also": [link._asdict() for link in see_also.see_also(page, lang)],
+                # A translation the Norwegian page has moved on from: true; false while they
+                # match; null for the Norwegian page and a translation that records nothing.
+                "translation_outdated": TRANSLATION_OUTDATED.get(library.drift(slug, content_lang)),
             },
             ensure_ascii=False,
         ).encode()

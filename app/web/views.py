@@ -15,8 +15,9 @@ from app.content.library import get_library
 from app.content.page import MAX_SLUG_LENGTH, SLUG, Page
 from app.content.rendering import render_markdown
 from app.content.sections import page_sections
+from app.content.translations import OUTDATED
 from app.guards.limits import not_found_limit, search_limit, work_slot
-from app.languages import CODES, DEFAULT_LANGUAGE, NAMES
+from app.languages import CODES, DEFAULT_LANGUAGE, NAMES, long_date
 from app.observability.metrics import CACHE, DOCUMENT_ERRORS
 from app.presentation import Presentation, canonical_url, carry_args, layout_context, page_groups
 from app.readers.counting import count_alias_hit, count_search, view_counter
@@ -151,6 +152,20 @@ def rendered_page(page: Page, lang: str, presentation: Presentation, current: Re
             next_steps=see_also.next_steps(page, presentation.lang),
             see_also=see_also.see_also(page, presentation.lang),
             noindex=presentation.thanks,  # the same page, thanking a reader who voted
+            # A translation the Norwegian page has moved on from says so, and leads to it. (The
+            # rendition's key holds the version of the page in every language: a change to the
+            # Norwegian page is a new key for the English one.)
+            outdated=get_library().drift(page.slug, lang) == OUTDATED,
+            original_url=url_for(
+                "help.docs",
+                doc=page.slug,
+                lang=DEFAULT_LANGUAGE,
+                **{name: value for name, value in presentation.link_args().items() if name != "lang"},
+            ),
+            original_lang=DEFAULT_LANGUAGE,
+            reviewed=long_date(page.reviewed, presentation.lang) if page.reviewed else "",
+            # In an author's preview, what the reload script compares (see app/operations/preview.py).
+            watch={"doc": page.slug, "version": ".".join(current.versions)},
             **layout_context(presentation, {"doc": page.slug}),
         )
         cache_set(current.key, html)

@@ -152,6 +152,7 @@ def test_links_into_the_app_pass_only_with_their_scheme_named(docs_dir, make_app
         ("next: [instantid-intro, borte]", "'next:' names a page that does not exist: 'borte'"),
         ("related: [ny-side]", "'related:' names the page itself: 'ny-side'"),
         ("next: [gammel-side]", "'next:' names an old slug, an alias of instantid-intro: 'gammel-side'"),
+        ("related: [kladd]", "'related:' names a draft, which readers cannot see until it is published: 'kladd'"),
     ],
 )
 def test_related_and_next_steps_must_name_pages(runner, docs_dir, front, expected):
@@ -161,6 +162,124 @@ def test_related_and_next_steps_must_name_pages(runner, docs_dir, front, expecte
         "instantid-intro",
         path.read_text(encoding="utf-8").replace("---\n", "---\naliases: [gammel-side]\n", 1),
     )
+    write(docs_dir, "kladd", "---\ndraft: true\n---\n# Kladd\n\nTekst.\n")
     write(docs_dir, "ny-side", f"---\n{front}\n---\n# Ny side\n\nTekst.\n")
     result = runner.invoke(args=["check-docs"])
     assert result.exit_code == 1 and expected in result.output
+
+
+# Translations, review dates and drafts: warnings (`--strict` fails on them) and problems.
+
+
+def warnings_about(output: str, slug: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("warning: ") and f"{slug}.md" in line]
+
+
+def test_a_translation_is_recorded_and_its_drift_warned_of_then_failed_with_strict(runner, docs_dir):
+    write(docs_dir, "ny-side", "# Ny side\n\nTekst.\n")
+    write(docs_dir / "en", "ny-side", "---\ndescription: New.\n---\n# New page\n\nText.\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 0, result.output
+    assert warnings_about(result.output, "ny-side") == [
+        "warning: [en] ny-side.md: no translated_from: once it matches the Norwegian page, "
+        "run `make translated SLUG=ny-side`"
+    ]
+    recorded = runner.invoke(args=["translated", "ny-side"])
+    assert recorded.exit_code == 0, recorded.output
+    text = (docs_dir / "en" / "ny-side.md").read_text(encoding="utf-8")
+    digest = text.split("translated_from: ")[1][:16]
+    assert text == f"---\ndescription: New.\ntranslated_from: {digest}\n---\n# New page\n\nText.\n"
+    assert f"en/ny-side.md: translated_from: {digest}" in recorded.output
+    assert warnings_about(runner.invoke(args=["check-docs"]).output, "ny-side") == []
+    # The Norwegian page changes: a warning, exit 0; with --strict, a failure.
+    write(docs_dir, "ny-side", "# Ny side\n\nNy tekst.\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 0 and "1 warning" in result.output
+    (warning,) = warnings_about(result.output, "ny-side")
+    assert warning.startswith("warning: [en] ny-side.md: the Norwegian page has changed since it was translated")
+    assert "make translated SLUG=ny-side" in warning
+    strict = runner.invoke(args=["check-docs", "--strict"])
+    assert strict.exit_code == 1 and warnings_about(strict.output, "ny-side") == [warning]
+    # Translated again: nothing to say.
+    assert runner.invoke(args=["translated", "ny-side"]).exit_code == 0
+    assert runner.invoke(args=["check-docs", "--strict"]).exit_code == 0
+
+
+def test_a_norwegian_page_without_an_english_version_is_no_problem(runner, docs_dir):
+    write(docs_dir, "bare-norsk", "# Bare norsk\n")
+    result = runner.invoke(args=["check-docs", "--strict"])
+    assert result.exit_code == 0 and "bare-norsk" not in result.output
+
+
+def test_translated_refuses_what_it_cannot_record(runner, docs_dir):
+    write(docs_dir, "bare-norsk", "# Bare norsk\n")
+    write(docs_dir / "en", "only-english", "# Only English\n")
+    for slug, message in (
+        ("bare-norsk", "no translation of bare-norsk"),
+        ("only-english", "no page only-english.md in Norwegian"),
+        ("Bad_Slug", "not a slug"),
+    ):
+        result = runner.invoke(args=["translated", slug])
+        assert result.exit_code != 0 and message in result.output, result.output
+    assert "translated_from" not in (docs_dir / "en" / "only-english.md").read_text(encoding="utf-8")
+
+
+def test_translated_keeps_every_other_byte_of_the_file(runner, docs_dir):
+    original = "\ufeff---\r\ndescription: Kept  # as it was\r\norder: 7\r\n---\r\n# Page\r\n\r\nText  with  spaces\r\n"
+    (docs_dir / "en" / "instantid-intro.md").write_bytes(original.encode())
+    assert runner.invoke(args=["translated", "instantid-intro"]).exit_code == 0
+    after = (docs_dir / "en" / "instantid-intro.md").read_bytes().decode()
+    (line,) = [line for line in after.split("\r\n") if line.startswith("translated_from:")]
+    assert after == original.replace("order: 7\r\n", f"order: 7\r\n{line}\r\n")
+    again = runner.invoke(args=["translated", "instantid-intro"])
+    assert "already" in again.output and (docs_dir / "en" / "instantid-intro.md").read_bytes().decode() == after
+
+
+def test_a_page_past_its_review_date_is_a_warning_naming_its_owner(runner, docs_dir):
+    write(docs_dir, "gammel", "---\nowner: Team Hjelp\nreview_by: 2001-02-03\n---\n# Gammel\n")
+    write(docs_dir, "fersk", "---\nowner: Team Hjelp\nreview_by: 2999-01-01\n---\n# Fersk\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 0
+    assert warnings_about(result.output, "gammel") == [
+        "warning: [nb] gammel.md: due for review since 2001-02-03 (owner: Team Hjelp): "
+        "review it, then set reviewed: and a new review_by:"
+    ]
+    assert warnings_about(result.output, "fersk") == []
+    assert runner.invoke(args=["check-docs", "--strict"]).exit_code == 1
+
+
+def test_drafts_are_checked_and_a_link_to_one_from_a_published_page_is_a_problem(runner, docs_dir):
+    write(docs_dir, "utkast", "---\ndraft: true\n---\n# Utkast\n\n[x](docs.php?doc=finnes-ikke)\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 1 and "[nb] utkast.md: link to a page that does not exist" in result.output
+    write(docs_dir, "utkast", "---\ndraft: true\n---\n# Utkast\n\n[x](docs.php?doc=instantid-intro)\n")
+    assert runner.invoke(args=["check-docs"]).exit_code == 0
+    write(docs_dir, "publisert", "# Publisert\n\nSe [utkastet](docs.php?doc=utkast).\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 1
+    assert "[nb] publisert.md: link to a draft, which readers cannot see until it is published" in result.output
+
+
+def test_make_check_strict_fails_on_a_warning_in_one_line(docs_dir):
+    import os
+    import subprocess
+    import sys
+
+    from helpers import PROJECT
+
+    write(docs_dir, "gammel", "---\nreview_by: 2001-02-03\n---\n# Gammel\n")
+
+    def check(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "check-docs", *args],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "FLASK_APP": "wsgi", "DOCS_DIR": str(docs_dir)},
+        )
+
+    relaxed, strict = check(), check("--strict")
+    assert relaxed.returncode == 0 and strict.returncode == 1
+    assert warnings_about(strict.stderr, "gammel") == warnings_about(relaxed.stderr, "gammel") != []
+    assert "Traceback" not in strict.stderr

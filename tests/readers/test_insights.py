@@ -39,6 +39,8 @@ URLS = [
     "/innsikt/visninger.csv",
     "/innsikt/sok.csv",
     "/innsikt/dode-lenker.csv",
+    "/api/insights/pages",
+    "/innsikt/sider.csv",
 ]
 
 

@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 import schemathesis
-from helpers import PROJECT
+from helpers import PROJECT, write
 from hypothesis import HealthCheck, settings
 from werkzeug.security import generate_password_hash
 
@@ -147,6 +147,7 @@ def test_openapi_document_is_served(api):
         "/api/insights/dead-links",
         "/api/insights/dead-contexts",
         "/api/insights/aliases",
+        "/api/insights/pages",
         "/api/openapi.json",
     }
     assert json.loads((PROJECT / "app" / "web" / "openapi.json").read_text()) == document
@@ -228,3 +229,15 @@ def test_suggestions_follow_the_pages(client, docs_dir):
     client.get("/api/suggest?q=sjiraff")  # the pages changed: a new vocabulary is made meanwhile
     assert suggester.ready()
     assert client.get("/api/suggest?q=sjiraff").json["suggestions"][0]["slug"] == "sjiraffer"
+
+
+def test_the_api_says_whether_a_translation_may_be_out_of_date(api, docs_dir):
+    assert api.get("/api/docs/instantid-intro?lang=en").json["translation_outdated"] is False
+    text = (docs_dir / "instantid-intro.md").read_text(encoding="utf-8")
+    write(docs_dir, "instantid-intro", text + "\nEn ny setning.\n")
+    assert api.get("/api/docs/instantid-intro?lang=en").json["translation_outdated"] is True
+    assert api.get("/api/docs/instantid-intro?lang=nb").json["translation_outdated"] is None
+    write(docs_dir / "en", "instantid-intro", "# InstantID\n\nNo record.\n")
+    assert api.get("/api/docs/instantid-intro?lang=en").json["translation_outdated"] is None
+    (docs_dir / "en" / "what-is-identitynet.md").unlink()  # shown in Norwegian: nothing to say
+    assert api.get("/api/docs/what-is-identitynet?lang=en").json["translation_outdated"] is None

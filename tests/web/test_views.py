@@ -381,3 +381,73 @@ def test_the_one_script_is_small_and_every_page_is_the_same_for_every_reader(cli
     assert '<script src="/static/js/suggest.js" defer></script>' in first.text
     assert first.text.count("<script") == 1  # no inline script
     assert client.get("/docs.php?doc=instantid-intro", headers={"User-Agent": "b"}).data == first.data
+
+
+# What has gone stale: a translation the Norwegian page has moved on from, and review dates.
+
+OUTDATED_NOTICE = "The Norwegian version of this page has changed since it was translated; it may be out of date."
+
+
+def edit_norwegian(docs_dir, slug: str = "instantid-intro") -> None:
+    text = (docs_dir / f"{slug}.md").read_text(encoding="utf-8")
+    write(docs_dir, slug, text.replace("\n\n", "\n\nEn ny setning.\n\n", 1))
+
+
+@pytest.mark.parametrize(
+    "variant, link",
+    [
+        ("", "/docs.php?doc=instantid-intro&amp;lang=nb"),
+        ("&embed=1", "/docs.php?doc=instantid-intro&amp;lang=nb&amp;embed=1"),
+        ("&embed=1&theme=dark", "/docs.php?doc=instantid-intro&amp;lang=nb&amp;embed=1&amp;theme=dark"),
+    ],
+)
+def test_a_cached_english_page_says_so_once_the_norwegian_page_changes(app, client, docs_dir, variant, link):
+    url = f"/docs.php?doc=instantid-intro&lang=en{variant}"
+    assert OUTDATED_NOTICE not in client.get(url).text  # rendered, and in every cache
+    edit_norwegian(docs_dir)
+    html = client.get(url).text
+    notice = html.split('class="notice translation-notice"')[1].split("</p>")[0]
+    assert OUTDATED_NOTICE in notice and f'href="{link}"' in notice and 'hreflang="nb"' in notice
+    # Under the title, in every mode.
+    assert html.index("</h1>") < html.index(OUTDATED_NOTICE) < html.index('class="feedback"')
+    assert OUTDATED_NOTICE not in client.get(f"/docs.php?doc=instantid-intro&lang=nb{variant}").text
+    # Translated again (after a translator checked it): the notice goes, without a restart.
+    assert app.test_cli_runner().invoke(args=["translated", "instantid-intro"]).exit_code == 0
+    assert OUTDATED_NOTICE not in client.get(url).text
+
+
+def test_the_english_page_is_rendered_under_a_key_that_names_the_norwegian_version(app, docs_dir):
+    from app.caching.keys import rendition
+
+    with app.test_request_context("/"):
+        before = rendition("page", "en", "en:1:0::0", "instantid-intro")
+        edit_norwegian(docs_dir)
+        after = rendition("page", "en", "en:1:0::0", "instantid-intro")
+        assert before.key != after.key and not before.is_fresh()
+        assert before.versions[1] == after.versions[1]  # the English text itself is the same
+
+
+def test_a_page_without_a_record_or_an_original_has_no_notice(client, docs_dir):
+    write(docs_dir / "en", "only-english", "# Only English\n\nText.\n")
+    write(docs_dir / "en", "instantid-intro", "# InstantID\n\nNo record of what it was translated from.\n")
+    edit_norwegian(docs_dir)
+    for slug in ("only-english", "instantid-intro"):
+        assert OUTDATED_NOTICE not in client.get(f"/docs.php?doc={slug}&lang=en").text
+    write(docs_dir, "bare-norsk", "# Bare norsk\n\nTekst.\n")  # shown in Norwegian to an English reader
+    assert OUTDATED_NOTICE not in client.get("/docs.php?doc=bare-norsk&lang=en").text
+
+
+def test_readers_see_when_a_page_was_last_reviewed_and_never_its_owner(client, docs_dir):
+    front = "owner: Team Hemmelig\nreview_by: 2001-02-03\nreviewed: 2026-03-12\n"
+    write(docs_dir, "sjekket", f"---\n{front}---\n# Sjekket\n\nTekst.\n")
+    write(docs_dir / "en", "sjekket", f"---\n{front}---\n# Checked\n\nText.\n")
+    nb, en = client.get("/docs.php?doc=sjekket").text, client.get("/docs.php?doc=sjekket&lang=en").text
+    assert 'Sist gjennomgått <time datetime="2026-03-12">12. mars 2026</time>' in nb
+    assert 'Last reviewed <time datetime="2026-03-12">12 March 2026</time>' in en
+    for html in (nb, en):
+        assert "Hemmelig" not in html and "2001-02-03" not in html
+    assert "Hemmelig" not in client.get("/api/docs/sjekket").text
+    # Without `reviewed:` nothing is said, whatever the file's time.
+    write(docs_dir, "sjekket", "# Sjekket\n\nTekst.\n")
+    html = client.get("/docs.php?doc=sjekket").text
+    assert "Sist gjennomgått" not in html and "<time" not in html

@@ -1,0 +1,17 @@
+// The author's preview only (PREVIEW=true): reload the page once its text changes on disk.
+// Served from /preview/_reload.js, which exists only in preview; production pages never name it.
+(function () {
+  "use strict";
+  var me = document.currentScript, seen = me && me.getAttribute("data-version");
+  var url = me && me.getAttribute("data-version-url");
+  if (!url) return;
+  function poll() {
+    fetch(url, {cache: "no-store", credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (body && body.version !== seen) location.reload();
+        else setTimeout(poll, 250);
+      }, function () { setTimeout(poll, 1000); });  // the preview is restarting: wait a little longer
+  }
+  setTimeout(poll, 250);
+})();
