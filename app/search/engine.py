@@ -8,8 +8,9 @@ and query as "bild". A query then forgives, in this order:
   has ("adapterne" is searched as "adapter");
 - synonyms the authors keep in `docs/_synonyms.yml`, both ways;
 - compound words: each page's compounds are split at index time into parts that are words
-  of their own ("ansiktsgjenkjenning" into "ansikt" and "gjenkjenning"), in a column of
-  their own that ranks below whole words;
+  of a Bokmål word list or of the pages ("ansiktsgjenkjenning" into "ansikt" and
+  "gjenkjenning", "brannmur" into "brann" and "mur"), indexed beside the compound in its
+  column, so its parts in any order, or its last part alone, find it;
 - typos: a word no page has, of 5 to 8 letters, is corrected to the most common word
   within one edit, longer words within two ("ansikst" is "ansikt"). The reader is told
   ("Mente du …?") and can search for what they typed instead;

@@ -16,6 +16,7 @@ import Stemmer
 from app.content.page import Page
 from app.content.sections import Section, sections
 from app.content.store import DocumentStore
+from app.search import lexicon
 from app.search.passages import packed, unpacked
 from app.search.query import STOPWORDS, WORD
 from app.search.ranking import PART, Indexed, TieredRanking
@@ -37,6 +38,8 @@ class SearchIndex(TieredRanking):
     def __init__(self, store: DocumentStore, language: str = "norwegian"):
         self.store = store
         self._stemmer = Stemmer.Stemmer(language)
+        # Compounds are split with a word list of the language where there is one (Bokmål).
+        self._lexicon = lexicon.norwegian() if language == "norwegian" else None
         self._stems: dict[str, str] = {}
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         # Pages the index frees (merging its segments frees a sixth) are given back at once.
@@ -44,8 +47,10 @@ class SearchIndex(TieredRanking):
         # Contentless: the index keeps no copy of what it was given (11 of its 24 MB at
         # 10,000 pages). Removing a page takes the same values again: `pages.indexed` keeps
         # them, compressed to a fifth.
+        # A compound's parts follow the words of its column, marked (PART): "brannmur" in a
+        # title makes "brannmur ǀbrann ǀmur" there, so its parts weigh as its column does.
         self._db.execute(
-            "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, parts, content = '', "
+            "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, content = '', "
             "tokenize = 'unicode61 remove_diacritics 0')"
         )
         # Titles and headings again, alone: the title and headings tiers read their short
@@ -117,17 +122,10 @@ class SearchIndex(TieredRanking):
         self._counts.update(prepared.distinct)
         row = self._next_id
         self._next_id += 1
-        compounds = " ".join(
-            PART + stem
-            for word in prepared.distinct
-            if len(word) >= MIN_COMPOUND_CHARS
-            for stem in self._compound_stems(word)
+        title, headings, body = columns = tuple(
+            " ".join([*self.stem(words), *(PART + part for part in self._parts_of(words))]) for words in prepared.words
         )
-        title, headings, body = (" ".join(self.stem(words)) for words in prepared.words)
-        columns = (title, headings, body, compounds)
-        self._db.execute(
-            "INSERT INTO fts (rowid, title, headings, body, parts) VALUES (?, ?, ?, ?, ?)", (row, *columns)
-        )
+        self._db.execute("INSERT INTO fts (rowid, title, headings, body) VALUES (?, ?, ?, ?)", (row, *columns))
         self._db.execute("INSERT INTO keys (rowid, title, headings) VALUES (?, ?, ?)", (row, title, headings))
         self._db.execute(
             "INSERT INTO pages (id, slug, title, sections, indexed) VALUES (?, ?, ?, ?, ?)",
@@ -138,20 +136,37 @@ class SearchIndex(TieredRanking):
         self._indexed[page.slug] = Indexed(page.version, row, title_stems, heading_stems)
         self._slugs[row] = page.slug
 
+    def _parts_of(self, words: list[str]) -> list[str]:
+        """The stems of the parts of the compounds among `words`, each once."""
+        return list(
+            dict.fromkeys(
+                part
+                for word in dict.fromkeys(words)
+                if len(word) >= MIN_COMPOUND_CHARS
+                for part in self._compound_stems(word)
+            )
+        )
+
     def _compound_stems(self, word: str) -> frozenset[str]:
-        """The stems of the parts of a compound word the pages use (none for other words)."""
+        """The stems of the parts of a compound word (none for other words)."""
         found = self._parts.get(word)
         if found is None:
             if len(self._parts) > MAX_REMEMBERED_PARTS:
                 self._parts.clear()
             own = self.stem([word])[0]
-            parts = compound_parts(word, self._counts) if len(word) >= MIN_COMPOUND_CHARS and word.isalpha() else ()
+            parts = (
+                compound_parts(word, self._counts, lexicon=self._lexicon, stem=self._stemmer.stemWord)
+                if len(word) >= MIN_COMPOUND_CHARS and word.isalpha()
+                else ()
+            )
             found = self._parts[word] = frozenset(self.stem(list(parts))) - {own}
         return found
 
     def _key_stems(self, text: str) -> frozenset:
-        """The stems of a title or heading, without common words, to compare with a query's."""
-        return frozenset(self.stem(WORD.findall(text.lower()))) - STOPWORDS
+        """The stems of a title or heading and of its compounds' parts, without common words,
+        to compare with a query's."""
+        words = WORD.findall(text.lower())
+        return frozenset([*self.stem(words), *self._parts_of(words)]) - STOPWORDS
 
     def _delete(self, slug: str) -> None:
         row = self._indexed.pop(slug).row
@@ -164,7 +179,7 @@ class SearchIndex(TieredRanking):
             if self._counts[word] <= 0:
                 del self._counts[word]
         self._db.execute(
-            "INSERT INTO fts (fts, rowid, title, headings, body, parts) VALUES ('delete', ?, ?, ?, ?, ?)",
+            "INSERT INTO fts (fts, rowid, title, headings, body) VALUES ('delete', ?, ?, ?, ?)",
             (row, *json.loads(zlib.decompress(indexed))),
         )
         self._db.execute("DELETE FROM keys WHERE rowid = ?", (row,))

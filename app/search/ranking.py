@@ -1,8 +1,8 @@
 """How pages are ranked for a query: a title that is the query, a title with every term, a
 heading that is the query, a heading with every term; then pages matching in their title,
-in headings, anywhere, only by a compound's part; within each, BM25 with title, headings,
-body and parts weighted 10:4:1:0.5. When no page has every term of a query of 3 or 4
-terms, pages with all but one.
+in headings, anywhere, only by a compound's part; within each, BM25 with title, headings
+and body weighted 10:4:1 (a compound's parts are indexed in its column, marked). When no
+page has every term of a query of 3 or 4 terms, pages with all but one.
 
 `TieredRanking` is the ranking half of `SearchIndex` (app/search/index.py): its methods
 read the index's FTS5 tables and vocabulary.
@@ -23,7 +23,7 @@ MAX_PREFIX_TERMS = 4
 MIN_PREFIX_CHARS = 3
 SPARE_FROM = 3  # terms a query needs before a page may lack one of them,
 SPARE_UP_TO = 4  # and may have at most: the expression repeats each term n - 1 times
-WEIGHTS = (10.0, 4.0, 1.0, 0.5)  # title, headings, body, compound parts
+WEIGHTS = (10.0, 4.0, 1.0)  # title, headings, body (a compound's parts weigh as its column)
 # Where a whole-word match counts, best first: the title, the title or a heading, anywhere.
 # Each is a table and a column filter. The table of titles and headings alone makes the
 # first two cheap, and needs no filter for the second (one made it 30 % slower). Compound

@@ -235,3 +235,37 @@ def test_a_dead_link_suggests_only_pages_that_match_with_the_way_on_first(client
 def test_corrections_never_carry_markup(typo_client, query):
     html = typo_client.get("/docs.php", query_string={"q": query}).text
     assert "<script>alert" not in html and "<img src=x" not in html and "<svg" not in html
+
+
+# Compounds split with a Bokmål word list (app/search/data/nb-words.txt)
+
+
+@pytest.fixture
+def compounds(tmp_path):
+    write(tmp_path, "brannmur", "# Brannmur\n\nSlik slipper du bare trygg trafikk inn.\n")
+    write(tmp_path, "brann", "# Brann i rommet\n\nVed brann: gå ut. Muren rundt huset er av stein.\n")
+    write(tmp_path, "feil", "# Feilkoder\n\nHva appen mener når den viser et tall.\n")
+    write(tmp_path, "tjenester", "# Tjenestene\n\nTjenesten din og sten i skoen.\n")
+    return search_over(tmp_path)
+
+
+def test_parts_of_a_compound_in_either_order_find_it(compounds):
+    assert slugs(compounds, "mur brann")[0] == "brannmur"
+    assert slugs(compounds, "brann mur")[0] == "brannmur"
+
+
+def test_the_last_part_of_a_compound_alone_finds_it_inflected(compounds):
+    assert slugs(compounds, "kodene") == ["feil"]
+    assert slugs(compounds, "kode") == ["feil"]
+
+
+def test_the_lexicon_splits_compounds_and_leaves_inflected_words_whole():
+    from app.search.lexicon import norwegian
+    from app.search.spelling import compound_parts as split
+
+    lexicon, stem = norwegian(), __import__("Stemmer").Stemmer("norwegian").stemWord
+    assert {"brann", "mur"} <= split("brannmur", set(), lexicon=lexicon, stem=stem)
+    assert {"nedtrekk", "liste"} <= split("nedtrekksliste", set(), lexicon=lexicon, stem=stem)
+    assert {"feil", "koder"} <= split("feilkoder", set(), lexicon=lexicon, stem=stem)
+    assert split("tjenesten", set(), lexicon=lexicon, stem=stem) == frozenset()  # "tjeneste", inflected
+    assert split("sikkerhet", set(), lexicon=lexicon, stem=stem) == frozenset()  # an ending, no part
