@@ -90,12 +90,6 @@ class Search:
         hits, total = self._everywhere(terms_of(words, synonyms), lang, limit, forgiving)
         return Results(query, hits, total)
 
-    def _known(self, term: Term) -> bool:
-        """Whether some page, in any language, has one of the term's phrases (every word of it)."""
-        return any(
-            all(any(index.knows(word) for index in self.indexes.values()) for word in phrase) for phrase in term.phrases
-        )
-
     def _corrected(self, words: list[str], lang: str) -> list[str]:
         """`words` with each that no page in any language has replaced by its nearest word
         (the reader's language first on a tie), at most MAX_CORRECTIONS of them."""
@@ -116,14 +110,9 @@ class Search:
     def _everywhere(self, terms: list[Term], lang: str, limit: int, forgiving: bool) -> tuple[tuple[Hit, ...], int]:
         """Hits in `lang`, then, when they are few, in the other languages (marked with theirs).
 
-        Words no page has are left out when `forgiving` and they are at most a third of
-        the terms; more of them, and the query is about something the pages do not cover.
+        A word no page has is a term no page has: the ranking decides whether a page has
+        enough of the others (app/search/ranking.py).
         """
-        if forgiving:
-            known = [term for term in terms if self._known(term)]
-            if len(terms) - len(known) > len(terms) // 3:
-                return (), 0
-            terms = known
         hits, total = self.indexes[lang].ranked(terms, limit, forgiving)
         hits = [Hit(hit.page, lang, hit.section, hit.passage) for hit in hits]
         if total < FEW_RESULTS:

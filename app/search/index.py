@@ -8,6 +8,7 @@ import json
 import sqlite3
 import threading
 import zlib
+from array import array
 from bisect import bisect_left
 from collections import Counter
 
@@ -19,7 +20,7 @@ from app.content.store import DocumentStore
 from app.search import lexicon
 from app.search.passages import packed, unpacked
 from app.search.query import STOPWORDS, WORD
-from app.search.ranking import PART, Indexed, TieredRanking
+from app.search.ranking import NO_PARTS, PART, Indexed, TieredRanking
 from app.search.spelling import Corrector, base_forms, compound_parts
 
 # Stems remembered from indexing; past this many the memo starts over.
@@ -70,6 +71,7 @@ class SearchIndex(TieredRanking):
         self._parts: dict[str, frozenset[str]] = {}  # word -> stems of its parts (a memo)
         self._forms_of: dict[str, tuple[list[str], list[str]]] = {}  # query word -> _forms (a memo)
         self._terms: list[str] = []  # every indexed stem, sorted
+        self._pages_with = array("I")  # and how many pages have each
         self._reversed: list[str] = []  # and each spelled backwards, sorted: to find compounds by their end
         self._corrector: Corrector | None = None
         self.generation = -1
@@ -111,7 +113,9 @@ class SearchIndex(TieredRanking):
             # per segment the inserts left. 40-85 ms at 10,000 pages; queries' p95 -13 %.
             self._db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
             self._db.execute("INSERT INTO keys (keys) VALUES ('optimize')")
-            self._terms = [term for (term,) in self._db.execute("SELECT term FROM terms ORDER BY term")]
+            vocabulary = self._db.execute("SELECT term, doc FROM terms ORDER BY term").fetchall()
+            self._terms = [term for term, _ in vocabulary]
+            self._pages_with = array("I", [pages for _, pages in vocabulary])
             self._reversed = sorted(term[::-1] for term in self._terms if not term.startswith(PART))
             self._corrector = None
             self._forms_of.clear()
@@ -131,9 +135,16 @@ class SearchIndex(TieredRanking):
             "INSERT INTO pages (id, slug, title, sections, indexed) VALUES (?, ?, ?, ?, ?)",
             (row, page.slug, page.title, packed(parts), zlib.compress(json.dumps(columns).encode())),
         )
-        title_stems = self._key_stems(page.title)
-        heading_stems = tuple(self._key_stems(section.heading) for section in parts if section.heading)
-        self._indexed[page.slug] = Indexed(page.version, row, title_stems, heading_stems)
+        title_words = WORD.findall(page.title.lower())
+        heading_words = [WORD.findall(section.heading.lower()) for section in parts if section.heading]
+        title_parts = frozenset(self._parts_of([*title_words, *(w for words in heading_words for w in words)]))
+        self._indexed[page.slug] = Indexed(
+            page.version,
+            row,
+            self._key_stems(title_words),
+            tuple(self._key_stems(words) for words in heading_words),
+            title_parts - STOPWORDS or NO_PARTS,
+        )
         self._slugs[row] = page.slug
 
     def _parts_of(self, words: list[str]) -> list[str]:
@@ -162,11 +173,9 @@ class SearchIndex(TieredRanking):
             found = self._parts[word] = frozenset(self.stem(list(parts))) - {own}
         return found
 
-    def _key_stems(self, text: str) -> frozenset:
-        """The stems of a title or heading and of its compounds' parts, without common words,
-        to compare with a query's."""
-        words = WORD.findall(text.lower())
-        return frozenset([*self.stem(words), *self._parts_of(words)]) - STOPWORDS
+    def _key_stems(self, words: list[str]) -> frozenset:
+        """The stems of a title's or heading's words, without common words, to compare with a query's."""
+        return frozenset(self.stem(words)) - STOPWORDS
 
     def _delete(self, slug: str) -> None:
         row = self._indexed.pop(slug).row
@@ -188,9 +197,11 @@ class SearchIndex(TieredRanking):
     # What a query's words are here
 
     def knows(self, word: str) -> bool:
-        """Whether some page has `word`, a form of it, or a word that starts or ends with it."""
+        """Whether some page has `word`, a form of it, a compound of it or one it ends (a word
+        it merely starts is none of these: "power" in "powershell")."""
         with self._lock:  # a Snowball stemmer is not safe to share between threads
-            return any(self._forms(word))
+            forms, compounds = self._forms(word)
+            return bool(compounds) or any(self._found_by(form) or self._found_by(form, True) for form in forms)
 
     def _forms(self, word: str) -> tuple[list[str], list[str]]:
         """What `word` stands for here: the stems of it and of its base forms ("skarpt" is
@@ -229,8 +240,12 @@ class SearchIndex(TieredRanking):
         return forms or [self._stemmer.stemWord(word)], compounds
 
     def _has(self, term: str) -> bool:
+        return bool(self._pages_having(term))
+
+    def _pages_having(self, term: str) -> int:
+        """How many pages have the indexed stem `term` (0 when none does)."""
         at = bisect_left(self._terms, term)
-        return at < len(self._terms) and self._terms[at] == term
+        return self._pages_with[at] if at < len(self._terms) and self._terms[at] == term else 0
 
     def _starting_with(self, prefix: str) -> tuple[int, int]:
         """The range of indexed stems that start with `prefix`."""
