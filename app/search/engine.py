@@ -33,6 +33,7 @@ from app.languages import LANGUAGES
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
 from app.search.synonyms import SynonymFile
+from app.search.translation import translatable, translated
 
 MAX_CORRECTIONS = 3  # words of one query that may be corrected
 MAX_CACHED_RESULTS = 1_000
@@ -95,7 +96,12 @@ class Search:
         (the reader's language first on a tie), at most MAX_CORRECTIONS of them."""
         corrected, budget = [], MAX_CORRECTIONS
         for word in words:
-            if budget and word not in STOPWORDS and not any(ix.knows(word) for ix in self.indexes.values()):
+            if (
+                budget
+                and word not in STOPWORDS
+                and not any(ix.knows(word) for ix in self.indexes.values())
+                and not translatable(word)  # an English word the Norwegian pages say otherwise
+            ):
                 budget -= 1
                 candidates = [
                     (found[1], code != lang, -found[2], found[0])
@@ -107,19 +113,25 @@ class Search:
             corrected.append(word)
         return corrected
 
+    def _in(self, lang: str, terms: list[Term]) -> list[Term]:
+        """The terms as searched in `lang`'s pages: in Norwegian ones, English words with
+        their translations (app/search/translation.py)."""
+        index = self.indexes[lang]
+        return translated(terms, index.knows) if index.language == "norwegian" else terms
+
     def _everywhere(self, terms: list[Term], lang: str, limit: int, forgiving: bool) -> tuple[tuple[Hit, ...], int]:
         """Hits in `lang`, then, when they are few, in the other languages (marked with theirs).
 
         A word no page has is a term no page has: the ranking decides whether a page has
         enough of the others (app/search/ranking.py).
         """
-        hits, total = self.indexes[lang].ranked(terms, limit, forgiving)
+        hits, total = self.indexes[lang].ranked(self._in(lang, terms), limit, forgiving)
         hits = [Hit(hit.page, lang, hit.section, hit.passage) for hit in hits]
         if total < FEW_RESULTS:
             seen = {hit.page.slug for hit in hits}
             for code, index in self.indexes.items():
                 if code != lang:
-                    more, found = index.ranked(terms, limit, forgiving)
+                    more, found = index.ranked(self._in(code, terms), limit, forgiving)
                     new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
                     seen.update(hit.page.slug for hit in new)
                     hits += new

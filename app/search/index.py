@@ -38,6 +38,7 @@ class SearchIndex(TieredRanking):
 
     def __init__(self, store: DocumentStore, language: str = "norwegian"):
         self.store = store
+        self.language = language
         self._stemmer = Stemmer.Stemmer(language)
         # Compounds are split with a word list of the language where there is one (Bokmål).
         self._lexicon = lexicon.norwegian() if language == "norwegian" else None

@@ -20,7 +20,7 @@ from pathlib import Path
 import Stemmer
 
 DATA = Path(__file__).resolve().parent / "data"
-MAX_TRANSLATIONS = 4  # Norwegian words an English word may stand for: the dictionary's first senses
+MAX_TRANSLATIONS = 6  # Norwegian words an English word may stand for: the dictionary's first senses
 
 
 class Lexicon:

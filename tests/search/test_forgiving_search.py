@@ -295,3 +295,15 @@ def test_a_query_only_its_common_words_match_finds_nothing(tmp_path):
     assert slugs(search, "kvittering")  # the page is there
     # "appen" is on every page, "vipps" on none: "betaler" alone is too little of it.
     assert slugs(search, "hvordan betaler jeg appen med vipps") == []
+
+
+def test_an_english_word_finds_its_norwegian_page_through_the_dictionary(tmp_path):
+    write(tmp_path, "brannmur", "# Brannmur\n\nSlik slipper du bare trygg trafikk inn.\n")
+    write(tmp_path, "botter", "# Bøtter\n\nEn bøtte holder filene dine.\n")
+    write(tmp_path, "feil", "# Feilkoder\n\nHva appen mener når den viser et tall.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "bucket") == ["botter"]
+    assert slugs(search, "buckets") == ["botter"]  # without its plural ending
+    assert slugs(search, "firewall") == ["brannmur"]  # "fire" + "wall": "brann" + "mur"
+    assert slugs(search, "codes") == ["feil"]  # "kode", a part of "feilkoder"
+    assert search.find("firewall", "nb").corrected == ""  # an English word, not a typo
