@@ -230,16 +230,34 @@ class TieredRanking:
             expression = " OR ".join(filter(None, (exact[i] for i in rarest)))
         if not expression:
             return [], 0
-        scores = self._ranked(expression, self._counted(expression)[1])
-        checked = list(scores)[:CHECKED]
-        short = len(terms) <= SHORT
-        if short:  # pages whose title and headings have every term, whatever their BM25
-            keyed = f"({' AND '.join(whole)})"
-            checked += [row for row in self._ranked(keyed, None, "keys") if row not in scores][:CHECKED]
+        count, last = self._counted(expression)
         weights = [math.log(1 + (pages - n + 0.5) / (n + 0.5)) for n in having]
+        shape = (found_by, counted, needed, weights, wanted)
+        if len(terms) <= SHORT:
+            # Pages whose title or headings have the word rank first whatever their BM25: when
+            # they are enough, the whole index's BM25 is not needed (the longest statement).
+            keyed = self._ranked(f"({' AND '.join(whole)})", None, "keys")
+            ranked = self._ordered(list(keyed)[:CHECKED], keyed, True, shape)
+            if len(ranked) < limit:
+                scores = self._ranked(expression, last)
+                checked = list(scores)[:CHECKED] + [row for row in keyed if row not in scores][:CHECKED]
+                ranked = self._ordered(checked, scores, True, shape)
+        else:
+            scores = self._ranked(expression, last)
+            ranked = self._ordered(list(scores)[:CHECKED], scores, False, shape)
+        if not ranked:
+            return [], 0
+        # Counted: the pages with every term (as far as MAX_RANKED: then "at least"), or the
+        # pages found here when they are more.
+        total = count if len(terms) == 1 else self._counted(" AND ".join(with_parts))[0]
+        return ranked[:limit], total if total >= MAX_RANKED else max(total, len(ranked))
+
+    def _ordered(self, rows: list[int], scores: dict[int, float], short: bool, shape) -> list[int]:
+        """Those of `rows` that have enough of the terms, best first (see the module's docstring)."""
+        found_by, counted, needed, weights, wanted = shape
         worst = max(scores.values(), default=0.0)
         ranked = []
-        for row, columns in self._columns(checked):
+        for row, columns in self._columns(rows):
             where = [
                 tuple(any(word in column for word in own + compounds) for column in columns)
                 for own, compounds in found_by
@@ -255,13 +273,7 @@ class TieredRanking:
             else:
                 share = sum(w for w, found in zip(weights, where, strict=True) if any(found)) / sum(weights)
                 ranked.append(((rank > 0, score * share * TITLE_BOOST.get(rank, 1.0)), row))
-        if not ranked:
-            return [], 0
-        ranked.sort()
-        # Counted: the pages with every term (as far as MAX_RANKED: then "at least"), or the
-        # pages found here when they are more.
-        total = self._counted(" AND ".join(with_parts))[0]
-        return [row for _, row in ranked[:limit]], total if total >= MAX_RANKED else max(total, len(ranked))
+        return [row for _, row in sorted(ranked)]
 
     def _columns(self, rows: list[int]):
         """Each row with its indexed columns (title, headings, body), each as " word word "."""
