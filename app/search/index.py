@@ -277,20 +277,22 @@ class SearchIndex(TieredRanking):
 
 class _Prepared:
     """A page read for the index: its sections, the words of its title, headings and body
-    (lower case, in order) and its distinct words of three letters or more."""
+    (lower case, in order; the body after the description) and the distinct words of three
+    letters or more of its title and sections (the vocabulary corrections come from)."""
 
     def __init__(self, page: Page):
         self.page = page
         self.sections = sections(page.body)
-        self.words = tuple(
-            WORD.findall(text.lower())
-            for text in (
-                page.title,
-                " ".join(s.heading for s in self.sections),
-                "\n".join(s.text for s in self.sections),
-            )
+        body = "\n".join(s.text for s in self.sections)
+        title, headings, body = self.words = tuple(
+            WORD.findall(text.lower()) for text in (page.title, " ".join(s.heading for s in self.sections), body)
         )
         self.distinct = _distinct(set().union(*self.words))
+        # The description the authors wrote (front matter) is indexed with the body: it says
+        # what the page is about in other words. One taken from the first paragraph is there.
+        described = WORD.findall(page.description.lower())
+        if described and described != body[: len(described)]:
+            self.words = (title, headings, described + body)
 
     @staticmethod
     def distinct_words(title: str, parts: list[Section]) -> set[str]:

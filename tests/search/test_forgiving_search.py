@@ -133,13 +133,15 @@ def test_words_no_page_has_mean_no_guesses(search):
     assert slugs(search, "betale vipps") == []  # half the words unknown: the pages don't cover it
 
 
-def test_a_page_of_a_longer_query_may_lack_half_its_terms(search):
+def test_a_page_may_lack_half_of_a_query_but_not_words_no_page_has(search):
     # No page has every word: two of three is enough, three of six too (a question's words
-    # are rarely all on the page that answers it); fewer is no answer, and so is one of two.
+    # are rarely all on the page that answers it), and one of two.
     assert slugs(search, "ansiktsgjenkjenning tilgangsstyring kjæledyr") == ["ansikt"]
-    assert slugs(search, "ansiktsgjenkjenning tilgangsstyring kjæledyr modell bilde tall") == ["ansikt"]
+    assert slugs(search, "ansiktsgjenkjenning tilgangsstyring kjæledyr modell bilde tall")[0] == "ansikt"
+    assert sorted(slugs(search, "kjæledyr adapteren")) == ["adapter", "kjaeledyr"]
+    # A word no page has is another subject: one in four of the words may be such, no more.
+    assert slugs(search, "kjæledyr sjiraff") == []
     assert slugs(search, "ansiktsgjenkjenning kjæledyr hunder adapteren sjiraff elefant") == []
-    assert slugs(search, "kjæledyr adapteren") == []
 
 
 def test_the_best_section_is_named_with_its_anchor(search):
