@@ -309,3 +309,11 @@ def test_an_english_word_finds_its_norwegian_page_through_the_dictionary(tmp_pat
     assert slugs(search, "firewall") == ["brannmur"]  # "fire" + "wall": "brann" + "mur"
     assert slugs(search, "codes") == ["feil"]  # "kode", a part of "feilkoder"
     assert search.find("firewall", "nb").corrected == ""  # an English word, not a typo
+
+
+def test_an_english_query_leaves_out_the_english_words_the_dictionary_lacks(tmp_path):
+    write(tmp_path, "passord", "# Sterke passord\n\nEt passord bør være langt.\n")
+    search = search_over(tmp_path)
+    # "strong" is not in the dictionary: an English word all the same, not another subject.
+    assert slugs(search, "strong password") == ["passord"]
+    assert slugs(search, "vipps passord") == []  # a Norwegian query: "vipps" is another subject
