@@ -317,3 +317,16 @@ def test_an_english_query_leaves_out_the_english_words_the_dictionary_lacks(tmp_
     # "strong" is not in the dictionary: an English word all the same, not another subject.
     assert slugs(search, "strong password") == ["passord"]
     assert slugs(search, "vipps passord") == []  # a Norwegian query: "vipps" is another subject
+
+
+def test_a_query_the_pages_match_only_in_passing_finds_nothing(tmp_path):
+    for i in range(22):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nAppen og kontoen din, del {i}.\n")
+    filler = " ".join(f"ord{i}" for i in range(120))
+    write(tmp_path, "lagring", f"# Lagring\n\n{filler} Appen lager en kopi. {filler} Se også video. {filler}\n")
+    write(tmp_path, "video", "# Video i appen\n\nSlik lager appen en video av bildene dine.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "lager video")[0] == "video"  # a page about it
+    (tmp_path / "video.md").unlink()
+    # Left: a page with each word once, in passing, among hundreds of others.
+    assert slugs(search, "lager video") == []
