@@ -106,7 +106,12 @@ def _is_part(head: str, tail: str, known: Container[str], lexicon: Lexicon | Non
     )
     if len(tail) < MIN_TAIL_CHARS:  # a short last part only as a word of the lexicon ("mur")
         return head_is_word and tail in lexicon.words
-    tail_is_word = tail in lexicon.words or tail in known or stem(tail) in lexicon.stems
+    tail_is_word = (
+        tail in lexicon.words
+        or tail in known
+        or stem(tail) in lexicon.stems
+        or any(base in lexicon.words for base in base_forms(tail))  # "bufferen": "buffer"
+    )
     if head_is_word:
         return tail_is_word
     return tail in lexicon.words and len(head) >= MIN_PART_CHARS

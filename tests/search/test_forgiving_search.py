@@ -268,6 +268,7 @@ def test_the_lexicon_splits_compounds_and_leaves_inflected_words_whole():
     assert {"brann", "mur"} <= split("brannmur", set(), lexicon=lexicon, stem=stem)
     assert {"nedtrekk", "liste"} <= split("nedtrekksliste", set(), lexicon=lexicon, stem=stem)
     assert {"feil", "koder"} <= split("feilkoder", set(), lexicon=lexicon, stem=stem)
+    assert {"hurtig", "bufferen"} <= split("hurtigbufferen", set(), lexicon=lexicon, stem=stem)  # "buffer"
     assert split("tjenesten", set(), lexicon=lexicon, stem=stem) == frozenset()  # "tjeneste", inflected
     assert split("sikkerhet", set(), lexicon=lexicon, stem=stem) == frozenset()  # an ending, no part
 
