@@ -30,6 +30,7 @@ from collections import OrderedDict
 from flask import Flask, current_app
 
 from app.languages import LANGUAGES
+from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
 from app.search.synonyms import SynonymFile
@@ -50,6 +51,9 @@ class Search:
         self._cache: OrderedDict[tuple, Results] = OrderedDict()
         self._state: tuple = ()
         self._lock = threading.Lock()
+        # Read now, where the app is made (the launcher, before it forks its workers), not by
+        # a worker's first search: the workers share it, and no reader waits for it.
+        lexicon.english_norwegian()
 
     def find(self, query: str, lang: str, exact: bool = False, limit: int = 10, forgiving: bool = True) -> Results:
         """The pages for `query`, in `lang` first; `exact` searches only what was typed.
