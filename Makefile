@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run preview test test-fast lint check translated lock-links bench lock clean system-packages container-packages container-test
+.PHONY: run preview lexicons test test-fast lint check translated lock-links bench lock clean system-packages container-packages container-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,10 +44,18 @@ system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -e /usr/share/hunspell/nb_NO.dic ] || missing="$$missing hunspell-no"; \
+	[ -e /usr/share/dictd/freedict-eng-nor.dict.dz ] || missing="$$missing dict-freedict-eng-nor"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 		else echo "The tests need:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
+
+# Search's word lists (app/search/data/) made again from Debian's hunspell-no and
+# dict-freedict-eng-nor, after those packages change; tests/search/test_lexicon.py holds
+# the shipped files to what this makes.
+lexicons: $(VENV)/.installed-run
+	$(BIN)/python -m app.search.derive_lexicons
 
 test: system-packages $(VENV)/.installed node_modules/.installed lint
 	$(BIN)/python -m pytest

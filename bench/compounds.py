@@ -38,7 +38,7 @@ def our_index(docs: Path, compounds: bool = True):
         index = search.SearchIndex(store)
         index.update()
     else:
-        with mock.patch.object(search, "compound_parts", lambda word, known: frozenset()):
+        with mock.patch.object(search, "compound_parts", lambda word, known, **_: frozenset()):
             index = search.SearchIndex(store)
             index.update()
     reversed_bytes = sum(sys.getsizeof(term) for term in index._reversed) + sys.getsizeof(index._reversed)

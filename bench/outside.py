@@ -611,31 +611,49 @@ def _app_version() -> str:
     return f"commit {commit}" + (", with uncommitted changes in app/" if git("status", "--porcelain", "app") else "")
 
 
-def run(show_misses: bool = False) -> str:
+SETS = [
+    ("Outside set: the Dapla manual (bench/quality_outside)", OUTSIDE),
+    ("In-house set (bench/quality)", INHOUSE),
+]
+
+
+def measure_sets() -> list[dict]:
+    """Both systems on both sets: for each set its title, pages, and per-kind results for
+    our search and plain BM25 (as `measure` gives them). What `make bench` reports."""
     logging.disable(logging.INFO)  # the app's own info logs (its access lines go to stdout: see _quiet_stdout)
-    sets = [
-        ("Outside set: the Dapla manual (bench/quality_outside)", OUTSIDE),
-        ("In-house set (bench/quality)", INHOUSE),
-    ]
+    measured = []
+    for title, folder in SETS:
+        queries = load_queries(folder)
+        with _quiet_stdout():
+            ours = measure(ProjectSearch(folder / "docs"), queries)
+        plain = measure(PlainBM25(folder / "docs"), queries)
+        measured.append({"title": title, "pages": len(read_pages(folder / "docs")), "ours": ours, "plain": plain})
+    return measured
+
+
+def tables(measured: list[dict]) -> list[str]:
+    """The per-kind tables of both sets, side by side with plain BM25, in Markdown."""
+    lines = []
+    for one in measured:
+        lines += table(one["title"], one["ours"], one["plain"], one["pages"]) + [""]
+    return lines
+
+
+def run(show_misses: bool = False) -> str:
+    measured = measure_sets()
     report = [
         "## Search quality, our search and plain BM25 side by side",
         "",
         "Top-1: an answering page first; top-3: within the first three. No answer: the share of "
         "queries given no results at all.",
+        f"The app measured: {_app_version()}; PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED', 'random')}.",
         "",
+        *tables(measured),
     ]
-    report.insert(
-        3, f"The app measured: {_app_version()}; PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED', 'random')}."
-    )
     details = []
-    for title, folder in sets:
-        queries = load_queries(folder)
-        pages = len(read_pages(folder / "docs"))
-        with _quiet_stdout():
-            ours = measure(ProjectSearch(folder / "docs"), queries)
-        plain = measure(PlainBM25(folder / "docs"), queries)
-        report += table(title, ours, plain, pages) + [""]
-        details += misses(title, "our search", ours) + [""] + misses(title, "plain BM25", plain) + [""]
+    for one in measured:
+        details += misses(one["title"], "our search", one["ours"]) + [""]
+        details += misses(one["title"], "plain BM25", one["plain"]) + [""]
     text = "\n".join(report + (details if show_misses else []))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(report + details) + "\n", encoding="utf-8")

@@ -24,6 +24,7 @@ def markdown(results: dict) -> str:
                 *prose(results["prose"]),
                 *suggestions(results.get("suggest", [])),
                 *quality(results["quality"]),
+                *beside_bm25(results["outside"]),
                 *render(results["render"]),
                 *attack(results["attack"]),
                 *feedback(results["feedback"]),
@@ -131,6 +132,21 @@ def quality(results: dict) -> list[str]:
         "",
         "Queries that missed:\n",
         failures(results),
+    ]
+
+
+def beside_bm25(measured: list[dict]) -> list[str]:
+    from bench.outside import tables
+
+    return [
+        "",
+        "## Search quality per kind, beside a plain BM25, on a set nobody here wrote and on ours\n",
+        "bench/outside.py: this project's search through /api/search and bm25s (Norwegian Snowball stems "
+        "and stop words, title three times and body, OR) on the same queries. Top-1: an answering page "
+        "first; top-3: within the first three; no answer: the share of those queries given no results at "
+        "all. The outside set's misses are left out here on purpose: it is for measuring, not tuning "
+        "(`python -m bench.outside --misses` lists them).\n",
+        *tables(measured),
     ]
 
 

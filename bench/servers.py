@@ -248,6 +248,7 @@ class PostgresServer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+@contextmanager
 def bare_wsgi_server(body: bytes, headers, workdir: Path):
     """granian (2 workers) serving bench/bare_wsgi.py: fixed bytes and headers, no app."""
     body_file = workdir / "bare-body.html"

@@ -8,8 +8,9 @@ and query as "bild". A query then forgives, in this order:
   has ("adapterne" is searched as "adapter");
 - synonyms the authors keep in `docs/_synonyms.yml`, both ways;
 - compound words: each page's compounds are split at index time into parts that are words
-  of their own ("ansiktsgjenkjenning" into "ansikt" and "gjenkjenning"), in a column of
-  their own that ranks below whole words;
+  of a Bokmål word list or of the pages ("ansiktsgjenkjenning" into "ansikt" and
+  "gjenkjenning", "brannmur" into "brann" and "mur"), indexed beside the compound in its
+  column, so its parts in any order, or its last part alone, find it;
 - typos: a word no page has, of 5 to 8 letters, is corrected to the most common word
   within one edit, longer words within two ("ansikst" is "ansikt"). The reader is told
   ("Mente du …?") and can search for what they typed instead;
@@ -29,9 +30,11 @@ from collections import OrderedDict
 from flask import Flask, current_app
 
 from app.languages import LANGUAGES
+from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
 from app.search.synonyms import SynonymFile
+from app.search.translation import translatable, translated
 
 MAX_CORRECTIONS = 3  # words of one query that may be corrected
 MAX_CACHED_RESULTS = 1_000
@@ -48,6 +51,9 @@ class Search:
         self._cache: OrderedDict[tuple, Results] = OrderedDict()
         self._state: tuple = ()
         self._lock = threading.Lock()
+        # Read now, where the app is made (the launcher, before it forks its workers), not by
+        # a worker's first search: the workers share it, and no reader waits for it.
+        lexicon.english_norwegian()
 
     def find(self, query: str, lang: str, exact: bool = False, limit: int = 10, forgiving: bool = True) -> Results:
         """The pages for `query`, in `lang` first; `exact` searches only what was typed.
@@ -89,18 +95,17 @@ class Search:
         hits, total = self._everywhere(terms_of(words, synonyms), lang, limit, forgiving)
         return Results(query, hits, total)
 
-    def _known(self, term: Term) -> bool:
-        """Whether some page, in any language, has one of the term's phrases (every word of it)."""
-        return any(
-            all(any(index.knows(word) for index in self.indexes.values()) for word in phrase) for phrase in term.phrases
-        )
-
     def _corrected(self, words: list[str], lang: str) -> list[str]:
         """`words` with each that no page in any language has replaced by its nearest word
         (the reader's language first on a tie), at most MAX_CORRECTIONS of them."""
         corrected, budget = [], MAX_CORRECTIONS
         for word in words:
-            if budget and word not in STOPWORDS and not any(ix.knows(word) for ix in self.indexes.values()):
+            if (
+                budget
+                and word not in STOPWORDS
+                and not any(ix.knows(word) for ix in self.indexes.values())
+                and not translatable(word)  # an English word the Norwegian pages say otherwise
+            ):
                 budget -= 1
                 candidates = [
                     (found[1], code != lang, -found[2], found[0])
@@ -112,24 +117,25 @@ class Search:
             corrected.append(word)
         return corrected
 
+    def _in(self, lang: str, terms: list[Term]) -> list[Term]:
+        """The terms as searched in `lang`'s pages: in Norwegian ones, English words with
+        their translations (app/search/translation.py)."""
+        index = self.indexes[lang]
+        return translated(terms, index.knows) if index.language == "norwegian" else terms
+
     def _everywhere(self, terms: list[Term], lang: str, limit: int, forgiving: bool) -> tuple[tuple[Hit, ...], int]:
         """Hits in `lang`, then, when they are few, in the other languages (marked with theirs).
 
-        Words no page has are left out when `forgiving` and they are at most a third of
-        the terms; more of them, and the query is about something the pages do not cover.
+        A word no page has is a term no page has: the ranking decides whether a page has
+        enough of the others (app/search/ranking.py).
         """
-        if forgiving:
-            known = [term for term in terms if self._known(term)]
-            if len(terms) - len(known) > len(terms) // 3:
-                return (), 0
-            terms = known
-        hits, total = self.indexes[lang].ranked(terms, limit, forgiving)
+        hits, total = self.indexes[lang].ranked(self._in(lang, terms), limit, forgiving)
         hits = [Hit(hit.page, lang, hit.section, hit.passage) for hit in hits]
         if total < FEW_RESULTS:
             seen = {hit.page.slug for hit in hits}
             for code, index in self.indexes.items():
                 if code != lang:
-                    more, found = index.ranked(terms, limit, forgiving)
+                    more, found = index.ranked(self._in(code, terms), limit, forgiving)
                     new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
                     seen.update(hit.page.slug for hit in new)
                     hits += new

@@ -8,6 +8,7 @@ import json
 import sqlite3
 import threading
 import zlib
+from array import array
 from bisect import bisect_left
 from collections import Counter
 
@@ -16,9 +17,10 @@ import Stemmer
 from app.content.page import Page
 from app.content.sections import Section, sections
 from app.content.store import DocumentStore
+from app.search import lexicon
 from app.search.passages import packed, unpacked
 from app.search.query import STOPWORDS, WORD
-from app.search.ranking import PART, Indexed, TieredRanking
+from app.search.ranking import NO_PARTS, PART, Indexed, TieredRanking
 from app.search.spelling import Corrector, base_forms, compound_parts
 
 # Stems remembered from indexing; past this many the memo starts over.
@@ -36,7 +38,10 @@ class SearchIndex(TieredRanking):
 
     def __init__(self, store: DocumentStore, language: str = "norwegian"):
         self.store = store
+        self.language = language
         self._stemmer = Stemmer.Stemmer(language)
+        # Compounds are split with a word list of the language where there is one (Bokmål).
+        self._lexicon = lexicon.norwegian() if language == "norwegian" else None
         self._stems: dict[str, str] = {}
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         # Pages the index frees (merging its segments frees a sixth) are given back at once.
@@ -44,8 +49,10 @@ class SearchIndex(TieredRanking):
         # Contentless: the index keeps no copy of what it was given (11 of its 24 MB at
         # 10,000 pages). Removing a page takes the same values again: `pages.indexed` keeps
         # them, compressed to a fifth.
+        # A compound's parts follow the words of its column, marked (PART): "brannmur" in a
+        # title makes "brannmur ǀbrann ǀmur" there, so its parts weigh as its column does.
         self._db.execute(
-            "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, parts, content = '', "
+            "CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, content = '', "
             "tokenize = 'unicode61 remove_diacritics 0')"
         )
         # Titles and headings again, alone: the title and headings tiers read their short
@@ -65,6 +72,7 @@ class SearchIndex(TieredRanking):
         self._parts: dict[str, frozenset[str]] = {}  # word -> stems of its parts (a memo)
         self._forms_of: dict[str, tuple[list[str], list[str]]] = {}  # query word -> _forms (a memo)
         self._terms: list[str] = []  # every indexed stem, sorted
+        self._pages_with = array("I")  # and how many pages have each
         self._reversed: list[str] = []  # and each spelled backwards, sorted: to find compounds by their end
         self._corrector: Corrector | None = None
         self.generation = -1
@@ -106,7 +114,9 @@ class SearchIndex(TieredRanking):
             # per segment the inserts left. 40-85 ms at 10,000 pages; queries' p95 -13 %.
             self._db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
             self._db.execute("INSERT INTO keys (keys) VALUES ('optimize')")
-            self._terms = [term for (term,) in self._db.execute("SELECT term FROM terms ORDER BY term")]
+            vocabulary = self._db.execute("SELECT term, doc FROM terms ORDER BY term").fetchall()
+            self._terms = [term for term, _ in vocabulary]
+            self._pages_with = array("I", [pages for _, pages in vocabulary])
             self._reversed = sorted(term[::-1] for term in self._terms if not term.startswith(PART))
             self._corrector = None
             self._forms_of.clear()
@@ -117,41 +127,56 @@ class SearchIndex(TieredRanking):
         self._counts.update(prepared.distinct)
         row = self._next_id
         self._next_id += 1
-        compounds = " ".join(
-            PART + stem
-            for word in prepared.distinct
-            if len(word) >= MIN_COMPOUND_CHARS
-            for stem in self._compound_stems(word)
+        title, headings, body = columns = tuple(
+            " ".join([*self.stem(words), *(PART + part for part in self._parts_of(words))]) for words in prepared.words
         )
-        title, headings, body = (" ".join(self.stem(words)) for words in prepared.words)
-        columns = (title, headings, body, compounds)
-        self._db.execute(
-            "INSERT INTO fts (rowid, title, headings, body, parts) VALUES (?, ?, ?, ?, ?)", (row, *columns)
-        )
+        self._db.execute("INSERT INTO fts (rowid, title, headings, body) VALUES (?, ?, ?, ?)", (row, *columns))
         self._db.execute("INSERT INTO keys (rowid, title, headings) VALUES (?, ?, ?)", (row, title, headings))
         self._db.execute(
             "INSERT INTO pages (id, slug, title, sections, indexed) VALUES (?, ?, ?, ?, ?)",
             (row, page.slug, page.title, packed(parts), zlib.compress(json.dumps(columns).encode())),
         )
-        title_stems = self._key_stems(page.title)
-        heading_stems = tuple(self._key_stems(section.heading) for section in parts if section.heading)
-        self._indexed[page.slug] = Indexed(page.version, row, title_stems, heading_stems)
+        title_words = WORD.findall(page.title.lower())
+        heading_words = [WORD.findall(section.heading.lower()) for section in parts if section.heading]
+        title_parts = frozenset(self._parts_of([*title_words, *(w for words in heading_words for w in words)]))
+        self._indexed[page.slug] = Indexed(
+            page.version,
+            row,
+            self._key_stems(title_words),
+            tuple(self._key_stems(words) for words in heading_words),
+            title_parts - STOPWORDS or NO_PARTS,
+        )
         self._slugs[row] = page.slug
 
+    def _parts_of(self, words: list[str]) -> list[str]:
+        """The stems of the parts of the compounds among `words`, each once."""
+        return list(
+            dict.fromkeys(
+                part
+                for word in dict.fromkeys(words)
+                if len(word) >= MIN_COMPOUND_CHARS
+                for part in self._compound_stems(word)
+            )
+        )
+
     def _compound_stems(self, word: str) -> frozenset[str]:
-        """The stems of the parts of a compound word the pages use (none for other words)."""
+        """The stems of the parts of a compound word (none for other words)."""
         found = self._parts.get(word)
         if found is None:
             if len(self._parts) > MAX_REMEMBERED_PARTS:
                 self._parts.clear()
             own = self.stem([word])[0]
-            parts = compound_parts(word, self._counts) if len(word) >= MIN_COMPOUND_CHARS and word.isalpha() else ()
+            parts = (
+                compound_parts(word, self._counts, lexicon=self._lexicon, stem=self._stemmer.stemWord)
+                if len(word) >= MIN_COMPOUND_CHARS and word.isalpha()
+                else ()
+            )
             found = self._parts[word] = frozenset(self.stem(list(parts))) - {own}
         return found
 
-    def _key_stems(self, text: str) -> frozenset:
-        """The stems of a title or heading, without common words, to compare with a query's."""
-        return frozenset(self.stem(WORD.findall(text.lower()))) - STOPWORDS
+    def _key_stems(self, words: list[str]) -> frozenset:
+        """The stems of a title's or heading's words, without common words, to compare with a query's."""
+        return frozenset(self.stem(words)) - STOPWORDS
 
     def _delete(self, slug: str) -> None:
         row = self._indexed.pop(slug).row
@@ -164,7 +189,7 @@ class SearchIndex(TieredRanking):
             if self._counts[word] <= 0:
                 del self._counts[word]
         self._db.execute(
-            "INSERT INTO fts (fts, rowid, title, headings, body, parts) VALUES ('delete', ?, ?, ?, ?, ?)",
+            "INSERT INTO fts (fts, rowid, title, headings, body) VALUES ('delete', ?, ?, ?, ?)",
             (row, *json.loads(zlib.decompress(indexed))),
         )
         self._db.execute("DELETE FROM keys WHERE rowid = ?", (row,))
@@ -173,9 +198,11 @@ class SearchIndex(TieredRanking):
     # What a query's words are here
 
     def knows(self, word: str) -> bool:
-        """Whether some page has `word`, a form of it, or a word that starts or ends with it."""
+        """Whether some page has `word`, a form of it, a compound of it or one it ends (a word
+        it merely starts is none of these: "power" in "powershell")."""
         with self._lock:  # a Snowball stemmer is not safe to share between threads
-            return any(self._forms(word))
+            forms, compounds = self._forms(word)
+            return bool(compounds) or any(self._found_by(form) or self._found_by(form, True) for form in forms)
 
     def _forms(self, word: str) -> tuple[list[str], list[str]]:
         """What `word` stands for here: the stems of it and of its base forms ("skarpt" is
@@ -214,8 +241,12 @@ class SearchIndex(TieredRanking):
         return forms or [self._stemmer.stemWord(word)], compounds
 
     def _has(self, term: str) -> bool:
+        return bool(self._pages_having(term))
+
+    def _pages_having(self, term: str) -> int:
+        """How many pages have the indexed stem `term` (0 when none does)."""
         at = bisect_left(self._terms, term)
-        return at < len(self._terms) and self._terms[at] == term
+        return self._pages_with[at] if at < len(self._terms) and self._terms[at] == term else 0
 
     def _starting_with(self, prefix: str) -> tuple[int, int]:
         """The range of indexed stems that start with `prefix`."""
@@ -246,20 +277,22 @@ class SearchIndex(TieredRanking):
 
 class _Prepared:
     """A page read for the index: its sections, the words of its title, headings and body
-    (lower case, in order) and its distinct words of three letters or more."""
+    (lower case, in order; the body after the description) and the distinct words of three
+    letters or more of its title and sections (the vocabulary corrections come from)."""
 
     def __init__(self, page: Page):
         self.page = page
         self.sections = sections(page.body)
-        self.words = tuple(
-            WORD.findall(text.lower())
-            for text in (
-                page.title,
-                " ".join(s.heading for s in self.sections),
-                "\n".join(s.text for s in self.sections),
-            )
+        body = "\n".join(s.text for s in self.sections)
+        title, headings, body = self.words = tuple(
+            WORD.findall(text.lower()) for text in (page.title, " ".join(s.heading for s in self.sections), body)
         )
         self.distinct = _distinct(set().union(*self.words))
+        # The description the authors wrote (front matter) is indexed with the body: it says
+        # what the page is about in other words. One taken from the first paragraph is there.
+        described = WORD.findall(page.description.lower())
+        if described and described != body[: len(described)]:
+            self.words = (title, headings, described + body)
 
     @staticmethod
     def distinct_words(title: str, parts: list[Section]) -> set[str]:

@@ -28,7 +28,7 @@ STOPWORDS = frozenset(
     hvor eller hva skal selv her alle vil bli ble blitt kunne når være vært noen noe ville dere
     deres kun ja etter skulle denne dette disse for deg si mot å meget hvorfor hvordan ingen din
     ditt dine blir samme hvilken hvilke hvilket hvem hver hvis både bare enn fordi før mange også
-    slik må bør burde får få gjør gjøre finnes fins hos
+    slik må bør burde får få gjør gjøre finnes fins hos begge henne hennes mellom siden uten vår sånn
     the a an of is are was be what how why when where which who do does can i my me to in on for
     and or it with there any if not
 """.split()

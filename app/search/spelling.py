@@ -13,6 +13,8 @@ from collections.abc import Container
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from app.search.lexicon import Lexicon
+
 # æ, ø and å as readers type them on a keyboard without them ("kjaeledyr", "mork").
 FOLDED = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o"})
 MIN_CORRECTED_CHARS = 5  # shorter words are too easily another word to correct
@@ -25,6 +27,13 @@ MIN_BASE_CHARS = 4
 # A compound's parts: at least this long; a part before another may end with a linking s or e.
 MIN_PART_CHARS = 4  # shorter words ("til", "bak") begin too many words that are no compounds
 MIN_TAIL_CHARS = 4
+# With the lexicon, a part may be as short as a word of it ("fil" in "filsystem", "mur" in
+# "brannmur"), but never an ending that makes words of words ("sikker" + "het").
+MIN_HEAD_CHARS = 3
+MIN_LAST_CHARS = 3
+SUFFIXES = frozenset(
+    "het heten lig lige dom skap ing ingen ning else sjon sjonen ende ere erer ert bar somt som".split()
+)
 LINKS = ("", "s", "e")
 
 
@@ -52,28 +61,60 @@ def base_forms(word: str) -> list[str]:
     ]
 
 
-def compound_parts(word: str, known: Container[str], depth: int = 2) -> frozenset[str]:
+def compound_parts(
+    word: str, known: Container[str], depth: int = 2, lexicon: Lexicon | None = None, stem=None
+) -> frozenset[str]:
     """The parts of a compound word that are words of their own, Norwegian style:
-    "ansiktsgjenkjenning" is "ansikt" + s + "gjenkjenning".
+    "ansiktsgjenkjenning" is "ansikt" + s + "gjenkjenning", "brannmur" "brann" + "mur".
 
-    A split counts when the head (without a linking s or e) is a known word and the tail
-    is long enough, or the tail is known and the head long enough; tails split again.
+    Words are `known` (the pages' words) or of the `lexicon` (a Bokmål word list: a part
+    before another as written, the last part also inflected, compared by `stem`). A split
+    counts when the head (without a linking s or e) is a word and the tail is a word or
+    long enough, or when the tail is a word of the lexicon and the head long enough
+    ("nedtrekks" + "liste"); tails split again. A word that is itself an inflection of a
+    lexicon word ("tjenesten") is not split.
     """
+    if lexicon is not None and stem is not None and stem(word) in lexicon.stems:
+        return frozenset()
     found: set[str] = set()
-    for cut in range(MIN_PART_CHARS, len(word) - MIN_TAIL_CHARS + 1):
+    for cut in range(MIN_HEAD_CHARS, len(word) - MIN_LAST_CHARS + 1):
         head, tail = word[:cut], word[cut:]
         for link in LINKS:
             if not head.endswith(link):
                 continue
-            stem = head[: len(head) - len(link)]
-            if len(stem) < MIN_PART_CHARS:
+            part = head[: len(head) - len(link)]
+            if len(part) < MIN_HEAD_CHARS:
                 continue
-            if stem in known or (tail in known and len(stem) >= MIN_TAIL_CHARS):
-                found.update((stem, tail))
+            if _is_part(part, tail, known, lexicon, stem):
+                found.update((part, tail))
                 if depth > 1:
-                    found.update(compound_parts(tail, known, depth - 1))
+                    found.update(compound_parts(tail, known, depth - 1, lexicon, stem))
     found.discard(word)
     return frozenset(found)
+
+
+def _is_part(head: str, tail: str, known: Container[str], lexicon: Lexicon | None, stem) -> bool:
+    """Whether `head` + `tail` is a split of a compound (see compound_parts)."""
+    if lexicon is None:  # the pages' words alone
+        if len(head) < MIN_PART_CHARS or len(tail) < MIN_TAIL_CHARS:
+            return False
+        return head in known or tail in known
+    if tail in SUFFIXES:
+        return False
+    head_is_word = (head in lexicon.words and len(head) >= MIN_HEAD_CHARS) or (
+        head in known and len(head) >= MIN_PART_CHARS
+    )
+    if len(tail) < MIN_TAIL_CHARS:  # a short last part only as a word of the lexicon ("mur")
+        return head_is_word and tail in lexicon.words
+    tail_is_word = (
+        tail in lexicon.words
+        or tail in known
+        or stem(tail) in lexicon.stems
+        or any(base in lexicon.words for base in base_forms(tail))  # "bufferen": "buffer"
+    )
+    if head_is_word:
+        return tail_is_word
+    return tail in lexicon.words and len(head) >= MIN_PART_CHARS
 
 
 class Corrector:

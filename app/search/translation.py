@@ -1,0 +1,104 @@
+"""English words on Norwegian pages: a query's English words searched in Norwegian too,
+through FreeDict's English-Norwegian dictionary (app/search/lexicon.py).
+
+A word of the query that no page has, that the dictionary has (as written, without a
+plural ending, or as two of its words run together: "firewall" is "fire" + "wall") and that
+is no Bokmål word of the lexicon stands for itself and its first translations: "bucket" also finds "bøtte",
+"error codes" finds "feilkoder" ("kode" is a part of it), "firewall" finds "brannmur"
+(whose parts are "brann" and "mur"). Two words the dictionary has as one entry ("search
+engine") are translated together.
+"""
+
+from __future__ import annotations
+
+from app.search import lexicon
+from app.search.query import Term
+
+MIN_SPLIT_CHARS = 4  # each half of an English compound ("fire" + "wall"; not "mess" + "age")
+# Endings that make an English word of another ("port" + "ability" is no compound).
+SUFFIXES = ("ability", "ation", "ness", "ment", "ity", "ship", "hood", "less", "ful", "able", "ible", "ance", "ence")
+MIN_TRANSLATION_CHARS = 3
+MAX_PHRASES = 8  # a term's phrases: the English word (and the compound it is part of) and translations
+# English endings and what the word was without them, in the order tried ("codes" is
+# "code", not "cod").
+ENDINGS = (("ies", "y"), ("s", ""), ("es", ""), ("ing", "e"), ("ing", ""), ("ed", "e"), ("ed", ""))
+
+
+def translated(terms: list[Term], knows) -> list[Term]:
+    """`terms` with their English words also standing for their Norwegian translations: the
+    words the pages do not have (`knows`), as an English word on them is found as it is."""
+    dictionary, norwegian = lexicon.english_norwegian(), lexicon.norwegian()
+    found: list[Term] = []
+    at = 0
+    while at < len(terms):
+        term = terms[at]
+        pair = terms[at + 1].word if at + 1 < len(terms) and term.word else None
+        both = _entry(f"{term.word} {pair}", dictionary) if pair and not (knows(term.word) and knows(pair)) else None
+        if both:  # "search engine": one entry, one term
+            found.append(Term(((term.word, pair), *_phrases(both))[:MAX_PHRASES]))
+            at += 2
+            continue
+        word = term.word
+        if word and word not in norwegian and not word.isdigit() and not knows(word):
+            entry = _entry(word, dictionary)
+            if entry:
+                found.append(Term((*term.phrases, *_phrases(entry))[:MAX_PHRASES]))
+            else:
+                found += _split(word, dictionary) or [term]
+        else:
+            found.append(term)
+        at += 1
+    if any(_entry(term.phrases[0][0], dictionary) for term in terms if len(term.phrases[0]) == 1):
+        # An English query: its English words the dictionary lacks ("strong" in "strong
+        # password") are left out rather than taken for words of another subject.
+        english = [t for t in found if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word))]
+        found = english or found
+    return found
+
+
+def _entry(word: str, dictionary: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The dictionary's translations of an English word, also without an ending."""
+    for base in (word, *_bases(word)):
+        if base in dictionary:
+            return dictionary[base]
+    return ()
+
+
+def _bases(word: str) -> list[str]:
+    """`word` without each English ending it has."""
+    return [
+        word[: -len(ending)] + base for ending, base in ENDINGS if word.endswith(ending) and len(word) > len(ending) + 2
+    ]
+
+
+def _split(word: str, dictionary: dict[str, tuple[str, ...]]) -> list[Term]:
+    """Two terms for an English compound of two dictionary words ("firewall"), each with
+    the compound itself too (a page may use the English word); none for other words. An
+    inflected word is split as its base ("landmarks" as "landmark")."""
+    bases = _bases(word)
+    if bases and any(base != word for base in bases):
+        return next(filter(None, (_split_base(base, word, dictionary) for base in bases)), [])
+    return _split_base(word, word, dictionary)
+
+
+def _split_base(word: str, typed: str, dictionary: dict[str, tuple[str, ...]]) -> list[Term]:
+    for cut in range(MIN_SPLIT_CHARS, len(word) - MIN_SPLIT_CHARS + 1):
+        head, tail = word[:cut], word[cut:]
+        first, last = _entry(head, dictionary), _entry(tail, dictionary)
+        if first and last and not tail.endswith(SUFFIXES):
+            return [
+                Term(((head,), (typed,), *_phrases(first))[:MAX_PHRASES]),
+                Term(((tail,), (typed,), *_phrases(last))[:MAX_PHRASES]),
+            ]
+    return []
+
+
+def _phrases(norwegian: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Translations as phrases, but no word of one or two letters ("ur" for "watch")."""
+    return tuple(tuple(t.split()) for t in norwegian if len(t) >= MIN_TRANSLATION_CHARS)
+
+
+def translatable(word: str) -> bool:
+    """Whether the dictionary has `word` (or its parts): an English word, not a typo."""
+    dictionary = lexicon.english_norwegian()
+    return bool(_entry(word, dictionary) or _split(word, dictionary))
