@@ -175,8 +175,11 @@ class SearchIndex(TieredRanking):
         return found
 
     def _key_stems(self, words: list[str]) -> frozenset:
-        """The stems of a title's or heading's words, without common words, to compare with a query's."""
-        return frozenset(self.stem(words)) - STOPWORDS
+        """The stems of a title's or heading's words, without common words, to compare with a
+        query's. The common words are left out before stemming, as a query's are: stemmed
+        first, "mange" stayed as "mang", and "Hvordan laste mange tabeller" was never a title
+        that is the query."""
+        return frozenset(self.stem([word for word in words if word not in STOPWORDS]))
 
     def _delete(self, slug: str) -> None:
         row = self._indexed.pop(slug).row

@@ -276,6 +276,18 @@ def test_the_lexicon_splits_compounds_and_leaves_inflected_words_whole():
 # Ranking: questions by BM25 over the whole page, and no answer when the pages match weakly
 
 
+def test_a_title_with_common_words_that_stem_otherwise_is_still_the_query(tmp_path):
+    # "mange" and "alle" are common words whose stems ("mang", "all") are not.
+    write(tmp_path, "mange-tabeller", "# Hvordan laste mange tabeller i banken?\n\nBruk klienten.\n")
+    body = "Laste tabeller til banken: laste, laste, tabeller, tabeller og banken igjen."
+    write(tmp_path, "klienten", f"# Klienten for banken\n\n## Laste tabeller\n\n{body}\n")
+    write(tmp_path, "alle-filer", "# Alle filer i mappen\n\nKort.\n")
+    write(tmp_path, "filer", "# Filer\n\n## Mappen med filer\n\nFiler i mappen, filer i mappen, filer.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "Hvordan laste mange tabeller i banken?")[0] == "mange-tabeller"
+    assert slugs(search, "alle filer i mappen")[0] == "alle-filer"
+
+
 def test_a_question_finds_the_page_whose_body_answers_it_over_a_weak_title_match(tmp_path):
     write(tmp_path, "mappen", "# Mappen i tjenesten\n\nHva som vises her, og hva ikke.\n")
     write(tmp_path, "mapper", "# Mapper og filer\n\nOm mapper og filer. Denne ble laget i fjor.\n")
