@@ -52,10 +52,11 @@ system-packages:
 		else echo "The tests need:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
 
 # Search's word lists (app/search/data/) made again from Debian's hunspell-no and
-# dict-freedict-eng-nor, after those packages change; tests/search/test_lexicon.py holds
-# the shipped files to what this makes.
+# dict-freedict-eng-nor, and from the Bokmål catalogs of the programs it downloads with
+# apt-get (nothing is installed); tests/search/test_lexicon.py holds the shipped files to
+# what this makes.
 lexicons: $(VENV)/.installed-run
-	$(BIN)/python -m app.search.derive_lexicons
+	$(BIN)/python -m app.search.derive_lexicons --software
 
 test: system-packages $(VENV)/.installed node_modules/.installed lint
 	$(BIN)/python -m pytest

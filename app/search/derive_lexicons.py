@@ -1,6 +1,6 @@
 """Derive the word lists search ships (app/search/data/) from Debian's packages.
 
-Usage: python -m app.search.derive_lexicons [--out app/search/data]  (make lexicons)
+Usage: python -m app.search.derive_lexicons [--out app/search/data] [--software]  (make lexicons)
 
 - `nb-words.txt` from `hunspell-no` (/usr/share/hunspell/nb_NO.dic, GPL-2): the Bokmål
   words its affix file lets form compounds (flag `COMPOUNDFLAG`, `z`), lower case, letters
@@ -8,6 +8,10 @@ Usage: python -m app.search.derive_lexicons [--out app/search/data]  (make lexic
 - `en-nb.tsv` from `dict-freedict-eng-nor` (/usr/share/dictd/freedict-eng-nor.dict.dz,
   CC BY-SA 3.0): each English headword (lower case, one to three words) and the Norwegian
   words it translates to, tab-separated, `;` between translations.
+- with `--software`, `en-nb-software.tsv` from the Bokmål translations (gettext catalogs) of
+  the programs of SOFTWARE_PACKAGES, which `apt-get download` fetches (nothing is
+  installed): the words software shows ("Settings", "Folder", "Error") and what its
+  Norwegian version calls them; `en-nb-software.sources` names each package's version.
 
 Run it again when the Debian packages change; the licences are kept beside the files.
 """
@@ -15,8 +19,13 @@ Run it again when the Debian packages change; the licences are kept beside the f
 from __future__ import annotations
 
 import argparse
+import collections
 import gzip
 import re
+import struct
+import subprocess
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 HUNSPELL = Path("/usr/share/hunspell/nb_NO.dic")
@@ -84,9 +93,81 @@ def english_norwegian(path: Path = FREEDICT, index: Path = FREEDICT_INDEX) -> di
     return found
 
 
+# The programs whose Bokmål catalogs say what software's words are in Norwegian: the GNU
+# tools, Debian's package tools, GTK and GLib and their neighbours (GPL-2.0-or-later,
+# GPL-3.0-or-later, LGPL-2.1-or-later and permissive licences; the list they make is under
+# GPL-3.0-or-later). Measured: GNOME's control centre, file manager, shell, online accounts
+# and network applet added no English query answered and made a no-answer query find pages
+# (their "sender" is the Norwegian verb too); LibreOffice's catalogs, three of them.
+SOFTWARE_PACKAGES = (
+    "adduser appstream apt at-spi2-common bash coreutils diffutils dpkg findutils gettext gettext-base gnupg-l10n grep "
+    "gsettings-desktop-schemas libapt-pkg6.0 libc-l10n libgdk-pixbuf2.0-common libglib2.0-data libgstreamer1.0-0 "
+    "libgtk-3-common libgtk2.0-common libpam-runtime login man-db packagekit psmisc python-apt-common sed "
+    "shared-mime-info software-properties-common tar wget xdg-user-dirs xkb-data"
+).split()
+_ENGLISH = re.compile(r"[a-z][a-z-]*(?: [a-z][a-z-]*){0,2}")
+_BOKMAL = re.compile(r"[a-zæøå][a-zæøå-]*(?: [a-zæøå][a-zæøå-]*){0,2}")
+
+
+def catalog(path: Path) -> dict[str, str]:
+    """A compiled gettext catalog (.mo): each message (its singular, without its context) and
+    its translation, decoded by the catalog's own charset (some are ISO-8859-1, which
+    Python's gettext cannot read when the header itself is not UTF-8)."""
+    data = path.read_bytes()
+    order = "<" if data[:4] == b"\xde\x12\x04\x95" else ">"
+    count, originals, translations = struct.unpack(order + "3I", data[8:20])
+
+    def string(table: int, i: int) -> bytes:
+        length, offset = struct.unpack(order + "2I", data[table + 8 * i : table + 8 * i + 8])
+        return data[offset : offset + length]
+
+    pairs = [(string(originals, i), string(translations, i)) for i in range(count)]
+    header = dict(pairs).get(b"", b"")
+    charset = re.search(rb"charset=([\w-]+)", header)
+    encoding = charset.group(1).decode("ascii") if charset else "utf-8"
+    found = {}
+    for original, translated in pairs:
+        if original and translated:
+            message = original.split(b"\x00")[0].split(b"\x04")[-1].decode(encoding, "replace")
+            found[message] = translated.split(b"\x00")[0].decode(encoding, "replace")
+    return found
+
+
+def _term(text: str) -> str:
+    """A message as a term: its mnemonic marks (`_File`, `&Open`) and closing `:`, `.` or
+    `…` gone, lower case."""
+    return re.sub(r"[_&]", "", text).strip().rstrip(":.…").strip().lower()
+
+
+def software_terms(catalogs: Iterable[Path]) -> dict[str, list[str]]:
+    """English messages of one to three words and their Bokmål translations, the one most
+    catalogs give first."""
+    votes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for path in catalogs:
+        for message, translated in catalog(path).items():
+            english, norwegian = _term(message), _term(translated)
+            if english != norwegian and _ENGLISH.fullmatch(english) and _BOKMAL.fullmatch(norwegian):
+                votes[english][norwegian] += 1
+    return {english: [word for word, _ in counted.most_common()] for english, counted in votes.items()}
+
+
+def downloaded(packages: Iterable[str], into: Path) -> tuple[list[Path], list[str]]:
+    """The Bokmål catalogs of `packages` (fetched by `apt-get download` into `into` and
+    unpacked there), and each package as `name version`."""
+    packages = list(packages)
+    subprocess.run(["apt-get", "download", "-q", *packages], cwd=into, check=True, capture_output=True)
+    versions = []
+    for deb in sorted(into.glob("*.deb")):
+        fields = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version"], capture_output=True, text=True)
+        versions.append(" ".join(line.split(": ", 1)[1] for line in fields.stdout.splitlines()))
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(into / "tree")], check=True)
+    return sorted((into / "tree").glob("usr/share/locale/nb/LC_MESSAGES/*.mo")), versions
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--software", action="store_true", help="also en-nb-software.tsv (downloads packages)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     words = norwegian_words()
@@ -95,6 +176,14 @@ def main() -> None:
     lines = [f"{english}\t{';'.join(norwegian)}" for english, norwegian in sorted(pairs.items())]
     (args.out / "en-nb.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{len(words)} Norwegian words, {len(pairs)} English headwords written to {args.out}")
+    if args.software:
+        with tempfile.TemporaryDirectory() as folder:
+            catalogs, versions = downloaded(SOFTWARE_PACKAGES, Path(folder))
+            terms = software_terms(catalogs)
+        lines = [f"{english}\t{';'.join(norwegian)}" for english, norwegian in sorted(terms.items())]
+        (args.out / "en-nb-software.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (args.out / "en-nb-software.sources").write_text("\n".join(versions) + "\n", encoding="utf-8")
+        print(f"{len(terms)} English terms of software from {len(catalogs)} catalogs of {len(versions)} packages")
 
 
 if __name__ == "__main__":

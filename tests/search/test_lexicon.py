@@ -1,14 +1,18 @@
 """Search's word lists (app/search/data/) are what `make lexicons` makes from Debian's
-hunspell-no and dict-freedict-eng-nor: nobody edits them by hand, and the licences beside
-them stay true. The packages are installed by `make test` (system-packages) and .ci/run."""
+packages: nobody edits them by hand, and the licences beside them stay true. hunspell-no
+and dict-freedict-eng-nor are installed by `make test` (system-packages) and .ci/run, and
+their lists are made again here; the software terms come from some 30 packages' catalogs,
+whose versions move with Debian's updates, so here their derivation is held to catalogs
+made by the test."""
 
 from __future__ import annotations
 
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
-from app.search import lexicon
+from app.search import derive_lexicons, lexicon
 
 DATA = Path(lexicon.__file__).parent / "data"
 
@@ -30,3 +34,52 @@ def test_each_word_list_keeps_its_sources_licence_beside_it():
     assert "GNU GENERAL PUBLIC LICENSE" in (DATA / "LICENSE-GPL-2.txt").read_text(encoding="utf-8")
     assert "Attribution-ShareAlike 3.0" in (DATA / "LICENSE-CC-BY-SA-3.0.txt").read_text(encoding="utf-8")
     assert "LICENSE-GPL-2.txt" in readme and "LICENSE-CC-BY-SA-3.0.txt" in readme
+
+
+def compiled(messages: dict[bytes, bytes], charset: str = "UTF-8") -> bytes:
+    """A gettext catalog (.mo, little-endian) of `messages`, as msgfmt writes one."""
+    header = f"Content-Type: text/plain; charset={charset}\n".encode()
+    pairs = sorted({b"": header, **messages}.items())
+    count, start = len(pairs), 28 + 16 * len(pairs)
+    data, tables = b"", [[], []]
+    for side in (0, 1):
+        for pair in pairs:
+            tables[side].append((len(pair[side]), start + len(data)))
+            data += pair[side] + b"\x00"
+    head = struct.pack("<7I", 0x950412DE, 0, count, 28, 28 + 8 * count, 0, 0)
+    return head + b"".join(struct.pack("<2I", *entry) for side in tables for entry in side) + data
+
+
+def test_software_terms_are_short_messages_and_their_translations_most_catalogs_give_first(tmp_path):
+    (tmp_path / "one.mo").write_bytes(
+        compiled(
+            {
+                b"_Folder": b"_Mappe",  # mnemonics and
+                b"Settings:": b"Innstillinger:",  # a closing colon left out
+                b"menu\x04Open": b"\xc3\x85pne",  # a context
+                b"File\x00Files": b"Fil\x00Filer",  # a plural: its singular
+                b"OK": b"OK",  # the same in both
+                b"Could not open the file": b"Kunne ikke \xc3\xa5pne fila",  # a sentence
+                b"%d items": b"%d elementer",  # a format
+            }
+        )
+    )
+    (tmp_path / "two.mo").write_bytes(compiled({b"Folder": b"Katalog"}))
+    (tmp_path / "three.mo").write_bytes(compiled({b"Folder": b"Mappe", b"Trash": b"S\xf8ppel"}, "ISO-8859-1"))
+    terms = derive_lexicons.software_terms(sorted(tmp_path.glob("*.mo")))
+    assert terms == {
+        "folder": ["mappe", "katalog"],
+        "settings": ["innstillinger"],
+        "open": ["åpne"],
+        "file": ["fil"],
+        "trash": ["søppel"],
+    }
+
+
+def test_english_words_stand_for_what_software_calls_them_first_then_the_dictionarys_senses():
+    dictionary = lexicon.english_norwegian()
+    assert dictionary["settings"][0] == "innstillinger" and dictionary["error"][0] == "feil"
+    assert dictionary["file"][0] == "fil" and "arkivere" in dictionary["file"]  # FreeDict's after
+    assert all(len(words) <= lexicon.MAX_TRANSLATIONS for words in dictionary.values())
+    packages = (DATA / "en-nb-software.sources").read_text(encoding="utf-8").split("\n")
+    assert {line.split()[0] for line in packages if line} == set(derive_lexicons.SOFTWARE_PACKAGES)
