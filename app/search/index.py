@@ -20,7 +20,7 @@ from app.content.store import DocumentStore
 from app.search import lexicon
 from app.search.passages import packed, unpacked
 from app.search.query import STOPWORDS, WORD
-from app.search.ranking import NO_PARTS, PART, Indexed, TieredRanking
+from app.search.ranking import NO_PARTS, PART, Indexed, TieredRanking, weighted_length
 from app.search.spelling import Corrector, base_forms, compound_parts
 
 # Stems remembered from indexing; past this many the memo starts over.
@@ -77,6 +77,7 @@ class SearchIndex(TieredRanking):
         self._corrector: Corrector | None = None
         self.generation = -1
         self._next_id = 1
+        self._lengths = 0  # every page's weighted_length, added up: their average is BM25's
 
     # Indexing
 
@@ -131,6 +132,7 @@ class SearchIndex(TieredRanking):
             " ".join([*self.stem(words), *(PART + part for part in self._parts_of(words))]) for words in prepared.words
         )
         self._db.execute("INSERT INTO fts (rowid, title, headings, body) VALUES (?, ?, ?, ?)", (row, *columns))
+        self._lengths += weighted_length(columns)
         self._db.execute("INSERT INTO keys (rowid, title, headings) VALUES (?, ?, ?)", (row, title, headings))
         self._db.execute(
             "INSERT INTO pages (id, slug, title, sections, indexed) VALUES (?, ?, ?, ?, ?)",
@@ -191,9 +193,10 @@ class SearchIndex(TieredRanking):
             self._counts[word] -= 1
             if self._counts[word] <= 0:
                 del self._counts[word]
+        columns = json.loads(zlib.decompress(indexed))
+        self._lengths -= weighted_length(columns)
         self._db.execute(
-            "INSERT INTO fts (fts, rowid, title, headings, body) VALUES ('delete', ?, ?, ?, ?)",
-            (row, *json.loads(zlib.decompress(indexed))),
+            "INSERT INTO fts (fts, rowid, title, headings, body) VALUES ('delete', ?, ?, ?, ?)", (row, *columns)
         )
         self._db.execute("DELETE FROM keys WHERE rowid = ?", (row,))
         self._db.execute("DELETE FROM pages WHERE id = ?", (row,))

@@ -288,6 +288,28 @@ def test_a_title_with_common_words_that_stem_otherwise_is_still_the_query(tmp_pa
     assert slugs(search, "alle filer i mappen")[0] == "alle-filer"
 
 
+def test_a_questions_bm25_holds_a_pages_length_against_every_pages_not_the_candidates(tmp_path):
+    for i in range(30):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\n{' '.join(f'ord{i}x{j}' for j in range(18))}\n")
+    write(tmp_path, "kort", "# Eksport\n\nDu eksporterer kvitteringer til et regneark her.\n")
+    filler = " ".join(f"fyll{j}" for j in range(60))
+    long_text = " ".join(f"{filler} eksporterer kvitteringer regneark" for _ in range(8))
+    write(tmp_path, "lang", f"# Alt om appen\n\n{long_text}\n")
+    search = search_over(tmp_path)
+    # Eight mentions among 500 words weigh less than one in a short page, against the pages'
+    # average length (about 35 words); against the two candidates' (260) the long page came first.
+    question = "hvordan eksporterer jeg kvitteringer til regneark"
+    assert slugs(search, question)[:2] == ["kort", "lang"]
+    # The average follows the pages as they change: long pages added, it grows (the long
+    # page comes first), and taken away again, it is what it was; as in an index made anew.
+    for i in range(40):
+        write(tmp_path, f"langt-{i}", f"# Langt {i}\n\n{' '.join([filler] * 12)}\n")
+    assert slugs(search, question)[:2] == slugs(search_over(tmp_path), question)[:2] == ["lang", "kort"]
+    for i in range(40):
+        (tmp_path / f"langt-{i}.md").unlink()
+    assert slugs(search, question)[:2] == slugs(search_over(tmp_path), question)[:2] == ["kort", "lang"]
+
+
 def test_a_question_finds_the_page_whose_body_answers_it_over_a_weak_title_match(tmp_path):
     write(tmp_path, "mappen", "# Mappen i tjenesten\n\nHva som vises her, og hva ikke.\n")
     write(tmp_path, "mapper", "# Mapper og filer\n\nOm mapper og filer. Denne ble laget i fjor.\n")
