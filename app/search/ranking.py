@@ -38,6 +38,7 @@ import re
 import zlib
 from typing import NamedTuple
 
+from app.search import bm25
 from app.search.passages import passage, unpacked
 from app.search.query import MAX_RANKED, Hit, Term
 
@@ -71,25 +72,11 @@ QUESTION_TERMS = 3  # terms from which a query ranks by BM25 alone, over its wor
 # query 0.43), pages for questions no page answers 0.46 to 3.5.
 MIN_STRENGTH = 0.6
 MIN_IDF = 1e-6  # FTS5's for a word on more than half of the pages
-TITLE_TIMES, K1, B = 3, 1.5, 0.75  # questions' BM25: a title counts three times, Lucene's k1 and b
 LONG_STEM_CHARS = 7  # a stem this long is found in the words it starts with up to
 MAX_LONG_ENDING_CHARS = 4  # this many letters more
 # A two-word query's title or heading matches, as factors of its BM25: every term in the
 # title, a heading that is the query, every term in a heading.
 TITLE_BOOST = {1: 1.5, 2: 1.3, 3: 1.15}
-
-
-def weighted_length(columns) -> int:
-    """A page's length for its BM25 (title, headings, body as the index keeps them): its
-    words, the title's TITLE_TIMES over, as the title is counted."""
-    return sum(weight * _words(column) for weight, column in zip((TITLE_TIMES, 1, 1), columns, strict=True))
-
-
-def _words(column: str) -> int:
-    """The words of an indexed column (stems joined by single spaces, maybe with one around
-    them): counted spaces, a fifth of what splitting a long page's body costs (4 against 22 µs)."""
-    stripped = column.strip()
-    return stripped.count(" ") + 1 if stripped else 0
 
 
 def _quoted(word: str) -> str:
@@ -272,7 +259,7 @@ class TieredRanking:
         if not expression:
             return [], 0
         count, last = self._counted(expression)
-        weights = [math.log(1 + (pages - n + 0.5) / (n + 0.5)) for n in having]
+        weights = [bm25.idf(pages, n) for n in having]
         shape = (found_by, counted, needed, weights, wanted)
         if len(terms) <= SHORT:
             # Pages whose title or headings have the word rank first whatever their BM25: when
@@ -329,32 +316,14 @@ class TieredRanking:
         return [row for _, row in sorted(ranked)]
 
     def _plain_bm25(self, loaded, found_by) -> dict[int, float]:
-        """BM25 as Lucene has it (k1 1.5, b 0.75, IDF never below 0) of each loaded row, over
-        its title three times and its headings and body, lengths against every page's average,
-        negated (the lower, the better). FTS5's own gives a word on half of the pages no
-        weight at all and titles ten times the text's: for questions this ranks better
-        (measured: outside set 79 -> 81 % at top-1, ours 82 -> 88 %)."""
+        """The loaded rows' plain BM25 (app/search/bm25.py) over each term's own words."""
         pages = max(len(self._indexed), 1)
         terms = []
         for own, compounds in found_by:
             words = [word for word in own if not word.startswith(" " + PART)] or own or compounds
             having = min(sum(self._pages_having(word.split()[0]) for word in words), pages)
-            terms.append((words, math.log(1 + (pages - having + 0.5) / (having + 0.5))))
-        # Against the average length of every page, as BM25 has it: against the candidates'
-        # own (long pages, mostly) it held long pages back less (measured: outside questions
-        # 81 -> 84 % at top-1, every other kind on both sets the same).
-        average = self._lengths / pages or 1.0
-        lengths = {row: weighted_length(columns) for row, columns in loaded}
-        scores = {}
-        for row, (title, headings, body) in loaded:
-            norm = K1 * (1 - B + B * lengths[row] / average)
-            score = 0.0
-            for words, idf in terms:
-                tf = sum(TITLE_TIMES * title.count(w) + headings.count(w) + body.count(w) for w in words)
-                if tf:
-                    score += idf * tf * (K1 + 1) / (tf + norm)
-            scores[row] = -score
-        return scores
+            terms.append((words, bm25.idf(pages, having)))
+        return bm25.scores(loaded, terms, self._lengths / pages)
 
     def _columns(self, rows: list[int]):
         """Each row with its indexed columns (title, headings, body), each as " word word "."""
