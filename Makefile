@@ -53,8 +53,8 @@ system-packages:
 
 # Search's word lists (app/search/data/) made again from Debian's hunspell-no and
 # dict-freedict-eng-nor, and from the Bokmål catalogs of the programs it downloads with
-# apt-get (nothing is installed); tests/search/test_lexicon.py holds the shipped files to
-# what this makes.
+# apt-get (nothing is installed; hunspell-tools' unmunch leaves out English words that are
+# Bokmål words too); tests/search/test_lexicon.py holds the shipped files to what this makes.
 lexicons: $(VENV)/.installed-run
 	$(BIN)/python -m app.search.derive_lexicons --software
 

@@ -10,8 +10,10 @@ Usage: python -m app.search.derive_lexicons [--out app/search/data] [--software]
   words it translates to, tab-separated, `;` between translations.
 - with `--software`, `en-nb-software.tsv` from the Bokmål translations (gettext catalogs) of
   the programs of SOFTWARE_PACKAGES, which `apt-get download` fetches (nothing is
-  installed): the words software shows ("Settings", "Folder", "Error") and what its
-  Norwegian version calls them; `en-nb-software.sources` names each package's version.
+  installed): the words software shows ("Settings", "Download", "Error") and what its
+  Norwegian version calls them, without the English words that are Bokmål word forms too
+  (hunspell-tools' `unmunch` lists them); `en-nb-software.sources` names each package's
+  version.
 
 Run it again when the Debian packages change; the licences are kept beside the files.
 """
@@ -25,8 +27,10 @@ import re
 import struct
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from pathlib import Path
+
+from app.search.query import STOPWORDS
 
 HUNSPELL = Path("/usr/share/hunspell/nb_NO.dic")
 HUNSPELL_AFFIX = Path("/usr/share/hunspell/nb_NO.aff")
@@ -109,28 +113,44 @@ _ENGLISH = re.compile(r"[a-z][a-z-]*(?: [a-z][a-z-]*){0,2}")
 _BOKMAL = re.compile(r"[a-zæøå][a-zæøå-]*(?: [a-zæøå][a-zæøå-]*){0,2}")
 
 
-def catalog(path: Path) -> dict[str, str]:
+_MAGIC = {b"\xde\x12\x04\x95": "<", b"\x95\x04\x12\xde": ">"}
+MIN_CHARS = 3  # an English term and each of its translations: "r" -> "h", "qq" -> "aa" are keys
+
+
+def catalog(path: Path) -> list[tuple[str, str]]:
     """A compiled gettext catalog (.mo): each message (its singular, without its context) and
     its translation, decoded by the catalog's own charset (some are ISO-8859-1, which
-    Python's gettext cannot read when the header itself is not UTF-8)."""
+    Python's gettext cannot read when the header itself is not UTF-8). A message in several
+    contexts is there once for each. What is no catalog, or is cut short, raises ValueError."""
     data = path.read_bytes()
-    order = "<" if data[:4] == b"\xde\x12\x04\x95" else ">"
-    count, originals, translations = struct.unpack(order + "3I", data[8:20])
+    order = _MAGIC.get(data[:4])
+    if order is None or len(data) < 20:
+        raise ValueError(f"{path}: not a gettext catalog")
+    revision, count, originals, translations = struct.unpack(order + "4I", data[4:20])
+    if revision >> 16 > 1:
+        raise ValueError(f"{path}: gettext catalog revision {revision >> 16}, not 0 or 1")
+    if max(originals, translations) + 8 * count > len(data):
+        raise ValueError(f"{path}: cut short")
 
     def string(table: int, i: int) -> bytes:
-        length, offset = struct.unpack(order + "2I", data[table + 8 * i : table + 8 * i + 8])
+        entry = data[table + 8 * i : table + 8 * i + 8]
+        length, offset = struct.unpack(order + "2I", entry) if len(entry) == 8 else (0, len(data))
+        if offset + length > len(data):
+            raise ValueError(f"{path}: cut short")
         return data[offset : offset + length]
 
     pairs = [(string(originals, i), string(translations, i)) for i in range(count)]
     header = dict(pairs).get(b"", b"")
     charset = re.search(rb"charset=([\w-]+)", header)
     encoding = charset.group(1).decode("ascii") if charset else "utf-8"
-    found = {}
-    for original, translated in pairs:
-        if original and translated:
-            message = original.split(b"\x00")[0].split(b"\x04")[-1].decode(encoding, "replace")
-            found[message] = translated.split(b"\x00")[0].decode(encoding, "replace")
-    return found
+    return [
+        (
+            original.split(b"\x00")[0].split(b"\x04")[-1].decode(encoding, "replace"),
+            translated.split(b"\x00")[0].decode(encoding, "replace"),
+        )
+        for original, translated in pairs
+        if original and translated
+    ]
 
 
 def _term(text: str) -> str:
@@ -139,15 +159,33 @@ def _term(text: str) -> str:
     return re.sub(r"[_&]", "", text).strip().rstrip(":.…").strip().lower()
 
 
-def software_terms(catalogs: Iterable[Path]) -> dict[str, list[str]]:
+def bokmal_forms(dic: Path = HUNSPELL, affix: Path = HUNSPELL_AFFIX) -> frozenset[str]:
+    """Every form of every word of hunspell's Bokmål dictionary (1.08 million, by
+    hunspell-tools' `unmunch`; compounds hunspell would also accept are not among them)."""
+    done = subprocess.run(["unmunch", str(dic), str(affix)], capture_output=True, check=True)
+    return frozenset(done.stdout.decode("latin-1").lower().split())
+
+
+def software_terms(catalogs: Iterable[Path], norwegian: Container[str] = frozenset()) -> dict[str, list[str]]:
     """English messages of one to three words and their Bokmål translations, the one most
-    catalogs give first."""
+    catalogs give first (a catalog gives each pair one vote, however often it has it).
+    Left out: an English word that is also a Bokmål word form (`norwegian`: "timer",
+    "sender", "log"), which a Norwegian query would otherwise have translated, a common
+    word ("at", "the"), and terms or translations under MIN_CHARS letters."""
     votes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for path in catalogs:
-        for message, translated in catalog(path).items():
-            english, norwegian = _term(message), _term(translated)
-            if english != norwegian and _ENGLISH.fullmatch(english) and _BOKMAL.fullmatch(norwegian):
-                votes[english][norwegian] += 1
+        pairs = {(_term(message), _term(translated)) for message, translated in catalog(path)}
+        for english, translated in pairs:
+            if (
+                english != translated
+                and _ENGLISH.fullmatch(english)
+                and _BOKMAL.fullmatch(translated)
+                and len(english) >= MIN_CHARS
+                and len(translated) >= MIN_CHARS
+                and english not in STOPWORDS
+                and not (" " not in english and english in norwegian)
+            ):
+                votes[english][translated] += 1
     return {english: [word for word, _ in counted.most_common()] for english, counted in votes.items()}
 
 
@@ -179,7 +217,7 @@ def main() -> None:
     if args.software:
         with tempfile.TemporaryDirectory() as folder:
             catalogs, versions = downloaded(SOFTWARE_PACKAGES, Path(folder))
-            terms = software_terms(catalogs)
+            terms = software_terms(catalogs, bokmal_forms())
         lines = [f"{english}\t{';'.join(norwegian)}" for english, norwegian in sorted(terms.items())]
         (args.out / "en-nb-software.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         (args.out / "en-nb-software.sources").write_text("\n".join(versions) + "\n", encoding="utf-8")

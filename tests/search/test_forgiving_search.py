@@ -349,11 +349,11 @@ def test_an_english_word_finds_its_norwegian_page_through_the_dictionary(tmp_pat
 def test_an_english_word_of_software_finds_what_norwegian_software_calls_it(tmp_path):
     # Not in FreeDict's dictionary: what the Bokmål translations of Debian's programs say.
     write(tmp_path, "innstillinger", "# Innstillinger\n\nHer velger du språk og varsler.\n")
-    write(tmp_path, "mappe", "# Mappe for bildene\n\nAppen lagrer bildene dine i en mappe.\n")
+    write(tmp_path, "nedlasting", "# Nedlasting av bildene\n\nSlik lagrer du bildene på telefonen.\n")
     write(tmp_path, "feil", "# Når noe går feil\n\nHva du gjør når appen stopper.\n")
     search = search_over(tmp_path)
     assert slugs(search, "settings") == ["innstillinger"]
-    assert slugs(search, "folder")[0] == "mappe"
+    assert slugs(search, "download")[0] == "nedlasting"
     assert slugs(search, "error")[0] == "feil"
 
 

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.search import derive_lexicons, lexicon
 
 DATA = Path(lexicon.__file__).parent / "data"
@@ -36,8 +38,9 @@ def test_each_word_list_keeps_its_sources_licence_beside_it():
     assert "LICENSE-GPL-2.txt" in readme and "LICENSE-CC-BY-SA-3.0.txt" in readme
 
 
-def compiled(messages: dict[bytes, bytes], charset: str = "UTF-8") -> bytes:
-    """A gettext catalog (.mo, little-endian) of `messages`, as msgfmt writes one."""
+def compiled(messages: dict[bytes, bytes], charset: str = "UTF-8", order: str = "<") -> bytes:
+    """A gettext catalog (.mo) of `messages`, as msgfmt writes one (`order`: "<" little-,
+    ">" big-endian)."""
     header = f"Content-Type: text/plain; charset={charset}\n".encode()
     pairs = sorted({b"": header, **messages}.items())
     count, start = len(pairs), 28 + 16 * len(pairs)
@@ -46,12 +49,12 @@ def compiled(messages: dict[bytes, bytes], charset: str = "UTF-8") -> bytes:
         for pair in pairs:
             tables[side].append((len(pair[side]), start + len(data)))
             data += pair[side] + b"\x00"
-    head = struct.pack("<7I", 0x950412DE, 0, count, 28, 28 + 8 * count, 0, 0)
-    return head + b"".join(struct.pack("<2I", *entry) for side in tables for entry in side) + data
+    head = struct.pack(order + "7I", 0x950412DE, 0, count, 28, 28 + 8 * count, 0, 0)
+    return head + b"".join(struct.pack(order + "2I", *entry) for side in tables for entry in side) + data
 
 
 def test_software_terms_are_short_messages_and_their_translations_most_catalogs_give_first(tmp_path):
-    (tmp_path / "one.mo").write_bytes(
+    (tmp_path / "b.mo").write_bytes(
         compiled(
             {
                 b"_Folder": b"_Mappe",  # mnemonics and
@@ -61,25 +64,56 @@ def test_software_terms_are_short_messages_and_their_translations_most_catalogs_
                 b"OK": b"OK",  # the same in both
                 b"Could not open the file": b"Kunne ikke \xc3\xa5pne fila",  # a sentence
                 b"%d items": b"%d elementer",  # a format
+                b"Timer": b"Tidtaker",  # a Bokm\xc3\xa5l word form ("timer": hours)
+                b"At": b"Ved",  # a common word
+                b"R": b"H",  # a key
             }
         )
     )
-    (tmp_path / "two.mo").write_bytes(compiled({b"Folder": b"Katalog"}))
-    (tmp_path / "three.mo").write_bytes(compiled({b"Folder": b"Mappe", b"Trash": b"S\xf8ppel"}, "ISO-8859-1"))
-    terms = derive_lexicons.software_terms(sorted(tmp_path.glob("*.mo")))
+    # Read first, and three ways, but one catalog's vote: "katalog" loses to two catalogs' "mappe".
+    (tmp_path / "a.mo").write_bytes(compiled({b"Folder": b"Katalog", b"_Folder": b"_Katalog", b"Folder:": b"Katalog"}))
+    (tmp_path / "c.mo").write_bytes(
+        compiled({b"Folder": b"Mappe", b"Trash": b"S\xf8ppel", b"Home": b"Hjem"}, "ISO-8859-1", order=">")
+    )
+    terms = derive_lexicons.software_terms(sorted(tmp_path.glob("*.mo")), norwegian={"timer", "tid"})
     assert terms == {
         "folder": ["mappe", "katalog"],
         "settings": ["innstillinger"],
         "open": ["åpne"],
         "file": ["fil"],
         "trash": ["søppel"],
+        "home": ["hjem"],
     }
+
+
+def test_a_message_in_two_contexts_is_read_twice(tmp_path):
+    (tmp_path / "keys.mo").write_bytes(compiled({b"keyboard label\x04Home": b"Home", b"places\x04Home": b"Hjem"}))
+    assert sorted(derive_lexicons.catalog(tmp_path / "keys.mo")) == [("Home", "Hjem"), ("Home", "Home")]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"not a catalog at all",
+        lambda data: data[:4] + struct.pack("<I", 2 << 16) + data[8:],  # a revision gettext does not read
+        lambda data: data[: len(data) - 20],  # cut short
+    ],
+    ids=["no catalog", "revision 2", "cut short"],
+)
+def test_what_is_no_whole_catalog_is_refused(tmp_path, damage):
+    (tmp_path / "bad.mo").write_bytes(damage(compiled({b"Folder": b"Mappe", b"Settings": b"Innstillinger"})))
+    with pytest.raises(ValueError):
+        derive_lexicons.catalog(tmp_path / "bad.mo")
 
 
 def test_english_words_stand_for_what_software_calls_them_first_then_the_dictionarys_senses():
     dictionary = lexicon.english_norwegian()
     assert dictionary["settings"][0] == "innstillinger" and dictionary["error"][0] == "feil"
-    assert dictionary["file"][0] == "fil" and "arkivere" in dictionary["file"]  # FreeDict's after
+    # Both sources have them, with other first senses: software's comes first.
+    assert dictionary["date"][0] == "dato" and "daddel" in dictionary["date"]
+    assert dictionary["lock"][0] == "lås" and "sluse" in dictionary["lock"]
     assert all(len(words) <= lexicon.MAX_TRANSLATIONS for words in dictionary.values())
+    software = dict(line.split("\t") for line in (DATA / "en-nb-software.tsv").read_text(encoding="utf-8").splitlines())
+    assert not {"timer", "sender", "log", "filler", "time", "at"} & set(software)  # Bokmål words, a common one
     packages = (DATA / "en-nb-software.sources").read_text(encoding="utf-8").split("\n")
     assert {line.split()[0] for line in packages if line} == set(derive_lexicons.SOFTWARE_PACKAGES)
