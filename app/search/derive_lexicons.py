@@ -171,7 +171,8 @@ def software_terms(catalogs: Iterable[Path], norwegian: Container[str] = frozens
     catalogs give first (a catalog gives each pair one vote, however often it has it).
     Left out: an English word that is also a Bokmål word form (`norwegian`: "timer",
     "sender", "log"), which a Norwegian query would otherwise have translated, a common
-    word ("at", "the"), and terms or translations under MIN_CHARS letters."""
+    word ("at", "the"), terms or translations under MIN_CHARS letters, and short forms, both
+    of MIN_CHARS ("sat": "lør", "wed": "ons")."""
     votes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for path in catalogs:
         pairs = {(_term(message), _term(translated)) for message, translated in catalog(path)}
@@ -182,6 +183,7 @@ def software_terms(catalogs: Iterable[Path], norwegian: Container[str] = frozens
                 and _BOKMAL.fullmatch(translated)
                 and len(english) >= MIN_CHARS
                 and len(translated) >= MIN_CHARS
+                and max(len(english), len(translated)) > MIN_CHARS  # "Sat", "Lør": a calendar's short forms
                 and english not in STOPWORDS
                 and not (" " not in english and english in norwegian)
             ):

@@ -67,6 +67,8 @@ def test_software_terms_are_short_messages_and_their_translations_most_catalogs_
                 b"Timer": b"Tidtaker",  # a Bokm\xc3\xa5l word form ("timer": hours)
                 b"At": b"Ved",  # a common word
                 b"R": b"H",  # a key
+                b"Sat": b"L\xc3\xb8r",  # a calendar's short forms
+                b"Add": b"Legg til",  # a short word, said in full
             }
         )
     )
@@ -83,6 +85,7 @@ def test_software_terms_are_short_messages_and_their_translations_most_catalogs_
         "file": ["fil"],
         "trash": ["søppel"],
         "home": ["hjem"],
+        "add": ["legg til"],
     }
 
 
