@@ -22,12 +22,6 @@ prefixes. Then:
   of them ("ledetekst" is no answer to "teksten"). Measured on the outside set: the share
   and title factors cost questions 7 points of top-1 there, while they win two words.
 
-- **On a site of fewer than MIN_COMMON_PAGES pages** (ours has six), where a word on every
-  page weighs nothing by BM25, two words rank by how many of them a page's title has, then
-  the page; questions by how many the page has, then its title; then as above. «hvordan
-  virker instantid» finds the page titled InstantID, not the overview that says «virker»
-  three times.
-
 Candidates are read by FTS5: pages with any of the terms, ranked by BM25; at most
 MAX_RANKED matches of a statement are ranked. Which terms the best of them have is read
 from the words the index keeps of each page.
@@ -299,7 +293,6 @@ class TieredRanking:
         worst = max(scores.values(), default=0.0)
         ranked = []
         loaded = self._columns(rows)
-        small = len(self._indexed) < MIN_COMMON_PAGES
         if len(found_by) >= QUESTION_TERMS:
             scores = self._plain_bm25(loaded, found_by)
         for row, columns in loaded:
@@ -311,15 +304,7 @@ class TieredRanking:
                 continue
             rank = match_rank(wanted, self._page(row))
             score = scores.get(row, worst)
-            if small and not short:
-                # A handful of pages says little of what words weigh (a word on every page
-                # weighs nothing): two words rank by how many the title has, then the page;
-                # a question by how many the page has, then the title (the page whose text
-                # answers it before a title with a word of it).
-                found, titled = sum(any(where[i]) for i in counted), sum(where[i][0] for i in counted)
-                order = (-titled, -found) if len(found_by) < QUESTION_TERMS else (-found, -titled)
-                ranked.append(((rank > 0, *order, score), row))
-            elif len(found_by) >= QUESTION_TERMS:  # BM25 alone (a title that is the query first)
+            if len(found_by) >= QUESTION_TERMS:  # BM25 alone (a title that is the query first)
                 ranked.append(((rank > 0, score), row))
             elif short:
                 # Every counted term in the title, in the title and headings, anywhere.

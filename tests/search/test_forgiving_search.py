@@ -310,21 +310,6 @@ def test_a_questions_bm25_holds_a_pages_length_against_every_pages_not_the_candi
     assert slugs(search, question)[:2] == slugs(search_over(tmp_path), question)[:2] == ["kort", "lang"]
 
 
-def test_on_a_small_site_the_page_a_query_names_in_its_title_comes_first(tmp_path):
-    # Every page names the method, so its word weighs nothing by BM25 (on every page of six),
-    # and the overview page says «virker» and «ansikt» more often than the method's own page.
-    write(tmp_path, "bildemix", "# Hva er Bildemix?\n\nBildemix virker med ett ansikt og en stil.\n")
-    overview = "Bildemix virker i appen. Slik virker den: ansikt inn, ansikt ut. Det virker raskt for hvert ansikt."
-    write(tmp_path, "oversikt", f"# Teknologien bak appen\n\n{overview}\n")
-    for topic in ("stil", "lys", "farger", "modeller"):
-        write(tmp_path, topic, f"# Om {topic}\n\nBildemix bruker {topic} i bildene.\n")
-    search = search_over(tmp_path)
-    assert slugs(search, "hvordan virker bildemix")[0] == "bildemix"
-    assert slugs(search, "bildemix ansikt")[0] == "bildemix"
-    assert slugs(search, "hvordan virker bildemix med ansikt")[0] == "bildemix"
-    assert slugs(search, "bildemix raskt")[0] == "bildemix"  # a word its page lacks: the title decides
-
-
 def test_a_question_finds_the_page_whose_body_answers_it_over_a_weak_title_match(tmp_path):
     write(tmp_path, "mappen", "# Mappen i tjenesten\n\nHva som vises her, og hva ikke.\n")
     write(tmp_path, "mapper", "# Mapper og filer\n\nOm mapper og filer. Denne ble laget i fjor.\n")
