@@ -33,7 +33,7 @@ from app.languages import LANGUAGES
 from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
-from app.search.synonyms import SynonymFile
+from app.search.synonyms import SynonymFile, Synonyms
 from app.search.translation import translatable, translated
 
 MAX_CORRECTIONS = 3  # words of one query that may be corrected
@@ -87,7 +87,7 @@ class Search:
         if not words:
             return Results(query)
         if not exact:
-            corrected = self._corrected(words, lang)
+            corrected = self._corrected(words, lang, synonyms)
             if corrected != words:
                 hits, total = self._everywhere(terms_of(corrected, synonyms), lang, limit, forgiving)
                 if hits:
@@ -95,9 +95,10 @@ class Search:
         hits, total = self._everywhere(terms_of(words, synonyms), lang, limit, forgiving)
         return Results(query, hits, total)
 
-    def _corrected(self, words: list[str], lang: str) -> list[str]:
+    def _corrected(self, words: list[str], lang: str, synonyms: Synonyms) -> list[str]:
         """`words` with each that no page in any language has replaced by its nearest word
-        (the reader's language first on a tie), at most MAX_CORRECTIONS of them."""
+        (the reader's language first on a tie), at most MAX_CORRECTIONS of them. A word of
+        the authors' synonyms is no typo: it stands for words the pages have."""
         corrected, budget = [], MAX_CORRECTIONS
         for word in words:
             if (
@@ -105,6 +106,7 @@ class Search:
                 and word not in STOPWORDS
                 and not any(ix.knows(word) for ix in self.indexes.values())
                 and not translatable(word)  # an English word the Norwegian pages say otherwise
+                and word not in synonyms.words  # "fjerne" for "slette", not "gjerne"
             ):
                 budget -= 1
                 candidates = [

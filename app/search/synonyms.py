@@ -41,6 +41,7 @@ class Synonyms:
             for phrase in group:
                 others.setdefault(phrase, {}).update(dict.fromkeys(p for p in group if p != phrase))
         self._others = {phrase: tuple(found) for phrase, found in others.items() if found}
+        self.words = frozenset(word for group in groups for phrase in group for word in phrase)
 
     def longest_at(self, words: list[str], start: int) -> tuple[int, tuple[tuple[str, ...], ...]]:
         """The longest phrase of a group starting at `words[start]`: how many words it

@@ -53,6 +53,15 @@ def test_a_typo_is_corrected_to_a_word_of_the_pages_and_said_so(search, typo, me
     assert search.find(typo, "nb", exact=True).hits == () and search.find(typo, "nb", exact=True).corrected == ""
 
 
+def test_a_word_of_the_authors_synonyms_is_no_typo(tmp_path):
+    write(tmp_path, "slette", "# Slette kontoen\n\nSlik sletter du kontoen din.\n")
+    write(tmp_path, "gjerne", "# Gjerne en konto til\n\nDu kan gjerne lage en konto til.\n")
+    (tmp_path / "_synonyms.yml").write_text("slette: [fjerne]\n", encoding="utf-8")
+    found = search_over(tmp_path).find("fjerne konto", "nb")
+    # No page says «fjerne», and «gjerne» is one letter away: the synonym decides, not the typo.
+    assert found.corrected == "" and found.hits[0].page.slug == "slette"
+
+
 def test_no_correction_beyond_reach_or_for_short_words(search):
     assert search.find("adaptter", "nb").corrected == "adapter"  # 8 letters: 1 edit
     assert search.find("adpatrre", "nb").corrected == ""  # 8 letters, 2 edits: too far
