@@ -77,23 +77,21 @@ def page_not_found(slug: str, presentation: Presentation) -> Response:
 
     While this worker is busy with other expensive work, the page goes without suggestions.
     """
-    title, text = texts(presentation.lang)["errors"][404]
     with spare_slot() as free:
         found = suggestions(slug, presentation.lang) if free else []
     count_dead_link(slug, found[0].slug if found else "")
-    response = current_app.make_response(
-        (
-            render_template(
-                "error.html",
-                title=title,
-                text=text,
-                suggestions=found,
-                categories=[] if found else way_on(presentation.lang),
-                **layout_context(presentation, {}),
-            ),
-            404,
-        )
+    title, text = texts(presentation.lang)["errors"][404]
+    return not_found(presentation, title, text, found, layout_context(presentation, {}))
+
+
+def not_found(presentation: Presentation, title: str, text: str, found: list[Page], layout: dict, **more) -> Response:
+    """A 404 in the layout (never stored) that offers the pages `found`, or the way on to
+    every page when there are none."""
+    categories = [] if found else way_on(presentation.lang)
+    html = render_template(
+        "error.html", title=title, text=text, suggestions=found, categories=categories, **more, **layout
     )
+    response = current_app.make_response((html, 404))
     response.headers["Cache-Control"] = NO_STORE
     return response
 

@@ -17,7 +17,7 @@ import re
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 
-from app.caching.responses import CACHE_CONTROL, NO_STORE
+from app.caching.responses import CACHE_CONTROL
 from app.content.library import get_library, remembered
 from app.content.page import CONTEXT_KEY, MAX_CONTEXT_KEY_LENGTH, Page
 from app.guards.limits import asks_for_missing_context, not_found_limit, spare_slot
@@ -25,7 +25,7 @@ from app.languages import texts
 from app.presentation import Presentation, layout_context
 from app.readers.counting import count_dead_context
 from app.search.engine import get_search
-from app.web.errors import way_on
+from app.web.errors import not_found
 
 bp = Blueprint("go", __name__)
 
@@ -98,22 +98,9 @@ def dead_key(key: str, presentation: Presentation) -> Response:
         found = searched(words, presentation.lang) if free else []
     count_dead_context(key, *app_details())
     title, text = texts(presentation.lang)["go_missing"]
-    response = current_app.make_response(
-        (
-            render_template(
-                "error.html",
-                title=title,
-                text=text,
-                suggestions=found,
-                suggestions_heading=texts(presentation.lang)["go_found"].format(words=words),
-                categories=[] if found else way_on(presentation.lang),
-                **layout_context(presentation, {"key": key}, endpoint="go.context"),
-            ),
-            404,
-        )
-    )
-    response.headers["Cache-Control"] = NO_STORE
-    return response
+    layout = layout_context(presentation, {"key": key}, endpoint="go.context")
+    heading = texts(presentation.lang)["go_found"].format(words=words)
+    return not_found(presentation, title, text, found, layout, suggestions_heading=heading)
 
 
 def searched(words: str, lang: str) -> list[Page]:
