@@ -133,8 +133,7 @@ def catalog(path: Path) -> list[tuple[str, str]]:
         raise ValueError(f"{path}: cut short")
 
     def string(table: int, i: int) -> bytes:
-        entry = data[table + 8 * i : table + 8 * i + 8]
-        length, offset = struct.unpack(order + "2I", entry) if len(entry) == 8 else (0, len(data))
+        length, offset = struct.unpack(order + "2I", data[table + 8 * i : table + 8 * i + 8])
         if offset + length > len(data):
             raise ValueError(f"{path}: cut short")
         return data[offset : offset + length]
@@ -168,7 +167,8 @@ def bokmal_forms(dic: Path = HUNSPELL, affix: Path = HUNSPELL_AFFIX) -> frozense
 
 def software_terms(catalogs: Iterable[Path], norwegian: Container[str] = frozenset()) -> dict[str, list[str]]:
     """English messages of one to three words and their Bokmål translations, the one most
-    catalogs give first (a catalog gives each pair one vote, however often it has it).
+    catalogs give first (a catalog gives each pair one vote, however often it has it; a tie
+    in the alphabet's order).
     Left out: an English word that is also a Bokmål word form (`norwegian`: "timer",
     "sender", "log"), which a Norwegian query would otherwise have translated, a common
     word ("at", "the"), terms or translations under MIN_CHARS letters, and short forms, both
@@ -185,10 +185,15 @@ def software_terms(catalogs: Iterable[Path], norwegian: Container[str] = frozens
                 and len(translated) >= MIN_CHARS
                 and max(len(english), len(translated)) > MIN_CHARS  # "Sat", "Lør": a calendar's short forms
                 and english not in STOPWORDS
-                and not (" " not in english and english in norwegian)
+                and (" " in english or english not in norwegian)
             ):
                 votes[english][translated] += 1
-    return {english: [word for word, _ in counted.most_common()] for english, counted in votes.items()}
+    # A tie goes to the word first in the alphabet: the same list from the same catalogs, in
+    # every run (the pairs of a catalog are a set, read in an order Python's hashing picks).
+    return {
+        english: [word for word, _ in sorted(counted.items(), key=lambda item: (-item[1], item[0]))]
+        for english, counted in votes.items()
+    }
 
 
 def downloaded(packages: Iterable[str], into: Path) -> tuple[list[Path], list[str]]:

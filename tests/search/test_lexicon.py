@@ -69,11 +69,14 @@ def test_software_terms_are_short_messages_and_their_translations_most_catalogs_
                 b"R": b"H",  # a key
                 b"Sat": b"L\xc3\xb8r",  # a calendar's short forms
                 b"Add": b"Legg til",  # a short word, said in full
+                b"Quit": b"Avslutt",  # one vote each (a.mo says «Slutt»): the alphabet decides
             }
         )
     )
     # Read first, and three ways, but one catalog's vote: "katalog" loses to two catalogs' "mappe".
-    (tmp_path / "a.mo").write_bytes(compiled({b"Folder": b"Katalog", b"_Folder": b"_Katalog", b"Folder:": b"Katalog"}))
+    (tmp_path / "a.mo").write_bytes(
+        compiled({b"Folder": b"Katalog", b"_Folder": b"_Katalog", b"Folder:": b"Katalog", b"Quit": b"Slutt"})
+    )
     (tmp_path / "c.mo").write_bytes(
         compiled({b"Folder": b"Mappe", b"Trash": b"S\xf8ppel", b"Home": b"Hjem"}, "ISO-8859-1", order=">")
     )
@@ -86,6 +89,7 @@ def test_software_terms_are_short_messages_and_their_translations_most_catalogs_
         "trash": ["søppel"],
         "home": ["hjem"],
         "add": ["legg til"],
+        "quit": ["avslutt", "slutt"],
     }
 
 
