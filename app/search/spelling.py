@@ -87,7 +87,8 @@ def compound_parts(
                 continue
             if _is_part(part, tail, known, lexicon, stem):
                 found.update((part, tail))
-                if depth > 1:
+                if depth > 1:  # either part may be a compound itself ("strømsparing" + s + "modus")
+                    found.update(compound_parts(part, known, depth - 1, lexicon, stem))
                     found.update(compound_parts(tail, known, depth - 1, lexicon, stem))
     found.discard(word)
     return frozenset(found)
