@@ -12,8 +12,10 @@ and query as "bild". A query then forgives, in this order:
   "gjenkjenning", "brannmur" into "brann" and "mur"), indexed beside the compound in its
   column, so its parts in any order, or its last part alone, find it;
 - typos: a word no page has, of 5 to 8 letters, is corrected to the most common word
-  within one edit, longer words within two ("ansikst" is "ansikt"). The reader is told
-  ("Mente du …?") and can search for what they typed instead;
+  within one edit, longer words within two ("ansikst" is "ansikt"); a word of the Bokmål
+  list only where the correction stands near the query's next word on a page ("skrape
+  bilder" is "skarpe bilder", "registrerer ferie" no "registrerer serie"). The reader is
+  told ("Mente du …?") and can search for what they typed instead;
 - language: a search that finds little in the reader's language also searches the others.
 
 This module is the search the app asks (`Search.find`): corrections, languages and a
@@ -34,7 +36,7 @@ from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
 from app.search.synonyms import SynonymFile, Synonyms
-from app.search.translation import translatable, translated
+from app.search.translation import translatable, translated, written_in_norwegian
 
 MAX_CORRECTIONS = 3  # words of one query that may be corrected
 MAX_CACHED_RESULTS = 1_000
@@ -86,13 +88,14 @@ class Search:
         words = query_words(query)
         if not words:
             return Results(query)
+        norwegian = written_in_norwegian(words)
         if not exact:
             corrected = self._corrected(words, lang, synonyms)
             if corrected != words:
-                hits, total = self._everywhere(terms_of(corrected, synonyms), lang, limit, forgiving)
+                hits, total = self._everywhere(terms_of(corrected, synonyms), lang, limit, forgiving, norwegian)
                 if hits:
                     return Results(query, hits, total, " ".join(corrected))
-        hits, total = self._everywhere(terms_of(words, synonyms), lang, limit, forgiving)
+        hits, total = self._everywhere(terms_of(words, synonyms), lang, limit, forgiving, norwegian)
         return Results(query, hits, total)
 
     def _corrected(self, words: list[str], lang: str, synonyms: Synonyms) -> list[str]:
@@ -100,6 +103,7 @@ class Search:
         (the reader's language first on a tie), at most MAX_CORRECTIONS of them. A word of
         the authors' synonyms is no typo: it stands for words the pages have."""
         corrected, budget = [], MAX_CORRECTIONS
+        content = [word for word in words if word not in STOPWORDS]
         for word in words:
             if (
                 budget
@@ -114,30 +118,43 @@ class Search:
                     for code, index in self.indexes.items()
                     if (found := index.nearest(word))
                 ]
-                if candidates:
+                if candidates and self._mistyped(word, min(candidates)[3], content):
                     word = min(candidates)[3]
             corrected.append(word)
         return corrected
 
-    def _in(self, lang: str, terms: list[Term]) -> list[Term]:
+    def _mistyped(self, word: str, nearest: str, content: list[str]) -> bool:
+        """Whether `word`, which no page has, is a typo for `nearest`. A word of the Bokmål
+        list is a word, not a typo, unless its correction stands near a neighbouring word of
+        the query on some page ("skrape bilder" is "skarpe bilder"; "registrerer ferie" is
+        no "registrerer serie"); alone in a query, it may be either."""
+        if word not in lexicon.norwegian() or len(content) < 2:
+            return True
+        at = content.index(word)
+        neighbours = content[max(at - 1, 0) : at] + content[at + 1 : at + 2]
+        return any(index.near(nearest, other) for other in neighbours for index in self.indexes.values())
+
+    def _in(self, lang: str, terms: list[Term], norwegian: bool) -> list[Term]:
         """The terms as searched in `lang`'s pages: in Norwegian ones, English words with
         their translations (app/search/translation.py)."""
         index = self.indexes[lang]
-        return translated(terms, index.knows) if index.language == "norwegian" else terms
+        return translated(terms, index.knows, norwegian) if index.language == "norwegian" else terms
 
-    def _everywhere(self, terms: list[Term], lang: str, limit: int, forgiving: bool) -> tuple[tuple[Hit, ...], int]:
+    def _everywhere(
+        self, terms: list[Term], lang: str, limit: int, forgiving: bool, norwegian: bool
+    ) -> tuple[tuple[Hit, ...], int]:
         """Hits in `lang`, then, when they are few, in the other languages (marked with theirs).
 
         A word no page has is a term no page has: the ranking decides whether a page has
         enough of the others (app/search/ranking.py).
         """
-        hits, total = self.indexes[lang].ranked(self._in(lang, terms), limit, forgiving)
+        hits, total = self.indexes[lang].ranked(self._in(lang, terms, norwegian), limit, forgiving)
         hits = [Hit(hit.page, lang, hit.section, hit.passage) for hit in hits]
         if total < FEW_RESULTS:
             seen = {hit.page.slug for hit in hits}
             for code, index in self.indexes.items():
                 if code != lang:
-                    more, found = index.ranked(self._in(code, terms), limit, forgiving)
+                    more, found = index.ranked(self._in(code, terms, norwegian), limit, forgiving)
                     new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
                     seen.update(hit.page.slug for hit in new)
                     hits += new

@@ -32,6 +32,7 @@ MIN_COMPOUND_CHARS = 7  # shorter words are not split into parts
 MIN_TAIL_CHARS = 4  # a query word found as the end of a compound: at least this long,
 MIN_HEAD_CHARS = 3  # after at least this much of the compound
 MAX_TAIL_MATCHES = 20  # compounds a query word may match by their end
+NEAR_WORDS = 3  # words apart two words of a query may stand on a page to be "near"
 
 
 class SearchIndex(TieredRanking):
@@ -272,6 +273,13 @@ class SearchIndex(TieredRanking):
                 found.append(self._reversed[at][::-1])
             at += 1
         return found
+
+    def near(self, word: str, other: str) -> bool:
+        """Whether some page has `word` (stemmed) within NEAR_WORDS words of `other`."""
+        with self._lock:
+            first, second = self._stemmer.stemWords([word, other])
+            expression = f'NEAR("{first}" "{second}", {NEAR_WORDS})'
+            return self._db.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (expression,)).fetchone() is not None
 
     def nearest(self, word: str) -> tuple[str, int, int] | None:
         """The word of these pages closest to `word`, its edits and how many pages have it."""

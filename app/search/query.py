@@ -21,7 +21,7 @@ MAX_RANKED = 1_000
 
 # Words too common to narrow a search (Bokmål's and English's most common function words);
 # left out of a query that has others.
-STOPWORDS = frozenset(
+BOKMAL_STOPWORDS = frozenset(
     """
     og i jeg det at en et ei den til er som på de med han av ikke der så var meg seg men ett har
     om vi min mitt mine ha hadde hun nå over da ved fra du ut sin sitt sine dem oss man kan hans
@@ -29,10 +29,15 @@ STOPWORDS = frozenset(
     deres kun ja etter skulle denne dette disse for deg si mot å meget hvorfor hvordan ingen din
     ditt dine blir samme hvilken hvilke hvilket hvem hver hvis både bare enn fordi før mange også
     slik må bør burde får få gjør gjøre finnes fins hos begge henne hennes mellom siden uten vår sånn
+""".split()
+)
+ENGLISH_STOPWORDS = frozenset(
+    """
     the a an of is are was be what how why when where which who do does can i my me to in on for
     and or it with there any if not
 """.split()
 )
+STOPWORDS = BOKMAL_STOPWORDS | ENGLISH_STOPWORDS
 
 
 @dataclass(frozen=True)

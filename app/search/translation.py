@@ -11,8 +11,10 @@ engine") are translated together.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from app.search import lexicon
-from app.search.query import Term
+from app.search.query import BOKMAL_STOPWORDS, Term
 
 MIN_SPLIT_CHARS = 4  # each half of an English compound ("fire" + "wall"; not "mess" + "age")
 # Endings that make an English word of another ("port" + "ability" is no compound).
@@ -24,9 +26,10 @@ MAX_PHRASES = 8  # a term's phrases: the English word (and the compound it is pa
 ENDINGS = (("ies", "y"), ("s", ""), ("es", ""), ("ing", "e"), ("ing", ""), ("ed", "e"), ("ed", ""))
 
 
-def translated(terms: list[Term], knows) -> list[Term]:
+def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[Term]:
     """`terms` with their English words also standing for their Norwegian translations: the
-    words the pages do not have (`knows`), as an English word on them is found as it is."""
+    words the pages do not have (`knows`), as an English word on them is found as it is.
+    `norwegian_query`: the reader wrote Norwegian (written_in_norwegian)."""
     dictionary, norwegian = lexicon.english_norwegian(), lexicon.norwegian()
     found: list[Term] = []
     at = 0
@@ -48,9 +51,10 @@ def translated(terms: list[Term], knows) -> list[Term]:
         else:
             found.append(term)
         at += 1
-    if any(_entry(term.phrases[0][0], dictionary) for term in terms if len(term.phrases[0]) == 1):
+    if not norwegian_query and any(_entry(t.phrases[0][0], dictionary) for t in terms if len(t.phrases[0]) == 1):
         # An English query: its English words the dictionary lacks ("strong" in "strong
-        # password") are left out rather than taken for words of another subject.
+        # password") are left out rather than taken for words of another subject. Not a
+        # Norwegian one: "docker" in "hvordan kjører jeg en docker-container" is a subject.
         english = [t for t in found if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word))]
         found = english or found
     return found
@@ -102,3 +106,16 @@ def translatable(word: str) -> bool:
     """Whether the dictionary has `word` (or its parts): an English word, not a typo."""
     dictionary = lexicon.english_norwegian()
     return bool(_entry(word, dictionary) or _split(word, dictionary))
+
+
+@lru_cache(maxsize=1)
+def _norwegian_function_words() -> frozenset[str]:
+    """Bokmål's common function words that are no English words ("hvordan", "jeg"; not "for",
+    "men" or "bare")."""
+    dictionary = lexicon.english_norwegian()
+    return frozenset(word for word in BOKMAL_STOPWORDS if word not in dictionary)
+
+
+def written_in_norwegian(words: list[str]) -> bool:
+    """Whether a query's words have a Bokmål function word that is no English word."""
+    return not _norwegian_function_words().isdisjoint(words)

@@ -12,6 +12,31 @@ from app.search.lexicon import norwegian
 from app.search.spelling import compound_parts
 
 
+def test_a_norwegian_query_keeps_the_english_words_the_dictionary_lacks(tmp_path):
+    write(tmp_path, "botter", "# Botter\n\nEn bot kjører i en container som teamet eier.\n")
+    for i in range(3):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nTeamet kjører jobber på plattformen, del {i}.\n")
+    search = search_over(tmp_path)
+    # "docker" is on no page: in a Norwegian question it is the subject, not a word to drop.
+    assert slugs(search, "hvordan kjører jeg en docker-container") == []
+    # In an English query it is an English word the dictionary lacks, and left out.
+    assert slugs(search, "docker container") == ["botter"]
+
+
+def test_a_word_of_the_bokmal_list_is_corrected_only_where_the_pages_use_the_correction_so(tmp_path):
+    write(tmp_path, "skarpe-bilder", "# Skarpe bilder\n\nSlik får du skarpe bilder av ansiktet ditt.\n")
+    write(tmp_path, "serier", "# Bildeserier\n\nEn serie er flere bilder tatt etter hverandre. Vi registrerer hvor mange du lager.\n")
+    search = search_over(tmp_path)
+    # "skrape" is a word, but "skarpe" stands beside "bilder" on a page: a typo.
+    found = search.find("skrape bilder", "nb")
+    assert found.corrected == "skarpe bilder" and found.hits[0].page.slug == "skarpe-bilder"
+    # "ferie" is a word, and "serie" is nowhere near "registrerer": a question of another subject.
+    found = search.find("hvordan registrerer jeg ferie", "nb")
+    assert found.corrected == "" and found.hits == ()
+    # Alone, a word of the list that no page has may still be a typo.
+    assert search.find("skrape", "nb").corrected == "skarpe"
+
+
 def test_every_part_of_a_compound_of_three_is_found():
     stem = Stemmer.Stemmer("norwegian").stemWord
     parts = compound_parts("strømsparingsmodus", set(), lexicon=norwegian(), stem=stem)
