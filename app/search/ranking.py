@@ -19,7 +19,8 @@ prefixes. Then:
   title or heading with both words weighs more.
 - **Three or more** (questions): a title that is the query first, then a plain BM25 of
   the best candidates (Lucene's, title three times) over the words, not the compounds made
-  of them ("ledetekst" is no answer to "teksten"). Measured on the outside set: the share
+  of them ("ledetekst" is no answer to "teksten"), raised for a page whose body has them
+  together in a sentence (app/search/proximity.py). Measured on the outside set: the share
   and title factors cost questions 7 points of top-1 there, while they win two words.
 
 Candidates are read by FTS5: pages with any of the terms, ranked by BM25; at most
@@ -38,7 +39,7 @@ import re
 import zlib
 from typing import NamedTuple
 
-from app.search import bm25
+from app.search import bm25, proximity
 from app.search.passages import passage, unpacked
 from app.search.query import MAX_RANKED, Hit, Term
 
@@ -323,7 +324,11 @@ class TieredRanking:
             words = [word for word in own if not word.startswith(" " + PART)] or own or compounds
             having = min(sum(self._pages_having(word.split()[0]) for word in words), pages)
             terms.append((words, bm25.idf(pages, having)))
-        return bm25.scores(loaded, terms, self._lengths / pages)
+        scores = bm25.scores(loaded, terms, self._lengths / pages)
+        # Raised for the words standing together (app/search/proximity.py); a compound's parts
+        # are listed after a column's words, so only the words in their places are read.
+        placed = [[word for word in words if not word.startswith(" " + PART)] for words, _ in terms]
+        return {row: scores[row] * (1 + proximity.WEIGHT * proximity.nearness(columns, placed)) for row, columns in loaded}
 
     def _columns(self, rows: list[int]):
         """Each row with its indexed columns (title, headings, body), each as " word word "."""

@@ -9,6 +9,7 @@ import Stemmer
 from helpers import search_over, slugs, write
 
 from app.search.lexicon import norwegian
+from app.search.proximity import nearness
 from app.search.spelling import compound_parts
 
 
@@ -50,3 +51,24 @@ def test_the_middle_part_of_a_compound_of_three_finds_it(tmp_path):
     found = search.find("sparing strøm", "nb")
     # "sparing" is on a page, inside a compound: no typo for "sporing".
     assert found.corrected == "" and found.hits[0].page.slug == "batteri"
+
+
+# A question's words standing together
+
+
+def test_nearness_is_the_share_of_terms_within_a_window_with_title_and_headings_near_all():
+    filler = " ".join(f"ord{i}" for i in range(30))
+    body = f" paus {filler} natt tjenest {filler} "
+    assert nearness(("", "", body), [[" paus "], [" natt "], [" tjenest "]]) == 2 / 3
+    assert nearness((" paus ", "", body), [[" paus "], [" natt "], [" tjenest "]]) == 1
+    assert nearness(("", "", body), [[" borte "]]) == 0
+
+
+def test_a_question_ranks_the_page_with_its_words_in_one_sentence_first(tmp_path):
+    filler = " ".join(["Teksten handler om noe annet her."] * 6)
+    write(tmp_path, "spredt", f"# Om planene\n\nTjenester finnes. {filler} De kan bli pauset. {filler} Natten er lang.\n")
+    write(tmp_path, "samlet", f"# Om driften\n\nTjenester blir pauset om natten. {filler} Finnes. {filler} Lang er den.\n")
+    for i in range(3):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "blir tjenester pauset om natten")[0] == "samlet"
