@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from app.search import lexicon
 from app.search.query import BOKMAL_STOPWORDS, Term
+from app.search.spelling import LINKS
 
 MIN_SPLIT_CHARS = 4  # each half of an English compound ("fire" + "wall"; not "mess" + "age")
 # Endings that make an English word of another ("port" + "ability" is no compound).
@@ -47,7 +48,9 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
             if entry:
                 found.append(Term((*term.phrases, *_phrases(entry))[:MAX_PHRASES]))
             else:
-                found += _split(word, dictionary) or [term]
+                # In a Norwegian sentence an English word is often a name: split only into
+                # a compound the pages have ("powerpoint" is no "kraftpunkt").
+                found += _split(word, dictionary, knows if norwegian_query else None) or [term]
         else:
             found.append(term)
         at += 1
@@ -75,26 +78,40 @@ def _bases(word: str) -> list[str]:
     ]
 
 
-def _split(word: str, dictionary: dict[str, tuple[str, ...]]) -> list[Term]:
+def _split(word: str, dictionary: dict[str, tuple[str, ...]], knows=None) -> list[Term]:
     """Two terms for an English compound of two dictionary words ("firewall"), each with
     the compound itself too (a page may use the English word); none for other words. An
-    inflected word is split as its base ("landmarks" as "landmark")."""
+    inflected word is split as its base ("landmarks" as "landmark"). With `knows`, only a
+    compound whose parts' translations make a word the pages have ("brann" + "mur")."""
     bases = _bases(word)
     if bases and any(base != word for base in bases):
-        return next(filter(None, (_split_base(base, word, dictionary) for base in bases)), [])
-    return _split_base(word, word, dictionary)
+        return next(filter(None, (_split_base(base, word, dictionary, knows) for base in bases)), [])
+    return _split_base(word, word, dictionary, knows)
 
 
-def _split_base(word: str, typed: str, dictionary: dict[str, tuple[str, ...]]) -> list[Term]:
+def _split_base(word: str, typed: str, dictionary: dict[str, tuple[str, ...]], knows) -> list[Term]:
     for cut in range(MIN_SPLIT_CHARS, len(word) - MIN_SPLIT_CHARS + 1):
         head, tail = word[:cut], word[cut:]
         first, last = _entry(head, dictionary), _entry(tail, dictionary)
-        if first and last and not tail.endswith(SUFFIXES):
+        if first and last and not tail.endswith(SUFFIXES) and (knows is None or _joined(first, last, knows)):
             return [
                 Term(((head,), (typed,), *_phrases(first))[:MAX_PHRASES]),
                 Term(((tail,), (typed,), *_phrases(last))[:MAX_PHRASES]),
             ]
     return []
+
+
+def _joined(first: tuple[str, ...], last: tuple[str, ...], knows) -> bool:
+    """Whether the pages have a Norwegian compound of a translation of each part, with a
+    linking s or e or none ("landemerke" for "landmark")."""
+    return any(
+        knows(head + link + tail)
+        for head in first
+        if " " not in head
+        for tail in last
+        if " " not in tail
+        for link in LINKS
+    )
 
 
 def _phrases(norwegian: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:

@@ -72,3 +72,13 @@ def test_a_question_ranks_the_page_with_its_words_in_one_sentence_first(tmp_path
         write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
     search = search_over(tmp_path)
     assert slugs(search, "blir tjenester pauset om natten")[0] == "samlet"
+
+
+def test_in_a_norwegian_query_an_english_word_is_split_only_into_a_compound_the_pages_have(tmp_path):
+    write(tmp_path, "brannmur", "# Brannmur\n\nSlik slipper du bare trygg trafikk inn.\n")
+    write(tmp_path, "strom", "# Strøm og punkt\n\nEt punkt om strøm og batteriet.\n")
+    search = search_over(tmp_path)
+    # "fire" + "wall" is "brann" + "mur", and the pages have "brannmur".
+    assert slugs(search, "hva er en firewall") == ["brannmur"]
+    # "power" + "point" would be "strøm" + "punkt", but no page has "strømpunkt": a name.
+    assert slugs(search, "hva er en powerpoint") == []
