@@ -82,3 +82,16 @@ def test_in_a_norwegian_query_an_english_word_is_split_only_into_a_compound_the_
     assert slugs(search, "hva er en firewall") == ["brannmur"]
     # "power" + "point" would be "strøm" + "punkt", but no page has "strømpunkt": a name.
     assert slugs(search, "hva er en powerpoint") == []
+
+
+def test_a_query_of_common_words_only_finds_pages_whose_titles_or_compounds_have_them(tmp_path):
+    for i in range(25):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nHer setter du opp tilgang og skriver teksten, del {i}.\n")
+    write(tmp_path, "roller", "# Roller\n\nMed skrivetilgang kan du endre teksten.\n")
+    search = search_over(tmp_path)
+    # Every word is on most pages, and no title, heading or compound has them together.
+    assert slugs(search, "hvordan setter jeg opp skriveren") == []
+    # A compound of two of them is more than the words in passing.
+    assert slugs(search, "tilgang skrive") == ["roller"]
+    write(tmp_path, "skriver", "# Sett opp skriveren\n\nKoble den til nettet.\n")
+    assert slugs(search, "hvordan setter jeg opp skriveren") == ["skriver"]
