@@ -35,6 +35,7 @@ from app.languages import LANGUAGES
 from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
+from app.search.spelling import base_forms
 from app.search.synonyms import SynonymFile, Synonyms
 from app.search.translation import translatable, translated, written_in_norwegian
 
@@ -128,6 +129,8 @@ class Search:
         list is a word, not a typo, unless its correction stands near a neighbouring word of
         the query on some page ("skrape bilder" is "skarpe bilder"; "registrerer ferie" is
         no "registrerer serie"); alone in a query, it may be either."""
+        if nearest in base_forms(word):  # "stata" is no "stat" misspelt: search found it no form of it
+            return False
         if word not in lexicon.norwegian() or len(content) < 2:
             return True
         at = content.index(word)

@@ -44,6 +44,7 @@ class SearchIndex(TieredRanking):
         self._stemmer = Stemmer.Stemmer(language)
         # Compounds are split with a word list of the language where there is one (Bokmål).
         self._lexicon = lexicon.norwegian() if language == "norwegian" else None
+        self._bokmal = lexicon.bokmal_forms() if language == "norwegian" else None
         self._stems: dict[str, str] = {}
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         # Pages the index frees (merging its segments frees a sixth) are given back at once.
@@ -228,6 +229,8 @@ class SearchIndex(TieredRanking):
         return found
 
     def _find_forms(self, word: str) -> tuple[list[str], list[str]]:
+        if self._foreign(word):
+            return [], []
         bases = base_forms(word)
         # Not remembered: what readers type must not grow the memo.
         candidates = dict.fromkeys([*self._stemmer.stemWords([word, *bases]), word, *bases])
@@ -244,9 +247,18 @@ class SearchIndex(TieredRanking):
         return forms, list(compounds)[:MAX_TAIL_MATCHES]
 
     def _word(self, word: str) -> tuple[list[str], list[str]]:
-        """The stems and compounds `word` is searched as (its own stem when no page has any)."""
+        """The stems and compounds `word` is searched as (its own stem when no page has any,
+        a foreign word as it is)."""
         forms, compounds = self._forms(word)
-        return forms or [self._stemmer.stemWord(word)], compounds
+        return forms or [word if self._foreign(word) else self._stemmer.stemWord(word)], compounds
+
+    def _foreign(self, word: str) -> bool:
+        """Whether `word` is no word of the pages and no Bokmål word form, but the stemmer
+        would take it for a form of one: a word of another language ("stata" is no form of
+        "stat", nor "states"), which is found only as it is written."""
+        if self._bokmal is None or word in self._counts or not word.isalpha() or word in self._bokmal:
+            return False
+        return any(form != word and form in self._bokmal for form in (self._stemmer.stemWord(word), *base_forms(word)))
 
     def _has(self, term: str) -> bool:
         return bool(self._pages_having(term))

@@ -337,7 +337,9 @@ class TieredRanking:
         # Raised for the words standing together (app/search/proximity.py); a compound's parts
         # are listed after a column's words, so only the words in their places are read.
         placed = [[word for word in words if not word.startswith(" " + PART)] for words, _ in terms]
-        return {row: scores[row] * (1 + proximity.WEIGHT * proximity.nearness(columns, placed)) for row, columns in loaded}
+        return {
+            row: scores[row] * (1 + proximity.WEIGHT * proximity.nearness(columns, placed)) for row, columns in loaded
+        }
 
     def _columns(self, rows: list[int]):
         """Each row with its indexed columns (title, headings, body), each as " word word "."""

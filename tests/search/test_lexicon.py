@@ -1,12 +1,13 @@
 """Search's word lists (app/search/data/) are what `make lexicons` makes from Debian's
-packages: nobody edits them by hand, and the licences beside them stay true. hunspell-no
-and dict-freedict-eng-nor are installed by `make test` (system-packages) and .ci/run, and
+packages: nobody edits them by hand, and the licences beside them stay true. hunspell-no,
+hunspell-tools and dict-freedict-eng-nor are installed by `make test` (system-packages) and .ci/run, and
 their lists are made again here; the software terms come from some 30 packages' catalogs,
 whose versions move with Debian's updates, so here their derivation is held to catalogs
 made by the test."""
 
 from __future__ import annotations
 
+import lzma
 import struct
 import subprocess
 import sys
@@ -26,9 +27,18 @@ def test_the_shipped_word_lists_are_what_the_debian_packages_make(tmp_path):
         text=True,
         check=True,
     )
-    assert "11757 Norwegian words" in done.stdout
+    assert "11757 Norwegian words, 939933 Bokmål forms" in done.stdout
     for name in ("nb-words.txt", "en-nb.tsv"):
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
+    made, shipped = (lzma.decompress((folder / "nb-forms.crc32.xz").read_bytes()) for folder in (tmp_path, DATA))
+    assert made == shipped
+
+
+def test_bokmal_forms_know_every_form_and_nothing_else():
+    forms = lexicon.bokmal_forms()
+    assert len(forms) == 939_831  # 939,933 forms; 102 share a CRC with another
+    assert all(word in forms for word in ("staten", "statene", "skriveren", "bildene", "boka"))
+    assert not any(word in forms for word in ("stata", "states", "bucketen", "", 42))
 
 
 def test_each_word_list_keeps_its_sources_licence_beside_it():
@@ -124,3 +134,14 @@ def test_english_words_stand_for_what_software_calls_them_first_then_the_diction
     assert not {"timer", "sender", "log", "filler", "time", "at"} & set(software)  # Bokmål words, a common one
     packages = (DATA / "en-nb-software.sources").read_text(encoding="utf-8").split("\n")
     assert {line.split()[0] for line in packages if line} == set(derive_lexicons.SOFTWARE_PACKAGES)
+
+
+def test_the_dictionary_answers_as_the_dict_it_was_made_from():
+    entries = {"file": ("fil", "arkivere"), "firewall": ("brannmur",), "a b": ("c",), "zebra": ("sebra",)}
+    dictionary = lexicon.Dictionary(entries)
+    assert dict(dictionary) == entries and len(dictionary) == 4
+    assert dictionary["firewall"] == ("brannmur",) and dictionary.get("files") is None
+    # What a reader types is looked up, never read as part of the store: no line, tab or other type.
+    for key in ("", "fil", "file\tfil", "file\nfirewall", "zzz", 42, None):
+        assert key not in dictionary and dictionary.get(key) is None
+    assert lexicon.Dictionary({}).get("file") is None and len(lexicon.Dictionary({})) == 0

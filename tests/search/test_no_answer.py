@@ -26,7 +26,11 @@ def test_a_norwegian_query_keeps_the_english_words_the_dictionary_lacks(tmp_path
 
 def test_a_word_of_the_bokmal_list_is_corrected_only_where_the_pages_use_the_correction_so(tmp_path):
     write(tmp_path, "skarpe-bilder", "# Skarpe bilder\n\nSlik får du skarpe bilder av ansiktet ditt.\n")
-    write(tmp_path, "serier", "# Bildeserier\n\nEn serie er flere bilder tatt etter hverandre. Vi registrerer hvor mange du lager.\n")
+    write(
+        tmp_path,
+        "serier",
+        "# Bildeserier\n\nEn serie er flere bilder tatt etter hverandre. Vi registrerer hvor mange du lager.\n",
+    )
     search = search_over(tmp_path)
     # "skrape" is a word, but "skarpe" stands beside "bilder" on a page: a typo.
     found = search.find("skrape bilder", "nb")
@@ -66,8 +70,12 @@ def test_nearness_is_the_share_of_terms_within_a_window_with_title_and_headings_
 
 def test_a_question_ranks_the_page_with_its_words_in_one_sentence_first(tmp_path):
     filler = " ".join(["Teksten handler om noe annet her."] * 6)
-    write(tmp_path, "spredt", f"# Om planene\n\nTjenester finnes. {filler} De kan bli pauset. {filler} Natten er lang.\n")
-    write(tmp_path, "samlet", f"# Om driften\n\nTjenester blir pauset om natten. {filler} Finnes. {filler} Lang er den.\n")
+    write(
+        tmp_path, "spredt", f"# Om planene\n\nTjenester finnes. {filler} De kan bli pauset. {filler} Natten er lang.\n"
+    )
+    write(
+        tmp_path, "samlet", f"# Om driften\n\nTjenester blir pauset om natten. {filler} Finnes. {filler} Lang er den.\n"
+    )
     for i in range(3):
         write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
     search = search_over(tmp_path)
@@ -95,3 +103,19 @@ def test_a_query_of_common_words_only_finds_pages_whose_titles_or_compounds_have
     assert slugs(search, "tilgang skrive") == ["roller"]
     write(tmp_path, "skriver", "# Sett opp skriveren\n\nKoble den til nettet.\n")
     assert slugs(search, "hvordan setter jeg opp skriveren") == ["skriver"]
+
+
+def test_a_word_of_another_language_is_no_form_of_the_bokmal_word_it_stems_to(tmp_path):
+    write(tmp_path, "staten", "# Staten\n\nStaten eier dataene, og stat-repoene ligger på GitHub.\n")
+    write(tmp_path, "tilstander", "# Datatilstander\n\nHver tilstand dataene kan være i.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "statene") == ["staten"]  # a form of "stat"
+    # Snowball makes "stat" of "stata" too, but "stata" is no Bokmål form: another subject,
+    # and no typo for "stat" either.
+    found = search.find("hvordan bruker jeg stata", "nb")
+    assert found.hits == () and found.corrected == ""
+    # "states" is no form of "stat" either: an English word, "tilstand" to the dictionary.
+    assert slugs(search, "data states")[0] == "tilstander"
+    # A page that has the word finds it as written.
+    write(tmp_path, "stata", "# Statistikkprogrammer\n\nNoen bruker Stata, andre R.\n")
+    assert slugs(search, "hvordan bruker jeg stata")[0] == "stata"
