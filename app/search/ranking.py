@@ -100,17 +100,29 @@ class Indexed(NamedTuple):
     parts: frozenset[str] = NO_PARTS
 
 
-def match_rank(wanted: frozenset[str], page: Indexed) -> int:
+class Wanted(NamedTuple):
+    """What a query asks of a page's title and headings: the stems of its words as typed,
+    and each term's phrases as stems (as typed, and its synonyms and translations)."""
+
+    typed: frozenset[str]
+    terms: tuple[tuple[frozenset[str], ...], ...]
+
+    def within(self, stems: frozenset[str]) -> bool:
+        """Whether `stems` have every term, in one of its phrases."""
+        return all(any(phrase <= stems for phrase in term) for term in self.terms)
+
+
+def match_rank(wanted: Wanted, page: Indexed) -> int:
     """How well a query's stems match a page's title and headings, best first: the title is
-    the query, has every term (a compound's part counts); a heading is the query, has every
-    term; none of these."""
-    if page.title == wanted:
+    the query, has every term (a compound's part, a synonym or a translation counts); a
+    heading is the query, has every term; none of these."""
+    if page.title == wanted.typed:
         return 0
-    if wanted <= page.title | page.parts:
+    if wanted.within(page.title | page.parts):
         return 1
-    if wanted in page.headings:
+    if wanted.typed in page.headings:
         return 2
-    if any(wanted <= heading | page.parts for heading in page.headings):
+    if any(wanted.within(heading | page.parts) for heading in page.headings):
         return 3
     return 4
 
@@ -202,8 +214,12 @@ class TieredRanking:
         title or a heading. Call `update()` first (Search.find does)."""
         with self._lock:
             whole, with_parts, found_by = self._expressions(terms)
-            # The stems of the words as typed (a term's first phrase), to compare with titles.
-            wanted = frozenset(self._word(word)[0][0] for term in terms for word in term.phrases[0])
+            # The stems of the words as typed (a term's first phrase) and of each term's
+            # phrases, to compare with titles.
+            phrases = tuple(
+                tuple(frozenset(self._word(word)[0][0] for word in phrase) for phrase in term.phrases) for term in terms
+            )
+            wanted = Wanted(frozenset().union(*(term[0] for term in phrases)), phrases)
             if forgiving:
                 best, total = self._answering(terms, whole, with_parts, found_by, wanted, limit)
             else:  # only pages whose title or a heading has every term

@@ -119,3 +119,12 @@ def test_a_word_of_another_language_is_no_form_of_the_bokmal_word_it_stems_to(tm
     # A page that has the word finds it as written.
     write(tmp_path, "stata", "# Statistikkprogrammer\n\nNoen bruker Stata, andre R.\n")
     assert slugs(search, "hvordan bruker jeg stata")[0] == "stata"
+
+
+def test_a_title_with_a_terms_synonym_ranks_as_a_title_with_the_term(tmp_path):
+    write(tmp_path, "ai-bilder", "# Bilder laget av AI\n\nSlik lager appen dem.\n")
+    write(tmp_path, "annet", "# Annet\n\n## Om KI og bilder\n\nEn side om noe annet.\n")
+    (tmp_path / "_synonyms.yml").write_text("KI: [AI]\n", encoding="utf-8")
+    search = search_over(tmp_path)
+    # "AI" stands for "KI": the title has the query's terms, above a heading with them.
+    assert slugs(search, "KI bilder")[0] == "ai-bilder"
