@@ -112,18 +112,28 @@ class Wanted(NamedTuple):
         return all(any(phrase <= stems for phrase in term) for term in self.terms)
 
 
-def match_rank(wanted: Wanted, page: Indexed) -> int:
+OTHERWISE = 0.5  # a title or heading with the terms only as synonyms or translations ranks below
+
+
+def match_rank(wanted: Wanted, page: Indexed) -> float:
     """How well a query's stems match a page's title and headings, best first: the title is
-    the query, has every term (a compound's part, a synonym or a translation counts); a
-    heading is the query, has every term; none of these."""
+    the query (0), has every term as typed (1, a compound's part counts) or said otherwise
+    (1.5: a synonym, a translation); a heading is the query (2), has every term (3, 3.5);
+    none of these (4)."""
     if page.title == wanted.typed:
         return 0
-    if wanted.within(page.title | page.parts):
+    title = page.title | page.parts
+    if wanted.typed <= title:
         return 1
+    if wanted.within(title):
+        return 1 + OTHERWISE
     if wanted.typed in page.headings:
         return 2
-    if any(wanted.within(heading | page.parts) for heading in page.headings):
+    headings = [heading | page.parts for heading in page.headings]
+    if any(wanted.typed <= heading for heading in headings):
         return 3
+    if any(wanted.within(heading) for heading in headings):
+        return 3 + OTHERWISE
     return 4
 
 
@@ -338,7 +348,7 @@ class TieredRanking:
                 ranked.append(((rank, tier, score), row))
             else:
                 share = sum(w for w, found in zip(weights, where, strict=True) if any(found)) / sum(weights)
-                ranked.append(((rank > 0, score * share * TITLE_BOOST.get(rank, 1.0)), row))
+                ranked.append(((rank > 0, score * share * TITLE_BOOST.get(int(rank), 1.0)), row))
         return [row for _, row in sorted(ranked)]
 
     def _plain_bm25(self, loaded, found_by) -> dict[int, float]:

@@ -128,3 +128,12 @@ def test_a_title_with_a_terms_synonym_ranks_as_a_title_with_the_term(tmp_path):
     search = search_over(tmp_path)
     # "AI" stands for "KI": the title has the query's terms, above a heading with them.
     assert slugs(search, "KI bilder")[0] == "ai-bilder"
+
+
+def test_a_title_with_the_word_as_typed_ranks_above_one_with_its_synonym(tmp_path):
+    write(tmp_path, "ki", "# Om KI og bilder\n\nOm bildene.\n")
+    write(tmp_path, "ai", "# Om AI og bilder\n\nAI, AI og AI: mer AI enn noe annet, AI.\n")
+    (tmp_path / "_synonyms.yml").write_text("KI: [AI]\n", encoding="utf-8")
+    search = search_over(tmp_path)
+    assert slugs(search, "ki") == ["ki", "ai"]
+    assert slugs(search, "ai") == ["ai", "ki"]
