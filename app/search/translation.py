@@ -1,7 +1,8 @@
 """English words on Norwegian pages: a query's English words searched in Norwegian too,
 through FreeDict's English-Norwegian dictionary (app/search/lexicon.py).
 
-A word of the query that no page has, that the dictionary has (as written, without a
+A word of the query that no page has (in a query that is not Norwegian, one that is no
+Bokmål word form even if a page has it), that the dictionary has (as written, without a
 plural ending, or as two of its words run together: "firewall" is "fire" + "wall") and that
 is no Bokmål word of the lexicon stands for itself and its first translations: "bucket" also finds "bøtte",
 "error codes" finds "feilkoder" ("kode" is a part of it), "firewall" finds "brannmur"
@@ -31,7 +32,16 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
     """`terms` with their English words also standing for their Norwegian translations: the
     words the pages do not have (`knows`), as an English word on them is found as it is.
     `norwegian_query`: the reader wrote Norwegian (written_in_norwegian)."""
-    dictionary, norwegian = lexicon.english_norwegian(), lexicon.norwegian()
+    dictionary, norwegian, forms = lexicon.english_norwegian(), lexicon.norwegian(), lexicon.bokmal_forms()
+    if not norwegian_query:
+        on_pages = knows
+
+        def knows(word: str) -> bool:
+            """An English query's words that are no Bokmål words stand for their
+            translations even where a page has them ("group" in an English name on one
+            page, "gruppe" on the page about it)."""
+            return on_pages(word) and (word in forms or not _entry(word, dictionary))
+
     found: list[Term] = []
     at = 0
     while at < len(terms):

@@ -137,3 +137,13 @@ def test_a_title_with_the_word_as_typed_ranks_above_one_with_its_synonym(tmp_pat
     search = search_over(tmp_path)
     assert slugs(search, "ki") == ["ki", "ai"]
     assert slugs(search, "ai") == ["ai", "ki"]
+
+
+def test_an_english_querys_words_stand_for_their_translations_even_where_a_page_has_them(tmp_path):
+    write(tmp_path, "referansegruppe", "# Referansegruppe for appen\n\nHvem som er med, og hva den gjør.\n")
+    write(tmp_path, "tilgang", "# Tilgang\n\nLegg brukeren i en AD group, så får hun tilgang.\n")
+    search = search_over(tmp_path)
+    # "group" is on a page, in an English name: an English query means "gruppe" too.
+    assert slugs(search, "group") == ["referansegruppe", "tilgang"]
+    # A Norwegian query's words are searched as the pages have them.
+    assert slugs(search, "hvem er med i en group") == ["tilgang"]
