@@ -10,8 +10,7 @@ Usage: python -m app.search.derive_lexicons [--out app/search/data] [--software]
   words it translates to, tab-separated, `;` between translations.
 - `nb-forms.crc32.xz` from `hunspell-no` too, by hunspell-tools' `unmunch`: every form of
   every word of the Bokmål dictionary (939,933 in lower case), as the CRC-32 of each
-  (form_hashes); what tells a Bokmål word from a word of another language that the stemmer
-  would take for one.
+  (form_hashes); what keeps a Bokmål word of an English query from being translated.
 - with `--software`, `en-nb-software.tsv` from the Bokmål translations (gettext catalogs) of
   the programs of SOFTWARE_PACKAGES, which `apt-get download` fetches (nothing is
   installed): the words software shows ("Settings", "Download", "Error") and what its

@@ -13,7 +13,7 @@ and query as "bild". A query then forgives, in this order:
   column, so its parts in any order, or its last part alone, find it;
 - typos: a word no page has, of 5 to 8 letters, is corrected to the most common word
   within one edit, longer words within two ("ansikst" is "ansikt"); a word of the Bokmål
-  list only where the correction stands near the query's next word on a page ("skrape
+  list only where the correction stands near a neighbouring word of the query on a page ("skrape
   bilder" is "skarpe bilder", "registrerer ferie" no "registrerer serie"). The reader is
   told ("Mente du …?") and can search for what they typed instead;
 - language: a search that finds little in the reader's language also searches the others.
@@ -35,7 +35,6 @@ from app.languages import LANGUAGES
 from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
-from app.search.spelling import base_forms
 from app.search.synonyms import SynonymFile, Synonyms
 from app.search.translation import translatable, translated, written_in_norwegian
 
@@ -104,7 +103,7 @@ class Search:
         (the reader's language first on a tie), at most MAX_CORRECTIONS of them. A word of
         the authors' synonyms is no typo: it stands for words the pages have."""
         corrected, budget = [], MAX_CORRECTIONS
-        content = [word for word in words if word not in STOPWORDS]
+        content = [word for word in words if word not in STOPWORDS and any(c.isalnum() for c in word)]
         for word in words:
             if (
                 budget
@@ -129,9 +128,7 @@ class Search:
         list is a word, not a typo, unless its correction stands near a neighbouring word of
         the query on some page ("skrape bilder" is "skarpe bilder"; "registrerer ferie" is
         no "registrerer serie"); alone in a query, it may be either."""
-        if nearest in base_forms(word):  # "stata" is no "stat" misspelt: search found it no form of it
-            return False
-        if word not in lexicon.norwegian() or len(content) < 2:
+        if word not in lexicon.norwegian() or word not in content or len(content) < 2:
             return True
         at = content.index(word)
         neighbours = content[max(at - 1, 0) : at] + content[at + 1 : at + 2]

@@ -33,6 +33,7 @@ MIN_TAIL_CHARS = 4  # a query word found as the end of a compound: at least this
 MIN_HEAD_CHARS = 3  # after at least this much of the compound
 MAX_TAIL_MATCHES = 20  # compounds a query word may match by their end
 NEAR_WORDS = 3  # words apart two words of a query may stand on a page to be "near"
+MAX_NEAR_FORMS = 4
 
 
 class SearchIndex(TieredRanking):
@@ -44,7 +45,6 @@ class SearchIndex(TieredRanking):
         self._stemmer = Stemmer.Stemmer(language)
         # Compounds are split with a word list of the language where there is one (Bokmål).
         self._lexicon = lexicon.norwegian() if language == "norwegian" else None
-        self._bokmal = lexicon.bokmal_forms() if language == "norwegian" else None
         self._stems: dict[str, str] = {}
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         # Pages the index frees (merging its segments frees a sixth) are given back at once.
@@ -229,8 +229,6 @@ class SearchIndex(TieredRanking):
         return found
 
     def _find_forms(self, word: str) -> tuple[list[str], list[str]]:
-        if self._foreign(word):
-            return [], []
         bases = base_forms(word)
         # Not remembered: what readers type must not grow the memo.
         candidates = dict.fromkeys([*self._stemmer.stemWords([word, *bases]), word, *bases])
@@ -247,18 +245,9 @@ class SearchIndex(TieredRanking):
         return forms, list(compounds)[:MAX_TAIL_MATCHES]
 
     def _word(self, word: str) -> tuple[list[str], list[str]]:
-        """The stems and compounds `word` is searched as (its own stem when no page has any,
-        a foreign word as it is)."""
+        """The stems and compounds `word` is searched as (its own stem when no page has any)."""
         forms, compounds = self._forms(word)
-        return forms or [word if self._foreign(word) else self._stemmer.stemWord(word)], compounds
-
-    def _foreign(self, word: str) -> bool:
-        """Whether `word` is no word of the pages and no Bokmål word form, but the stemmer
-        would take it for a form of one: a word of another language ("stata" is no form of
-        "stat", nor "states"), which is found only as it is written."""
-        if self._bokmal is None or word in self._counts or not word.isalpha() or word in self._bokmal:
-            return False
-        return any(form != word and form in self._bokmal for form in (self._stemmer.stemWord(word), *base_forms(word)))
+        return forms or [self._stemmer.stemWord(word)], compounds
 
     def _has(self, term: str) -> bool:
         return bool(self._pages_having(term))
@@ -287,10 +276,14 @@ class SearchIndex(TieredRanking):
         return found
 
     def near(self, word: str, other: str) -> bool:
-        """Whether some page has `word` (stemmed) within NEAR_WORDS words of `other`."""
+        """Whether some page has `word` (a word of the pages) within NEAR_WORDS words of
+        `other` or a form of it ("hurtigbuffer" typed, "hurtigbufferen" on the page)."""
         with self._lock:
-            first, second = self._stemmer.stemWords([word, other])
-            expression = f'NEAR("{first}" "{second}", {NEAR_WORDS})'
+            first = self._stemmer.stemWord(word)
+            forms = [form for form in self._word(other)[0] if form.isalnum()][:MAX_NEAR_FORMS]
+            if not first.isalnum() or not forms:
+                return False
+            expression = " OR ".join(f'NEAR("{first}" "{form}"*, {NEAR_WORDS})' for form in forms)
             return self._db.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (expression,)).fetchone() is not None
 
     def nearest(self, word: str) -> tuple[str, int, int] | None:

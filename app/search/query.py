@@ -29,7 +29,6 @@ BOKMAL_STOPWORDS = frozenset(
     deres kun ja etter skulle denne dette disse for deg si mot å meget hvorfor hvordan ingen din
     ditt dine blir samme hvilken hvilke hvilket hvem hver hvis både bare enn fordi før mange også
     slik må bør burde får få gjør gjøre finnes fins hos begge henne hennes mellom siden uten vår sånn
-    opp inn ned
 """.split()
 )
 ENGLISH_STOPWORDS = frozenset(

@@ -7,11 +7,9 @@ prefixes. Then:
 - **Which pages answer.** A term counts as found on a page by a word, a form or a
   compound's part, never by a word it merely begins ("power" is not found in
   "powershell"). Terms on a third or more of the pages narrow nothing and are not counted
-  (unless every term is such: then a page needs them in its title or a heading, or in a
-  compound of two of them, not merely somewhere). A query of which more than one counted
-  term in four is on no page at all is about something else ("hvordan bruker jeg vipps"):
-  it finds nothing. Otherwise a page must have at least half of the counted terms
-  (rounded up).
+  (unless every term is such). A query of which more than one counted term in four is on
+  no page at all is about something else ("hvordan bruker jeg vipps"): it finds nothing.
+  Otherwise a page must have at least half of the counted terms (rounded up).
 - **One word** ranks by where it is: a title that is the query, a title with it, a
   heading that is the query, a heading with it; then in the title, in the title and
   headings, anywhere; then BM25.
@@ -39,7 +37,6 @@ import json
 import math
 import re
 import zlib
-from collections import Counter
 from typing import NamedTuple
 
 from app.search import bm25, proximity
@@ -263,7 +260,7 @@ class TieredRanking:
         having = [min(sum(self._pages_having(word.split()[0]) for word in own), pages) for own, _ in found_by]
         common = max(pages * COMMON_SHARE, MIN_COMMON_PAGES)
         counted = [i for i, n in enumerate(having) if n < common] or list(range(len(terms)))
-        # A term no page has is a word of another subject ("vipps", "stata"), not one the
+        # A term no page has is a word of another subject ("vipps", "docker"), not one the
         # pages say otherwise (those are found by their forms, parts, synonyms, translations).
         unknown = [i for i in counted if not any(found_by[i])]
         if len(unknown) > len(counted) // UNKNOWN_SHARE:
@@ -290,11 +287,7 @@ class TieredRanking:
             return [], 0
         count, last = self._counted(expression)
         weights = [bm25.idf(pages, n) for n in having]
-        # A query whose every term is common narrows by where its words stand, not by them: a
-        # page needs them in its title or a heading, or in a compound of two of them.
-        vague = len(terms) > SHORT and all(n >= common for n in having)
-        joined = [w for w, n in Counter(w for _, compounds in found_by for w in set(compounds)).items() if n > 1]
-        shape = (found_by, counted, needed, weights, wanted, (joined,) if vague else None)
+        shape = (found_by, counted, needed, weights, wanted)
         if len(terms) <= SHORT:
             # Pages whose title or headings have the word rank first whatever their BM25: when
             # they are enough, the whole index's BM25 is not needed (the longest statement).
@@ -323,7 +316,7 @@ class TieredRanking:
 
     def _ordered(self, rows: list[int], scores: dict[int, float], short: bool, shape) -> list[int]:
         """Those of `rows` that have enough of the terms, best first (see the module's docstring)."""
-        found_by, counted, needed, weights, wanted, vague = shape
+        found_by, counted, needed, weights, wanted = shape
         worst = max(scores.values(), default=0.0)
         ranked = []
         loaded = self._columns(rows)
@@ -337,8 +330,6 @@ class TieredRanking:
             if sum(any(where[i]) for i in counted) < needed:
                 continue
             rank = match_rank(wanted, self._page(row))
-            if vague and rank == 4 and not any(word in column for word in vague[0] for column in columns):
-                continue
             score = scores.get(row, worst)
             if len(found_by) >= QUESTION_TERMS:  # BM25 alone (a title that is the query first)
                 ranked.append(((rank > 0, score), row))

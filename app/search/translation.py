@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from app.search import lexicon
-from app.search.query import BOKMAL_STOPWORDS, Term
+from app.search.query import BOKMAL_STOPWORDS, ENGLISH_STOPWORDS, Term
 from app.search.spelling import LINKS
 
 MIN_SPLIT_CHARS = 4  # each half of an English compound ("fire" + "wall"; not "mess" + "age")
@@ -64,10 +64,11 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
         else:
             found.append(term)
         at += 1
-    if not norwegian_query and any(_entry(t.phrases[0][0], dictionary) for t in terms if len(t.phrases[0]) == 1):
-        # An English query: its English words the dictionary lacks ("strong" in "strong
-        # password") are left out rather than taken for words of another subject. Not a
-        # Norwegian one: "docker" in "hvordan kjører jeg en docker-container" is a subject.
+    if any(_entry(t.phrases[0][0], dictionary) for t in terms if len(t.phrases[0]) == 1):
+        # A query with English words: its English words the dictionary lacks ("strong" in
+        # "strong password") are left out rather than taken for words of another subject
+        # (in a Norwegian query too: "cfg" in "hva betyr cfg scale"; but so is "docker" in
+        # "hvordan kjører jeg en docker-container", which another subject would want kept).
         english = [t for t in found if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word))]
         found = english or found
     return found
@@ -135,12 +136,16 @@ def translatable(word: str) -> bool:
     return bool(_entry(word, dictionary) or _split(word, dictionary))
 
 
+# Bokmål function words that are common English words too ("men", "bare", "at").
+ENGLISH_TOO = frozenset("at bare den for ha her i man men om over so vi".split())
+
+
 @lru_cache(maxsize=1)
 def _norwegian_function_words() -> frozenset[str]:
     """Bokmål's common function words that are no English words ("hvordan", "jeg"; not "for",
     "men" or "bare")."""
     dictionary = lexicon.english_norwegian()
-    return frozenset(word for word in BOKMAL_STOPWORDS if word not in dictionary)
+    return frozenset(word for word in BOKMAL_STOPWORDS - ENGLISH_TOO - ENGLISH_STOPWORDS if word not in dictionary)
 
 
 def written_in_norwegian(words: list[str]) -> bool:
