@@ -19,9 +19,10 @@ from app.content.sections import Section, sections
 from app.content.store import DocumentStore
 from app.search import lexicon
 from app.search.bm25 import weighted_length
+from app.search.keys import NO_PARTS, Indexed
 from app.search.passages import packed, unpacked
 from app.search.query import STOPWORDS, WORD
-from app.search.ranking import NO_PARTS, PART, Indexed, TieredRanking
+from app.search.ranking import PART, TieredRanking
 from app.search.spelling import Corrector, base_forms, compound_parts
 
 # Stems remembered from indexing; past this many the memo starts over.
