@@ -54,8 +54,9 @@ class Search:
         self._state: tuple = ()
         self._lock = threading.Lock()
         # Read now, where the app is made (the launcher, before it forks its workers), not by
-        # a worker's first search: the workers share it, and no reader waits for it.
+        # a worker's first search: the workers share them, and no reader waits for them.
         lexicon.english_norwegian()
+        lexicon.bokmal_forms()
 
     def find(self, query: str, lang: str, exact: bool = False, limit: int = 10, forgiving: bool = True) -> Results:
         """The pages for `query`, in `lang` first; `exact` searches only what was typed.
