@@ -13,9 +13,10 @@ and query as "bild". A query then forgives, in this order:
   column, so its parts in any order, or its last part alone, find it;
 - typos: a word no page has, of 5 to 8 letters, is corrected to the most common word
   within one edit, longer words within two ("ansikst" is "ansikt"); a word of the Bokmål
-  list only where the correction stands near a neighbouring word of the query on a page ("skrape
-  bilder" is "skarpe bilder", "registrerer ferie" no "registrerer serie"). The reader is
-  told ("Mente du …?") and can search for what they typed instead;
+  list only where the correction stands near a neighbouring word of the query on a page
+  ("skrape bilder" is "skarpe bilder", "registrerer ferie" no "registrerer serie"; alone
+  in a query, it is corrected). The reader is told ("Mente du …?") and can search for what
+  they typed instead;
 - language: a search that finds little in the reader's language also searches the others.
 
 This module is the search the app asks (`Search.find`): corrections, languages and a

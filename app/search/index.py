@@ -278,13 +278,18 @@ class SearchIndex(TieredRanking):
 
     def near(self, word: str, other: str) -> bool:
         """Whether some page has `word` (a word of the pages) within NEAR_WORDS words of
-        `other` or a form of it ("hurtigbuffer" typed, "hurtigbufferen" on the page)."""
+        `other`, a form of it ("hurtigbufferen" for "hurtigbuffer") or a compound it ends
+        ("hurtigbuffer" for "buffer")."""
+        if not (word.isalnum() and other.isalnum()):
+            return False
         with self._lock:
             first = self._stemmer.stemWord(word)
-            forms = [form for form in self._word(other)[0] if form.isalnum()][:MAX_NEAR_FORMS]
-            if not first.isalnum() or not forms:
+            forms, compounds = self._word(other)
+            near = [f'"{form}"*' for form in forms[:MAX_NEAR_FORMS] if form.isalnum()]
+            near += [f'"{compound}"' for compound in compounds[:MAX_NEAR_FORMS] if compound.isalnum()]
+            if not near or not first.isalnum():
                 return False
-            expression = " OR ".join(f'NEAR("{first}" "{form}"*, {NEAR_WORDS})' for form in forms)
+            expression = " OR ".join(f'NEAR("{first}" {term}, {NEAR_WORDS})' for term in near)
             return self._db.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (expression,)).fetchone() is not None
 
     def nearest(self, word: str) -> tuple[str, int, int] | None:

@@ -33,26 +33,24 @@ class Wanted(NamedTuple):
         return all(any(phrase <= stems for phrase in term) for term in self.terms)
 
 
-OTHERWISE = 0.5  # a title or heading with the terms only as synonyms or translations ranks below
-
-
 def match_rank(wanted: Wanted, page: Indexed) -> float:
     """How well a query's stems match a page's title and headings, best first: the title is
-    the query (0), has every term as typed (1, a compound's part counts) or said otherwise
-    (1.5: a synonym, a translation); a heading is the query (2), has every term (3, 3.5);
-    none of these (4)."""
+    the query (0), has every term as typed (1, a compound's part counts); a heading is the
+    query (2), has every term (3); the title, then a heading, has every term only as a
+    synonym or translation (3.25, 3.5); none of these (4). The words as typed come first:
+    a heading "Ledetekst (prompt)" answers "prompt" before a title with "ledetekst"."""
     if page.title == wanted.typed:
         return 0
     title = page.title | page.parts
     if wanted.typed <= title:
         return 1
-    if wanted.within(title):
-        return 1 + OTHERWISE
     if wanted.typed in page.headings:
         return 2
     headings = [heading | page.parts for heading in page.headings]
     if any(wanted.typed <= heading for heading in headings):
         return 3
+    if wanted.within(title):
+        return 3.25
     if any(wanted.within(heading) for heading in headings):
-        return 3 + OTHERWISE
+        return 3.5
     return 4

@@ -1,7 +1,7 @@
 """Words of the languages beside the pages' own: a Bokmål word list that says what compound
 words are made of, and an English-Norwegian dictionary for English words on Norwegian pages.
 
-Both are derived from Debian's packages by app/search/derive_lexicons.py and kept in
+Each is derived from Debian's packages by app/search/derive_lexicons.py and kept in
 app/search/data/ with their licences (README.md there says which and why):
 
 - `nb-words.txt`: the words hunspell-no's Bokmål dictionary lets form compounds;

@@ -215,7 +215,7 @@ class TieredRanking:
         having = [min(sum(self._pages_having(word.split()[0]) for word in own), pages) for own, _ in found_by]
         common = max(pages * COMMON_SHARE, MIN_COMMON_PAGES)
         counted = [i for i, n in enumerate(having) if n < common] or list(range(len(terms)))
-        # A term no page has is a word of another subject ("vipps", "docker"), not one the
+        # A term no page has is a word of another subject ("vipps", "kafé"), not one the
         # pages say otherwise (those are found by their forms, parts, synonyms, translations).
         unknown = [i for i in counted if not any(found_by[i])]
         if len(unknown) > len(counted) // UNKNOWN_SHARE:

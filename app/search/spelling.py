@@ -71,8 +71,8 @@ def compound_parts(
     before another as written, the last part also inflected, compared by `stem`). A split
     counts when the head (without a linking s or e) is a word and the tail is a word or
     long enough, or when the tail is a word of the lexicon and the head long enough
-    ("nedtrekks" + "liste"); tails split again. A word that is itself an inflection of a
-    lexicon word ("tjenesten") is not split.
+    ("nedtrekks" + "liste"); both parts split again (a head without its linking letter). A
+    word that is itself an inflection of a lexicon word ("tjenesten") is not split.
     """
     if lexicon is not None and stem is not None and stem(word) in lexicon.stems:
         return frozenset()
@@ -87,8 +87,12 @@ def compound_parts(
                 continue
             if _is_part(part, tail, known, lexicon, stem):
                 found.update((part, tail))
-                if depth > 1:  # either part may be a compound itself ("strømsparing" + s + "modus")
-                    found.update(compound_parts(part, known, depth - 1, lexicon, stem))
+                if depth > 1:
+                    # Either part may be a compound itself ("strømsparing" + s + "modus"); a head
+                    # is split without its linking letter ("sikkerhet", which is "sikker" and an
+                    # ending; never "sikker" + "hets").
+                    if link or not part.endswith(LINKS[1:]):
+                        found.update(compound_parts(part, known, depth - 1, lexicon, stem))
                     found.update(compound_parts(tail, known, depth - 1, lexicon, stem))
     found.discard(word)
     return frozenset(found)

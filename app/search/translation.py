@@ -59,7 +59,7 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
                 found.append(Term((*term.phrases, *_phrases(entry))[:MAX_PHRASES]))
             else:
                 # In a Norwegian sentence an English word is often a name: split only into
-                # a compound the pages have ("powerpoint" is no "kraftpunkt").
+                # a compound the pages have ("bluetooth" is no "blåtann").
                 found += _split(word, dictionary, knows if norwegian_query else None) or [term]
         else:
             found.append(term)
