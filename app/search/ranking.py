@@ -37,7 +37,6 @@ import json
 import math
 import re
 import zlib
-from collections import Counter
 
 from app.search import bm25, proximity
 from app.search.keys import Indexed, Wanted, match_rank
@@ -78,10 +77,6 @@ MAX_LONG_ENDING_CHARS = 4  # this many letters more
 # A two-word query's title or heading matches, as factors of its BM25: every term in the
 # title, a heading that is the query, every term in a heading.
 TITLE_BOOST = {1: 1.5, 2: 1.3, 3: 1.15}
-# ... and a compound of two of the terms on the page, as a factor (measured on the outside
-# set: compound parts 80/90 -> 83/90 at top-1/top-3, every other kind on both sets the same;
-# at 1.5, 83/93 but English 36 -> 32 at top-1).
-JOINED_BOOST = 1.3
 
 
 def _quoted(word: str) -> str:
@@ -242,10 +237,7 @@ class TieredRanking:
             return [], 0
         count, last = self._counted(expression)
         weights = [bm25.idf(pages, n) for n in having]
-        # Compounds of two of the terms ("arbeidstid" for "arbeid tid"): a page with one has them
-        # together, as a title has them.
-        joined = [w for w, n in Counter(w for _, compounds in found_by for w in set(compounds)).items() if n > 1]
-        shape = (found_by, counted, needed, weights, wanted, joined)
+        shape = (found_by, counted, needed, weights, wanted)
         if len(terms) <= SHORT:
             # Pages whose title or headings have the word rank first whatever their BM25: when
             # they are enough, the whole index's BM25 is not needed (the longest statement).
@@ -274,7 +266,7 @@ class TieredRanking:
 
     def _ordered(self, rows: list[int], scores: dict[int, float], short: bool, shape) -> list[int]:
         """Those of `rows` that have enough of the terms, best first (see the module's docstring)."""
-        found_by, counted, needed, weights, wanted, joined = shape
+        found_by, counted, needed, weights, wanted = shape
         worst = max(scores.values(), default=0.0)
         ranked = []
         loaded = self._columns(rows)
@@ -297,8 +289,7 @@ class TieredRanking:
                 ranked.append(((rank, tier, score), row))
             else:
                 share = sum(w for w, found in zip(weights, where, strict=True) if any(found)) / sum(weights)
-                together = JOINED_BOOST if any(word in column for word in joined for column in columns) else 1.0
-                ranked.append(((rank > 0, score * share * together * TITLE_BOOST.get(int(rank), 1.0)), row))
+                ranked.append(((rank > 0, score * share * TITLE_BOOST.get(int(rank), 1.0)), row))
         return [row for _, row in sorted(ranked)]
 
     def _plain_bm25(self, loaded, found_by) -> dict[int, float]:

@@ -131,15 +131,6 @@ def test_an_english_querys_words_stand_for_their_translations_even_where_a_page_
     assert slugs(search, "hvem er med i en group") == ["tilgang"]
 
 
-def test_two_words_rank_the_page_with_their_compound_above_one_with_them_apart(tmp_path):
-    write(tmp_path, "lagring", "# Fullt minne\n\nSjekk lagringsplass på telefonen før du lager flere bilder.\n")
-    write(tmp_path, "plass", "# Bilder\n\nLagring av bildene skjer i appen. Det er plass til mange.\n")
-    for i in range(3):
-        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
-    search = search_over(tmp_path)
-    assert slugs(search, "lagring plass")[0] == "lagring"
-
-
 def test_a_correction_is_near_its_neighbour_in_a_compound_it_ends(tmp_path):
     write(tmp_path, "buffer", "# Tøm bufferen\n\nDu kan tømme hurtigbufferen i innstillingene.\n")
     search = search_over(tmp_path)
