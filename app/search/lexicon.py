@@ -98,8 +98,9 @@ def bokmal_forms() -> WordForms:
 
 class Dictionary(Mapping):
     """English words and phrases and their Norwegian translations, kept as one string of
-    sorted lines ("english\tnorsk;norsk") and where each line starts: 0.8 MB of a worker,
-    where a dict of tuples took 4.5. A lookup is a binary search over the lines."""
+    sorted lines ("english\tnorsk;norsk") and where each line starts: 2.1 MB of a process,
+    where a dict of tuples took 4.1. A lookup is a binary search over the lines (a query
+    takes 3.5 % longer than with a dict)."""
 
     def __init__(self, entries: dict[str, tuple[str, ...]]):
         lines = [f"{english}\t{';'.join(norwegian)}\n" for english, norwegian in sorted(entries.items())]

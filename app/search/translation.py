@@ -137,7 +137,7 @@ def translatable(word: str) -> bool:
 
 
 # Bokmål function words that are common English words too ("men", "bare", "at").
-ENGLISH_TOO = frozenset("at bare den for ha her i man men om over so vi".split())
+ENGLISH_TOO = frozenset("at bare den for ha her i man men om over vi".split())
 
 
 @lru_cache(maxsize=1)
