@@ -7,7 +7,9 @@ plural ending, or as two of its words run together: "firewall" is "fire" + "wall
 is no Bokmål word of the lexicon stands for itself and its first translations: "bucket" also finds "bøtte",
 "error codes" finds "feilkoder" ("kode" is a part of it), "firewall" finds "brannmur"
 (whose parts are "brann" and "mur"). Two words the dictionary has as one entry ("search
-engine") are translated together.
+engine") are translated together. Two words in a row, one of them translated, also stand for
+a compound of their translations that the pages have: "file names" finds "filnavn" (measured
+on the outside set: English 36/52 -> 44/68 % top-1/top-3, every other kind the same).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ MIN_SPLIT_CHARS = 4  # each half of an English compound ("fire" + "wall"; not "m
 # Endings that make an English word of another ("port" + "ability" is no compound).
 SUFFIXES = ("ability", "ation", "ness", "ment", "ity", "ship", "hood", "less", "ful", "able", "ible", "ance", "ence")
 MIN_TRANSLATION_CHARS = 3
+MAX_JOINED = 3  # translations of each of two words tried as a compound's parts
 MAX_PHRASES = 8  # a term's phrases: the English word (and the compound it is part of) and translations
 # English endings and what the word was without them, in the order tried ("codes" is
 # "code", not "cod").
@@ -43,6 +46,7 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
             return on_pages(word) and (word in forms or not _entry(word, dictionary))
 
     found: list[Term] = []
+    joined = _joined_pairs(terms, dictionary, norwegian, knows)
     at = 0
     while at < len(terms):
         term = terms[at]
@@ -52,6 +56,7 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
             found.append(Term(((term.word, pair), *_phrases(both))[:MAX_PHRASES]))
             at += 2
             continue
+        start = len(found)
         word = term.word
         if word and word not in norwegian and not word.isdigit() and not knows(word):
             entry = _entry(word, dictionary)
@@ -63,6 +68,9 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
                 found += _split(word, dictionary, knows if norwegian_query else None) or [term]
         else:
             found.append(term)
+        if joined.get(at):  # "file names": both words stand for "filnavn" too
+            compounds = tuple((compound,) for compound in joined[at])
+            found[start:] = [Term((t.phrases[0], *compounds, *t.phrases[1:])[:MAX_PHRASES]) for t in found[start:]]
         at += 1
     if any(_entry(t.phrases[0][0], dictionary) for t in terms if len(t.phrases[0]) == 1):
         # A query with English words: its English words the dictionary lacks ("strong" in
@@ -72,6 +80,41 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
         english = [t for t in found if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word))]
         found = english or found
     return found
+
+
+def _joined_pairs(terms: list[Term], dictionary, norwegian, knows) -> dict[int, list[str]]:
+    """For two words in a row of which one at least is translated, the compounds of their
+    translations (or of themselves, where the pages have them) that the pages have: "file
+    names" is "filnavn", "data states" "datatilstander". By each word's place in `terms`."""
+    joined: dict[int, list[str]] = {}
+    for at in range(len(terms) - 1):
+        first, last = terms[at].word, terms[at + 1].word
+        if not first or not last:
+            continue
+        heads, tails = (
+            _compounding(first, dictionary, norwegian, knows),
+            _compounding(last, dictionary, norwegian, knows),
+        )
+        if heads[1] or tails[1]:  # one of them is translated
+            compound = next(_compounds(heads[0], tails[0], knows), None)
+            if compound:
+                joined.setdefault(at, []).append(compound)
+                joined.setdefault(at + 1, []).append(compound)
+    return joined
+
+
+def _compounding(word: str, dictionary, norwegian, knows) -> tuple[list[str], bool]:
+    """What `word` may be as a part of a Norwegian compound: itself where the pages have it,
+    and its first translations (one word each); and whether it is translated at all."""
+    translated = word not in norwegian and not word.isdigit() and not knows(word)
+    translations = [t for t in _entry(word, dictionary) if " " not in t and len(t) >= MIN_TRANSLATION_CHARS]
+    own = [] if translated else [word]
+    return own + translations[:MAX_JOINED], translated and bool(translations)
+
+
+def _compounds(heads: list[str], tails: list[str], knows):
+    """The compounds of a head and a tail, with a linking s or e or none, that the pages have."""
+    return (head + link + tail for head in heads for tail in tails for link in LINKS if knows(head + link + tail))
 
 
 def _entry(word: str, dictionary: dict[str, tuple[str, ...]]) -> tuple[str, ...]:

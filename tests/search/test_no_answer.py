@@ -142,3 +142,19 @@ def test_a_head_is_split_again_without_its_linking_letter_and_never_at_an_ending
     stem = Stemmer.Stemmer("norwegian").stemWord
     parts = compound_parts("sikkerhetskopi", set(), lexicon=norwegian(), stem=stem)
     assert "kopi" in parts and not {"sikker", "hets"} & parts
+
+
+def test_two_english_words_find_the_norwegian_compound_of_their_translations(tmp_path):
+    write(tmp_path, "filnavn", "# Gode navn\n\nSlik velger du filnavnene i mappen din.\n")
+    write(tmp_path, "tilstander", "# Om lagringen\n\nDatatilstander forteller hvor langt dataene er kommet.\n")
+    write(tmp_path, "filer", "# Filer\n\nEn fil har et navn, og den kan lagres.\n")
+    for i in range(3):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
+    search = search_over(tmp_path)
+    # "file" is "fil", "names" "navn": the page with "filnavnene" comes before the one that
+    # has "fil" and "navn" apart.
+    assert slugs(search, "file names")[:2] == ["filnavn", "filer"]
+    # A word the pages have ("data") joins its neighbour's translation ("tilstand").
+    assert slugs(search, "data states")[0] == "tilstander"
+    # Norwegian words are not joined: "fil navn" ranks the title "Filer" first, as before.
+    assert slugs(search, "fil navn")[:2] == ["filer", "filnavn"]
