@@ -150,19 +150,25 @@ class Corrector:
         if not reach:
             return None
         folded = fold(word)
+        # Folded, "æ" is two letters: one typed where none belongs ("støætter") is two edits
+        # from "støtter" folded, one as typed. Those words are compared as typed too.
+        spelled = len(folded) - len(word)
         best: tuple[int, int, str] | None = None
-        for length in range(len(folded) - reach, len(folded) + reach + 1):
+        for length in range(len(folded) - reach - spelled, len(folded) + reach + 1):
             choices = self._folded.get(length)
             if not choices:
                 continue
-            found = process.extractOne(folded, choices, scorer=OSA.distance, score_cutoff=reach)
-            if found is None:
-                continue
-            _, distance, position = found
-            candidate = self._words[length][position]
-            if candidate == word:
-                continue
-            ranked = (max(distance, 1), -self._counts[candidate], candidate)
-            if best is None or ranked < best:
-                best = ranked
+            if spelled:
+                found = process.extract(folded, choices, scorer=OSA.distance, score_cutoff=reach + spelled, limit=None)
+            else:
+                found = [process.extractOne(folded, choices, scorer=OSA.distance, score_cutoff=reach)]
+            for _, distance, position in filter(None, found):
+                candidate = self._words[length][position]
+                if spelled:
+                    distance = min(distance, OSA.distance(word, candidate))
+                if candidate == word or distance > reach:
+                    continue
+                ranked = (max(distance, 1), -self._counts[candidate], candidate)
+                if best is None or ranked < best:
+                    best = ranked
         return (best[2], best[0]) if best else None

@@ -43,6 +43,8 @@ def test_rules_for_edits_and_folding():
         ("ansiktsgjenkjening", "ansiktsgjenkjenning", "ansikt"),  # 19 letters: a deletion
         ("personopplysnigner", "personopplysninger", "personvern"),  # a transposition
         ("kjaeledyr", "kjæledyr", "kjaeledyr"),  # æ typed as ae counts as one edit
+        ("kjæleddyr", "kjæledyr", "kjaeledyr"),  # a word with æ, one letter too many
+        ("adaptæer", "adapter", "adapter"),  # an æ too many is one edit, not two ("ae")
         ("adaptre", "adapter", "adapter"),
     ],
 )
