@@ -36,7 +36,8 @@ ENDINGS = (("ies", "y"), ("s", ""), ("es", ""), ("ing", "e"), ("ing", ""), ("ed"
 
 class Written(NamedTuple):
     """How a query is written: in Norwegian (written_in_norwegian), and which of its words
-    are the first part of a compound written with a hyphen ("docker" in "docker-container")."""
+    are the first part of a Norwegian compound written with a hyphen ("docker" in "hvordan
+    kjører jeg en docker-container"; in English a hyphen joins words loosely: "cfg-scale")."""
 
     norwegian: bool = False
     hyphened: frozenset[str] = frozenset()
@@ -44,7 +45,8 @@ class Written(NamedTuple):
 
 def written(query: str, words: list[str]) -> Written:
     """How `query`, of `words`, is written."""
-    return Written(written_in_norwegian(words), frozenset(HYPHENED.findall(query.lower())))
+    norwegian = written_in_norwegian(words)
+    return Written(norwegian, frozenset(HYPHENED.findall(query.lower()) if norwegian else ()))
 
 
 def translated(terms: list[Term], knows, how: Written) -> list[Term]:
