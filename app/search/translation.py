@@ -36,8 +36,7 @@ ENDINGS = (("ies", "y"), ("s", ""), ("es", ""), ("ing", "e"), ("ing", ""), ("ed"
 
 class Written(NamedTuple):
     """How a query is written: in Norwegian (written_in_norwegian), and which of its words
-    are the first part of a Norwegian compound written with a hyphen ("docker" in "hvordan
-    kjører jeg en docker-container"; in English a hyphen joins words loosely: "cfg-scale")."""
+    are the first part of a compound written with a hyphen ("docker" in "docker-container")."""
 
     norwegian: bool = False
     hyphened: frozenset[str] = frozenset()
@@ -45,8 +44,7 @@ class Written(NamedTuple):
 
 def written(query: str, words: list[str]) -> Written:
     """How `query`, of `words`, is written."""
-    norwegian = written_in_norwegian(words)
-    return Written(norwegian, frozenset(HYPHENED.findall(query.lower()) if norwegian else ()))
+    return Written(written_in_norwegian(words), frozenset(HYPHENED.findall(query.lower())))
 
 
 def translated(terms: list[Term], knows, how: Written) -> list[Term]:
