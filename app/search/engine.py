@@ -37,7 +37,7 @@ from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
 from app.search.synonyms import SynonymFile, Synonyms
-from app.search.translation import Written, translatable, translated, written
+from app.search.translation import translatable, translated, written_in_norwegian
 
 MAX_CORRECTIONS = 3  # words of one query that may be corrected
 MAX_CACHED_RESULTS = 1_000
@@ -90,14 +90,14 @@ class Search:
         words = query_words(query)
         if not words:
             return Results(query)
-        how = written(query, words)
+        norwegian = written_in_norwegian(words)
         if not exact:
             corrected = self._corrected(words, lang, synonyms)
             if corrected != words:
-                hits, total = self._everywhere(terms_of(corrected, synonyms), lang, limit, forgiving, how)
+                hits, total = self._everywhere(terms_of(corrected, synonyms), lang, limit, forgiving, norwegian)
                 if hits:
                     return Results(query, hits, total, " ".join(corrected))
-        hits, total = self._everywhere(terms_of(words, synonyms), lang, limit, forgiving, how)
+        hits, total = self._everywhere(terms_of(words, synonyms), lang, limit, forgiving, norwegian)
         return Results(query, hits, total)
 
     def _corrected(self, words: list[str], lang: str, synonyms: Synonyms) -> list[str]:
@@ -136,27 +136,27 @@ class Search:
         neighbours = content[max(at - 1, 0) : at] + content[at + 1 : at + 2]
         return any(index.near(nearest, other) for other in neighbours for index in self.indexes.values())
 
-    def _in(self, lang: str, terms: list[Term], how: Written) -> list[Term]:
+    def _in(self, lang: str, terms: list[Term], norwegian: bool) -> list[Term]:
         """The terms as searched in `lang`'s pages: in Norwegian ones, English words with
         their translations (app/search/translation.py)."""
         index = self.indexes[lang]
-        return translated(terms, index.knows, how) if index.language == "norwegian" else terms
+        return translated(terms, index.knows, norwegian) if index.language == "norwegian" else terms
 
     def _everywhere(
-        self, terms: list[Term], lang: str, limit: int, forgiving: bool, how: Written
+        self, terms: list[Term], lang: str, limit: int, forgiving: bool, norwegian: bool
     ) -> tuple[tuple[Hit, ...], int]:
         """Hits in `lang`, then, when they are few, in the other languages (marked with theirs).
 
         A word no page has is a term no page has: the ranking decides whether a page has
         enough of the others (app/search/ranking.py).
         """
-        hits, total = self.indexes[lang].ranked(self._in(lang, terms, how), limit, forgiving)
+        hits, total = self.indexes[lang].ranked(self._in(lang, terms, norwegian), limit, forgiving)
         hits = [Hit(hit.page, lang, hit.section, hit.passage) for hit in hits]
         if total < FEW_RESULTS:
             seen = {hit.page.slug for hit in hits}
             for code, index in self.indexes.items():
                 if code != lang:
-                    more, found = index.ranked(self._in(code, terms, how), limit, forgiving)
+                    more, found = index.ranked(self._in(code, terms, norwegian), limit, forgiving)
                     new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
                     seen.update(hit.page.slug for hit in new)
                     hits += new

@@ -14,15 +14,12 @@ on the outside set: English 36/52 -> 44/68 % top-1/top-3, every other kind the s
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from typing import NamedTuple
 
 from app.search import lexicon
 from app.search.query import BOKMAL_STOPWORDS, ENGLISH_STOPWORDS, Term
 from app.search.spelling import LINKS
 
-HYPHENED = re.compile(r"(\w+)-(?=\w)")  # a word joined to the next by a hyphen
 MIN_SPLIT_CHARS = 4  # each half of an English compound ("fire" + "wall"; not "mess" + "age")
 # Endings that make an English word of another ("port" + "ability" is no compound).
 SUFFIXES = ("ability", "ation", "ness", "ment", "ity", "ship", "hood", "less", "ful", "able", "ible", "ance", "ence")
@@ -34,23 +31,10 @@ MAX_PHRASES = 8  # a term's phrases: the English word (and the compound it is pa
 ENDINGS = (("ies", "y"), ("s", ""), ("es", ""), ("ing", "e"), ("ing", ""), ("ed", "e"), ("ed", ""))
 
 
-class Written(NamedTuple):
-    """How a query is written: in Norwegian (written_in_norwegian), and which of its words
-    are the first part of a compound written with a hyphen ("docker" in "docker-container")."""
-
-    norwegian: bool = False
-    hyphened: frozenset[str] = frozenset()
-
-
-def written(query: str, words: list[str]) -> Written:
-    """How `query`, of `words`, is written."""
-    return Written(written_in_norwegian(words), frozenset(HYPHENED.findall(query.lower())))
-
-
-def translated(terms: list[Term], knows, how: Written) -> list[Term]:
+def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[Term]:
     """`terms` with their English words also standing for their Norwegian translations: the
-    words the pages do not have (`knows`), as an English word on them is found as it is."""
-    norwegian_query = how.norwegian
+    words the pages do not have (`knows`), as an English word on them is found as it is.
+    `norwegian_query`: the reader wrote Norwegian (written_in_norwegian)."""
     dictionary, norwegian, forms = lexicon.english_norwegian(), lexicon.norwegian(), lexicon.bokmal_forms()
     if not norwegian_query:
         on_pages = knows
@@ -92,11 +76,8 @@ def translated(terms: list[Term], knows, how: Written) -> list[Term]:
         # A query with English words: its English words the dictionary lacks ("strong" in
         # "strong password") are left out rather than taken for words of another subject
         # (in a Norwegian query too: "cfg" in "hva betyr cfg scale"; but so is "docker" in
-        # "hvordan kjører jeg en docker container", which another subject would want kept).
-        # The first part of a compound with a hyphen is kept: "docker-container" is one word,
-        # no page has it, as no page has "dockercontainer".
-        lacking = [t.word for t in found if t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word)]
-        english = [t for t in found if t.word not in lacking or t.word in how.hyphened]
+        # "hvordan kjører jeg en docker-container", which another subject would want kept).
+        english = [t for t in found if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word))]
         found = english or found
     return found
 

@@ -158,18 +158,3 @@ def test_two_english_words_find_the_norwegian_compound_of_their_translations(tmp
     assert slugs(search, "data states")[0] == "tilstander"
     # Norwegian words are not joined: "fil navn" ranks the title "Filer" first, as before.
     assert slugs(search, "fil navn")[:2] == ["filer", "filnavn"]
-
-
-def test_a_compound_with_a_hyphen_whose_first_part_no_page_has_finds_nothing(tmp_path):
-    write(tmp_path, "container", "# Kjøre kode\n\nKoden kjører i en container som tjenesten starter.\n")
-    write(tmp_path, "python", "# Python\n\nHvilken Python-versjon tjenesten har, og hvordan du bytter.\n")
-    for i in range(3):
-        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
-    search = search_over(tmp_path)
-    # "docker-container" is one word, as "dockercontainer" is: no page has it.
-    assert slugs(search, "hvordan kjører jeg en docker-container") == []
-    assert slugs(search, "hvordan kjører jeg en dockercontainer") == []
-    # Apart, "docker" is an English word the dictionary lacks in a query with English words.
-    assert slugs(search, "hvordan kjører jeg en docker container") == ["container"]
-    # A first part the pages have finds the page.
-    assert slugs(search, "hvilken python-versjon") == ["python"]
