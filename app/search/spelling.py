@@ -151,9 +151,10 @@ class Corrector:
             return None
         folded = fold(word)
         # Folded, "æ" is two letters: one typed where none belongs ("støætter") is two edits
-        # from "støtter" folded, one as typed. Those words are compared as typed too.
-        spelled = len(folded) - len(word)
-        best: tuple[int, int, str] | None = None
+        # from "støtter" folded, one as typed. Those words are compared as typed too; on a
+        # tie, the word nearer folded wins ("fæiler" is "feiler", not "filer").
+        spelled = word.count("æ")
+        best: tuple[int, int, int, str] | None = None
         for length in range(len(folded) - reach - spelled, len(folded) + reach + 1):
             choices = self._folded.get(length)
             if not choices:
@@ -164,11 +165,10 @@ class Corrector:
                 found = [process.extractOne(folded, choices, scorer=OSA.distance, score_cutoff=reach)]
             for _, distance, position in filter(None, found):
                 candidate = self._words[length][position]
-                if spelled:
-                    distance = min(distance, OSA.distance(word, candidate))
-                if candidate == word or distance > reach:
+                typed = min(distance, OSA.distance(word, candidate)) if spelled else distance
+                if candidate == word or typed > reach:
                     continue
-                ranked = (max(distance, 1), -self._counts[candidate], candidate)
+                ranked = (max(typed, 1), distance, -self._counts[candidate], candidate)
                 if best is None or ranked < best:
                     best = ranked
-        return (best[2], best[0]) if best else None
+        return (best[3], best[0]) if best else None

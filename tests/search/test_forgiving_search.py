@@ -10,7 +10,7 @@ from helpers import search_over, slugs, write
 
 from app.search import engine as search_module
 from app.search.engine import MAX_CACHED_RESULTS, MAX_CORRECTIONS
-from app.search.spelling import allowed_edits, compound_parts, fold
+from app.search.spelling import Corrector, allowed_edits, compound_parts, fold
 
 
 @pytest.fixture
@@ -53,6 +53,17 @@ def test_a_typo_is_corrected_to_a_word_of_the_pages_and_said_so(search, typo, me
     assert found.corrected == meant and found.hits[0].page.slug == slug
     # Exactly what was typed, when the reader asks for it: nothing.
     assert search.find(typo, "nb", exact=True).hits == () and search.find(typo, "nb", exact=True).corrected == ""
+
+
+def test_a_typed_ae_is_weighed_as_typed_and_folded():
+    corrector = Corrector({"feiler": 2, "filer": 9, "støtter": 3, "ansikt": 4})
+    # "fæiler" is one edit from both as typed; folded ("faeiler") "feiler" is nearer.
+    assert corrector.nearest("fæiler") == ("feiler", 1)
+    assert corrector.nearest("støætter") == ("støtter", 1)
+    # Letters the folding drops (other scripts, "ı") are no æ: no error, as before.
+    assert corrector.nearest("ansıkt") == ("ansikt", 1)
+    for word in ("instantid使い方", "þjóðhátíð", "ѕtøttзrѕѕ", "æ" * 200, "фотоavatar"):
+        corrector.nearest(word)
 
 
 def test_a_word_of_the_authors_synonyms_is_no_typo(tmp_path):
