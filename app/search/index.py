@@ -214,6 +214,14 @@ class SearchIndex(TieredRanking):
             forms, compounds = self._forms(word)
             return bool(compounds) or any(self._found_by(form) or self._found_by(form, True) for form in forms)
 
+    def has(self, word: str) -> bool:
+        """Whether some page has `word` itself or inflected (its stem), alone or as a part of a
+        compound: stricter than `knows`, for words the search makes up ("filnavn" of "file
+        names"; "storenese" of "big nose" is no "stor")."""
+        with self._lock:
+            stem = self._stemmer.stemWord(word)
+            return self._has(stem) or self._has(PART + stem)
+
     def _forms(self, word: str) -> tuple[list[str], list[str]]:
         """What `word` stands for here: the stems of it and of its base forms ("skarpt" is
         also "skarp", "adapterne" "adapter") that some indexed word starts with, and the

@@ -31,10 +31,13 @@ MAX_PHRASES = 8  # a term's phrases: the English word (and the compound it is pa
 ENDINGS = (("ies", "y"), ("s", ""), ("es", ""), ("ing", "e"), ("ing", ""), ("ed", "e"), ("ed", ""))
 
 
-def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[Term]:
+def translated(terms: list[Term], knows, norwegian_query: bool = False, has=None) -> list[Term]:
     """`terms` with their English words also standing for their Norwegian translations: the
     words the pages do not have (`knows`), as an English word on them is found as it is.
-    `norwegian_query`: the reader wrote Norwegian (written_in_norwegian)."""
+    `norwegian_query`: the reader wrote Norwegian (written_in_norwegian). `has`: whether a
+    page has a word itself or inflected, for the compounds made of translations (by default
+    `knows`, which also takes a word for one it begins or ends)."""
+    has = has or knows
     dictionary, norwegian, forms = lexicon.english_norwegian(), lexicon.norwegian(), lexicon.bokmal_forms()
     if not norwegian_query:
         on_pages = knows
@@ -46,7 +49,7 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
             return on_pages(word) and (word in forms or not _entry(word, dictionary))
 
     found: list[Term] = []
-    joined = _joined_pairs(terms, dictionary, norwegian, knows)
+    joined = _joined_pairs(terms, dictionary, norwegian, knows, has)
     at = 0
     while at < len(terms):
         term = terms[at]
@@ -65,7 +68,7 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
             else:
                 # In a Norwegian sentence an English word is often a name: split only into
                 # a compound the pages have ("bluetooth" is no "blåtann").
-                found += _split(word, dictionary, knows if norwegian_query else None) or [term]
+                found += _split(word, dictionary, has if norwegian_query else None) or [term]
         else:
             found.append(term)
         if joined.get(at):  # "file names": both words stand for "filnavn" too
@@ -82,10 +85,11 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False) -> list[
     return found
 
 
-def _joined_pairs(terms: list[Term], dictionary, norwegian, knows) -> dict[int, list[str]]:
+def _joined_pairs(terms: list[Term], dictionary, norwegian, knows, has) -> dict[int, list[str]]:
     """For two words in a row of which one at least is translated, the compounds of their
     translations (or of themselves, where the pages have them) that the pages have: "file
-    names" is "filnavn", "data states" "datatilstander". By each word's place in `terms`."""
+    names" is "filnavn", "data states" "datatilstander" (`has`: the pages have a word itself
+    or inflected). By each word's place in `terms`."""
     joined: dict[int, list[str]] = {}
     for at in range(len(terms) - 1):
         first, last = terms[at].word, terms[at + 1].word
@@ -96,7 +100,7 @@ def _joined_pairs(terms: list[Term], dictionary, norwegian, knows) -> dict[int, 
             _compounding(last, dictionary, norwegian, knows),
         )
         if heads[1] or tails[1]:  # one of them is translated
-            compound = next(_compounds(heads[0], tails[0], knows), None)
+            compound = next(_compounds(heads[0], tails[0], has), None)
             if compound:
                 joined.setdefault(at, []).append(compound)
                 joined.setdefault(at + 1, []).append(compound)
@@ -112,9 +116,9 @@ def _compounding(word: str, dictionary, norwegian, knows) -> tuple[list[str], bo
     return own + translations[:MAX_JOINED], translated and bool(translations)
 
 
-def _compounds(heads: list[str], tails: list[str], knows):
+def _compounds(heads: list[str], tails: list[str], has):
     """The compounds of a head and a tail, with a linking s or e or none, that the pages have."""
-    return (head + link + tail for head in heads for tail in tails for link in LINKS if knows(head + link + tail))
+    return (head + link + tail for head in heads for tail in tails for link in LINKS if has(head + link + tail))
 
 
 def _entry(word: str, dictionary: dict[str, tuple[str, ...]]) -> tuple[str, ...]:

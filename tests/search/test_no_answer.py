@@ -158,3 +158,19 @@ def test_two_english_words_find_the_norwegian_compound_of_their_translations(tmp
     assert slugs(search, "data states")[0] == "tilstander"
     # Norwegian words are not joined: "fil navn" ranks the title "Filer" first, as before.
     assert slugs(search, "fil navn")[:2] == ["filer", "filnavn"]
+
+
+def test_a_compound_of_translations_is_one_the_pages_have_not_one_a_word_of_theirs_begins(tmp_path):
+    write(tmp_path, "store", "# Store bilder\n\nEt stort bilde tar plass, og en storebror kan hjelpe.\n")
+    write(tmp_path, "nese", "# Nesen\n\nNesen er et landemerke i ansiktet.\n")
+    for i in range(3):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
+    search = search_over(tmp_path)
+    index = search.indexes["nb"]
+    index.update()
+    # "big" + "nose" would be "stor" + "e" + "nese": no page has "storenese"; its stem
+    # begins "storebror", which is no form of it.
+    assert index.knows("storenese") and not index.has("storenese")
+    assert index.has("storebror") and index.has("nesen") and index.has("nese")
+    # So "big nose" has "nose" on one page, "big" on another, and neither page both.
+    assert slugs(search, "big nose") == ["nese", "store"]
