@@ -140,7 +140,7 @@ class Search:
         """The terms as searched in `lang`'s pages: in Norwegian ones, English words with
         their translations (app/search/translation.py)."""
         index = self.indexes[lang]
-        return translated(terms, index.knows, norwegian, index.has) if index.language == "norwegian" else terms
+        return translated(terms, index.knows, index.has, norwegian) if index.language == "norwegian" else terms
 
     def _everywhere(
         self, terms: list[Term], lang: str, limit: int, forgiving: bool, norwegian: bool

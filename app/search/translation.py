@@ -32,13 +32,12 @@ MAX_PHRASES = 8  # a term's phrases: the English word (and the compound it is pa
 ENDINGS = (("ies", "y"), ("s", ""), ("es", ""), ("ing", "e"), ("ing", ""), ("ed", "e"), ("ed", ""))
 
 
-def translated(terms: list[Term], knows, norwegian_query: bool = False, has=None) -> list[Term]:
+def translated(terms: list[Term], knows, has, norwegian_query: bool = False) -> list[Term]:
     """`terms` with their English words also standing for their Norwegian translations: the
     words the pages do not have (`knows`), as an English word on them is found as it is.
-    `norwegian_query`: the reader wrote Norwegian (written_in_norwegian). `has`: whether a
-    page has a word itself or inflected, for the compounds made of translations (by default
-    `knows`, which also takes a word for one it begins or ends)."""
-    has = has or knows
+    `has`: whether a page has a word itself or inflected (stricter than `knows`), for the
+    compounds made of translations. `norwegian_query`: the reader wrote Norwegian
+    (written_in_norwegian)."""
     dictionary, norwegian, forms = lexicon.english_norwegian(), lexicon.norwegian(), lexicon.bokmal_forms()
     if not norwegian_query:
         on_pages = knows
@@ -62,7 +61,7 @@ def translated(terms: list[Term], knows, norwegian_query: bool = False, has=None
             continue
         start = len(found)
         word = term.word
-        if word and word not in norwegian and not word.isdigit() and not knows(word):
+        if word and _translates(word, norwegian, knows):
             entry = _entry(word, dictionary)
             if entry:
                 found.append(Term((*term.phrases, *_phrases(entry))[:MAX_PHRASES]))
@@ -96,25 +95,32 @@ def _joined_pairs(terms: list[Term], dictionary, norwegian, knows, has) -> dict[
         first, last = terms[at].word, terms[at + 1].word
         if not first or not last:
             continue
-        heads, tails = (
-            _compounding(first, dictionary, norwegian, knows),
-            _compounding(last, dictionary, norwegian, knows),
-        )
-        if heads[1] or tails[1]:  # one of them is translated
-            compound = next(_compounds(heads[0], tails[0], has), None)
+        if _translates(first, norwegian, knows) or _translates(last, norwegian, knows):
+            heads, tails = (_compounding(word, dictionary, norwegian, knows) for word in (first, last))
+            compound = next(_compounds(heads, tails, has), None)
             if compound:
                 joined.setdefault(at, []).append(compound)
                 joined.setdefault(at + 1, []).append(compound)
     return joined
 
 
-def _compounding(word: str, dictionary, norwegian, knows) -> tuple[list[str], bool]:
-    """What `word` may be as a part of a Norwegian compound: itself where the pages have it,
-    and its first translations (one word each); and whether it is translated at all."""
-    translated = word not in norwegian and not word.isdigit() and not knows(word)
-    translations = [t for t in _entry(word, dictionary) if " " not in t and len(t) >= MIN_TRANSLATION_CHARS]
-    own = [] if translated else [word]
-    return own + translations[:MAX_JOINED], translated and bool(translations)
+def _translates(word: str, norwegian, knows) -> bool:
+    """Whether `word` is looked up in the dictionary: no Bokmål word of the lexicon, no
+    number, and not on the pages (`knows`)."""
+    return word not in norwegian and not word.isdigit() and not knows(word)
+
+
+def _compounding(word: str, dictionary, norwegian, knows) -> list[str]:
+    """What `word` may be as a part of a Norwegian compound: itself where it is not
+    translated, and its first translations of one word."""
+    own = [] if _translates(word, norwegian, knows) else [word]
+    translations = [t for t in _one_word(_entry(word, dictionary)) if len(t) >= MIN_TRANSLATION_CHARS]
+    return own + translations[:MAX_JOINED]
+
+
+def _one_word(translations: tuple[str, ...]) -> list[str]:
+    """The translations that are one word."""
+    return [t for t in translations if " " not in t]
 
 
 def _compounds(heads: list[str], tails: list[str], has):
@@ -152,25 +158,17 @@ def _split_base(word: str, typed: str, dictionary: dict[str, tuple[str, ...]], k
     for cut in range(MIN_SPLIT_CHARS, len(word) - MIN_SPLIT_CHARS + 1):
         head, tail = word[:cut], word[cut:]
         first, last = _entry(head, dictionary), _entry(tail, dictionary)
-        if first and last and not tail.endswith(SUFFIXES) and (knows is None or _joined(first, last, knows)):
+        if (
+            first
+            and last
+            and not tail.endswith(SUFFIXES)
+            and (knows is None or next(_compounds(_one_word(first), _one_word(last), knows), None))
+        ):
             return [
                 Term(((head,), (typed,), *_phrases(first))[:MAX_PHRASES]),
                 Term(((tail,), (typed,), *_phrases(last))[:MAX_PHRASES]),
             ]
     return []
-
-
-def _joined(first: tuple[str, ...], last: tuple[str, ...], knows) -> bool:
-    """Whether the pages have a Norwegian compound of a translation of each part, with a
-    linking s or e or none ("landemerke" for "landmark")."""
-    return any(
-        knows(head + link + tail)
-        for head in first
-        if " " not in head
-        for tail in last
-        if " " not in tail
-        for link in LINKS
-    )
 
 
 def _phrases(norwegian: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
