@@ -33,6 +33,16 @@ def test_a_word_of_the_bokmal_list_is_corrected_only_where_the_pages_use_the_cor
     assert search.find("registrerer ___ ferie", "nb").corrected == ""
 
 
+def test_a_norwegian_word_the_dictionary_has_is_not_left_out_as_english(tmp_path):
+    # "festival" is English and Norwegian; no page has it. It is not one of the English
+    # words the dictionary lacks that a query with English words leaves out ("strong" in
+    # "strong password"), so the question is about something the pages do not cover.
+    write(tmp_path, "bruke-appen", "# Bruke appen\n\nSlik bruker du appen til å lage avatarer.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "hvordan bruker jeg appen") == ["bruke-appen"]
+    assert slugs(search, "hvordan bruker jeg festival") == []
+
+
 def test_a_correction_is_near_its_neighbour_in_any_of_the_neighbours_forms(tmp_path):
     write(tmp_path, "buffer", "# Tøm bufferen\n\nDu kan tømme hurtigbufferen i innstillingene.\n")
     search = search_over(tmp_path)
