@@ -54,6 +54,7 @@ NB_WORDS = {
     "results_many": "Minst {count} treff for «{query}»",
     "corrected": "Viser treff for «{corrected}».",
     "search_instead": "Søk i stedet etter «{query}»",
+    "suggested": ("Mente du «", "»?"),  # around a link that searches the suggestion
     "in_section": "Avsnittet «{section}»",
     "no_results": "Ingen treff for «{query}». Prøv et annet ord, eller se",
     "all_pages_link": "alle hjelpesidene",
@@ -157,6 +158,7 @@ EN_WORDS = {
     "results_many": "At least {count} results for “{query}”",
     "corrected": "Showing results for “{corrected}”.",
     "search_instead": "Search instead for “{query}”",
+    "suggested": ("Did you mean “", "”?"),
     "in_section": "The section “{section}”",
     "no_results": "No results for “{query}”. Try another word, or see",
     "all_pages_link": "all help pages",

@@ -53,13 +53,15 @@ class Hit:
 
 @dataclass(frozen=True)
 class Results:
-    """What a search found: the best hits, how many pages match in all, and the query
-    searched instead of the reader's when a word of theirs was corrected."""
+    """What a search found: the best hits, how many pages match in all, the query
+    searched instead of the reader's when a word of theirs was corrected, and, when
+    nothing was found, a spelling that finds pages, offered rather than searched."""
 
     query: str
     hits: tuple[Hit, ...] = ()
     total: int = 0
     corrected: str = ""
+    suggested: str = ""
 
     @property
     def counted_all(self) -> bool:

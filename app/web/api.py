@@ -178,6 +178,7 @@ def search_json():
             "lang": lang,
             "total": found.total,
             "corrected_query": found.corrected or None,
+            "suggested_query": found.suggested or None,
             "results": results,
         }
     )

@@ -224,6 +224,23 @@ def test_the_api_says_what_it_corrected(typo_client):
     assert exact["corrected_query"] is None and exact["results"] == []
 
 
+def test_a_search_that_finds_nothing_offers_a_correction_as_a_link(make_app, docs_dir):
+    write(docs_dir, "skarpe-bilder", "# Skarpe bilder\n\nSlik får du skarpe bilder.\n")
+    client = make_app().test_client()
+    # "skrape" is a word of its own: searched as typed, with "skarpe" offered.
+    html = client.get("/docs.php?q=skrape&embed=1").text
+    assert "Ingen treff for «skrape»" in html and "Viser treff for" not in html
+    assert 'Mente du «<a href="/docs.php?q=skarpe&amp;embed=1">skarpe</a>»?' in html
+    html = client.get("/docs.php?q=skrape&lang=en").text
+    assert 'Did you mean “<a href="/docs.php?q=skarpe&amp;lang=en">skarpe</a>”?' in html
+    body = client.get("/api/search?q=skrape").get_json()
+    assert (body["results"], body["corrected_query"], body["suggested_query"]) == ([], None, "skarpe")
+    assert client.get("/api/search?q=skarpe").get_json()["suggested_query"] is None
+    # What the reader typed is shown escaped; the suggestion holds only words.
+    html = client.get("/docs.php", query_string={"q": "<b>skrape"}).text
+    assert "<b>skrape" not in html and "&lt;b&gt;skrape" in html
+
+
 def test_the_count_is_of_every_match_not_only_those_shown(make_app, docs_dir):
     for i in range(14):
         write(docs_dir, f"sjiraff-{i}", f"# Sjiraff {i}\n\nEn sjiraff er et dyr.\n")

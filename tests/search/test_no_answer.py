@@ -27,10 +27,27 @@ def test_a_word_of_the_bokmal_list_is_corrected_only_where_the_pages_use_the_cor
     # "ferie" is a word, and "serie" is nowhere near "registrerer": a question of another subject.
     found = search.find("hvordan registrerer jeg ferie", "nb")
     assert found.corrected == "" and found.hits == ()
-    # Alone, a word of the list that no page has may still be a typo; a neighbour of no
-    # letters is no neighbour.
-    assert search.find("skrape", "nb").corrected == "skarpe"
+    # A neighbour of no letters is no neighbour.
     assert search.find("registrerer ___ ferie", "nb").corrected == ""
+
+
+def test_a_word_of_the_bokmal_list_alone_is_taken_as_meant_and_its_correction_offered(tmp_path):
+    write(tmp_path, "skarpe-bilder", "# Skarpe bilder\n\nSlik får du skarpe bilder av ansiktet ditt.\n")
+    write(tmp_path, "ofte", "# Spørsmål vi ofte får\n\nHer er svarene.\n")
+    search = search_over(tmp_path)
+    # "skrape" alone may be a typo or the word: nothing is searched in its place, and the
+    # correction that finds a page is offered.
+    found = search.find("skrape", "nb")
+    assert (found.hits, found.corrected, found.suggested) == ((), "", "skarpe")
+    found = search.find("hva er hofte", "nb")
+    assert (found.hits, found.corrected, found.suggested) == ((), "", "hva er ofte")
+    # A search that finds pages, or an exact one, offers nothing; nor does a word with no
+    # correction.
+    assert search.find("skarpe", "nb").suggested == ""
+    assert search.find("skrape", "nb", exact=True).suggested == ""
+    assert search.find("sødme", "nb").suggested == ""
+    # A typo that is no word is corrected as before.
+    assert search.find("skarep", "nb").corrected == "skarpe"
 
 
 def test_a_norwegian_word_the_dictionary_has_is_not_left_out_as_english(tmp_path):
