@@ -80,11 +80,7 @@ def translated(terms: list[Term], knows, has, norwegian_query: bool = False) -> 
         # "strong password") are left out rather than taken for words of another subject
         # (in a Norwegian query too: "cfg" in "hva betyr cfg scale"; but so is "docker" in
         # "hvordan kjører jeg en docker-container", which another subject would want kept).
-        english = [
-            t
-            for t in found
-            if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word) and not _entry(t.word, dictionary))
-        ]
+        english = [t for t in found if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word))]
         found = english or found
     return found
 
