@@ -76,10 +76,12 @@ def translated(terms: list[Term], knows, has, norwegian_query: bool = False) -> 
             found[start:] = [Term((t.phrases[0], *compounds, *t.phrases[1:])[:MAX_PHRASES]) for t in found[start:]]
         at += 1
     if any(_entry(t.phrases[0][0], dictionary) for t in terms if len(t.phrases[0]) == 1):
-        # A query with English words: its English words the dictionary lacks ("strong" in
-        # "strong password") are left out rather than taken for words of another subject
-        # (in a Norwegian query too: "cfg" in "hva betyr cfg scale"; but so is "docker" in
-        # "hvordan kjører jeg en docker-container", which another subject would want kept).
+        # A query with English words: its other words of plain letters that no page has
+        # ("tips" in "prompt tips", "cfg" in "hva betyr cfg scale") are left out rather than
+        # taken for words of another subject. So is "docker" in "hvordan kjører jeg en
+        # docker-container", and "festival" in "hvordan bruker jeg festival", which another
+        # subject would want kept: measured, keeping the words the dictionary has lost
+        # "instantid tips" and "kontakt support" their pages.
         english = [t for t in found if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word))]
         found = english or found
     return found
