@@ -1,5 +1,6 @@
 """Search that forgives: typos, compounds, inflections, synonyms, other languages, the
-"Mente du" notice, sections, 404 suggestions, and bounds on what readers can make it do."""
+correction notice ("Viser treff for …") and the correction offered when nothing is found
+("Mente du …?"), sections, 404 suggestions, and bounds on what readers can make it do."""
 
 from __future__ import annotations
 

@@ -46,6 +46,8 @@ def test_a_word_of_the_bokmal_list_alone_is_taken_as_meant_and_its_correction_of
     assert search.find("skarpe", "nb").suggested == ""
     assert search.find("skrape", "nb", exact=True).suggested == ""
     assert search.find("sødme", "nb").suggested == ""
+    # A common word is no suggestion: "dritt" is no "ditt".
+    assert search.find("dritt", "nb").suggested == ""
     # A typo that is no word is corrected as before.
     assert search.find("skarep", "nb").corrected == "skarpe"
 
