@@ -423,6 +423,28 @@ def load_queries(folder: Path) -> dict[str, list[tuple[str, frozenset[str]]]]:
     return {kind: kinds[kind] for kind in KINDS if kind in kinds}
 
 
+def unknown_words(plain: PlainBM25, count: int = 250, seed: int = 28) -> list[str]:
+    """Words of the Bokmål list (app/search/data/nb-words.txt) that a reader may type and no
+    page has: the list's words of 5 to 10 letters in the order random.Random(seed) shuffles
+    them, each kept when the plain BM25 finds nothing for it (no page has its stem), the
+    first `count`. A search that answers one alone with a page has either found it inside a
+    compound or an inflection («handel» in «varehandel») or taken it for another word."""
+    words = (BENCH.parent / "app" / "search" / "data" / "nb-words.txt").read_text(encoding="utf-8").split()
+    drawn = [word for word in words if word.isalpha() and 5 <= len(word) <= 10]
+    random.Random(seed).shuffle(drawn)
+    return [word for word in drawn if not plain(word)][:count]
+
+
+def measure_unknown(system, words: list[str]) -> dict:
+    """How many of `words`, each alone, `system` answers with pages, and with a correction."""
+    answered = corrected = 0
+    for word in words:
+        if system(word):
+            answered += 1
+            corrected += bool(getattr(system, "last_corrected", False))
+    return {"words": len(words), "answered": answered, "corrected": corrected}
+
+
 # ---------------------------------------------------------------------------------------
 # The systems: each a function from a query to slugs, best first.
 # ---------------------------------------------------------------------------------------
@@ -513,7 +535,7 @@ def _quiet_stdout():
 def measure(system, queries: dict[str, list[tuple[str, frozenset[str]]]]) -> dict:
     """Per kind: top-1 and top-3 (an answering page first / within the first three); for
     no_answer, the share of queries with no results at all (and, for our search, the share
-    with none or a «did you mean» notice)."""
+    with none or a correction notice, «Viser treff for …»)."""
     kinds = {}
     for kind, items in queries.items():
         rows = []
@@ -551,7 +573,7 @@ def measure(system, queries: dict[str, list[tuple[str, frozenset[str]]]]) -> dic
 # ---------------------------------------------------------------------------------------
 
 
-def table(title: str, ours: dict, plain: dict, pages: int) -> list[str]:
+def table(title: str, ours: dict, plain: dict, pages: int, unknown: dict | None = None) -> list[str]:
     lines = [
         f"### {title} ({pages} pages)",
         "",
@@ -584,8 +606,14 @@ def table(title: str, ours: dict, plain: dict, pages: int) -> list[str]:
     )
     if NO_ANSWER in ours:
         lines.append(
-            f"No-answer queries given no results or a «did you mean» notice by our search: "
+            f"No-answer queries given no results or a correction notice («Viser treff for …») by our search: "
             f"{ours[NO_ANSWER]['lenient']:.0%}."
+        )
+    if unknown:
+        lines.append(
+            f"Words of the Bokmål list that no page has, each alone ({unknown['words']}, drawn by "
+            f"`unknown_words`): our search answered {unknown['answered']} with pages, {unknown['corrected']} "
+            "of them by correcting the word into another; plain BM25 none (as they were drawn)."
         )
     return lines
 
@@ -624,10 +652,15 @@ def measure_sets() -> list[dict]:
     measured = []
     for title, folder in SETS:
         queries = load_queries(folder)
+        baseline = PlainBM25(folder / "docs")
+        words = unknown_words(baseline)
         with _quiet_stdout():
-            ours = measure(ProjectSearch(folder / "docs"), queries)
-        plain = measure(PlainBM25(folder / "docs"), queries)
-        measured.append({"title": title, "pages": len(read_pages(folder / "docs")), "ours": ours, "plain": plain})
+            search = ProjectSearch(folder / "docs")
+            ours = measure(search, queries)
+            unknown = measure_unknown(search, words)
+        plain = measure(baseline, queries)
+        pages = len(read_pages(folder / "docs"))
+        measured.append({"title": title, "pages": pages, "ours": ours, "plain": plain, "unknown": unknown})
     return measured
 
 
@@ -635,7 +668,7 @@ def tables(measured: list[dict]) -> list[str]:
     """The per-kind tables of both sets, side by side with plain BM25, in Markdown."""
     lines = []
     for one in measured:
-        lines += table(one["title"], one["ours"], one["plain"], one["pages"]) + [""]
+        lines += table(one["title"], one["ours"], one["plain"], one["pages"], one.get("unknown")) + [""]
     return lines
 
 

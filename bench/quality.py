@@ -4,7 +4,7 @@ kinds (bench/quality/queries.yml), each with the pages that answer it.
 Usage: python -m bench.quality [--app PATH]
 
 Asks /api/search in process, as the app asks it, and reports top-1, top-3 and MRR@10 per
-kind, how often a query with no answer gets no results (or a "Mente du" notice), and the
+kind, how often a query with no answer gets no results (or a correction notice, "Viser treff for …"), and the
 latency of each first (uncached) request. `--app` measures another checkout's app (an
 older commit, for the figures before a change) on the same corpus and queries.
 """
