@@ -114,8 +114,11 @@ SOFTWARE_PACKAGES = (
     "adduser appstream apt at-spi2-common bash coreutils diffutils dpkg findutils gettext gettext-base gnupg-l10n grep "
     "gsettings-desktop-schemas libapt-pkg6.0 libc-l10n libgdk-pixbuf2.0-common libglib2.0-data libgstreamer1.0-0 "
     "libgtk-3-common libgtk2.0-common libpam-runtime login man-db packagekit psmisc python-apt-common sed "
-    "shared-mime-info software-properties-common tar wget xdg-user-dirs xkb-data"
+    "shared-mime-info software-properties-common tar wget xdg-user-dirs xkb-data "
+    "libreoffice-l10n-nb"  # the office programs' words: "message", "reference", "catalog", "account"
 ).split()
+# Where a package keeps its Bokmål catalogs (LibreOffice keeps its own beside the program).
+CATALOGS = ("usr/share/locale/nb/LC_MESSAGES/*.mo", "usr/lib/libreoffice/program/resource/nb/LC_MESSAGES/*.mo")
 _ENGLISH = re.compile(r"[a-z][a-z-]*(?: [a-z][a-z-]*){0,2}")
 _BOKMAL = re.compile(r"[a-zæøå][a-zæøå-]*(?: [a-zæøå][a-zæøå-]*){0,2}")
 
@@ -224,7 +227,7 @@ def downloaded(packages: Iterable[str], into: Path) -> tuple[list[Path], list[st
         fields = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version"], capture_output=True, text=True)
         versions.append(" ".join(line.split(": ", 1)[1] for line in fields.stdout.splitlines()))
         subprocess.run(["dpkg-deb", "-x", str(deb), str(into / "tree")], check=True)
-    return sorted((into / "tree").glob("usr/share/locale/nb/LC_MESSAGES/*.mo")), versions
+    return sorted(path for pattern in CATALOGS for path in (into / "tree").glob(pattern)), versions
 
 
 def main() -> None:

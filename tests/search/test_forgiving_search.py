@@ -397,10 +397,20 @@ def test_an_english_word_of_software_finds_what_norwegian_software_calls_it(tmp_
     assert slugs(search, "error")[0] == "feil"
 
 
+def test_two_english_words_of_one_entry_no_page_has_are_translated_each(tmp_path):
+    # LibreOffice calls "language settings" "språkinnstillinger", which no page says; the
+    # page has "språk" and "innstillinger", each word's translation.
+    write(tmp_path, "sprak", "# Bytte språk\n\nDu velger språk under innstillinger i appen.\n")
+    write(tmp_path, "sok", "# Søkemotorer\n\nEn søkemotor finner sider.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "language settings") == ["sprak"]
+    assert slugs(search, "search engine") == ["sok"]  # one entry, found as one term
+
+
 def test_an_english_query_leaves_out_the_english_words_the_dictionary_lacks(tmp_path):
     write(tmp_path, "passord", "# Sterke passord\n\nEt passord bør være langt.\n")
     search = search_over(tmp_path)
-    # "strong" is not in the dictionary: an English word all the same, not another subject.
+    # "strong" is "sterk" to software, on no page: the query is found by "password".
     assert slugs(search, "strong password") == ["passord"]
     assert slugs(search, "vipps passord") == []  # a Norwegian query: "vipps" is another subject
 
