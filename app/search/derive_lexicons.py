@@ -188,13 +188,15 @@ def form_hashes(forms: Iterable[str]) -> bytes:
 
 def software_terms(catalogs: Iterable[Path], norwegian: Container[str] = frozenset()) -> dict[str, list[str]]:
     """English messages of one to three words and their Bokmål translations, the one most
-    catalogs give first (a catalog gives each pair one vote, however often it has it; a tie
-    in the alphabet's order).
+    programs give first, then the one most catalogs give (a catalog gives each pair one vote,
+    however often it has it; LibreOffice's catalogs are one program's; a tie in the
+    alphabet's order).
     Left out: an English word that is also a Bokmål word form (`norwegian`: "timer",
     "sender", "log"), which a Norwegian query would otherwise have translated, a common
     word ("at", "the"), terms or translations under MIN_CHARS letters, and short forms, both
     of MIN_CHARS ("sat": "lør", "wed": "ons")."""
     votes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    programs: dict[tuple[str, str], set[Path]] = collections.defaultdict(set)
     for path in catalogs:
         pairs = {(_term(message), _term(translated)) for message, translated in catalog(path)}
         for english, translated in pairs:
@@ -209,12 +211,22 @@ def software_terms(catalogs: Iterable[Path], norwegian: Container[str] = frozens
                 and (" " in english or english not in norwegian)
             ):
                 votes[english][translated] += 1
-    # A tie goes to the word first in the alphabet: the same list from the same catalogs, in
-    # every run (the pairs of a catalog are a set, read in an order Python's hashing picks).
-    return {
-        english: [word for word, _ in sorted(counted.items(), key=lambda item: (-item[1], item[0]))]
-        for english, counted in votes.items()
-    }
+                programs[english, translated].add(_program(path))
+
+    def order(english: str, translated: str) -> tuple:
+        """Most programs first, then most catalogs; a tie goes to the word first in the
+        alphabet: the same list from the same catalogs in every run (the pairs of a catalog
+        are a set, read in an order Python's hashing picks)."""
+        return -len(programs[english, translated]), -votes[english][translated], translated
+
+    return {english: sorted(counted, key=lambda word: order(english, word)) for english, counted in votes.items()}
+
+
+def _program(catalog: Path) -> Path:
+    """The program a catalog is of. LibreOffice has a catalog for each of its 33 parts, all
+    in one folder: as one program's they do not outvote the rest ("clear" is "fjern" to
+    most of them, "tøm" to GTK, GLib and coreutils); other programs have one each."""
+    return catalog.parent if "libreoffice" in catalog.parts else catalog
 
 
 def downloaded(packages: Iterable[str], into: Path) -> tuple[list[Path], list[str]]:

@@ -103,6 +103,21 @@ def test_software_terms_are_short_messages_and_their_translations_most_catalogs_
     }
 
 
+def test_libreoffices_catalogs_vote_as_one_program(tmp_path):
+    # Three of LibreOffice's parts say "fjern", GTK and coreutils "tøm": two programs to one.
+    office = tmp_path / "usr/lib/libreoffice/program/resource/nb/LC_MESSAGES"
+    office.mkdir(parents=True)
+    for part in ("sc", "sd", "sw"):
+        (office / f"{part}.mo").write_bytes(compiled({b"Clear": b"Fjern", b"Reference": b"Referanse"}))
+    for name in ("gtk30", "coreutils"):
+        (tmp_path / f"{name}.mo").write_bytes(compiled({b"Clear": b"T\xc3\xb8m"}))
+    catalogs = sorted(tmp_path.rglob("*.mo"))
+    assert derive_lexicons.software_terms(catalogs) == {"clear": ["tøm", "fjern"], "reference": ["referanse"]}
+    # Between programs in a tie, the catalogs decide: LibreOffice's three against one.
+    (tmp_path / "coreutils.mo").unlink()
+    assert derive_lexicons.software_terms(sorted(tmp_path.rglob("*.mo")))["clear"] == ["fjern", "tøm"]
+
+
 def test_a_message_in_two_contexts_is_read_twice(tmp_path):
     (tmp_path / "keys.mo").write_bytes(compiled({b"keyboard label\x04Home": b"Home", b"places\x04Home": b"Hjem"}))
     assert sorted(derive_lexicons.catalog(tmp_path / "keys.mo")) == [("Home", "Hjem"), ("Home", "Home")]
