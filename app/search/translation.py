@@ -15,7 +15,6 @@ other kind the same).
 
 from __future__ import annotations
 
-import itertools
 from functools import lru_cache
 
 from app.search import lexicon
@@ -99,9 +98,9 @@ def _joined_pairs(terms: list[Term], dictionary, norwegian, knows, has) -> dict[
             continue
         if _translates(first, norwegian, knows) or _translates(last, norwegian, knows):
             heads, tails = (_compounding(word, dictionary, norwegian, knows) for word in (first, last))
-            made = list(itertools.islice(_compounds(heads, tails, has), 1))
+            made = next(_compounds(heads, tails, has), None)
             entry = [word for word in _one_word(_entry(f"{first} {last}", dictionary)) if has(word)]
-            for compound in dict.fromkeys(made + entry):
+            for compound in dict.fromkeys(filter(None, [made, *entry])):
                 joined.setdefault(at, []).append(compound)
                 joined.setdefault(at + 1, []).append(compound)
     return joined
