@@ -38,6 +38,7 @@ from app.languages import LANGUAGES
 from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
+from app.search.spelling import written_apart
 from app.search.synonyms import SynonymFile, Synonyms
 from app.search.translation import translatable, translated, written_in_norwegian
 
@@ -162,9 +163,12 @@ class Search:
 
     def _in(self, lang: str, terms: list[Term], norwegian: bool) -> list[Term]:
         """The terms as searched in `lang`'s pages: in Norwegian ones, English words with
-        their translations (app/search/translation.py)."""
+        their translations (app/search/translation.py), and two words that the pages write
+        as one compound with it too (app/search/spelling.py)."""
         index = self.indexes[lang]
-        return translated(terms, index.knows, index.has, norwegian) if index.language == "norwegian" else terms
+        if index.language != "norwegian":
+            return terms
+        return written_apart(translated(terms, index.knows, index.has, norwegian), index.has)
 
     def _everywhere(
         self, terms: list[Term], lang: str, limit: int, forgiving: bool, norwegian: bool

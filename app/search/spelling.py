@@ -14,6 +14,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from app.search.lexicon import Lexicon
+from app.search.query import Term
 
 # æ, ø and å as readers type them on a keyboard without them ("kjaeledyr", "mork").
 FOLDED = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o"})
@@ -172,3 +173,30 @@ class Corrector:
                 if best is None or ranked < best:
                     best = ranked
         return (best[3], best[0]) if best else None
+
+
+def written_apart(terms: list[Term], has) -> list[Term]:
+    """`terms` with each two words in a row that the pages write as one compound (`has`), in
+    either order and with a linking s or e or none, both standing for it too: "visning
+    navn" also finds "visningsnavn", "kopi sikkerhet" "sikkerhetskopi". A compound written
+    apart is a common slip in Norwegian, and a reader who names a compound's parts means
+    the page with the compound more than pages with both words in passing. Measured on
+    both quality sets: compound parts 80/90 -> 93/98 % at top-1/top-3 outside, 92/95 ->
+    98/98 % in-house; one inflection query of 80 ("delt-bøtta") lost its page from the top 3."""
+    found = list(terms)
+    for at in range(len(terms) - 1):
+        first, last = terms[at].word, terms[at + 1].word
+        if not (first and last and first.isalpha() and last.isalpha()):
+            continue
+        compound = next(
+            (
+                head + link + tail
+                for head, tail in ((first, last), (last, first))
+                for link in LINKS
+                if has(head + link + tail)
+            ),
+            None,
+        )
+        if compound:
+            found[at : at + 2] = [Term((*term.phrases, (compound,))) for term in found[at : at + 2]]
+    return found

@@ -295,6 +295,19 @@ def test_parts_of_a_compound_in_either_order_find_it(compounds):
     assert slugs(compounds, "brann mur")[0] == "brannmur"
 
 
+def test_two_words_the_pages_write_as_one_compound_find_it_in_either_order(tmp_path):
+    # The word list has "visningsnavn" as a word of its own: the page's compound is not split
+    # into parts at index time, and only the two words joined find it.
+    write(tmp_path, "profil", "# Endre profilen\n\nDu kan endre visningsnavnet ditt i profilen.\n")
+    write(tmp_path, "galleri", "# Galleriet\n\nEt navn vises ved visning i galleriet.\n")
+    for topic in ("Lagring", "Personvern", "Konto", "Varsler"):
+        write(tmp_path, topic.lower(), f"# {topic}\n\nOm {topic.lower()} i appen.\n")
+    search = search_over(tmp_path)
+    assert sorted(slugs(search, "visning navn")) == ["galleri", "profil"]
+    assert sorted(slugs(search, "navn visning")) == ["galleri", "profil"]
+    assert slugs(search, "galleri visning") == ["galleri"]  # no compound of the two
+
+
 def test_the_last_part_of_a_compound_alone_finds_it_inflected(compounds):
     assert slugs(compounds, "kodene") == ["feil"]
     assert slugs(compounds, "kode") == ["feil"]
