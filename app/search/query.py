@@ -19,8 +19,12 @@ MAX_SYNONYMS = 6  # phrases a query word may stand for, itself included
 MAX_RANKED = 1_000
 
 
-# Words too common to narrow a search (Bokmål's and English's most common function words);
-# left out of a query that has others.
+# Words too common to narrow a search (Norwegian's and English's most common function words);
+# left out of a query that has others. The second block is the rest of Snowball's Norwegian
+# stop words, Nynorsk's mostly ("korleis", "eg", "ikkje"), but for "opp", "inn", "inni",
+# "ned" and "upp", which narrow a search ("laste opp" is no "laste ned"). With "vs" among the
+# English ones, measured on both quality sets and 400 reader queries: "når kom instantid ut"
+# and "lora vs dreambooth" found their pages (they found nothing), nothing else moved.
 BOKMAL_STOPWORDS = frozenset(
     """
     og i jeg det at en et ei den til er som på de med han av ikke der så var meg seg men ett har
@@ -29,12 +33,17 @@ BOKMAL_STOPWORDS = frozenset(
     deres kun ja etter skulle denne dette disse for deg si mot å meget hvorfor hvordan ingen din
     ditt dine blir samme hvilken hvilke hvilket hvem hver hvis både bare enn fordi før mange også
     slik må bør burde får få gjør gjøre finnes fins hos begge henne hennes mellom siden uten vår sånn
+
+    blei båe dei deim deira deires di dykk dykkar då eg ein eit eitt elles hennar hjå ho hoe honom
+    hoss hossen ikkje ingi inkje kom korleis korso kva kvar kvarhelst kven kvi kvifor me medan mi
+    mykje no noka noko nokon nokor nokre sia sidan sjøl so somme somt um vart varte vere verte vore
+    vors vort
 """.split()
 )
 ENGLISH_STOPWORDS = frozenset(
     """
     the a an of is are was be what how why when where which who do does can i my me to in on for
-    and or it with there any if not
+    and or it with there any if not vs
 """.split()
 )
 STOPWORDS = BOKMAL_STOPWORDS | ENGLISH_STOPWORDS

@@ -194,7 +194,7 @@ def translatable(word: str) -> bool:
 
 
 # Bokmål function words that are common English words too ("men", "bare", "at").
-ENGLISH_TOO = frozenset("at bare den for ha her i man men om over vi".split())
+ENGLISH_TOO = frozenset("at bare den for ha her i man men om over vi eg mi um".split())  # "eg": "e.g."
 
 
 @lru_cache(maxsize=1)

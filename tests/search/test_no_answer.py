@@ -74,6 +74,17 @@ def test_beside_an_english_word_a_rare_word_no_page_has_names_another_subject(tm
     assert slugs(search, "cluster support") == ["lagring"]
 
 
+def test_nynorsk_function_words_and_vs_are_left_out_not_taken_for_another_subject(tmp_path):
+    write(tmp_path, "brannmur", "# Brannmur\n\nSlik slipper du bare trygg trafikk inn gjennom ruteren.\n")
+    for i in range(3):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "kva er ein brannmur") == ["brannmur"]
+    assert slugs(search, "korleis kom brannmuren ikkje") == ["brannmur"]
+    assert slugs(search, "brannmur vs ruter") == ["brannmur"]
+    assert slugs(search, "kva er ein kafé") == []  # still a subject no page covers
+
+
 def test_a_correction_is_near_its_neighbour_in_any_of_the_neighbours_forms(tmp_path):
     write(tmp_path, "buffer", "# Tøm bufferen\n\nDu kan tømme hurtigbufferen i innstillingene.\n")
     search = search_over(tmp_path)
