@@ -55,10 +55,9 @@ system-packages:
 # Search's word lists (app/search/data/) made again from Debian's hunspell-no (every form
 # of its words by hunspell-tools' unmunch) and dict-freedict-eng-nor, and from the Bokmål
 # catalogs of the programs it downloads with apt-get (nothing is installed; English words
-# that are Bokmål words too are left out), and the common words of English and Bokmål
-# from wordfreq (a test dependency); tests/search/test_lexicon.py holds the shipped files
-# to what this makes.
-lexicons: $(VENV)/.installed
+# that are Bokmål words too are left out); tests/search/test_lexicon.py holds the shipped
+# files to what this makes.
+lexicons: $(VENV)/.installed-run
 	$(BIN)/python -m app.search.derive_lexicons --software
 
 test: system-packages $(VENV)/.installed node_modules/.installed lint

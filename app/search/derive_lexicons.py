@@ -11,10 +11,6 @@ Usage: python -m app.search.derive_lexicons [--out app/search/data] [--software]
 - `nb-forms.crc32.xz` from `hunspell-no` too, by hunspell-tools' `unmunch`: every form of
   every word of the Bokmål dictionary (939,933 in lower case), as the CRC-32 of each
   (form_hashes); what keeps a Bokmål word of an English query from being translated.
-- `common-words.crc32.xz` from `wordfreq`'s English and Bokmål frequency lists (PyPI, data
-  CC BY-SA 4.0): the words of ordinary text in either language, at least COMMON_ZIPF on
-  wordfreq's Zipf scale, as a CRC-32 each; a word of a query that no page has and that is
-  none of these names something the pages do not cover ("docker", "stata").
 - with `--software`, `en-nb-software.tsv` from the Bokmål translations (gettext catalogs) of
   the programs of SOFTWARE_PACKAGES, which `apt-get download` fetches (nothing is
   installed): the words software shows ("Settings", "Download", "Error") and what its
@@ -48,10 +44,6 @@ HUNSPELL_AFFIX = Path("/usr/share/hunspell/nb_NO.aff")
 FREEDICT = Path("/usr/share/dictd/freedict-eng-nor.dict.dz")
 OUT = Path(__file__).resolve().parent / "data"
 LETTERS = re.compile(r"[a-zæøåéèêóòôü]+")
-# A word at least this common in English or Bokmål text (wordfreq's Zipf scale: 3.5 is about
-# three in a million words) is an ordinary word; measured in app/search/translation.py.
-COMMON_ZIPF = 3.5
-COMMON_LANGUAGES = ("en", "nb")
 
 
 def compound_flag(affix: Path = HUNSPELL_AFFIX) -> str:
@@ -194,16 +186,6 @@ def form_hashes(forms: Iterable[str]) -> bytes:
     return lzma.compress(differences.tobytes())
 
 
-def common_words(threshold: float = COMMON_ZIPF) -> list[str]:
-    """The words of wordfreq's English and Bokmål lists at least `threshold` on its Zipf
-    scale (the base-10 log of a word's frequency per billion words)."""
-    from wordfreq import get_frequency_dict
-
-    least = 10 ** (threshold - 9)
-    shares = [get_frequency_dict(language) for language in COMMON_LANGUAGES]
-    return sorted({word for words in shares for word, share in words.items() if share >= least})
-
-
 def software_terms(catalogs: Iterable[Path], norwegian: Container[str] = frozenset()) -> dict[str, list[str]]:
     """English messages of one to three words and their Bokmål translations, the one most
     programs give first, then the one most catalogs give (a catalog gives each pair one vote,
@@ -273,11 +255,8 @@ def main() -> None:
     (args.out / "en-nb.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     forms = bokmal_forms()
     (args.out / "nb-forms.crc32.xz").write_bytes(form_hashes(forms))
-    common = common_words()
-    (args.out / "common-words.crc32.xz").write_bytes(form_hashes(common))
     print(
-        f"{len(words)} Norwegian words, {len(forms)} Bokmål forms, {len(pairs)} English headwords, "
-        f"{len(common)} common words written to {args.out}"
+        f"{len(words)} Norwegian words, {len(forms)} Bokmål forms, {len(pairs)} English headwords written to {args.out}"
     )
     if args.software:
         with tempfile.TemporaryDirectory() as folder:

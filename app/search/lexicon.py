@@ -8,8 +8,6 @@ app/search/data/ with their licences (README.md there says which and why):
 - `nb-forms.crc32.xz`: every form of every word of that dictionary, as a CRC each;
 - `en-nb.tsv`: English headwords of FreeDict's English-Norwegian dictionary and the
   Norwegian words they translate to;
-- `common-words.crc32.xz`: the words of ordinary English and Bokmål text (wordfreq's
-  frequency lists), as a CRC each;
 - `en-nb-software.tsv`: the words software shows in English and what the Bokmål
   translations of Debian's programs call them ("settings": "innstillinger"), which a
   general dictionary lacks.
@@ -96,12 +94,6 @@ class WordForms:
 def bokmal_forms() -> WordForms:
     """Every form of every Bokmål word of hunspell's dictionary."""
     return WordForms.read(DATA / "nb-forms.crc32.xz")
-
-
-@lru_cache(maxsize=1)
-def common_words() -> WordForms:
-    """The words of ordinary English and Bokmål text ("tips", "support", "hjelp"; not "docker")."""
-    return WordForms.read(DATA / "common-words.crc32.xz")
 
 
 class Dictionary(Mapping):

@@ -70,23 +70,14 @@ def translated(terms: list[Term], knows, has, norwegian_query: bool = False) -> 
             found[start:] = [Term((t.phrases[0], *compounds, *t.phrases[1:])[:MAX_PHRASES]) for t in found[start:]]
         at += 1
     if any(_entry(t.phrases[0][0], dictionary) for t in terms if len(t.phrases[0]) == 1):
-        # A query with English words: its other words of plain letters that no page has and
-        # that are ordinary words of English or Bokmål text ("tips" in "prompt tips",
-        # "support" in "kontakt support") are left out rather than taken for words of
-        # another subject. A rarer one names that subject and stays, a term no page has
-        # ("docker" in "hvordan kjører jeg en docker-container", "dask" in "dask cluster"):
-        # the ranking finds nothing for a query with too many of those. Measured with
-        # wordfreq's Zipf scale (derive_lexicons.COMMON_ZIPF) on both quality sets and 160
-        # reader queries no page answers, against leaving every such word out: at 3.5, 1 of
-        # 20 outside no-answer queries and 11 of the 160 found nothing more, no answerable
-        # query lost its page (at 3.0, 10 of 180 more; at 4.0, 14, and "seasonal adjustment"
-        # lost its page).
-        common = lexicon.common_words()
-        found = [
-            t
-            for t in found
-            if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word) and t.word in common)
-        ] or found
+        # A query with English words: its other words of plain letters that no page has
+        # ("tips" in "prompt tips", "cfg" in "hva betyr cfg scale") are left out rather than
+        # taken for words of another subject. So is "docker" in "hvordan kjører jeg en
+        # docker-container", and "festival" in "hvordan bruker jeg festival", which another
+        # subject would want kept: measured, keeping the words the dictionary has lost
+        # "instantid tips" and "kontakt support" their pages.
+        english = [t for t in found if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word))]
+        found = english or found
     return found
 
 

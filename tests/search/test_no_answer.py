@@ -60,27 +60,13 @@ def test_a_word_no_page_has_beside_an_english_one_is_left_out_not_taken_for_anot
     assert slugs(search, "prompt tips") == ["ledetekst"]
 
 
-def test_beside_an_english_word_a_rare_word_no_page_has_names_another_subject(tmp_path):
-    write(tmp_path, "lagring", "# Lagring\n\nHver container i appen har sin egen lagring og en cluster av filer.\n")
-    for i in range(3):
-        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
-    search = search_over(tmp_path)
-    # "docker" and "dask" are no words of ordinary English or Bokmål text: a subject of
-    # their own that no page covers, not a word to leave out.
-    assert slugs(search, "hvordan kjører jeg en docker-container") == []
-    assert slugs(search, "dask cluster") == []
-    # "tips" and "support" are ordinary words: left out.
-    assert slugs(search, "container tips") == ["lagring"]
-    assert slugs(search, "cluster support") == ["lagring"]
-
-
 def test_nynorsk_function_words_and_vs_are_left_out_not_taken_for_another_subject(tmp_path):
     write(tmp_path, "brannmur", "# Brannmur\n\nSlik slipper du bare trygg trafikk inn gjennom ruteren.\n")
     for i in range(3):
         write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
     search = search_over(tmp_path)
     assert slugs(search, "kva er ein brannmur") == ["brannmur"]
-    assert slugs(search, "korleis kom brannmuren ikkje") == ["brannmur"]
+    assert slugs(search, "kvifor er brannmuren ikkje på") == ["brannmur"]
     assert slugs(search, "brannmur vs ruter") == ["brannmur"]
     assert slugs(search, "kva er ein kafé") == []  # still a subject no page covers
 
