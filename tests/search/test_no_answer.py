@@ -71,6 +71,13 @@ def test_nynorsk_function_words_and_vs_are_left_out_not_taken_for_another_subjec
     assert slugs(search, "kva er ein kafé") == []  # still a subject no page covers
 
 
+def test_kom_is_no_stop_word_kom_i_gang_is_a_heading(tmp_path):
+    write(tmp_path, "start", "# Kom i gang\n\nSlik lager du ditt første bilde.\n")
+    write(tmp_path, "gang", "# Gang\n\nFørste gang du åpner appen, gang på gang.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "kom i gang")[0] == "start"
+
+
 def test_a_correction_is_near_its_neighbour_in_any_of_the_neighbours_forms(tmp_path):
     write(tmp_path, "buffer", "# Tøm bufferen\n\nDu kan tømme hurtigbufferen i innstillingene.\n")
     search = search_over(tmp_path)
