@@ -100,15 +100,15 @@ class Search:
         if not exact:
             corrected, offered = self._corrected(words, lang, synonyms)
             if corrected != words:
-                hits, total = self._everywhere(terms_of(corrected, synonyms), lang, limit, forgiving, norwegian)
+                hits, total = self._everywhere(corrected, synonyms, lang, limit, forgiving, norwegian)
                 if hits:
                     return Results(query, hits, total, " ".join(corrected))
-        hits, total = self._everywhere(terms_of(words, synonyms), lang, limit, forgiving, norwegian)
+        hits, total = self._everywhere(words, synonyms, lang, limit, forgiving, norwegian)
         if hits or not offered:
             return Results(query, hits, total)
         # Nothing found, and a word of the Bokmål list alone was taken as meant ("skrape"):
         # its correction ("skarpe") is offered when it finds pages.
-        if self._everywhere(terms_of(offered, synonyms), lang, 1, forgiving, norwegian)[0]:
+        if self._everywhere(offered, synonyms, lang, 1, forgiving, norwegian)[0]:
             return Results(query, suggested=" ".join(offered))
         return Results(query)
 
@@ -161,30 +161,32 @@ class Search:
         neighbours = content[max(at - 1, 0) : at] + content[at + 1 : at + 2]
         return any(index.near(nearest, other) for other in neighbours for index in self.indexes.values())
 
-    def _in(self, lang: str, terms: list[Term], norwegian: bool) -> list[Term]:
-        """The terms as searched in `lang`'s pages: in Norwegian ones, English words with
-        their translations (app/search/translation.py), and two words that the pages write
-        as one compound with it too (app/search/spelling.py)."""
+    def _in(self, lang: str, words: list[str], terms: list[Term], norwegian: bool) -> list[Term]:
+        """The terms of a query's `words` as searched in `lang`'s pages: in Norwegian ones,
+        English words with their translations (app/search/translation.py), and two words
+        that the pages write as one compound with it too (app/search/spelling.py)."""
         index = self.indexes[lang]
         if index.language != "norwegian":
             return terms
-        return written_apart(translated(terms, index.knows, index.has, norwegian), index.has)
+        return written_apart(translated(terms, index.knows, index.has, norwegian), words, index.has)
 
     def _everywhere(
-        self, terms: list[Term], lang: str, limit: int, forgiving: bool, norwegian: bool
+        self, words: list[str], synonyms: Synonyms, lang: str, limit: int, forgiving: bool, norwegian: bool
     ) -> tuple[tuple[Hit, ...], int]:
-        """Hits in `lang`, then, when they are few, in the other languages (marked with theirs).
+        """Hits for a query's `words` in `lang`, then, when they are few, in the other
+        languages (marked with theirs).
 
         A word no page has is a term no page has: the ranking decides whether a page has
         enough of the others (app/search/ranking.py).
         """
-        hits, total = self.indexes[lang].ranked(self._in(lang, terms, norwegian), limit, forgiving)
+        terms = terms_of(words, synonyms)
+        hits, total = self.indexes[lang].ranked(self._in(lang, words, terms, norwegian), limit, forgiving)
         hits = [Hit(hit.page, lang, hit.section, hit.passage) for hit in hits]
         if total < FEW_RESULTS:
             seen = {hit.page.slug for hit in hits}
             for code, index in self.indexes.items():
                 if code != lang:
-                    more, found = index.ranked(self._in(code, terms, norwegian), limit, forgiving)
+                    more, found = index.ranked(self._in(code, words, terms, norwegian), limit, forgiving)
                     new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
                     seen.update(hit.page.slug for hit in new)
                     hits += new
