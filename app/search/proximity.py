@@ -1,7 +1,8 @@
-"""How near each other a question's words stand on a page: the share of its terms found
-within WINDOW words of each other (in the title or a heading, a term is near every other),
-which raises a question's BM25 (app/search/ranking.py) for a page that answers it in one
-sentence over one that has its words scattered in passing.
+"""How near each other a question's words stand on a page: how many of its terms are found
+within WINDOW words of each other (in the title or a heading, a term is near every other).
+Their share raises a question's BM25 (app/search/ranking.py) for a page that answers it in
+one sentence over one that has its words scattered in passing, and a page with no two of
+them together is no answer (ranking.MIN_TOGETHER).
 
 Measured on both quality sets (bench/outside.py): outside questions 90 -> 92 % at top-3
 with a window of 12 words and the share weighing half (91-92 % with windows of 10 to 30
@@ -18,14 +19,13 @@ WEIGHT = 0.5  # a page with every term within one window scores half as much aga
 MAX_PLACES = 64  # places of a word read on a page (a common word may be on it hundreds of times)
 
 
-def nearness(columns: Sequence[str], terms: list[list[str]]) -> float:
-    """The largest share of `terms` (each the indexed words that find it, as " word ") that a
-    page's title and headings have, or that stand in its body within WINDOW words together.
+def together(columns: Sequence[str], terms: list[list[str]]) -> int:
+    """How many of `terms` (each the indexed words that find it, as " word ") a page's title
+    and headings have, with the most of the others that stand in its body within WINDOW
+    words together.
 
     Where a word is is found with str.find (in C) and its place in words by counting the
     spaces before it, not by splitting the body: only the matches cost Python time."""
-    if not terms:
-        return 0.0
     title, headings, body = columns
     everywhere = {i for i, words in enumerate(terms) if any(w in title or w in headings for w in words)}
     found: list[tuple[int, int]] = []  # (character, term)
@@ -53,4 +53,4 @@ def nearness(columns: Sequence[str], terms: list[list[str]]) -> float:
                 del counts[gone]
             start += 1
         best = max(best, len(counts))
-    return (len(everywhere) + best) / len(terms)
+    return len(everywhere) + best

@@ -20,8 +20,9 @@ prefixes. Then:
 - **Three or more** (questions): a title that is the query first, then a plain BM25 of
   the best candidates (Lucene's, title three times) over the words, not the compounds made
   of them ("ledetekst" is no answer to "teksten"), raised for a page whose body has them
-  together in a sentence (app/search/proximity.py). Measured on the outside set: the share
-  and title factors cost questions 7 points of top-1 there, while they win two words.
+  together in a sentence (app/search/proximity.py); a page with no two of them together,
+  in a sentence or in its title and headings, is no answer. Measured on the outside set:
+  the share and title factors cost questions 7 points of top-1 there, while they win two words.
 
 Candidates are read by FTS5: pages with any of the terms, ranked by BM25; at most
 MAX_RANKED matches of a statement are ranked. Which terms the best of them have is read
@@ -67,6 +68,14 @@ MIN_COMMON_PAGES = 20  # (and on at least this many: a small site has no common 
 SPARE = 2  # a page may lack one counted term in this many
 UNKNOWN_SHARE = 4  # a query with more than one counted term in this many that no page has finds nothing
 QUESTION_TERMS = 3  # terms from which a query ranks by BM25 alone, over its words (not their compounds)
+# A page answers a question only with this many of its terms together: in a sentence, or in
+# its title and headings (app/search/proximity.py). Measured on both quality sets and 400
+# reader queries: outside no-answer 70 -> 75 % ("hvordan kobler jeg power bi til bøttene"),
+# questions 92 -> 91 % at top-3 (one page, its words far apart, left the top 3); of the
+# readers' queries, 4 answerable ones found their page higher ("account already exists when
+# logging in"), 2 lower, and 3 more unanswerable ones found nothing ("koble til sql server
+# fra jupyter"). Much the same with windows of 8 and 20 words.
+MIN_TOGETHER = 2
 # The least BM25 the best page of a query of two words or more has, for each unit of the
 # query's IDF: measured on our set, answering pages have 0.7 and more (one compound-part
 # query 0.43), pages for questions no page answers 0.46 to 3.5.
@@ -270,14 +279,15 @@ class TieredRanking:
         worst = max(scores.values(), default=0.0)
         ranked = []
         loaded = self._columns(rows)
+        together = {}
         if len(found_by) >= QUESTION_TERMS:
-            scores = self._plain_bm25(loaded, found_by)
+            scores, together = self._plain_bm25(loaded, found_by)
         for row, columns in loaded:
             where = [
                 tuple(any(word in column for word in own + compounds) for column in columns)
                 for own, compounds in found_by
             ]
-            if sum(any(where[i]) for i in counted) < needed:
+            if sum(any(where[i]) for i in counted) < needed or together.get(row, MIN_TOGETHER) < MIN_TOGETHER:
                 continue
             rank = match_rank(wanted, self._page(row))
             score = scores.get(row, worst)
@@ -292,8 +302,9 @@ class TieredRanking:
                 ranked.append(((rank > 0, score * share * TITLE_BOOST.get(int(rank), 1.0)), row))
         return [row for _, row in sorted(ranked)]
 
-    def _plain_bm25(self, loaded, found_by) -> dict[int, float]:
-        """The loaded rows' plain BM25 (app/search/bm25.py) over each term's own words."""
+    def _plain_bm25(self, loaded, found_by) -> tuple[dict[int, float], dict[int, int]]:
+        """The loaded rows' plain BM25 (app/search/bm25.py) over each term's own words, and
+        how many of the terms each row has together (app/search/proximity.py)."""
         pages = max(len(self._indexed), 1)
         terms = []
         for own, compounds in found_by:
@@ -304,9 +315,9 @@ class TieredRanking:
         # Raised for the words standing together (app/search/proximity.py); a compound's parts
         # are listed after a column's words, so only the words in their places are read.
         placed = [[word for word in words if not word.startswith(" " + PART)] for words, _ in terms]
-        return {
-            row: scores[row] * (1 + proximity.WEIGHT * proximity.nearness(columns, placed)) for row, columns in loaded
-        }
+        together = {row: proximity.together(columns, placed) for row, columns in loaded}
+        near = {row: scores[row] * (1 + proximity.WEIGHT * together[row] / len(placed)) for row, _ in loaded}
+        return near, together
 
     def _columns(self, rows: list[int]):
         """Each row with its indexed columns (title, headings, body), each as " word word "."""

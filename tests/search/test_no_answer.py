@@ -9,7 +9,7 @@ import Stemmer
 from helpers import search_over, slugs, write
 
 from app.search.lexicon import norwegian
-from app.search.proximity import nearness
+from app.search.proximity import together
 from app.search.spelling import compound_parts
 
 
@@ -113,12 +113,24 @@ def test_the_middle_part_of_a_compound_of_three_finds_it(tmp_path):
 # A question's words standing together
 
 
-def test_nearness_is_the_share_of_terms_within_a_window_with_title_and_headings_near_all():
+def test_together_counts_the_terms_within_a_window_with_title_and_headings_near_all():
     filler = " ".join(f"ord{i}" for i in range(30))
     body = f" paus {filler} natt tjenest {filler} "
-    assert nearness(("", "", body), [[" paus "], [" natt "], [" tjenest "]]) == 2 / 3
-    assert nearness((" paus ", "", body), [[" paus "], [" natt "], [" tjenest "]]) == 1
-    assert nearness(("", "", body), [[" borte "]]) == 0
+    assert together(("", "", body), [[" paus "], [" natt "], [" tjenest "]]) == 2
+    assert together((" paus ", "", body), [[" paus "], [" natt "], [" tjenest "]]) == 3
+    assert together(("", "", f" paus {filler} natt "), [[" paus "], [" natt "]]) == 1
+    assert together(("", "", body), [[" borte "]]) == 0
+
+
+def test_a_page_with_no_two_of_a_questions_words_together_is_no_answer(tmp_path):
+    filler = " ".join(f"ord{i}" for i in range(30))
+    write(tmp_path, "spredt", f"# Lagring\n\nSkriveren står her. {filler}. Koble kabelen. {filler}. Bøtta er tom.\n")
+    for i in range(3):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "koble skriveren til bøtta") == []
+    write(tmp_path, "samlet", "# Utskrift\n\nDu kan koble skriveren til bøtta i innstillingene.\n")
+    assert slugs(search_over(tmp_path), "koble skriveren til bøtta") == ["samlet"]
 
 
 def test_a_question_ranks_the_page_with_its_words_in_one_sentence_first(tmp_path):
