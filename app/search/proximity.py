@@ -19,17 +19,18 @@ WEIGHT = 0.5  # a page with every term within one window scores half as much aga
 MAX_PLACES = 64  # places of a word read on a page (a common word may be on it hundreds of times)
 
 
-def together(columns: Sequence[str], terms: list[list[str]]) -> int:
+def together(columns: Sequence[str], terms: list[list[str]], placed: list[list[str]] | None = None) -> int:
     """How many of `terms` (each the indexed words that find it, as " word ") a page's title
     and headings have, with the most of the others that stand in its body within WINDOW
-    words together.
+    words together. `placed`: each term's words that stand in their places in the body (a
+    compound's parts are listed after a column's words), when not all of them do.
 
     Where a word is is found with str.find (in C) and its place in words by counting the
     spaces before it, not by splitting the body: only the matches cost Python time."""
     title, headings, body = columns
     everywhere = {i for i, words in enumerate(terms) if any(w in title or w in headings for w in words)}
     found: list[tuple[int, int]] = []  # (character, term)
-    for i, words in enumerate(terms):
+    for i, words in enumerate(placed or terms):
         if i in everywhere:
             continue
         for word in words:

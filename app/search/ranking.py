@@ -20,8 +20,8 @@ prefixes. Then:
 - **Three or more** (questions): a title that is the query first, then a plain BM25 of
   the best candidates (Lucene's, title three times) over the words, not the compounds made
   of them ("ledetekst" is no answer to "teksten"), raised for a page whose body has them
-  together in a sentence (app/search/proximity.py); a page with no two of them together,
-  in a sentence or in its title and headings, is no answer. Measured on the outside set:
+  together in a sentence (app/search/proximity.py); a page with no two of them together
+  (in one sentence, or one in its title or a heading) is no answer. Measured on the outside set:
   the share and title factors cost questions 7 points of top-1 there, while they win two words.
 
 Candidates are read by FTS5: pages with any of the terms, ranked by BM25; at most
@@ -68,13 +68,14 @@ MIN_COMMON_PAGES = 20  # (and on at least this many: a small site has no common 
 SPARE = 2  # a page may lack one counted term in this many
 UNKNOWN_SHARE = 4  # a query with more than one counted term in this many that no page has finds nothing
 QUESTION_TERMS = 3  # terms from which a query ranks by BM25 alone, over its words (not their compounds)
-# A page answers a question only with this many of its terms together: in a sentence, or in
-# its title and headings (app/search/proximity.py). Measured on both quality sets and 400
-# reader queries: outside no-answer 70 -> 75 % ("hvordan kobler jeg power bi til bøttene"),
-# questions 92 -> 91 % at top-3 (one page, its words far apart, left the top 3); of the
-# readers' queries, 4 answerable ones found their page higher ("account already exists when
-# logging in"), 2 lower, and 3 more unanswerable ones found nothing ("koble til sql server
-# fra jupyter"). Much the same with windows of 8 and 20 words.
+# A page answers a question only with this many of its terms together: in one sentence, or
+# one of them in its title or a heading, where a term is near every other (app/search/
+# proximity.py; a term is there by any of its words, a compound with it too). Measured on
+# both quality sets and 400 reader queries: outside no-answer 70 -> 75 % ("hvordan kobler
+# jeg power bi til bøttene"), questions 92 -> 91 % at top-3 (one page, its words far apart,
+# left the top 3); of the readers' queries, 3 answerable ones found their page higher
+# ("account already exists when logging in"), 2 lower, and 3 more unanswerable ones found
+# nothing ("koble til sql server fra jupyter"). Much the same with windows of 8 and 20 words.
 MIN_TOGETHER = 2
 # The least BM25 the best page of a query of two words or more has, for each unit of the
 # query's IDF: measured on our set, answering pages have 0.7 and more (one compound-part
@@ -312,10 +313,13 @@ class TieredRanking:
             having = min(sum(self._pages_having(word.split()[0]) for word in words), pages)
             terms.append((words, bm25.idf(pages, having)))
         scores = bm25.scores(loaded, terms, self._lengths / pages)
-        # Raised for the words standing together (app/search/proximity.py); a compound's parts
-        # are listed after a column's words, so only the words in their places are read.
-        placed = [[word for word in words if not word.startswith(" " + PART)] for words, _ in terms]
-        together = {row: proximity.together(columns, placed) for row, columns in loaded}
+        # Raised for the words standing together (app/search/proximity.py): a term is in a
+        # title or heading by any of its words, parts too ("skjerm" in "Skjermbilder"); in
+        # the body by its words and the compounds of it, which stand in their places (a
+        # compound's parts are listed after a column's words).
+        found = [own + compounds for own, compounds in found_by]
+        placed = [[word for word in words if not word.startswith(" " + PART)] for words in found]
+        together = {row: proximity.together(columns, found, placed) for row, columns in loaded}
         near = {row: scores[row] * (1 + proximity.WEIGHT * together[row] / len(placed)) for row, _ in loaded}
         return near, together
 

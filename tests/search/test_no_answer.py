@@ -133,6 +133,22 @@ def test_a_page_with_no_two_of_a_questions_words_together_is_no_answer(tmp_path)
     assert slugs(search_over(tmp_path), "koble skriveren til bøtta") == ["samlet"]
 
 
+def test_a_questions_word_in_a_compound_stands_with_the_others(tmp_path):
+    filler = " ".join(f"ord{i}" for i in range(30))
+    write(
+        tmp_path,
+        "kontakt",
+        "# Kontakt oss\n\n## Skjermbilder\n\nSend oss gjerne et skjermbilde av feilmeldingen.\n",
+    )
+    write(tmp_path, "galleri", f"# Galleri\n\nEt bilde. {filler}. Skjermen er stor. {filler}. Send det.\n")
+    for i in range(3):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
+    search = search_over(tmp_path)
+    # "skjermen" is in the heading "Skjermbilder" only as a part, and "bilde" in the body
+    # only inside "skjermbilde": the page has them together.
+    assert slugs(search, "sende bilde av skjermen")[0] == "kontakt"
+
+
 def test_a_question_ranks_the_page_with_its_words_in_one_sentence_first(tmp_path):
     filler = " ".join(["Teksten handler om noe annet her."] * 6)
     write(
