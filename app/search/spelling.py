@@ -38,8 +38,10 @@ SUFFIXES = frozenset(
 )
 LINKS = ("", "s", "e")
 # Prepositions that join two words the way a compound does, the last word first ("kopi for
-# sikkerhet" is "sikkerhetskopi", "lagring av posisjon" "posisjonslagring").
-PREPOSITIONS = frozenset("av for i med om på til".split())
+# sikkerhet" is "sikkerhetskopi", "lagring av posisjon" "posisjonslagring"). Not "på", "i",
+# "til", "med": a review found "bilder på skjerm" made "skjermbilder" (screenshots), "tilgang
+# til data" "datatilgang", a heading of a narrower page.
+PREPOSITIONS = frozenset(("av", "for"))
 
 
 def fold(word: str) -> str:
@@ -188,9 +190,9 @@ def written_apart(terms: list[Term], words: list[str], has) -> list[Term]:
       and a reader who names a compound's parts means the page with the compound more than
       pages with both words in passing); in a query of two words in either order ("kopi
       sikkerhet" is "sikkerhetskopi", "logge inn" "innlogge", a prefix of "innlogging");
-    - two words with a preposition between, the last first: "kopi for sikkerhet" is
+    - two words with "av" or "for" between, the last first: "kopi for sikkerhet" is
       "sikkerhetskopi", "variabler for miljø" "miljøvariabler", "lagring av posisjon"
-      "posisjonslagring" (Norwegian says a compound so).
+      "posisjonslagring" (Norwegian says a compound so; see PREPOSITIONS).
 
     Other pairs of a longer query are left apart: they stand in a sentence, and joined
     backwards they made other words ("hold inne knappen" made "inneholde", "grunnen bak
