@@ -423,9 +423,12 @@ def test_sigterm_once_granian_runs_is_granians_to_handle(docs_dir):
 
 
 def as_root_in_a_private_mount_namespace(command: list[str], read_only: list[str]) -> list[str]:
-    """`command` with a read-only, empty tmpfs over each of `read_only` (as `docker run --read-only`
-    leaves the image's folders). Root only: it mounts."""
-    mounts = " && ".join(f"mount -t tmpfs -o ro,size=64k tmpfs {shlex.quote(path)}" for path in read_only)
+    """`command` with each of `read_only` bound read-only over itself (as `docker run --read-only`
+    leaves the image's folders): its files stay, so a checkout under /tmp still runs. Root
+    only: it mounts."""
+    mounts = " && ".join(
+        f"mount --bind {quoted} {quoted} && mount -o remount,bind,ro {quoted}" for quoted in map(shlex.quote, read_only)
+    )
     return [
         "unshare",
         "--mount",
