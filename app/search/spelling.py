@@ -181,6 +181,11 @@ class Corrector:
         return (best[3], best[0]) if best else None
 
 
+def compounds(heads: list[str], tails: list[str], has):
+    """The compounds of a head and a tail, with a linking s or e or none, that the pages have."""
+    return (head + link + tail for head in heads for tail in tails for link in LINKS if has(head + link + tail))
+
+
 def written_apart(terms: list[Term], words: list[str], has) -> list[Term]:
     """`terms` with two of the query's words (`words`, as typed) that the pages write as one
     compound (`has`), with a linking s or e or none, both standing for the compound too:
@@ -210,7 +215,7 @@ def written_apart(terms: list[Term], words: list[str], has) -> list[Term]:
             pairs.append((words[at + 2], word))
     found = list(terms)
     for head, tail in pairs:
-        compound = next((head + link + tail for link in LINKS if head != tail and has(head + link + tail)), None)
+        compound = next(compounds([head], [tail], has), None) if head != tail else None
         if compound:
             for word in (head, tail):
                 found[place[word]] = Term((*found[place[word]].phrases, (compound,)))

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from app.search import lexicon
 from app.search.query import BOKMAL_STOPWORDS, ENGLISH_STOPWORDS, Term
-from app.search.spelling import LINKS
+from app.search.spelling import compounds
 
 MIN_SPLIT_CHARS = 4  # each half of an English compound ("fire" + "wall"; not "mess" + "age")
 # Endings that make an English word of another ("port" + "ability" is no compound).
@@ -66,8 +66,8 @@ def translated(terms: list[Term], knows, has, norwegian_query: bool = False) -> 
         else:
             found.append(term)
         if joined.get(at):  # "file names", "search engine": both words stand for "filnavn", "søkemotor" too
-            compounds = tuple((compound,) for compound in joined[at])
-            found[start:] = [Term((t.phrases[0], *compounds, *t.phrases[1:])[:MAX_PHRASES]) for t in found[start:]]
+            made = tuple((compound,) for compound in joined[at])
+            found[start:] = [Term((t.phrases[0], *made, *t.phrases[1:])[:MAX_PHRASES]) for t in found[start:]]
         at += 1
     if any(_entry(t.phrases[0][0], dictionary) for t in terms if len(t.phrases[0]) == 1):
         # A query with English words: its other words of plain letters that no page has
@@ -98,7 +98,7 @@ def _joined_pairs(terms: list[Term], dictionary, norwegian, knows, has) -> dict[
             continue
         if _translates(first, norwegian, knows) or _translates(last, norwegian, knows):
             heads, tails = (_compounding(word, dictionary, norwegian, knows) for word in (first, last))
-            made = next(_compounds(heads, tails, has), None)
+            made = next(compounds(heads, tails, has), None)
             entry = [word for word in _one_word(_entry(f"{first} {last}", dictionary)) if has(word)]
             for compound in dict.fromkeys(filter(None, [made, *entry])):
                 joined.setdefault(at, []).append(compound)
@@ -123,11 +123,6 @@ def _compounding(word: str, dictionary, norwegian, knows) -> list[str]:
 def _one_word(translations: tuple[str, ...]) -> list[str]:
     """The translations that are one word."""
     return [t for t in translations if " " not in t]
-
-
-def _compounds(heads: list[str], tails: list[str], has):
-    """The compounds of a head and a tail, with a linking s or e or none, that the pages have."""
-    return (head + link + tail for head in heads for tail in tails for link in LINKS if has(head + link + tail))
 
 
 def _entry(word: str, dictionary: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -164,7 +159,7 @@ def _split_base(word: str, typed: str, dictionary: dict[str, tuple[str, ...]], k
             first
             and last
             and not tail.endswith(SUFFIXES)
-            and (knows is None or next(_compounds(_one_word(first), _one_word(last), knows), None))
+            and (knows is None or next(compounds(_one_word(first), _one_word(last), knows), None))
         ):
             return [
                 Term(((head,), (typed,), *_phrases(first))[:MAX_PHRASES]),
