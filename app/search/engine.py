@@ -61,7 +61,6 @@ class Search:
         # a worker's first search: the workers share them, and no reader waits for them.
         lexicon.english_norwegian()
         lexicon.bokmal_forms()
-        lexicon.english_words()
 
     def find(self, query: str, lang: str, exact: bool = False, limit: int = 10, forgiving: bool = True) -> Results:
         """The pages for `query`, in `lang` first; `exact` searches only what was typed.

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import Stemmer
-
 from app.search import lexicon
 from app.search.query import BOKMAL_STOPWORDS, ENGLISH_STOPWORDS, Term
-from app.search.spelling import base_forms, compound_parts, compounds
+from app.search.spelling import compounds
 
 MIN_SPLIT_CHARS = 4  # each half of an English compound ("fire" + "wall"; not "mess" + "age")
 # Endings that make an English word of another ("port" + "ability" is no compound).
 SUFFIXES = ("ability", "ation", "ness", "ment", "ity", "ship", "hood", "less", "ful", "able", "ible", "ance", "ence")
 MIN_TRANSLATION_CHARS = 3
-MIN_NAME_CHARS = 5  # a word no language has is a name from this many letters (see _a_name)
 MAX_JOINED = 3  # translations of each of two words tried as a compound's parts
 MAX_PHRASES = 8  # a term's phrases: the English word (and the compound it is part of) and translations
 # English endings and what the word was without them, in the order tried ("codes" is
@@ -74,35 +71,14 @@ def translated(terms: list[Term], knows, has, norwegian_query: bool = False) -> 
         at += 1
     if any(_entry(t.phrases[0][0], dictionary) for t in terms if len(t.phrases[0]) == 1):
         # A query with English words: its other words of plain letters that no page has
-        # ("tips" in "prompt tips", "festival" in "hvordan bruker jeg festival") are left
-        # out rather than taken for words of another subject: the pages may say them
-        # otherwise (measured, keeping the words the dictionary has lost "instantid tips"
-        # and "kontakt support" their pages). A name stays: the pages are not about it.
+        # ("tips" in "prompt tips", "cfg" in "hva betyr cfg scale") are left out rather than
+        # taken for words of another subject. So is "docker" in "hvordan kjører jeg en
+        # docker-container", and "festival" in "hvordan bruker jeg festival", which another
+        # subject would want kept: measured, keeping the words the dictionary has lost
+        # "instantid tips" and "kontakt support" their pages.
         english = [t for t in found if not (t.word and t.word.isascii() and t.word.isalpha() and not knows(t.word))]
-        found = [t for t in found if t in english or _a_name(t.word)] if english else found
+        found = english or found
     return found
-
-
-def _a_name(word: str) -> bool:
-    """Whether `word` (plain letters) is the name of a thing ("docker", "pycharm",
-    "chatgpt"), not a word of a language search knows: of MIN_NAME_CHARS letters or more, no
-    English word (SCOWL's lists or the dictionary, also without an ending) and no Bokmål
-    one (a form, or a compound of the lexicon's words: "brukerkontoen").
-
-    Measured on both quality sets and 400 reader queries: "hvordan kjører jeg en
-    docker-container i dapla lab", "pycharm remote interpreter", "use chatgpt with my data"
-    and five more that no page answers found nothing, every answerable query as before.
-    Shorter words are mostly the short forms of what the pages write out ("otp code" is
-    about "engangskode", "cfg scale" "veiledningsskala")."""
-    if len(word) < MIN_NAME_CHARS:
-        return False
-    english, norwegian, forms = lexicon.english_words(), lexicon.norwegian(), lexicon.bokmal_forms()
-    if word in english or any(base in english for base in _bases(word)) or _entry(word, lexicon.english_norwegian()):
-        return False
-    stem = Stemmer.Stemmer("norwegian").stemWord  # its own: a Stemmer is for one thread at a time
-    if word in forms or any(base in forms for base in base_forms(word)) or stem(word) in norwegian.stems:
-        return False
-    return not compound_parts(word, (), lexicon=norwegian, stem=stem)
 
 
 def _joined_pairs(terms: list[Term], dictionary, norwegian, knows, has) -> dict[int, list[str]]:

@@ -60,23 +60,6 @@ def test_a_word_no_page_has_beside_an_english_one_is_left_out_not_taken_for_anot
     assert slugs(search, "prompt tips") == ["ledetekst"]
 
 
-def test_a_name_no_page_has_beside_an_english_word_is_another_subject(tmp_path):
-    # "docker" and "pycharm" are words of no language (not in SCOWL's English lists, no
-    # Bokmål form or compound): the names of things the pages are not about.
-    write(tmp_path, "lab", "# Kjøre en container\n\nEn container kjører i laben. Velg et image og kjør det.\n")
-    write(tmp_path, "tolk", "# Python\n\nVelg en interpreter for Python i editoren din.\n")
-    search = search_over(tmp_path)
-    assert slugs(search, "docker-container") == []
-    assert slugs(search, "pycharm interpreter") == []
-    # An English word the dictionary lacks is left out, as before ("members", "seasonal").
-    assert slugs(search, "seasonal interpreter") == ["tolk"]
-    assert slugs(search, "container members") == ["lab"]
-    # So are Bokmål words no page has: forms, inflections of a base form ("kontoen") and
-    # compounds of the lexicon's words ("brukerkontoen"); and short forms ("otp").
-    for word in ("kontoen", "brukerkontoen", "otp", "kommandoen"):
-        assert slugs(search, f"{word} interpreter") == ["tolk"], word
-
-
 def test_nynorsk_function_words_and_vs_are_left_out_not_taken_for_another_subject(tmp_path):
     write(tmp_path, "brannmur", "# Brannmur\n\nSlik slipper du bare trygg trafikk inn gjennom ruteren.\n")
     for i in range(3):
