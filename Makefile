@@ -47,15 +47,13 @@ system-packages:
 	[ -e /usr/share/hunspell/nb_NO.dic ] || missing="$$missing hunspell-no"; \
 	[ -e /usr/share/dictd/freedict-eng-nor.dict.dz ] || missing="$$missing dict-freedict-eng-nor"; \
 	command -v unmunch >/dev/null || missing="$$missing hunspell-tools"; \
-	[ -e /usr/share/dict/american-english ] || missing="$$missing wamerican"; \
-	[ -e /usr/share/dict/british-english ] || missing="$$missing wbritish"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 		else echo "The tests need:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
 
 # Search's word lists (app/search/data/) made again from Debian's hunspell-no (every form
-# of its words by hunspell-tools' unmunch), dict-freedict-eng-nor, wamerican and wbritish, and from the Bokmål
+# of its words by hunspell-tools' unmunch) and dict-freedict-eng-nor, and from the Bokmål
 # catalogs of the programs it downloads with apt-get (nothing is installed; English words
 # that are Bokmål words too are left out); tests/search/test_lexicon.py holds the shipped
 # files to what this makes.

@@ -11,11 +11,6 @@ Usage: python -m app.search.derive_lexicons [--out app/search/data] [--software]
 - `nb-forms.crc32.xz` from `hunspell-no` too, by hunspell-tools' `unmunch`: every form of
   every word of the Bokmål dictionary (939,933 in lower case), as the CRC-32 of each
   (form_hashes); what keeps a Bokmål word of an English query from being translated.
-- `en-words.crc32.xz` from `wamerican` and `wbritish` (/usr/share/dict/american-english and
-  british-english: SCOWL's lists, permissive licence): the words written in lower case, of
-  letters a to z (65,407), as the CRC-32 of each (form_hashes); what tells an English word
-  of a query from the name of a thing ("docker", "pycharm"), which the lists write with a
-  capital or not at all.
 - with `--software`, `en-nb-software.tsv` from the Bokmål translations (gettext catalogs) of
   the programs of SOFTWARE_PACKAGES, which `apt-get download` fetches (nothing is
   installed): the words software shows ("Settings", "Download", "Error") and what its
@@ -47,7 +42,6 @@ from app.search.query import STOPWORDS
 HUNSPELL = Path("/usr/share/hunspell/nb_NO.dic")
 HUNSPELL_AFFIX = Path("/usr/share/hunspell/nb_NO.aff")
 FREEDICT = Path("/usr/share/dictd/freedict-eng-nor.dict.dz")
-ENGLISH_LISTS = (Path("/usr/share/dict/american-english"), Path("/usr/share/dict/british-english"))
 OUT = Path(__file__).resolve().parent / "data"
 LETTERS = re.compile(r"[a-zæøåéèêóòôü]+")
 
@@ -181,14 +175,6 @@ def bokmal_forms(dic: Path = HUNSPELL, affix: Path = HUNSPELL_AFFIX) -> frozense
     return frozenset(done.stdout.decode("latin-1").lower().split())
 
 
-def english_words(lists: Iterable[Path] = ENGLISH_LISTS) -> frozenset[str]:
-    """The words of SCOWL's American and British lists written in lower case, of letters a
-    to z: English words, not names ("Julia", "SharePoint") nor possessives ("word's")."""
-    return frozenset(
-        word for path in lists for word in path.read_text(encoding="utf-8").split() if re.fullmatch("[a-z]+", word)
-    )
-
-
 def form_hashes(forms: Iterable[str]) -> bytes:
     """The CRC-32 of each form's UTF-8, sorted, as the differences between neighbours
     (unsigned 32-bit, little-endian), xz-compressed: 1.7 MB, where the words take 1.9 MB
@@ -269,11 +255,8 @@ def main() -> None:
     (args.out / "en-nb.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     forms = bokmal_forms()
     (args.out / "nb-forms.crc32.xz").write_bytes(form_hashes(forms))
-    english = english_words()
-    (args.out / "en-words.crc32.xz").write_bytes(form_hashes(english))
     print(
-        f"{len(words)} Norwegian words, {len(forms)} Bokmål forms, {len(pairs)} English headwords, "
-        f"{len(english)} English words written to {args.out}"
+        f"{len(words)} Norwegian words, {len(forms)} Bokmål forms, {len(pairs)} English headwords written to {args.out}"
     )
     if args.software:
         with tempfile.TemporaryDirectory() as folder:

@@ -8,8 +8,6 @@ app/search/data/ with their licences (README.md there says which and why):
 - `nb-forms.crc32.xz`: every form of every word of that dictionary, as a CRC each;
 - `en-nb.tsv`: English headwords of FreeDict's English-Norwegian dictionary and the
   Norwegian words they translate to;
-- `en-words.crc32.xz`: the English words of SCOWL's lists (Debian's wamerican and
-  wbritish), as a CRC each: what tells an English word from the name of a thing;
 - `en-nb-software.tsv`: the words software shows in English and what the Bokmål
   translations of Debian's programs call them ("settings": "innstillinger"), which a
   general dictionary lacks.
@@ -62,8 +60,7 @@ def norwegian() -> Lexicon:
 class WordForms:
     """A set of words kept as the sorted CRC-32 of their UTF-8 (3.8 MB for 940,000 forms,
     where a set of the words took 70): `word in forms`. Two words of one CRC would make a
-    word that is none a form: 1 word in 4,500 of those that are none (1 in 65,000 with
-    SCOWL's 65,000 English words)."""
+    word that is none a form: 1 word in 4,500 of those that are none."""
 
     def __init__(self, hashes: array):
         self._hashes = hashes
@@ -97,12 +94,6 @@ class WordForms:
 def bokmal_forms() -> WordForms:
     """Every form of every Bokmål word of hunspell's dictionary."""
     return WordForms.read(DATA / "nb-forms.crc32.xz")
-
-
-@lru_cache(maxsize=1)
-def english_words() -> WordForms:
-    """The English words of SCOWL's lists, lower case ("docker" and "pycharm" are none)."""
-    return WordForms.read(DATA / "en-words.crc32.xz")
 
 
 class Dictionary(Mapping):
