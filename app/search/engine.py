@@ -11,6 +11,10 @@ and query as "bild". A query then forgives, in this order:
   of a Bokmål word list or of the pages ("ansiktsgjenkjenning" into "ansikt" and
   "gjenkjenning", "brannmur" into "brann" and "mur"), indexed beside the compound in its
   column, so its parts in any order, or its last part alone, find it;
+- words written together: a word no page has that is two words some page has in a row
+  ("zeroshot" for "zero-shot", "ipadapter" for "IP-Adapter", "pullrequests") is searched
+  as the two, and the reader is told, as for a typo; never a word of the Bokmål list
+  ("stormaskin" is no "stor maskin");
 - typos: a word no page has, of 5 to 8 letters, is corrected to the most common word
   within one edit, longer words within two ("ansikst" is "ansikt"); a word of the Bokmål
   list only where the correction stands near a neighbouring word of the query on a page
@@ -113,8 +117,10 @@ class Search:
         return Results(query)
 
     def _corrected(self, words: list[str], lang: str, synonyms: Synonyms) -> tuple[list[str], list[str] | None]:
-        """`words` with each that no page in any language has replaced by its nearest word
-        (the reader's language first on a tie), at most MAX_CORRECTIONS of them. A word of
+        """`words` with each that no page in any language has replaced by the two words it is
+        written together of, where a page has them in a row ("zeroshot": "zero shot"), else
+        by its nearest word (the reader's language first on a tie), at most MAX_CORRECTIONS
+        of them. A word of
         the authors' synonyms is no typo: it stands for words the pages have. And, when a
         word of the Bokmål list alone in the query was taken as meant (see `_mistyped`),
         `words` with its correction, to offer the reader (unless it is a common word:
@@ -130,6 +136,10 @@ class Search:
                 and word not in synonyms.words  # "fjerne" for "slette", not "gjerne"
             ):
                 budget -= 1
+                apart = self._apart(word, lang)
+                if apart:  # "zeroshot" is "zero shot", as a page has them in a row
+                    corrected += apart
+                    continue
                 candidates = [
                     (found[1], code != lang, -found[2], found[0])
                     for code, index in self.indexes.items()
@@ -142,6 +152,15 @@ class Search:
                     offered = [nearest if other == word else other for other in words]
             corrected.append(word)
         return corrected, offered
+
+    def _apart(self, word: str, lang: str) -> tuple[str, str] | None:
+        """The two words of the pages that `word` is written together of (SearchIndex.apart),
+        the reader's language first. Not for a word of the Bokmål list or a form of one:
+        "stormaskin" is no "stor maskin", "oppfølger" no "opp følger"."""
+        if word in lexicon.norwegian() or word in lexicon.bokmal_forms():
+            return None
+        order = sorted(self.indexes, key=lambda code: code != lang)
+        return next(filter(None, (self.indexes[code].apart(word) for code in order)), None)
 
     def _mistyped(self, word: str, nearest: str, content: list[str]) -> bool:
         """Whether `word`, which no page has, is a typo for `nearest`. A word of the Bokmål

@@ -35,6 +35,11 @@ MIN_HEAD_CHARS = 3  # after at least this much of the compound
 MAX_TAIL_MATCHES = 20  # compounds a query word may match by their end
 NEAR_WORDS = 3  # words apart two words of a query may stand on a page to be "near"
 MAX_NEAR_FORMS = 4
+# A word written together ("zeroshot") is split into two words of the pages that some page
+# has in a row ("zero-shot"): words of this many letters, each part at least MIN_PIECE_CHARS.
+MIN_TOGETHER_CHARS = 6
+MAX_TOGETHER_CHARS = 40
+MIN_PIECE_CHARS = 2
 
 
 class SearchIndex(TieredRanking):
@@ -299,6 +304,29 @@ class SearchIndex(TieredRanking):
                 return False
             expression = " OR ".join(f'NEAR("{first}" {term}, {NEAR_WORDS})' for term in near)
             return self._db.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (expression,)).fetchone() is not None
+
+    def apart(self, word: str) -> tuple[str, str] | None:
+        """The two words `word` is written together of, that some page has in a row (their
+        stems): "zeroshot" for "zero-shot", "ipadapter" for "IP-Adapter", "pullrequests" for
+        "pull requests". Never a common word and another ("av" + "løsning"). Of several
+        splits, the one on most pages."""
+        if not (MIN_TOGETHER_CHARS <= len(word) <= MAX_TOGETHER_CHARS and word.isalpha()):
+            return None
+        with self._lock:  # a Snowball stemmer is not safe to share between threads
+            best, most = None, 0
+            for cut in range(MIN_PIECE_CHARS, len(word) - MIN_PIECE_CHARS + 1):
+                if word[:cut] in STOPWORDS or word[cut:] in STOPWORDS:
+                    continue
+                # Not self.stem(): what readers type must not grow its memo.
+                head, tail = self._stemmer.stemWords([word[:cut], word[cut:]])
+                if not (self._has(head) and self._has(tail)):
+                    continue
+                pages = self._db.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)", (f'"{head} {tail}"', most + 1)
+                ).fetchone()[0]
+                if pages > most:
+                    best, most = (word[:cut], word[cut:]), pages
+            return best
 
     def nearest(self, word: str) -> tuple[str, int, int] | None:
         """The word of these pages closest to `word`, its edits and how many pages have it."""

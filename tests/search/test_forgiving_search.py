@@ -316,6 +316,26 @@ def test_two_words_the_pages_write_as_one_compound_find_it_in_either_order(tmp_p
     assert "profil" not in slugs(search, "navn på visning")  # "bilder på skjerm" is no "skjermbilder"
 
 
+def test_two_words_written_together_find_the_page_that_has_them_in_a_row(tmp_path):
+    write(
+        tmp_path, "null-skudd", "# Null-skudd-læring\n\nZero-shot betyr at modellen klarer en oppgave uten eksempler.\n"
+    )
+    write(tmp_path, "adapter", "# IP-Adapter\n\nEn IP-Adapter gir modellen et bilde som ledetekst.\n")
+    write(tmp_path, "skudd", "# Skudd og null\n\nEt skudd i blinde gir null treff. Shot er engelsk.\n")
+    write(tmp_path, "maskin", "# Maskinen\n\nEn stor maskin tar tid. Bruk av modellen tar mer.\n")
+    search = search_over(tmp_path)
+    found = search.find("zeroshot", "nb")
+    assert found.hits[0].page.slug == "null-skudd" and found.corrected == "zero shot"
+    assert slugs(search, "ipadapter ledetekst") == ["adapter"]
+    assert search.find("ipadapters", "nb").corrected == "ip adapters"  # a form of the second word
+    # Only words some page has in a row ("shotzero": no page has "shot zero"), never a word
+    # of the Bokmål list ("stormaskin" is no "stor maskin") or one of a common word
+    # ("avmodellen" is no "av modellen"); and the reader's own search is kept.
+    for query in ("shotzero", "stormaskin", "avmodellen", "zeroshot" * 6):
+        assert " " not in search.find(query, "nb").corrected, query  # "avmodellen" is a typo of "modellen"
+    assert search.find("zeroshot", "nb", exact=True).hits == ()
+
+
 def test_the_last_part_of_a_compound_alone_finds_it_inflected(compounds):
     assert slugs(compounds, "kodene") == ["feil"]
     assert slugs(compounds, "kode") == ["feil"]
