@@ -310,8 +310,9 @@ class SearchIndex(TieredRanking):
         for "zero-shot", "ipadapter" for "IP-Adapter", "pullrequests" for "pull requests". Each
         a word the pages write so, the last perhaps inflected, and never a common word ("av"
         + "løsning", "team" + "mene"). Of several splits, the one on most pages. Measured
-        with 45,000 typos of the pages' own words (a letter left out, doubled or two swapped):
-        with stems as the pieces 33 were split ("hjelpesdene": "hjelpes dene"), 3 now."""
+        with 39,455 typos of the three sets' own words (a letter left out, doubled or two
+        swapped): with stems as the pieces 33 were split ("hjelpesdene": "hjelpes dene"), 3
+        now ("kodelagre": "kode lagre")."""
         if not (MIN_TOGETHER_CHARS <= len(word) <= MAX_TOGETHER_CHARS and word.isalpha()):
             return None
         with self._lock:  # a Snowball stemmer is not safe to share between threads
