@@ -120,11 +120,10 @@ class Search:
         """`words` with each that no page in any language has replaced by the two words it is
         written together of, where a page has them in a row ("zeroshot": "zero shot"), else
         by its nearest word (the reader's language first on a tie), at most MAX_CORRECTIONS
-        of them. A word of
-        the authors' synonyms is no typo: it stands for words the pages have. And, when a
-        word of the Bokmål list alone in the query was taken as meant (see `_mistyped`),
-        `words` with its correction, to offer the reader (unless it is a common word:
-        "dritt" is no "ditt"); else None."""
+        of them. A word of the authors' synonyms is no typo: it stands for words the pages
+        have. And, when a word of the Bokmål list alone in the query was taken as meant
+        (see `_mistyped`), `words` with its correction, to offer the reader (unless it is a
+        common word: "dritt" is no "ditt"); else None."""
         corrected, offered, budget = [], None, MAX_CORRECTIONS
         content = [word for word in words if word not in STOPWORDS and any(c.isalnum() for c in word)]
         for word in words:
