@@ -692,6 +692,31 @@ def test_votes_wait_on_the_database_in_at_most_its_slots(make_app, tmp_path, mon
     assert app.test_client().post(FORM, data={"helpful": "no"}, **from_address("192.0.2.3")).status_code == 303
 
 
+def test_a_slow_healthy_commit_is_waited_for_not_taken_for_a_stuck_database():
+    import threading
+
+    from app.guards.limits import DatabaseSlots
+
+    # A commit on loaded cores took 0.57 s with nothing wrong: the next vote waits its turn.
+    slots = DatabaseSlots(1)
+    taken, done = threading.Event(), threading.Event()
+
+    def slow_commit():
+        with slots.slot(0.5):
+            taken.set()
+            time.sleep(0.4)
+        done.set()
+
+    holder = threading.Thread(target=slow_commit)
+    holder.start()
+    taken.wait(5)
+    time.sleep(0.3)
+    assert not slots.stuck
+    with slots.slot(0.5):
+        assert done.is_set()
+    holder.join(5)
+
+
 def test_an_sqlite_file_that_was_read_only_is_written_once_it_is_writable(tmp_path):
     from sqlalchemy import insert
 
