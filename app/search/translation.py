@@ -159,6 +159,7 @@ def _split_base(word: str, typed: str, dictionary: dict[str, tuple[str, ...]], k
             first
             and last
             and not tail.endswith(SUFFIXES)
+            and head not in ENGLISH_STOPWORDS  # "withdraw" is no "with" + "draw"
             and (knows is None or next(compounds(_one_word(first), _one_word(last), knows), None))
         ):
             return [

@@ -60,6 +60,14 @@ def test_a_word_no_page_has_beside_an_english_one_is_left_out_not_taken_for_anot
     assert slugs(search, "prompt tips") == ["ledetekst"]
 
 
+def test_an_english_word_is_no_compound_of_a_common_word_and_another(tmp_path):
+    write(tmp_path, "tegne", "# Tegne med fingeren\n\nDu kan tegne med fingeren på skjermen.\n")
+    write(tmp_path, "brannmur", "# Brannmur\n\nEn brannmur slipper bare trygg trafikk inn.\n")
+    search = search_over(tmp_path)
+    assert slugs(search, "withdraw") == []  # no "with" ("med") + "draw" ("tegne")
+    assert slugs(search, "firewall") == ["brannmur"]
+
+
 def test_nynorsk_function_words_and_vs_are_left_out_not_taken_for_another_subject(tmp_path):
     write(tmp_path, "brannmur", "# Brannmur\n\nSlik slipper du bare trygg trafikk inn gjennom ruteren.\n")
     for i in range(3):
