@@ -712,7 +712,7 @@ def test_a_slow_healthy_commit_is_waited_for_not_taken_for_a_stuck_database():
     taken.wait(5)
     time.sleep(0.3)
     assert not slots.stuck
-    with slots.slot(0.5):
+    with slots.slot(2.0):  # stuck, it would turn this away at once, whatever the wait
         assert done.is_set()
     holder.join(5)
 
