@@ -331,7 +331,7 @@ class SearchIndex(TieredRanking):
                     "SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)", (f'"{head} {tail}"', most + 1)
                 ).fetchone()[0]
                 if pages > most:
-                    best, most = (word[:cut], word[cut:]), pages
+                    best, most = pieces, pages
             return best
 
     def _written(self, piece: str) -> bool:
