@@ -22,6 +22,9 @@ and query as "bild". A query then forgives, in this order:
   reader is told ("Viser treff for …") and can search for what they typed instead. A word
   of the list alone in a query is taken as meant ("hofte" is no "ofte"); when it finds
   nothing, its correction is offered ("Mente du «skarpe»?"), not searched;
+- compounds: a compound no page has that was not corrected is searched as its two parts,
+  words the pages have near each other ("statusetikett" as "status" and "etikett"), as
+  the pages' compounds are found by theirs; never a word of the Bokmål list;
 - language: a search that finds little in the reader's language also searches the others.
 
 This module is the search the app asks (`Search.find`): corrections, languages and a
@@ -107,7 +110,7 @@ class Search:
                 hits, total = self._everywhere(corrected, synonyms, lang, limit, forgiving, norwegian)
                 if hits:
                     return Results(query, hits, total, " ".join(corrected))
-        hits, total = self._everywhere(words, synonyms, lang, limit, forgiving, norwegian)
+        hits, total = self._everywhere(words, synonyms, lang, limit, forgiving, norwegian, exact)
         if hits or not offered:
             return Results(query, hits, total)
         # Nothing found, and a word of the Bokmål list alone was taken as meant ("skrape"):
@@ -179,17 +182,42 @@ class Search:
         neighbours = content[max(at - 1, 0) : at] + content[at + 1 : at + 2]
         return any(index.near(nearest, other) for other in neighbours for index in self.indexes.values())
 
-    def _in(self, lang: str, words: list[str], terms: list[Term], norwegian: bool) -> list[Term]:
-        """The terms of a query's `words` as searched in `lang`'s pages: in Norwegian ones,
-        English words with their translations (app/search/translation.py), and two words
-        that the pages write as one compound with it too (app/search/spelling.py)."""
+    def _in(self, lang: str, words: list[str], terms: list[Term], norwegian: bool, exact: bool) -> list[Term]:
+        """The terms of a query's `words` as searched in `lang`'s pages: in Norwegian ones, a
+        compound no page has as its parts (unless `exact`), English words with their
+        translations (app/search/translation.py), and two words that the pages write as one
+        compound with it too (app/search/spelling.py)."""
         index = self.indexes[lang]
         if index.language != "norwegian":
             return terms
+        if not exact:
+            terms = self._parts(index, terms)
         return written_apart(translated(terms, index.knows, index.has, norwegian), words, index.has)
 
+    @staticmethod
+    def _parts(index: SearchIndex, terms: list[Term]) -> list[Term]:
+        """`terms` with each compound no page has as its two parts, where a page has them near
+        each other (SearchIndex.compound): "statusetikett" is "status" and "etikett". At
+        most MAX_CORRECTIONS of them are tried: each costs up to a millisecond at 10,000
+        pages (the nearness is an FTS5 query)."""
+        split, budget = [], MAX_CORRECTIONS
+        for term in terms:
+            parts = None
+            if budget and term.word and not index.knows(term.word):
+                budget -= 1
+                parts = index.compound(term.word)
+            split += [Term(((part,),)) for part in parts] if parts else [term]
+        return split
+
     def _everywhere(
-        self, words: list[str], synonyms: Synonyms, lang: str, limit: int, forgiving: bool, norwegian: bool
+        self,
+        words: list[str],
+        synonyms: Synonyms,
+        lang: str,
+        limit: int,
+        forgiving: bool,
+        norwegian: bool,
+        exact: bool = False,
     ) -> tuple[tuple[Hit, ...], int]:
         """Hits for a query's `words` in `lang`, then, when they are few, in the other
         languages (marked with theirs).
@@ -198,13 +226,13 @@ class Search:
         enough of the others (app/search/ranking.py).
         """
         terms = terms_of(words, synonyms)
-        hits, total = self.indexes[lang].ranked(self._in(lang, words, terms, norwegian), limit, forgiving)
+        hits, total = self.indexes[lang].ranked(self._in(lang, words, terms, norwegian, exact), limit, forgiving)
         hits = [Hit(hit.page, lang, hit.section, hit.passage) for hit in hits]
         if total < FEW_RESULTS:
             seen = {hit.page.slug for hit in hits}
             for code, index in self.indexes.items():
                 if code != lang:
-                    more, found = index.ranked(self._in(code, words, terms, norwegian), limit, forgiving)
+                    more, found = index.ranked(self._in(code, words, terms, norwegian, exact), limit, forgiving)
                     new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
                     seen.update(hit.page.slug for hit in new)
                     hits += new

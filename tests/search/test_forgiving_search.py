@@ -341,6 +341,41 @@ def test_two_words_written_together_find_the_page_that_has_them_in_a_row(tmp_pat
     assert search.find("zeroshot", "nb", exact=True).hits == ()
 
 
+def test_a_compound_no_page_has_finds_the_page_with_its_parts_near_each_other(tmp_path):
+    write(
+        tmp_path,
+        "etiketter",
+        "# Etiketter\n\nBruk korte etiketter, helst ett ord, for å vise statusen til en sak.\n",
+    )
+    write(tmp_path, "status", "# Status\n\nStatus for tjenesten vises her.\n")
+    write(tmp_path, "lapper", "# Lapper\n\nEn etikett er en lapp.\n\n## Annet\n\n" + "Her står det mye annet. " * 6)
+    write(tmp_path, "maskiner", "# Maskiner\n\nEn stor maskin er tung. Maskin og maskinvare.\n")
+    search = search_over(tmp_path)
+    found = search.find("hvor mange ord på en statusetikett", "nb")
+    # "statusetikett" is on no page: its parts are, in one sentence. Searched as them, with
+    # no notice (it is no correction of what was typed).
+    assert [hit.page.slug for hit in found.hits][:1] == ["etiketter"] and found.corrected == ""
+    assert search.find("statusetikett", "nb", exact=True).hits == ()  # only what was typed
+
+
+def test_compounds_split_per_query_are_bounded(search, monkeypatch):
+    # Each split asks the index whether the parts stand near each other, an FTS5 query: a
+    # query of twelve compounds no page has makes at most MAX_CORRECTIONS of them in each of
+    # its two passes (corrected, and as typed) over the Norwegian pages.
+    asked = []
+    original = search_module.SearchIndex.compound
+    monkeypatch.setattr(
+        search_module.SearchIndex, "compound", lambda self, word: asked.append(word) or original(self, word)
+    )
+    search.find(" ".join(f"ansiktsbilde{chr(ord('a') + i) * 2}" for i in range(12)), "nb")
+    assert 0 < len(asked) <= MAX_CORRECTIONS * 2
+    # Not a word of the Bokmål list ("stormaskin" is a mainframe, no "stor maskin"), nor
+    # parts no page has near each other, nor a word too long to be one.
+    assert slugs(search, "stormaskin") == []
+    assert slugs(search, "statuslapp") == []
+    assert slugs(search, "statusetikett" * 4) == []
+
+
 def test_the_last_part_of_a_compound_alone_finds_it_inflected(compounds):
     assert slugs(compounds, "kodene") == ["feil"]
     assert slugs(compounds, "kode") == ["feil"]
