@@ -1,16 +1,17 @@
-"""Search quality on a corpus nobody here wrote: the Dapla manual of Statistics Norway,
+"""Search quality on corpora nobody here wrote: the Dapla manual of Statistics Norway,
 converted to this project's page format (bench/quality_outside/docs), with queries
-written by fixed rules before any search system ran on them (bench/quality_outside/queries.yml).
+written by fixed rules before any search system ran on them (bench/quality_outside/queries.yml),
+and a second such set, Digdir's Designsystemet (bench/quality_digdir, made by bench/digdir.py).
 
 Usage:
-    python -m bench.outside                   # the per-kind table, both systems, both sets
+    python -m bench.outside                   # the per-kind table, both systems, every set
     python -m bench.outside --misses          # and every query a system missed
     python -m bench.outside convert GIT_DIR   # (re)make the pages from a fetched dapla-manual
 
 Two systems, side by side: this project's search, asked as a black box through
 `/api/search` of an app built on the corpus, and a plain BM25 baseline (bm25s with the
 Norwegian Snowball stemmer and bm25s's Norwegian stop words, title three times and body,
-OR semantics). Each is measured on the outside set and on the in-house set
+OR semantics). Each is measured on the two outside sets and on the in-house set
 (bench/quality), and the table goes to stdout and to bench/out/outside.md.
 """
 
@@ -35,6 +36,7 @@ import yaml
 
 BENCH = Path(__file__).resolve().parent
 OUTSIDE = BENCH / "quality_outside"
+DIGDIR = BENCH / "quality_digdir"
 INHOUSE = BENCH / "quality"
 OUT = BENCH / "out" / "outside.md"
 
@@ -641,6 +643,7 @@ def _app_version() -> str:
 
 SETS = [
     ("Outside set: the Dapla manual (bench/quality_outside)", OUTSIDE),
+    ("Second outside set: Designsystemet (bench/quality_digdir)", DIGDIR),
     ("In-house set (bench/quality)", INHOUSE),
 ]
 
