@@ -68,6 +68,17 @@ def test_an_english_word_is_no_compound_of_a_common_word_and_another(tmp_path):
     assert slugs(search, "firewall") == ["brannmur"]
 
 
+def test_a_typo_that_reads_as_two_english_words_is_corrected_first(tmp_path):
+    write(tmp_path, "dropdown", "# Dropdown\n\nEn dropdown viser en liste med valg.\n")
+    write(tmp_path, "brannmur", "# Brannmur\n\nEn brannmur slipper bare trygg trafikk inn.\n")
+    search = search_over(tmp_path)
+    # "dripdown" is "drip" + "down" to the dictionary, and one edit from a page's word.
+    found = search.find("dripdown", "nb")
+    assert found.corrected == "dropdown" and [hit.page.slug for hit in found.hits] == ["dropdown"]
+    # An English compound no page's word is near is still read as its words.
+    assert slugs(search, "firewall") == ["brannmur"]
+
+
 def test_nynorsk_function_words_and_vs_are_left_out_not_taken_for_another_subject(tmp_path):
     write(tmp_path, "brannmur", "# Brannmur\n\nSlik slipper du bare trygg trafikk inn gjennom ruteren.\n")
     for i in range(3):
