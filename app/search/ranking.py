@@ -21,8 +21,7 @@ prefixes. Then:
   the best candidates (Lucene's, title three times) over the words, not the compounds made
   of them ("ledetekst" is no answer to "teksten"), raised for a page whose body has them
   together in a sentence (app/search/proximity.py); a page with no two of them together
-  (in one sentence, or one in its title or a heading) is no answer, unless its title has
-  the question's rarest term (a page about its subject). Measured on the outside set:
+  (in one sentence, or one in its title or a heading) is no answer. Measured on the outside set:
   the share and title factors cost questions 7 points of top-1 there, while they win two words.
 
 Candidates are read by FTS5: pages with any of the terms, ranked by BM25; at most
@@ -88,17 +87,6 @@ MAX_LONG_ENDING_CHARS = 4  # this many letters more
 # A two-word query's title or heading matches, as factors of its BM25: every term in the
 # title, a heading that is the query, every term in a heading.
 TITLE_BOOST = {1: 1.5, 2: 1.3, 3: 1.15}
-
-
-def _about(where: list[tuple[bool, ...]], counted: list[int], weights: list[float]) -> bool:
-    """Whether a page is about a question's subject: its title has the question's rarest
-    counted term ("er rovingfocus fortsatt anbefalt, eller har den blitt erstattet?" is
-    answered by the page titled "RovingFocus", which says "utdatert"). Such a page answers
-    with none of the other terms beside it. Measured on the three quality sets and the
-    reviews' and readers' queries: second outside set questions 70/73 -> 72/77 % (top-1 /
-    top-3), one review query found its page, one reader's query found its page third
-    instead of first, and no unanswerable query found a page."""
-    return bool(counted) and where[max(counted, key=weights.__getitem__)][0]
 
 
 def _quoted(word: str) -> str:
@@ -292,20 +280,19 @@ class TieredRanking:
         worst = max(scores.values(), default=0.0)
         ranked = []
         loaded = self._columns(rows)
-        together, question = {}, len(found_by) >= QUESTION_TERMS
-        if question:
+        together = {}
+        if len(found_by) >= QUESTION_TERMS:
             scores, together = self._plain_bm25(loaded, found_by)
         for row, columns in loaded:
             where = [
                 tuple(any(word in column for word in own + compounds) for column in columns)
                 for own, compounds in found_by
             ]
-            enough = sum(any(where[i]) for i in counted) >= needed and together.get(row, MIN_TOGETHER) >= MIN_TOGETHER
-            if not (enough or (question and _about(where, counted, weights))):
+            if sum(any(where[i]) for i in counted) < needed or together.get(row, MIN_TOGETHER) < MIN_TOGETHER:
                 continue
             rank = match_rank(wanted, self._page(row))
             score = scores.get(row, worst)
-            if question:  # BM25 alone (a title that is the query first)
+            if len(found_by) >= QUESTION_TERMS:  # BM25 alone (a title that is the query first)
                 ranked.append(((rank > 0, score), row))
             elif short:
                 # Every counted term in the title, in the title and headings, anywhere.

@@ -152,18 +152,6 @@ def test_a_page_with_no_two_of_a_questions_words_together_is_no_answer(tmp_path)
     assert slugs(search_over(tmp_path), "koble skriveren til bøtta") == ["samlet"]
 
 
-def test_a_page_titled_with_a_questions_rarest_word_answers_it_alone(tmp_path):
-    write(tmp_path, "rovingfocus", "# RovingFocus\n\nDenne komponenten er utdatert. Bruk focusgroup i stedet.\n")
-    write(tmp_path, "knapper", "# Knapper\n\nKnapper er fortsatt anbefalt. Gamle knapper er erstattet av nye.\n")
-    write(tmp_path, "farger", "# Farger\n\nFarger er fortsatt anbefalt, men noen er erstattet.\n")
-    question = "er rovingfocus fortsatt anbefalt, eller har den blitt erstattet?"
-    # The page about the question's subject has none of its other words: it answers.
-    assert "rovingfocus" in slugs(search_over(tmp_path), question)
-    # A page with the word in passing does not.
-    (tmp_path / "rovingfocus.md").write_text("# Lister\n\nLister brukte rovingfocus før.\n", encoding="utf-8")
-    assert "rovingfocus" not in slugs(search_over(tmp_path), question)
-
-
 def test_a_questions_word_in_a_compound_stands_with_the_others(tmp_path):
     filler = " ".join(f"ord{i}" for i in range(30))
     write(
