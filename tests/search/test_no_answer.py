@@ -71,10 +71,13 @@ def test_an_english_word_is_no_compound_of_a_common_word_and_another(tmp_path):
 def test_a_typo_that_reads_as_two_english_words_is_corrected_first(tmp_path):
     write(tmp_path, "dropdown", "# Dropdown\n\nEn dropdown viser en liste med valg.\n")
     write(tmp_path, "brannmur", "# Brannmur\n\nEn brannmur slipper bare trygg trafikk inn.\n")
+    write(tmp_path, "lakehouse", "# Lakehouse\n\nEt lakehouse samler data fra mange kilder.\n")
     search = search_over(tmp_path)
     # "dripdown" is "drip" + "down" to the dictionary, and one edit from a page's word.
     found = search.find("dripdown", "nb")
     assert found.corrected == "dropdown" and [hit.page.slug for hit in found.hits] == ["dropdown"]
+    # Two edits away, such a word is more likely English: "warehouse" is no "lakehouse".
+    assert search.find("warehouse", "nb").corrected == ""
     # An English compound no page's word is near is still read as its words.
     assert slugs(search, "firewall") == ["brannmur"]
 
