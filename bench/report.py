@@ -140,11 +140,11 @@ def beside_bm25(measured: list[dict]) -> list[str]:
 
     return [
         "",
-        "## Search quality per kind, beside a plain BM25, on a set nobody here wrote and on ours\n",
+        "## Search quality per kind, beside a plain BM25, on two sets nobody here wrote and on ours\n",
         "bench/outside.py: this project's search through /api/search and bm25s (Norwegian Snowball stems "
         "and stop words, title three times and body, OR) on the same queries. Top-1: an answering page "
         "first; top-3: within the first three; no answer: the share of those queries given no results at "
-        "all. The outside set's misses are left out here on purpose: it is for measuring, not tuning "
+        "all. The outside sets' misses are left out here on purpose: they are for measuring, not tuning "
         "(`python -m bench.outside --misses` lists them).\n",
         *tables(measured),
     ]
