@@ -24,7 +24,8 @@ and query as "bild". A query then forgives, in this order:
   nothing, its correction is offered ("Mente du «skarpe»?"), not searched;
 - compounds: a compound no page has that was not corrected is searched as its two parts,
   words the pages have near each other ("statusetikett" as "status" and "etikett"), as
-  the pages' compounds are found by theirs; never a word of the Bokmål list;
+  the pages' compounds are found by theirs; never a word of the Bokmål list or a form of
+  one, nor an English word (left to its translations);
 - language: a search that finds little in the reader's language also searches the others.
 
 This module is the search the app asks (`Search.find`): corrections, languages and a
@@ -159,10 +160,7 @@ class Search:
 
     def _apart(self, word: str, lang: str) -> tuple[str, str] | None:
         """The two words of the pages that `word` is written together of (SearchIndex.apart),
-        the reader's language first. Not for a word of the Bokmål list or a form of one:
-        "stormaskin" is no "stor maskin", "oppfølger" no "opp følger"."""
-        if word in lexicon.norwegian() or word in lexicon.bokmal_forms():
-            return None
+        the reader's language first."""
         order = sorted(self.indexes, key=lambda code: code != lang)
         return next(filter(None, (self.indexes[code].apart(word) for code in order)), None)
 

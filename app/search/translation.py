@@ -190,8 +190,7 @@ def translatable(word: str) -> bool:
 def english(word: str) -> bool:
     """Whether the dictionary has `word`, as written, without an ending, or as two of its
     words run together ("darkmode": "dark" + "mode")."""
-    dictionary = lexicon.english_norwegian()
-    return bool(_entry(word, dictionary) or _split(word, dictionary))
+    return translatable(word) or bool(_split(word, lexicon.english_norwegian()))
 
 
 # Bokmål function words that are common English words too ("men", "bare", "at").
