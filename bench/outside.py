@@ -507,6 +507,7 @@ class ProjectSearch:
             )
         self.client = self.app.test_client()
         self.last_corrected = False
+        self.last_partial: list[str] = []
 
     def __call__(self, query: str) -> list[str]:
         response = self.client.get("/api/search", query_string={"q": query, "lang": "nb"})
@@ -514,6 +515,7 @@ class ProjectSearch:
             raise RuntimeError(f"/api/search answered {response.status_code} for {query!r}")
         answer = response.get_json()
         self.last_corrected = bool(answer.get("corrected_query"))
+        self.last_partial = [result["slug"] for result in answer["partial_results"]]
         return [result["slug"] for result in answer["results"]]
 
 
@@ -544,6 +546,7 @@ def measure(system, queries: dict[str, list[tuple[str, frozenset[str]]]]) -> dic
         for query, answers in items:
             slugs = system(query)
             corrected = getattr(system, "last_corrected", False)
+            partial = getattr(system, "last_partial", [])
             if kind == NO_ANSWER:
                 top1 = top3 = not slugs
                 lenient = not slugs or corrected
@@ -555,6 +558,7 @@ def measure(system, queries: dict[str, list[tuple[str, frozenset[str]]]]) -> dic
                     "query": query,
                     "answers": sorted(answers),
                     "found": slugs[:3],
+                    "partial": partial[:3],
                     "top1": top1,
                     "top3": top3,
                     "lenient": lenient,
@@ -610,6 +614,20 @@ def table(title: str, ours: dict, plain: dict, pages: int, unknown: dict | None 
         lines.append(
             f"No-answer queries given no results or a correction notice («Viser treff for …») by our search: "
             f"{ours[NO_ANSWER]['lenient']:.0%}."
+        )
+    offered = [r for k in answerable for r in ours[k]["rows"] if not r["found"] and r["partial"]]
+    if offered or (NO_ANSWER in ours and any(r["partial"] for r in ours[NO_ANSWER]["rows"])):
+        helped = sum(bool(set(r["partial"]) & set(r["answers"])) for r in offered)
+        lines.append(
+            "Partial matches (offered apart, not as results, when a question finds nothing): of the answerable "
+            f"queries given no results, {len(offered)} were offered some, {helped} with an answering page among "
+            "them; "
+            + (
+                f"of the {ours[NO_ANSWER]['queries']} no-answer queries, "
+                f"{sum(bool(r['partial']) for r in ours[NO_ANSWER]['rows'])} were offered some."
+                if NO_ANSWER in ours
+                else ""
+            )
         )
     if unknown:
         lines.append(

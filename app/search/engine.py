@@ -26,7 +26,10 @@ and query as "bild". A query then forgives, in this order:
   words the pages have near each other ("statusetikett" as "status" and "etikett"), as
   the pages' compounds are found by theirs; never a word of the Bokmål list or a form of
   one, nor an English word (left to its translations);
-- language: a search that finds little in the reader's language also searches the others.
+- language: a search that finds little in the reader's language also searches the others;
+- no sure answer: a question (three words or more) that finds nothing is offered its partial
+  matches apart, the pages with two of its words together, never as its results: the
+  reader is not left at a dead end, and "no answer, no results" still holds.
 
 This module is the search the app asks (`Search.find`): corrections, languages and a
 cache of results. A query's terms are app/search/query.py; each language's index and
@@ -46,6 +49,7 @@ from app.languages import LANGUAGES
 from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
+from app.search.ranking import QUESTION_TERMS
 from app.search.spelling import written_apart
 from app.search.synonyms import SynonymFile, Synonyms
 from app.search.translation import english, translatable, translated, written_in_norwegian
@@ -53,6 +57,7 @@ from app.search.translation import english, translatable, translated, written_in
 MAX_CORRECTIONS = 3  # words of one query that may be corrected
 MAX_CACHED_RESULTS = 1_000
 FEW_RESULTS = 3  # fewer in the reader's language: the other languages are searched too
+PARTIAL = 3  # a question's partial matches offered when nothing answers it
 
 
 class Search:
@@ -76,7 +81,7 @@ class Search:
         Unless `exact`, a word no page has is corrected (a word of the Bokmål list alone is
         searched as typed, and its correction offered when nothing is found). When
         `forgiving`, a few words no page has are left out of a longer query, and a page may
-        lack one of its terms.
+        lack one of its terms; a question that finds nothing then has its partial matches.
         """
         query = " ".join(query.split())[:MAX_QUERY_CHARS]
         for index in self.indexes.values():
@@ -104,7 +109,7 @@ class Search:
         if not words:
             return Results(query)
         norwegian = written_in_norwegian(words)
-        offered = None
+        corrected, offered = words, None
         if not exact:
             corrected, offered = self._corrected(words, lang, synonyms)
             if corrected != words:
@@ -112,13 +117,18 @@ class Search:
                 if hits:
                     return Results(query, hits, total, " ".join(corrected))
         hits, total = self._everywhere(words, synonyms, lang, limit, forgiving, norwegian, exact)
-        if hits or not offered:
+        if hits:
             return Results(query, hits, total)
         # Nothing found, and a word of the Bokmål list alone was taken as meant ("skrape"):
         # its correction ("skarpe") is offered when it finds pages.
-        if self._everywhere(offered, synonyms, lang, 1, forgiving, norwegian)[0]:
+        if offered and self._everywhere(offered, synonyms, lang, 1, forgiving, norwegian)[0]:
             return Results(query, suggested=" ".join(offered))
-        return Results(query)
+        if exact or not forgiving or len(terms_of(corrected, synonyms)) < QUESTION_TERMS:
+            return Results(query)
+        # A question no page answers surely: the pages with some of its words together are
+        # offered apart ("Sider som nevner noe av det du spurte om"), never as its results.
+        partial, _ = self._everywhere(corrected, synonyms, lang, PARTIAL, forgiving, norwegian, partial=True)
+        return Results(query, partial=partial)
 
     def _corrected(self, words: list[str], lang: str, synonyms: Synonyms) -> tuple[list[str], list[str] | None]:
         """`words` with each that no page in any language has replaced by the two words it is
@@ -220,21 +230,26 @@ class Search:
         forgiving: bool,
         norwegian: bool,
         exact: bool = False,
+        partial: bool = False,
     ) -> tuple[tuple[Hit, ...], int]:
         """Hits for a query's `words` in `lang`, then, when they are few, in the other
-        languages (marked with theirs).
+        languages (marked with theirs); `partial`, its partial matches (SearchIndex.ranked).
 
         A word no page has is a term no page has: the ranking decides whether a page has
         enough of the others (app/search/ranking.py).
         """
         terms = terms_of(words, synonyms)
-        hits, total = self.indexes[lang].ranked(self._in(lang, words, terms, norwegian, exact), limit, forgiving)
+        hits, total = self.indexes[lang].ranked(
+            self._in(lang, words, terms, norwegian, exact), limit, forgiving, partial
+        )
         hits = [Hit(hit.page, lang, hit.section, hit.passage) for hit in hits]
         if total < FEW_RESULTS:
             seen = {hit.page.slug for hit in hits}
             for code, index in self.indexes.items():
                 if code != lang:
-                    more, found = index.ranked(self._in(code, words, terms, norwegian, exact), limit, forgiving)
+                    more, found = index.ranked(
+                        self._in(code, words, terms, norwegian, exact), limit, forgiving, partial
+                    )
                     new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
                     seen.update(hit.page.slug for hit in new)
                     hits += new

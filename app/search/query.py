@@ -65,13 +65,15 @@ class Hit:
 class Results:
     """What a search found: the best hits, how many pages match in all, the query
     searched instead of the reader's when a word of theirs was corrected, and, when
-    nothing was found, a spelling that finds pages, offered rather than searched."""
+    nothing was found, a spelling that finds pages, offered rather than searched, or a
+    question's partial matches: pages with some of its words, no sure answer."""
 
     query: str
     hits: tuple[Hit, ...] = ()
     total: int = 0
     corrected: str = ""
     suggested: str = ""
+    partial: tuple[Hit, ...] = ()
 
     @property
     def counted_all(self) -> bool:

@@ -23,6 +23,9 @@ prefixes. Then:
   together in a sentence (app/search/proximity.py); a page with no two of them together
   (in one sentence, or one in its title or a heading) is no answer. Measured on the outside set:
   the share and title factors cost questions 7 points of top-1 there, while they win two words.
+- **Partial matches** of a question that finds nothing, offered apart (app/search/engine.py):
+  the same ranking, of the pages with two of its counted terms together, whatever it has
+  that no page has and however weak the match.
 
 Candidates are read by FTS5: pages with any of the terms, ranked by BM25; at most
 MAX_RANKED matches of a statement are ranked. Which terms the best of them have is read
@@ -175,10 +178,13 @@ class TieredRanking:
             return [f'"{stem}"*']
         return [f'"{term}"' for term in self._terms[first:end]] or [f'"{stem}"']
 
-    def ranked(self, terms: list[Term], limit: int = 10, forgiving: bool = True) -> tuple[list[Hit], int]:
+    def ranked(
+        self, terms: list[Term], limit: int = 10, forgiving: bool = True, partial: bool = False
+    ) -> tuple[list[Hit], int]:
         """The best pages for `terms` and how many match: pages with enough of the terms
         (see the module's docstring); not `forgiving`, only pages with every term in their
-        title or a heading. Call `update()` first (Search.find does)."""
+        title or a heading; `partial`, a question's partial matches (`_answering`). Call
+        `update()` first (Search.find does)."""
         with self._lock:
             whole, with_parts, found_by = self._expressions(terms)
             # The stems of the words as typed (a term's first phrase) and of each term's
@@ -188,7 +194,7 @@ class TieredRanking:
             )
             wanted = Wanted(frozenset().union(*(term[0] for term in phrases)), phrases)
             if forgiving:
-                best, total = self._answering(terms, whole, with_parts, found_by, wanted, limit)
+                best, total = self._answering(terms, whole, with_parts, found_by, wanted, limit, partial)
             else:  # only pages whose title or a heading has every term
                 expression = f"{{title headings}} : ({' AND '.join(whole)})"
                 total, last = self._counted(expression)
@@ -212,8 +218,11 @@ class TieredRanking:
     def _page(self, row: int) -> Indexed:
         return self._indexed[self._slugs[row]]
 
-    def _answering(self, terms, whole, with_parts, found_by, wanted, limit) -> tuple[list[int], int]:
-        """The rows of the pages that have enough of the terms, best first, and how many match."""
+    def _answering(self, terms, whole, with_parts, found_by, wanted, limit, partial=False) -> tuple[list[int], int]:
+        """The rows of the pages that have enough of the terms, best first, and how many match.
+        `partial`: of a question's (QUESTION_TERMS or more), the pages with MIN_TOGETHER of its
+        counted terms together, however many it has that no page has and however weak the match
+        (the search offers them apart, as no sure answer, when nothing answers: app/search/engine.py)."""
         pages = max(len(self._indexed), 1)
         # How many pages have each term, about (its indexed words' counts added up; a
         # phrase's first word's)
@@ -223,9 +232,9 @@ class TieredRanking:
         # A term no page has is a word of another subject ("vipps", "kafé"), not one the
         # pages say otherwise (those are found by their forms, parts, synonyms, translations).
         unknown = [i for i in counted if not any(found_by[i])]
-        if len(unknown) > len(counted) // UNKNOWN_SHARE:
+        if len(unknown) > len(counted) // UNKNOWN_SHARE and not partial:
             return [], 0
-        needed = len(counted) - len(counted) // SPARE
+        needed = min(len(counted) - len(counted) // SPARE, MIN_TOGETHER if partial else len(counted))
         # BM25 ranks by a term's own words: a rare compound it is part of would weigh as much
         # as the term itself ("bildebehandling" for "bilder").
         exact = [
@@ -265,7 +274,12 @@ class TieredRanking:
             # passing, or only the commoner ones. (A handful of pages says little of what
             # words weigh: not there.)
             weight = sum(max(math.log((pages - n + 0.5) / (n + 0.5)), MIN_IDF) for n in having)
-            if ranked and pages >= MIN_COMMON_PAGES and -scores.get(ranked[0], 0.0) < MIN_STRENGTH * weight:
+            if (
+                ranked
+                and not partial
+                and pages >= MIN_COMMON_PAGES
+                and -scores.get(ranked[0], 0.0) < MIN_STRENGTH * weight
+            ):
                 return [], 0
         if not ranked:
             return [], 0

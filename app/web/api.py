@@ -23,7 +23,7 @@ from app.languages import CODES, language_from_header
 from app.readers.counting import count_search
 from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
 from app.search.engine import get_search
-from app.search.query import MAX_QUERY_CHARS, Results
+from app.search.query import MAX_QUERY_CHARS, Hit, Results
 from app.search.suggest import get_suggester
 from app.web import see_also
 
@@ -161,17 +161,6 @@ def search_json():
         with work_slot():
             found = get_search().find(query, lang, exact=request.args.get("exact") in ("1", "true"))
         count_search(query, lang, found.total, found.corrected)
-    results = [
-        {
-            "slug": hit.page.slug,
-            "title": hit.page.title,
-            "category": hit.page.category,
-            "lang": hit.lang,
-            "section": {"heading": hit.section.heading, "anchor": hit.section.anchor} if hit.section else None,
-            "passage": [{"text": text, "match": marked} for text, marked in hit.passage],
-        }
-        for hit in found.hits
-    ]
     response = json_response(
         {
             "query": query,
@@ -179,11 +168,24 @@ def search_json():
             "total": found.total,
             "corrected_query": found.corrected or None,
             "suggested_query": found.suggested or None,
-            "results": results,
+            "results": [hit_json(hit) for hit in found.hits],
+            "partial_results": [hit_json(hit) for hit in found.partial],
         }
     )
     response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
     return response
+
+
+def hit_json(hit: Hit) -> dict:
+    """A search hit as the API gives it: title, category and a passage with its matches marked."""
+    return {
+        "slug": hit.page.slug,
+        "title": hit.page.title,
+        "category": hit.page.category,
+        "lang": hit.lang,
+        "section": {"heading": hit.section.heading, "anchor": hit.section.anchor} if hit.section else None,
+        "passage": [{"text": text, "match": marked} for text, marked in hit.passage],
+    }
 
 
 @bp.get("/suggest")

@@ -269,3 +269,41 @@ def test_a_compound_of_translations_is_one_the_pages_have_not_one_a_word_of_thei
     assert index.has("storebror") and index.has("nesen") and index.has("nese")
     # So "big nose" has "nose" on one page, "big" on another, and neither page both.
     assert slugs(search, "big nose") == ["nese", "store"]
+
+
+def test_a_question_no_page_answers_offers_the_pages_with_some_of_its_words_apart(tmp_path):
+    filler = " ".join(f"ord{i}" for i in range(30))
+    write(tmp_path, "skriver", "# Utskrift\n\nDu kan koble skriveren med en kabel.\n")
+    write(tmp_path, "spredt", f"# Lagring\n\nSkriveren står her. {filler}. Koble kabelen. {filler}.\n")
+    for i in range(3):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
+    search = search_over(tmp_path)
+    # No page has "bøtta": no answer. The page with two of the words together is offered apart;
+    # the page that has them far apart is not.
+    found = search.find("koble skriveren til bøtta", "nb")
+    assert (found.hits, found.total) == ((), 0)
+    assert [hit.page.slug for hit in found.partial] == ["skriver"]
+    assert found.partial[0].passage  # with a passage, as a result has
+    # Only a question's (three words or more), never an exact search's, never a result.
+    assert search.find("koble skriveren til bøtta", "nb", exact=True).partial == ()
+    assert search.find("skriveren bøtta", "nb").partial == ()
+    assert search.find("koble skriveren", "nb").hits and search.find("koble skriveren", "nb").partial == ()
+    assert search.find("hvordan bruker jeg vipps", "nb").partial == ()
+
+
+def test_the_search_page_and_the_api_offer_partial_matches_apart_from_results(make_app, docs_dir):
+    write(docs_dir, "skriver", "# Utskrift <script>alert(1)</script>\n\nDu kan koble skriveren med en kabel.\n")
+    client = make_app().test_client()
+    html = client.get("/docs.php", query_string={"q": "koble skriveren til bøtta <b>", "embed": "1"}).text
+    assert "Ingen treff for «koble skriveren til bøtta &lt;b&gt;»" in html
+    partial = html.split('<section class="partial"', 1)[1]
+    assert "Sider som nevner noe av det du spurte om" in partial
+    assert 'href="/docs.php?doc=skriver&amp;embed=1"' in partial
+    assert "<script>" not in html and "<b>" not in html
+    assert '<ol class="results">' not in html.split('<section class="partial"', 1)[0]
+    body = client.get("/api/search?q=koble+skriveren+til+bøtta").get_json()
+    assert (body["results"], body["total"]) == ([], 0)
+    assert [hit["slug"] for hit in body["partial_results"]] == ["skriver"]
+    assert client.get("/api/search?q=koble+skriveren").get_json()["partial_results"] == []
+    english = client.get("/docs.php?q=koble+skriveren+til+bøtta&lang=en").text
+    assert "Pages that mention some of what you asked" in english
