@@ -40,6 +40,8 @@ PAGE_TYPES = {
     "index": ("/docs.php?lang=nb", 200),
     "404": ("/docs.php?doc=what-is-ip-adaptr&lang=nb", 404),
     "search": ("/docs.php?q=ansikt&lang=nb", 200),
+    # A question no page answers surely: its partial matches, apart from the (no) results.
+    "search-partial": ("/docs.php?q=m%C3%A5+jeg+laste+opp+mange+bilder+av+meg+selv&lang=nb", 200),
     "embed": ("/docs.php?doc=what-is-ip-adapter&lang=nb&embed=1", 200),
     # An English page the Norwegian page has moved on from: its notice, embedded.
     "outdated-en": ("/docs.php?doc=what-is-identitynet&lang=en&embed=1", 200),
@@ -126,6 +128,9 @@ def test_page_types_in_a_real_browser(browser, site, kind, viewport):
     if kind.endswith("404"):  # the way on is in sight without scrolling, on a phone too
         box = page.locator("main a.button").first.bounding_box()
         assert box and box["y"] + box["height"] <= VIEWPORTS[viewport]["height"]
+    if kind == "search-partial":  # offered, under the heading that says they are no sure answer
+        assert page.locator("section.partial li").count() >= 1
+        assert page.locator("section.partial h2").is_visible()
     chips = page.locator("a.chip")
     if kind in ("page", "page-en", "embed", "outdated-en"):
         assert chips.count() >= 5
