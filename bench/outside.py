@@ -619,9 +619,9 @@ def table(title: str, ours: dict, plain: dict, pages: int, unknown: dict | None 
     if offered or (NO_ANSWER in ours and any(r["partial"] for r in ours[NO_ANSWER]["rows"])):
         helped = sum(bool(set(r["partial"]) & set(r["answers"])) for r in offered)
         lines.append(
-            "Partial matches (offered apart, not as results, when a question finds nothing): of the answerable "
-            f"queries given no results, {len(offered)} were offered some, {helped} with an answering page among "
-            "them; "
+            f"Partial matches (offered apart, not as results, when a question finds nothing): of the {empty[0]} "
+            f"answerable queries given no results, {len(offered)} were offered some, {helped} with an answering "
+            "page among them; "
             + (
                 f"of the {ours[NO_ANSWER]['queries']} no-answer queries, "
                 f"{sum(bool(r['partial']) for r in ours[NO_ANSWER]['rows'])} were offered some."

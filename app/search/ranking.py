@@ -24,8 +24,9 @@ prefixes. Then:
   (in one sentence, or one in its title or a heading) is no answer. Measured on the outside set:
   the share and title factors cost questions 7 points of top-1 there, while they win two words.
 - **Partial matches** of a question that finds nothing, offered apart (app/search/engine.py):
-  the same ranking, of the pages with two of its counted terms together, whatever it has
-  that no page has and however weak the match.
+  the same ranking, of the pages that have two of its counted terms, and two of its terms
+  together, whatever it has that no page has and however weak the match (none when fewer
+  than two of its terms are counted: a rare word beside common ones is not partly answered).
 
 Candidates are read by FTS5: pages with any of the terms, ranked by BM25; at most
 MAX_RANKED matches of a statement are ranked. Which terms the best of them have is read
@@ -220,9 +221,12 @@ class TieredRanking:
 
     def _answering(self, terms, whole, with_parts, found_by, wanted, limit, partial=False) -> tuple[list[int], int]:
         """The rows of the pages that have enough of the terms, best first, and how many match.
-        `partial`: of a question's (QUESTION_TERMS or more), the pages with MIN_TOGETHER of its
-        counted terms together, however many it has that no page has and however weak the match
-        (the search offers them apart, as no sure answer, when nothing answers: app/search/engine.py)."""
+        `partial`: of a question (QUESTION_TERMS terms or more, MIN_TOGETHER of them counted),
+        the pages with MIN_TOGETHER of its counted terms and of its terms together, however many
+        it has that no page has and however weak the match (the search offers them apart, as
+        no sure answer, when nothing answers: app/search/engine.py)."""
+        if partial and len(terms) < QUESTION_TERMS:  # (translations may leave fewer than typed)
+            return [], 0
         pages = max(len(self._indexed), 1)
         # How many pages have each term, about (its indexed words' counts added up; a
         # phrase's first word's)
@@ -234,7 +238,7 @@ class TieredRanking:
         unknown = [i for i in counted if not any(found_by[i])]
         if len(unknown) > len(counted) // UNKNOWN_SHARE and not partial:
             return [], 0
-        needed = min(len(counted) - len(counted) // SPARE, MIN_TOGETHER if partial else len(counted))
+        needed = MIN_TOGETHER if partial else len(counted) - len(counted) // SPARE
         # BM25 ranks by a term's own words: a rare compound it is part of would weigh as much
         # as the term itself ("bildebehandling" for "bilder").
         exact = [

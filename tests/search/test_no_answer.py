@@ -291,15 +291,42 @@ def test_a_question_no_page_answers_offers_the_pages_with_some_of_its_words_apar
     assert search.find("hvordan bruker jeg vipps", "nb").partial == ()
 
 
+def test_partial_matches_share_two_of_a_questions_rarer_words_however_weakly(tmp_path):
+    # 30 pages say "bruke": on a third of the pages or more, a word that narrows nothing.
+    for i in range(30):
+        write(tmp_path, f"side-{i}", f"# Side {i}\n\nHer kan du bruke noe annet, del {i}.\n")
+    write(tmp_path, "skriver", "# Utskrift\n\nDu kan bruke skriveren.\n")
+    filler = " ".join(f"ord{i}" for i in range(400))
+    write(tmp_path, "svak", f"# Lagring\n\n{filler}. Koble skriveren med en kabel. {filler}.\n")
+    search = search_over(tmp_path)
+    # "skriveren" is its only rarer word on a page: beside a common one, that is no partial answer.
+    assert search.find("bruke skriveren til bøtta", "nb").partial == ()
+    # Every word, once in a long page: too weak an answer, but a partial match.
+    found = search.find("koble skriveren kabelen", "nb")
+    assert found.hits == () and [hit.page.slug for hit in found.partial] == ["svak"]
+    # A word no page has beside an English word is left out: the two words left are no question.
+    write(tmp_path, "android", f"# Mobil\n\nKoble den til. {filler}. Android er et system.\n")
+    found = search_over(tmp_path).find("koble zqxvw android", "nb")
+    assert (found.hits, found.partial) == ((), ())
+    write(tmp_path, "svak", "# Lagring\n\nKoble skriveren med en kabel.\n")
+    assert slugs(search_over(tmp_path), "koble skriveren kabelen") == ["svak"]  # (said strongly: an answer)
+
+
 def test_the_search_page_and_the_api_offer_partial_matches_apart_from_results(make_app, docs_dir):
-    write(docs_dir, "skriver", "# Utskrift <script>alert(1)</script>\n\nDu kan koble skriveren med en kabel.\n")
+    write(
+        docs_dir,
+        "skriver",
+        "---\ncategory: Utstyr <img src=x onerror=alert(1)>\n---\n"
+        "# Utskrift <script>alert(1)</script>\n\nDu kan koble skriveren med en kabel, <b>fort</b>.\n",
+    )
     client = make_app().test_client()
     html = client.get("/docs.php", query_string={"q": "koble skriveren til bøtta <b>", "embed": "1"}).text
     assert "Ingen treff for «koble skriveren til bøtta &lt;b&gt;»" in html
     partial = html.split('<section class="partial"', 1)[1]
     assert "Sider som nevner noe av det du spurte om" in partial
     assert 'href="/docs.php?doc=skriver&amp;embed=1"' in partial
-    assert "<script>" not in html and "<b>" not in html
+    assert "<script>" not in html and "<b>" not in html and "<img" not in html
+    assert "Utstyr &lt;img src=x onerror=alert(1)&gt;" in partial
     assert '<ol class="results">' not in html.split('<section class="partial"', 1)[0]
     body = client.get("/api/search?q=koble+skriveren+til+bøtta").get_json()
     assert (body["results"], body["total"]) == ([], 0)
