@@ -25,8 +25,8 @@ prefixes. Then:
   the share and title factors cost questions 7 points of top-1 there, while they win two words.
 - **Partial matches** of a question that finds nothing, offered apart (app/search/engine.py):
   the same ranking, of the pages that have two of its counted terms, and two of its terms
-  together, whatever it has that no page has and however weak the match (none when fewer
-  than two of its terms are counted: a rare word beside common ones is not partly answered).
+  together, whatever it has that no page has and however weak the match. A question is
+  three terms as searched, each word once (a word and its forms or synonyms are one).
 
 Candidates are read by FTS5: pages with any of the terms, ranked by BM25; at most
 MAX_RANKED matches of a statement are ranked. Which terms the best of them have is read
@@ -221,12 +221,12 @@ class TieredRanking:
 
     def _answering(self, terms, whole, with_parts, found_by, wanted, limit, partial=False) -> tuple[list[int], int]:
         """The rows of the pages that have enough of the terms, best first, and how many match.
-        `partial`: of a question (QUESTION_TERMS terms or more, MIN_TOGETHER of them counted),
-        the pages with MIN_TOGETHER of its counted terms and of its terms together, however many
-        it has that no page has and however weak the match (the search offers them apart, as
-        no sure answer, when nothing answers: app/search/engine.py)."""
-        if partial and len(terms) < QUESTION_TERMS:  # (translations may leave fewer than typed)
-            return [], 0
+        `partial`: a question's partial matches (see the module's docstring)."""
+        if partial:  # each word once: repeated, inflected or glossed ("tofaktorautentisering (2FA)")
+            kept = [i for i, (own, _) in enumerate(found_by) if not any(set(own) & set(o) for o, _ in found_by[:i])]
+            terms, whole, with_parts, found_by = ([x[i] for i in kept] for x in (terms, whole, with_parts, found_by))
+            if len(terms) < QUESTION_TERMS:  # (translations too may leave fewer than typed)
+                return [], 0
         pages = max(len(self._indexed), 1)
         # How many pages have each term, about (its indexed words' counts added up; a
         # phrase's first word's)

@@ -288,7 +288,14 @@ def test_a_question_no_page_answers_offers_the_pages_with_some_of_its_words_apar
     assert search.find("koble skriveren til bøtta", "nb", exact=True).partial == ()
     assert search.find("skriveren bøtta", "nb").partial == ()
     assert search.find("koble skriveren", "nb").hits and search.find("koble skriveren", "nb").partial == ()
+    assert (
+        search.find("koble skriveren kabelen", "nb").hits and search.find("koble skriveren kabelen", "nb").partial == ()
+    )
     assert search.find("hvordan bruker jeg vipps", "nb").partial == ()
+    # At most three, the best.
+    for i in range(4):
+        write(tmp_path, f"kabel-{i}", f"# Kabel {i}\n\nKoble skriveren med kabel nummer {i}.\n")
+    assert len(search_over(tmp_path).find("koble skriveren til bøtta", "nb").partial) == 3
 
 
 def test_partial_matches_share_two_of_a_questions_rarer_words_however_weakly(tmp_path):
@@ -299,11 +306,20 @@ def test_partial_matches_share_two_of_a_questions_rarer_words_however_weakly(tmp
     filler = " ".join(f"ord{i}" for i in range(400))
     write(tmp_path, "svak", f"# Lagring\n\n{filler}. Koble skriveren med en kabel. {filler}.\n")
     search = search_over(tmp_path)
-    # "skriveren" is its only rarer word on a page: beside a common one, that is no partial answer.
-    assert search.find("bruke skriveren til bøtta", "nb").partial == ()
+    # "skriveren" is its only rarer word on a page: beside a common one, that is no partial answer,
+    # nor beside itself, repeated or inflected.
+    for question in (
+        "bruke skriveren til bøtta",
+        "skriveren skriveren bøtta",
+        "bruke skriveren og skriverne til bøtta",
+    ):
+        assert search.find(question, "nb").partial == (), question
     # Every word, once in a long page: too weak an answer, but a partial match.
     found = search.find("koble skriveren kabelen", "nb")
     assert found.hits == () and [hit.page.slug for hit in found.partial] == ["svak"]
+    # Two words, one of them English written together ("darkmode": "dark mode"), are no question.
+    write(tmp_path, "mork-modus", "# Mørk modus\n\nSlå på mørk modus i innstillingene.\n")
+    assert search_over(tmp_path).find("darkmode vipps", "nb").partial == ()
     # A word no page has beside an English word is left out: the two words left are no question.
     write(tmp_path, "android", f"# Mobil\n\nKoble den til. {filler}. Android er et system.\n")
     found = search_over(tmp_path).find("koble zqxvw android", "nb")
@@ -316,8 +332,8 @@ def test_the_search_page_and_the_api_offer_partial_matches_apart_from_results(ma
     write(
         docs_dir,
         "skriver",
-        "---\ncategory: Utstyr <img src=x onerror=alert(1)>\n---\n"
-        "# Utskrift <script>alert(1)</script>\n\nDu kan koble skriveren med en kabel, <b>fort</b>.\n",
+        "---\ntitle: Utskrift <script>alert(1)</script>\ncategory: Utstyr <img src=x onerror=alert(1)>\n---\n"
+        "# Utskrift\n\nDu kan koble skriveren med en kabel, <b>fort</b>.\n",
     )
     client = make_app().test_client()
     html = client.get("/docs.php", query_string={"q": "koble skriveren til bøtta <b>", "embed": "1"}).text
@@ -327,6 +343,8 @@ def test_the_search_page_and_the_api_offer_partial_matches_apart_from_results(ma
     assert 'href="/docs.php?doc=skriver&amp;embed=1"' in partial
     assert "<script>" not in html and "<b>" not in html and "<img" not in html
     assert "Utstyr &lt;img src=x onerror=alert(1)&gt;" in partial
+    assert "Utskrift &lt;script&gt;alert(1)&lt;/script&gt;" in partial
+    assert "Søket fant ikke noe sikkert svar" in partial
     assert '<ol class="results">' not in html.split('<section class="partial"', 1)[0]
     body = client.get("/api/search?q=koble+skriveren+til+bøtta").get_json()
     assert (body["results"], body["total"]) == ([], 0)
