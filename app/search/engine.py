@@ -27,9 +27,10 @@ and query as "bild". A query then forgives, in this order:
   the pages' compounds are found by theirs; never a word of the Bokmål list or a form of
   one, nor an English word (left to its translations);
 - language: a search that finds little in the reader's language also searches the others;
-- no sure answer: a question (three words or more) that finds nothing is offered its partial
-  matches apart, the pages with two of its words together, never as its results: the
-  reader is not left at a dead end, and "no answer, no results" still holds.
+- no sure answer: a question (three words or more, common ones left out) that finds nothing
+  is offered its partial matches apart, pages with two of its rarer words (app/search/
+  ranking.py), never as its results: the reader is not left at a dead end, and "no answer,
+  no results" still holds.
 
 This module is the search the app asks (`Search.find`): corrections, languages and a
 cache of results. A query's terms are app/search/query.py; each language's index and
