@@ -82,7 +82,7 @@ def test_a_typo_that_reads_as_two_english_words_is_corrected_first(tmp_path):
     assert slugs(search, "firewall") == ["brannmur"]
 
 
-def test_nynorsk_function_words_and_vs_are_left_out_not_taken_for_another_subject(tmp_path):
+def test_nynorsk_function_words_vs_and_particles_are_left_out_not_taken_for_another_subject(tmp_path):
     write(tmp_path, "brannmur", "# Brannmur\n\nSlik slipper du bare trygg trafikk inn gjennom ruteren.\n")
     for i in range(3):
         write(tmp_path, f"side-{i}", f"# Side {i}\n\nEn side om noe annet, del {i}.\n")
@@ -91,6 +91,9 @@ def test_nynorsk_function_words_and_vs_are_left_out_not_taken_for_another_subjec
     assert slugs(search, "kvifor er brannmuren ikkje på") == ["brannmur"]
     assert slugs(search, "brannmur vs ruter") == ["brannmur"]
     assert slugs(search, "kva er ein kafé") == []  # still a subject no page covers
+    # Words that say how a question is asked, not what about ("egentlig", "faktisk").
+    assert slugs(search, "hva er egentlig en brannmur") == ["brannmur"]
+    assert slugs(search, "slipper brannmuren faktisk trafikk inn") == ["brannmur"]
 
 
 def test_kom_is_no_stop_word_kom_i_gang_is_a_heading(tmp_path):
