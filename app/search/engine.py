@@ -49,7 +49,7 @@ from flask import Flask, current_app
 from app.languages import LANGUAGES
 from app.search import lexicon
 from app.search.index import SearchIndex
-from app.search.query import MAX_QUERY_CHARS, MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of
+from app.search.query import MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of, typed
 from app.search.ranking import QUESTION_TERMS
 from app.search.spelling import written_apart
 from app.search.synonyms import SynonymFile, Synonyms
@@ -84,7 +84,7 @@ class Search:
         `forgiving`, a few words no page has are left out of a longer query, and a page may
         lack one of its terms; a question that finds nothing then has its partial matches.
         """
-        query = " ".join(query.split())[:MAX_QUERY_CHARS]
+        query = typed(query)
         for index in self.indexes.values():
             index.update()
         synonyms = self.synonyms.current()

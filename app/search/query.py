@@ -95,6 +95,12 @@ class Term(NamedTuple):
         return self.phrases[0][0] if len(self.phrases) == 1 and len(self.phrases[0]) == 1 else None
 
 
+def typed(query: str) -> str:
+    """A query as the reader typed it, to search and show: its runs of white space one space,
+    control and format characters (NUL, U+200B) left out, as far as MAX_QUERY_CHARS."""
+    return " ".join("".join(char for char in query if char.isprintable() or char.isspace()).split())[:MAX_QUERY_CHARS]
+
+
 def query_words(query: str) -> list[str]:
     """The words of a query, lower case, as far as MAX_QUERY_CHARS and MAX_TERMS reach."""
     return [w for w in WORD.findall(query[:MAX_QUERY_CHARS].lower()) if len(w) > 1 or w.isdigit()][:MAX_TERMS]

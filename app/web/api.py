@@ -23,7 +23,7 @@ from app.languages import CODES, language_from_header
 from app.readers.counting import count_search
 from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
 from app.search.engine import get_search
-from app.search.query import MAX_QUERY_CHARS, Hit, Results
+from app.search.query import MAX_QUERY_CHARS, Hit, Results, typed
 from app.search.suggest import get_suggester
 from app.web import see_also
 
@@ -155,7 +155,7 @@ def contexts_list() -> bytes:
 def search_json():
     """Search results as JSON: title, category and a passage with its matches marked."""
     lang = requested_language()
-    query = " ".join(request.args.get("q", "").split())[:MAX_QUERY_CHARS]
+    query = typed(request.args.get("q", ""))
     found = Results(query)
     if query:
         with work_slot():
@@ -194,7 +194,7 @@ def suggest_json():
     """Up to 8 page titles and headings for what a reader has typed so far (for the search
     box while typing); not counted as a search."""
     lang = requested_language()
-    typed = request.args.get("q", "")[:MAX_QUERY_CHARS]
+    so_far = request.args.get("q", "")[:MAX_QUERY_CHARS]
     suggestions = [
         {
             "slug": found.slug,
@@ -203,9 +203,9 @@ def suggest_json():
             "heading": found.heading,
             "anchor": found.anchor,
         }
-        for found in get_suggester().suggest(typed, lang)
+        for found in get_suggester().suggest(so_far, lang)
     ]
-    response = json_response({"query": typed, "lang": lang, "suggestions": suggestions})
+    response = json_response({"query": so_far, "lang": lang, "suggestions": suggestions})
     response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
     return response
 

@@ -22,7 +22,7 @@ from app.observability.metrics import CACHE, DOCUMENT_ERRORS
 from app.presentation import Presentation, canonical_url, carry_args, layout_context, page_groups
 from app.readers.counting import count_alias_hit, count_search, view_counter
 from app.search.engine import get_search
-from app.search.query import MAX_QUERY_CHARS, Results
+from app.search.query import Results, typed
 from app.web import see_also
 from app.web.errors import page_not_found
 
@@ -197,7 +197,7 @@ def help_index(presentation: Presentation) -> Response:
 def search_results(query: str, presentation: Presentation) -> Response:
     """The search page: results for `q`, or just the search box when it is empty."""
     request.environ["help.route"] = "help.search"
-    query = " ".join(query.split())[:MAX_QUERY_CHARS]
+    query = typed(query)
     exact = request.args.get("eksakt") == "1"
     results = Results(query)
     if query:

@@ -216,6 +216,15 @@ def test_empty_and_huge_queries_get_a_normal_page(client):
     assert 'maxlength="200"' in response.text
 
 
+def test_control_characters_of_a_query_are_left_out_where_it_is_shown(client):
+    for url in ("/docs.php", "/api/search"):
+        response = client.get(url, query_string={"q": "ip\x00-adapter\x1b\u200b \x7f"})
+        assert response.status_code == 200
+        for char in "\x00\x1b\u200b\x7f":
+            assert char not in response.text and char.encode("unicode_escape").decode() not in response.text
+    assert client.get("/api/search", query_string={"q": "ip\x00-adapter"}).get_json()["query"] == "ip-adapter"
+
+
 def test_search_box_in_the_layout_works_without_javascript(client):
     html = client.get("/docs.php?doc=instantid-intro").text
     form = re.search(r'<form class="search" action="/docs.php" method="get" role="search">(.*?)</form>', html, re.S)
