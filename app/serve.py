@@ -60,6 +60,9 @@ SERVER_DEFAULTS = {
     "GRANIAN_WORKERS_KILL_TIMEOUT": "8",
 }
 PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for the child when its parent dies
+# A worker whose launcher is gone ends this long after, whatever its own stop is doing: the
+# in-flight requests' time (GRANIAN_WORKERS_KILL_TIMEOUT) and a little more.
+ORPHAN_SECONDS = 10
 # A migration under way when the launcher is stopped gets this long to finish before it is
 # killed: on SQLite each statement of a migration commits alone (Alembic: "non-transactional
 # DDL"), and one cut in the middle leaves tables that the next start cannot create again.
@@ -119,6 +122,20 @@ def _stop_with_launcher(launcher: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != launcher:  # it was gone before the line above
         os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=_end_when_orphaned, args=(launcher,), name="launcher-watch", daemon=True).start()
+
+
+def _end_when_orphaned(launcher: int, seconds: float = ORPHAN_SECONDS) -> None:
+    """In a worker: end it `seconds` after its launcher is gone, if SIGTERM has not.
+
+    granian's worker can hang in its SIGTERM handler: once in about 40 runs of the test that
+    SIGKILLs the launcher, a worker was still there 25 minutes on, its main thread in
+    granian/_signals.py's handler (py-spy), setting the event its main loop waits on.
+    """
+    while os.getppid() == launcher:
+        time.sleep(1)
+    time.sleep(seconds)
+    os._exit(1)
 
 
 class DeliberateThreadCount(logging.Filter):

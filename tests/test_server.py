@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from helpers import PROJECT, write
 
+from app.serve import _end_when_orphaned
 from bench.servers import VENV_BIN, dockerfile_runtime, free_port, get, help_server, worker_pids
 
 SIGNING_KEY = "k" * 32
@@ -273,6 +274,33 @@ def all_stop(pids: list[int], timeout: float = 30) -> bool:
             return False
         time.sleep(0.2)
     return True
+
+
+def test_a_worker_whose_launcher_is_gone_ends_even_when_its_own_stop_hangs():
+    # A process for the launcher, which forks one for the worker; the worker's stop never
+    # ends (granian's can hang: app/serve.py), and its launcher is SIGKILLed.
+    reading, writing = os.pipe()
+    launcher = os.fork()
+    if launcher == 0:
+        worker = os.fork()
+        if worker == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            threading.Thread(target=_end_when_orphaned, args=(os.getppid(), 1), daemon=True).start()
+            while True:
+                time.sleep(1)
+        os.write(writing, str(worker).encode())
+        while True:
+            time.sleep(1)
+    worker = int(os.read(reading, 32))
+    try:
+        time.sleep(1.5)
+        assert running(worker)  # its launcher is there: it goes on
+        os.kill(launcher, signal.SIGKILL)
+        os.waitpid(launcher, 0)
+        assert all_stop([worker], timeout=10)
+    finally:
+        with suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
 
 
 @pytest.mark.server
