@@ -77,12 +77,13 @@ def per_worker(limits: str, workers: int) -> str:
     return ";".join(shares)
 
 
-def search_limit():
-    """The rate limit on searches, for a route's decorator: one count for the page and the API."""
+def search_limit(doc_wins: bool = False):
+    """The rate limit on searches, for a route's decorator: one count for the page and the API.
+    `doc_wins`: the route shows `?doc=`'s page instead of searching when both are given."""
     return limiter.shared_limit(
         rate_limit("SEARCH_RATE_LIMIT"),
         scope="search",
-        exempt_when=lambda: "q" not in request.args or "doc" in request.args,
+        exempt_when=lambda: "q" not in request.args or (doc_wins and "doc" in request.args),
     )
 
 

@@ -59,7 +59,7 @@ def requested_slug() -> str | None:
 
 
 @bp.get("/docs.php")
-@search_limit()
+@search_limit(doc_wins=True)
 @not_found_limit()
 def docs():
     """A help page by `?doc=<slug>`, search by `?q=`, or the help index."""

@@ -30,6 +30,14 @@ def test_searches_past_the_limit_get_429_with_retry_after(limited):
     assert client.get("/docs.php").status_code == 200
 
 
+def test_a_doc_parameter_does_not_lift_the_limit_from_api_searches(limited):
+    # /docs.php shows ?doc='s page when both are given (no search); the API searches anyway.
+    client = limited(SEARCH_RATE_LIMIT="2/minute")
+    assert [client.get(f"/api/search?q=bilde{i}&doc=x").status_code for i in range(2)] == [200] * 2
+    assert client.get("/api/search?q=bilde&doc=x").status_code == 429
+    assert client.get("/docs.php?q=bilde&doc=instantid-intro").status_code == 200
+
+
 def test_each_client_has_its_own_count(limited):
     client = limited(SEARCH_RATE_LIMIT="1/minute")
     assert client.get("/docs.php?q=a1", environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 200
