@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import NamedTuple
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote_to_bytes, urlencode
 
 import click
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
@@ -187,6 +187,15 @@ def own_origin() -> str:
     return current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
 
 
+def is_utf8(form: bytes) -> bool:
+    """Whether a URL-encoded form's fields are UTF-8 once percent-decoded."""
+    try:
+        unquote_to_bytes(form).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 @bp.post("/tilbakemelding")
 @feedback_limit()
 def submit():
@@ -195,6 +204,11 @@ def submit():
     if cross_site():
         raise Forbidden()
     presentation = Presentation.of_request()
+    if len(request.args.getlist("doc")) > 1:
+        raise BadRequest("The form names more than one page.")
+    # werkzeug keeps bytes it cannot decode as "%FF": a comment the reader never wrote
+    if request.mimetype == "application/x-www-form-urlencoded" and not is_utf8(request.get_data(cache=True)):
+        raise BadRequest("The form must be UTF-8.")
     form = request.form
     slug = request.args.get("doc", "")
     if form.get("website"):  # a field people never see: only a robot fills it in

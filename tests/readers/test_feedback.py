@@ -205,6 +205,26 @@ def test_malformed_or_oversize_posts_are_refused(reader, feedback_app, data, sta
 
 
 @pytest.mark.parametrize(
+    "body", ["helpful=no&comment=a%ed%a0%80b", "helpful=no&comment=a%ffb", "helpful=no&comment=a%C3"]
+)
+def test_a_form_that_is_not_utf_8_is_refused(reader, feedback_app, body):
+    # werkzeug would keep the bytes it cannot decode as "%FF": a comment the reader never wrote
+    form = {"content_type": "application/x-www-form-urlencoded", "headers": SAME_SITE}
+    response = reader.post(FORM, data=body.encode(), **form)
+    assert response.status_code == 400 and "Kunne ikke ta imot svaret" in response.text
+    assert votes(feedback_app) == [] and comments(feedback_app) == []
+    # "%FF" typed by a reader is sent as %25FF, and kept as typed
+    assert reader.post(FORM, data=b"helpful=no&comment=%25FF+%C3%A6", **form).status_code == 303
+    assert comments(feedback_app) == ["%FF æ"]
+
+
+def test_a_form_naming_two_pages_is_refused(reader, feedback_app):
+    response = reader.post(FORM + "&doc=instantid-intro", data={"helpful": "yes"}, headers=SAME_SITE)
+    assert response.status_code == 400
+    assert votes(feedback_app) == []
+
+
+@pytest.mark.parametrize(
     "url, status",
     [
         ("/tilbakemelding?doc=finnes-ikke", 404),
