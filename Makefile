@@ -63,7 +63,7 @@ lexicons: $(VENV)/.installed-run
 test: system-packages $(VENV)/.installed node_modules/.installed lint
 	$(BIN)/python -m pytest
 
-# Everything that needs no server, browser, Redis or PostgreSQL, on two processes: about 20 s, for while
+# Everything that needs no server, browser, Redis or PostgreSQL, on two processes: about 90 s, for while
 # you work. Bytecode is written so that pytest's rewritten test modules are kept between runs.
 test-fast: $(VENV)/.installed
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n 2 -m "not server and not browser and not redis and not postgres and not container"

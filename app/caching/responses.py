@@ -60,7 +60,7 @@ class CachedPage:
         self.etag = hashlib.sha256(body).hexdigest()[:32]
         self.last_modified = int(mtime)
         self.is_fresh = is_fresh  # True while the source of the page is unchanged
-        self.count_view = count_view  # called for each GET answered, for insights (app/tally.py)
+        self.count_view = count_view  # called for each GET answered, for insights (app/readers/counting.py)
         self._checked_until = time.monotonic() + RECHECK_SECONDS  # made from the source just now
         self._variants: dict[str, tuple] = {}
         self._lock = threading.Lock()

@@ -3,7 +3,7 @@
 Two kinds, both declared next to the routes they guard:
 - a per-client rate limit (Flask-Limiter) on searches, dead links, feedback and failed
   logins, in memory by default and in Redis for replicas (`RATELIMIT_STORAGE_URI`). A
-  client is known by a keyed hash of its network (app/clients.py), never by its address.
+  client is known by a keyed hash of its network (app/guards/clients.py), never by its address.
   In memory each worker counts alone, so each allows its share of a limit (the limit
   divided by GRANIAN_WORKERS): a client never gets more than the limit, and may get less
   when its requests keep to one worker. Redis counts exactly.

@@ -90,7 +90,7 @@ def checked(slug: object, lang: str, helpful: object, reasons: object = (), comm
 
 def record(feedback: Feedback) -> None:
     """Store one vote, replacing this reader's earlier vote for the page today, and its comment;
-    committed before this returns (with other writes of this worker: see app/group_commit.py).
+    committed before this returns (with other writes of this worker: see app/readers/group_commit.py).
     ServiceUnavailable when the database cannot take it, or while this worker's requests that
     wait on the database are as many as DATABASE_SLOTS."""
     now = datetime.now(UTC)

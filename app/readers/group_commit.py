@@ -172,7 +172,7 @@ def _locked(path: Path):
 
 
 def write_lock_file(engine: Engine) -> Path | None:
-    """The file every process writing to an SQLite database takes turns on (app/group_commit.py);
+    """The file every process writing to an SQLite database takes turns on (app/readers/group_commit.py);
     None for other databases, which let several write at once."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     return Path(f"{database}.write-lock") if database and database != ":memory:" else None

@@ -1,5 +1,5 @@
-"""The plain BM25 that ranks questions (three terms or more): Lucene's (k1 1.5, b 0.75, IDF
-never below 0), over a page's title three times, its headings and its body, as the index
+"""The plain BM25 that ranks questions (three terms or more): k1 1.5 and b 0.75 (as bm25s
+has them) with Lucene's IDF (never below 0), over a page's title three times, its headings and its body, as the index
 keeps them (app/search/index.py: stems joined by single spaces).
 
 FTS5's own BM25 gives a word on half of the pages no weight at all and titles ten times the
