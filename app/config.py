@@ -69,6 +69,11 @@ class Config:
     # Where reader feedback is stored: sqlite:///path or postgresql+psycopg://user:password@host/db.
     # Empty: an SQLite file in the instance folder.
     DATABASE_URL = ""
+    # Keys the reader hashes of votes and searches (with the day's salt, which is in the
+    # database), so that a copy of the database cannot test an address against them: at least
+    # 32 characters, the same on every replica. Required with PostgreSQL. Empty: a random key
+    # kept in a file beside the SQLite file (app/readers/identity.py).
+    READER_KEY = ""
     # Days a reader's comment is kept before `flask feedback prune` (run daily by the launcher) deletes it.
     FEEDBACK_RETENTION_DAYS = "90"
     # Per client: feedback posts (the form and the API together).
@@ -218,6 +223,13 @@ def validate(config: dict) -> None:
     config["INSIGHTS_USERS"] = insights_users(config["INSIGHTS_USERS"])
     if config["DATABASE_URL"] and not DATABASE_URL.fullmatch(config["DATABASE_URL"]):
         raise ConfigError("DATABASE_URL is not an sqlite:/// or postgresql+psycopg:// URL")
+    if config["READER_KEY"] and len(config["READER_KEY"]) < 32:
+        raise ConfigError("READER_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+    if not config["READER_KEY"] and config["DATABASE_URL"].startswith("postgresql"):
+        raise ConfigError(
+            "READER_KEY must be set, at least 32 characters and the same on every replica, with "
+            "PostgreSQL: replicas with keys of their own would count a reader once on each"
+        )
     if config["SUPPORT_URL"] and not SUPPORT_URL.fullmatch(config["SUPPORT_URL"]):
         raise ConfigError(f"SUPPORT_URL={config['SUPPORT_URL']!r} is not a mailto: or https:// URL")
     sources = str(config["FRAME_ANCESTORS"]).split()

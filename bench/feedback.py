@@ -39,7 +39,8 @@ def clear(url: str) -> None:
 
 def posts(docs: Path, url: str, servers: int) -> dict:
     """wrk posting new readers' votes to `servers` server processes at once, then a count of the rows."""
-    env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "false"}
+    # Two replicas: they share a reader key, as they must (README, READER_KEY).
+    env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "false", "READER_KEY": "k" * 32}
     with help_server(docs, log=False, **env) as (first, _), help_server(docs, log=False, **env) as (second, _):
         bases = [first, second][:servers]
         for base in bases:  # the database is migrated, and today's salt made, before the clock starts

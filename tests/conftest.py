@@ -13,6 +13,8 @@ from app import create_app
 from app.observability.logs import configure_logging
 from app.observability.recorder import RECORDER
 
+READER_KEY = "reader-key-of-the-tests-0123456789"
+
 
 @pytest.fixture(autouse=True)
 def files_settle_at_once(monkeypatch):
@@ -54,10 +56,12 @@ def make_app(docs_dir: Path):
     """Build an app from the temporary docs folder with the given settings.
 
     Rate limits are off unless a test turns them on (test_limits.py): elsewhere they would
-    only get in the way.
+    only get in the way. Apps on PostgreSQL share a reader key, as replicas must.
     """
 
     def make(**overrides):
+        if overrides.get("DATABASE_URL", "").startswith("postgresql"):
+            overrides = {"READER_KEY": READER_KEY, **overrides}
         return create_app(
             {
                 "TESTING": True,

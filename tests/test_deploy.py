@@ -27,6 +27,7 @@ SECRETS = {
     "POSTGRES_PASSWORD": "p" * 32,
     "REDIS_PASSWORD": "r" * 32,
     "CACHE_SIGNING_KEY": "k" * 64,
+    "READER_KEY": "q" * 64,
     "PUBLIC_BASE_URL": "https://hjelp.example.no",
 }
 
@@ -121,6 +122,7 @@ def test_compose_runs_two_replicas_sharing_postgresql_and_redis_and_stops_in_tim
     assert env["DATABASE_URL"].startswith("postgresql+psycopg://") and "@postgres:" in env["DATABASE_URL"]
     assert env["CACHE_TYPE"] == "RedisCache" and "@redis:" in env["CACHE_REDIS_URL"]
     assert env["CACHE_SIGNING_KEY"] == SECRETS["CACHE_SIGNING_KEY"]
+    assert env["READER_KEY"] == SECRETS["READER_KEY"]
     assert help_service["read_only"] is True and "/tmp" in help_service["tmpfs"]
     assert help_service["cap_drop"] == ["ALL"]
     grace = int(re.fullmatch(r"(\d+)s", help_service["stop_grace_period"]).group(1))
@@ -147,6 +149,7 @@ def test_every_setting_in_deploy_is_one_the_app_has_and_accepts(where):
             "database-url": "postgresql+psycopg://help:secret@postgres/help",
             "redis-url": "redis://:secret@redis:6379/0",
             "cache-signing-key": "k" * 64,
+            "reader-key": "q" * 64,
         }
         env = {
             item["name"]: item.get("value") or samples[item["valueFrom"]["secretKeyRef"]["key"]]

@@ -407,7 +407,7 @@ def test_a_signal_while_starting_stops_the_launcher_and_its_children_at_once(doc
         if moment == "reading pages":
             env["DOCS_DIR"] = str(many_pages(tmp_path / "many", 3000))
         if moment == "migrating":
-            env["DATABASE_URL"] = silent
+            env["DATABASE_URL"], env["READER_KEY"] = silent, "k" * 32
         process = subprocess.Popen(
             cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )

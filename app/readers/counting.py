@@ -91,7 +91,7 @@ class Tally:
         engine: Engine,
         flush_seconds: float,
         min_clients: int,
-        salts: DailySalts | None = None,
+        salts: DailySalts,
         dead_links_per_day: int = 1000,
         searches_per_day: int = 5000,
     ):
@@ -100,7 +100,7 @@ class Tally:
         self.min_clients = min_clients
         self.writer = CountWriter(min_clients, dead_links_per_day, searches_per_day)
         self.lock_file = write_lock_file(engine)  # SQLite: the writers of all processes take turns on it
-        self.salts = salts or DailySalts(engine)  # the day's salt of reader hashes, shared with feedback
+        self.salts = salts  # the day's salt of reader hashes, shared with feedback
         self._views: dict[tuple[str, str], count] = {}  # (slug, lang) -> its views since the start
         self._views_read: dict[tuple[str, str], int] = {}  # (slug, lang) -> the counter's value last read
         self._batch = Batch()  # searches and dead links

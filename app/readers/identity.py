@@ -1,13 +1,18 @@
-"""Who a reader is, for one day: a hash of the day's random salt, the client's network and
-what it did. Salts are kept in the database, shared by every worker and replica, and
-deleted once their day is over, so that no hash can be tied to an address afterwards."""
+"""Who a reader is, for one day: a hash of the day's random salt, keyed by READER_KEY, the
+client's network and what it did. Salts are kept in the database, shared by every worker and
+replica, and deleted once their day is over, so that no hash can be tied to an address
+afterwards. The key is not: without it, a copy of the database (a backup, a replica) cannot
+test an address against the day's hashes."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
+import secrets
 import threading
 from datetime import date
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
@@ -15,6 +20,8 @@ from sqlalchemy.engine import Engine
 
 from app.readers.database import dialect_insert
 from app.readers.models import DailySalt, db
+
+KEY_SUFFIX = ".reader-key"
 
 
 def stored_salt(engine: Engine, day: date) -> bytes:
@@ -28,17 +35,18 @@ def stored_salt(engine: Engine, day: date) -> bytes:
 
 class DailySalts:
     """The salt of each day's reader hashes, read from the database once per day and process
-    (votes and searches share it); only the latest day's is kept."""
+    (votes and searches share it) and keyed by `key`; only the latest day's is kept."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, key: str):
         self.engine = engine
+        self._key = key.encode()
         self._memo: dict[date, bytes] = {}
         self._lock = threading.Lock()
 
     def of(self, day: date) -> bytes:
         salt = self._memo.get(day)
         if salt is None:
-            salt = stored_salt(self.engine, day)
+            salt = hmac.digest(self._key, stored_salt(self.engine, day), "sha256")
             with self._lock:
                 self._memo.clear()
                 self._memo[day] = salt
@@ -55,5 +63,30 @@ def daily_salts(app: Flask) -> DailySalts:
     """The app's salts of reader hashes, shared by feedback and counting (made by whichever asks first)."""
     if "daily_salts" not in app.extensions:
         with app.app_context():
-            app.extensions["daily_salts"] = DailySalts(db.engine)
+            app.extensions["daily_salts"] = DailySalts(db.engine, reader_key(app.config["READER_KEY"], db.engine))
     return app.extensions["daily_salts"]
+
+
+def reader_key(setting: str, engine: Engine) -> str:
+    """READER_KEY, or else the key in a file beside the SQLite file (`feedback.db.reader-key`,
+    its owner's only), made by the first process that needs it: every worker and server on
+    that file, before a restart and after, hashes a reader alike, and a copy of the database
+    file alone tests no address. (PostgreSQL requires READER_KEY: app/config.py.) An
+    in-memory database has a key of its own."""
+    database = engine.url.database
+    if setting or engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return setting or secrets.token_hex(32)
+    path = Path(database).with_name(Path(database).name + KEY_SUFFIX)
+    if not path.exists():
+        # Written whole, then linked into place: a process never reads half a key, and of
+        # two that make one at once, the second finds the first's in place and reads it.
+        made = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        made.touch(mode=0o600)
+        try:
+            made.write_text(secrets.token_hex(32))
+            os.link(made, path)
+        except FileExistsError:
+            pass
+        finally:
+            made.unlink()
+    return path.read_text().strip()

@@ -402,7 +402,8 @@ def test_stop_while_migrating_a_database_that_does_not_answer_exits_0_within_3_s
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         database = f"postgresql+psycopg://help@127.0.0.1:{silent.getsockname()[1]}/help"
-        name, _ = containers.run(image, env={"GRANIAN_PORT": free_port(), "DATABASE_URL": database})
+        env = {"GRANIAN_PORT": free_port(), "DATABASE_URL": database, "READER_KEY": "k" * 32}
+        name, _ = containers.run(image, env=env)
         time.sleep(1.0)
         started = time.monotonic()
         podman("stop", "--time", "10", name)

@@ -512,6 +512,8 @@ def test_two_server_processes_count_every_vote_once(docs_dir, tmp_path, database
 
     url = f"sqlite:///{tmp_path}/shared.db" if database == "sqlite" else request.getfixturevalue("pg_url")
     env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "false", **BEHIND_A_PROXY}
+    if database == "postgresql":  # replicas; on SQLite they share the key file beside the database's
+        env["READER_KEY"] = "k" * 32
     with help_server(docs_dir, **env) as (first, _), help_server(docs_dir, **env) as (second, _):
         from concurrent.futures import ThreadPoolExecutor
 
@@ -531,7 +533,8 @@ def test_postgresql_stopped_mid_run_fails_feedback_not_pages(docs_dir, make_app)
     server = PostgresServer()
     server.start()
     try:
-        with help_server(docs_dir, DATABASE_URL=server.url(), RATELIMIT_ENABLED="false", **BEHIND_A_PROXY) as (base, _):
+        env = {"DATABASE_URL": server.url(), "READER_KEY": "k" * 32, "RATELIMIT_ENABLED": "false", **BEHIND_A_PROXY}
+        with help_server(docs_dir, **env) as (base, _):
             assert post_votes(base, range(3), repeats=1) == [303] * 3
             server.stop()
             assert set(post_votes(base, range(3, 6), repeats=1)) == {503}
@@ -569,6 +572,7 @@ def test_the_launcher_refuses_to_start_without_its_database(docs_dir):
             "DOCS_DIR": str(docs_dir),
             "GRANIAN_PORT": str(free_port()),
             "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x",
+            "READER_KEY": "k" * 32,
         },
     )
     assert result.returncode == 2
