@@ -29,7 +29,7 @@ class Language:
 
 
 NB_WORDS = {
-    "site": "Avatarify hjelp",
+    "site": "Avatarify-hjelp",
     "brand": "hjelp",
     "site_description": "Hjelp og forklaringer for Avatarify-appen.",
     "skip": "Hopp til innholdet",
@@ -44,8 +44,8 @@ NB_WORDS = {
     "language": "Språk",
     "index_title": "Hjelpesider",
     "index_heading": "Hjelp til Avatarify",
-    "index_lead": "Her forklarer vi hvordan Avatarify lager avatarer, og hva ordene innen generativ KI betyr.",
-    "index_description": "Alle hjelpesidene for Avatarify: hvordan appen virker og hva ordene betyr.",
+    "index_lead": "Her forklarer vi metodene innen generativ KI som hjelpesidene handler om, og hva ordene betyr.",
+    "index_description": "Alle hjelpesidene for Avatarify: metodene innen generativ KI og hva ordene betyr.",
     "search_title": "Søk",
     "search_heading": "Søk i hjelpen",
     "search_question": "Hva lurer du på?",
@@ -91,6 +91,7 @@ NB_WORDS = {
     "feedback_thanks": "Takk for tilbakemeldingen!",
     "feedback_title": "Hva var galt?",
     "feedback_lead": "Fortell oss hva som manglet, så kan vi gjøre siden bedre.",
+    "feedback_page": "Siden",
     "feedback_reasons": "Hva passer best?",
     "feedback_reason_not_found": "Jeg fant ikke det jeg lette etter",
     "feedback_reason_unclear": "Den var vanskelig å forstå",
@@ -124,13 +125,13 @@ NB_WORDS = {
         ),
         404: (
             "Fant ikke siden",
-            "Vi har ingen hjelpeside med dette navnet. Kanskje den har flyttet, eller lenken er skrevet feil.",
+            "Vi har ingen hjelpeside med dette navnet. Kanskje siden er flyttet, eller lenken er skrevet feil.",
         ),
         405: ("Ikke tillatt", "Hjelpesidene kan bare leses, ikke endres."),
         413: ("For mye tekst", "Det du sendte, var for langt. Kommentarer kan ha opptil 1000 tegn."),
         429: ("For mange forespørsler", "Du har sendt mange forespørsler på kort tid. Vent litt og prøv igjen."),
         500: ("Noe gikk galt", "En feil hos oss hindret siden i å vises. Prøv igjen om litt."),
-        503: ("Prøv igjen om litt", "Vi kunne ikke ta imot dette akkurat nå. Prøv igjen om litt."),
+        503: ("Prøv igjen om litt", "Vi klarte ikke å svare på dette akkurat nå. Prøv igjen om litt."),
     },
 }
 
@@ -150,8 +151,8 @@ EN_WORDS = {
     "language": "Language",
     "index_title": "Help pages",
     "index_heading": "Avatarify help",
-    "index_lead": "How Avatarify makes avatars, and what the words of generative AI mean.",
-    "index_description": "Every help page for Avatarify: how the app works and what the words mean.",
+    "index_lead": "The methods of generative AI the help pages are about, and what the words mean.",
+    "index_description": "Every help page for Avatarify: the methods of generative AI and what the words mean.",
     "search_title": "Search",
     "search_heading": "Search the help",
     "search_question": "What are you looking for?",
@@ -197,6 +198,7 @@ EN_WORDS = {
     "feedback_thanks": "Thank you for your feedback!",
     "feedback_title": "What was wrong?",
     "feedback_lead": "Tell us what was missing, and we can make the page better.",
+    "feedback_page": "The page",
     "feedback_reasons": "What fits best?",
     "feedback_reason_not_found": "I did not find what I was looking for",
     "feedback_reason_unclear": "It was hard to understand",
@@ -233,7 +235,7 @@ EN_WORDS = {
         413: ("Too much text", "What you sent was too long. Comments can be up to 1,000 characters."),
         429: ("Too many requests", "You have sent many requests in a short time. Please wait a little and try again."),
         500: ("Something went wrong", "An error on our side kept the page from showing. Please try again shortly."),
-        503: ("Please try again shortly", "We could not take this in just now. Please try again shortly."),
+        503: ("Please try again shortly", "We could not answer this just now. Please try again shortly."),
     },
 }
 

@@ -20,7 +20,7 @@ def test_every_bundled_page_is_served_in_the_layout(client, slug):
     assert response.mimetype == "text/html"
     html = response.text
     assert '<html lang="nb">' in html
-    assert re.search(r"<title>[^<]+ – Avatarify hjelp</title>", html)
+    assert re.search(r"<title>[^<]+ – Avatarify-hjelp</title>", html)
     assert re.search(r'<meta name="description" content="[^"]{20,}">', html)
     assert '<a class="brand" href="/docs.php">' in html
     assert re.search(r'<main id="innhold" class="wrap">.*<h1 id="[^"]+">', html, re.S)
@@ -51,7 +51,7 @@ def test_seed_page_from_a_temporary_docs_folder(tmp_path, make_app):
     shutil.copy(SEED_PAGE, docs / "what-is-ip-adapter.md")
     client = make_app(DOCS_DIR=str(docs)).test_client()
     html = client.get("/docs.php?doc=what-is-ip-adapter").text
-    assert "<title>IP-Adapter / Bildeadapter – Avatarify hjelp</title>" in html
+    assert "<title>IP-Adapter / Bildeadapter – Avatarify-hjelp</title>" in html
     source = SEED_PAGE.read_text(encoding="utf-8")
     for href, classes in re.findall(r'<a href="([^"]+)" class="([^"]+)">', source):
         assert f'<a href="{href}" class="{classes}">' in html
