@@ -18,6 +18,11 @@ HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 HTML_BLOCK = re.compile(r"^<(\w+)[^>]*>.*?(?:^</\1>[ \t]*$|\Z)", re.M | re.S)
 
 
+# A bullet's or quote's marker at the start of a line: not a word of the text. (A numbered
+# item keeps its number, which the index has as a word, and a reader too.)
+BLOCK_MARKER = re.compile(r"^[ \t]*[-*+>][ \t]+", re.M)
+
+
 FENCE = re.compile(r"^(```|~~~).*?(?:^\1[ \t]*$|\Z)", re.M | re.S)
 
 
@@ -55,7 +60,7 @@ def sections(body: str) -> list[Section]:
             found[-1] = Section(found[-1].anchor, found[-1].heading, found[-1].text + text)
         else:
             found.append(Section(anchor, heading, text))
-    return [Section(s.anchor, s.heading, plain_text(s.text)) for s in found if s.text.strip()]
+    return [Section(s.anchor, s.heading, plain_text(BLOCK_MARKER.sub("", s.text))) for s in found if s.text.strip()]
 
 
 @lru_cache(maxsize=4096)  # pages share headings ("Kilder"); the text is the documents', not readers'

@@ -11,6 +11,8 @@ from itertools import islice
 from app.content.sections import Section
 from app.search.query import WORD
 
+MAX_ATTACHED = 3  # characters of punctuation a passage keeps with its first and last words
+
 
 def packed(parts: list[Section]) -> bytes:
     """A page's sections as the index keeps them for passages: JSON, compressed. Their text
@@ -54,6 +56,17 @@ def _word_matches(text: str, patterns: list[re.Pattern], offset: int) -> list[tu
     ]  # not inside a word
 
 
+def _attached(text: str, at: int, step: int) -> int:
+    """Where the quotes, brackets and stops attached to a word end (`step` 1) or start (-1),
+    from `at`, its end or start: «IP», (ledetekst)."""
+    for _ in range(MAX_ATTACHED):
+        ahead = at if step > 0 else at - 1
+        if not 0 <= ahead < len(text) or text[ahead].isspace() or WORD.match(text, ahead):
+            break
+        at += step
+    return at
+
+
 def _marked(text: str, matches: set[int], before: int, length: int) -> tuple:
     """About `length` words of `text` from `before` words ahead of the first of the `matches`
     (where they start), as (text, highlighted) runs."""
@@ -70,13 +83,13 @@ def _marked(text: str, matches: set[int], before: int, length: int) -> tuple:
         return ()
     more = len(words) > length
     words = words[:length]
-    runs, position = [], words[0].start()
+    runs, position = [], _attached(text, words[0].start(), -1)
     for word in words:
         if word.start() in matches:
             runs.append((text[position : word.start()], False))
             runs.append((word.group(), True))
             position = word.end()
-    runs.append((text[position : words[-1].end()], False))
+    runs.append((text[position : _attached(text, words[-1].end(), 1)], False))
     runs[0] = (("… " if len(ahead) > before else "") + runs[0][0], False)
     runs[-1] = (runs[-1][0] + (" …" if more else ""), False)
     return tuple((t.replace("\n", " "), hit) for t, hit in runs if t)

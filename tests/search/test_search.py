@@ -85,12 +85,12 @@ def test_passage_is_the_section_with_most_matching_words_marked_in_its_text():
     two_words = Section("om-appen", "Om appen", "Et bilde og\nflere BILDER.")
     assert passage_of([heading_only, two_words], patterns) == (
         two_words,
-        (("Et ", False), ("bilde", True), (" og flere ", False), ("BILDER", True)),
+        (("Et ", False), ("bilde", True), (" og flere ", False), ("BILDER", True), (".", False)),
     )
     # A match in the heading alone chooses the section, and marks nothing in its text.
     assert passage_of([heading_only, Section("", "", "Ingenting.")], patterns) == (
         heading_only,
-        (("Ingen treff her", False),),
+        (("Ingen treff her.", False),),
     )
 
 
@@ -102,10 +102,26 @@ def test_passage_marks_words_that_start_with_a_stem_and_not_the_stem_inside_a_wo
     assert section == starting and [run for run, is_match in passage if is_match] == ["Bilde", "KI"]
 
 
+def test_a_passage_keeps_the_quotes_and_brackets_of_its_first_and_last_words():
+    text = "«IP» betyr Image Prompt (ledetekst)."
+    assert passage_of([Section("", "", text)], [re.compile(r"ip\b")])[1] == (
+        ("«", False),
+        ("IP", True),
+        ("» betyr Image Prompt (ledetekst).", False),
+    )
+    _, cut = passage_of([Section("", "", "«Et» (langt) ord.")], [re.compile(r"et\b")], length=2)
+    assert cut == (("«", False), ("Et", True), ("» (langt) …", False))
+
+
+def test_sections_leave_out_bullets_and_quote_markers():
+    body = "# Tittel\n\n- Første punkt\n* andre\n\n1. Ett\n2) To\n\n> Sitat\n\nTall: 3 - 2 = 1.\n"
+    assert page_sections(body)[1] == "Første punkt andre 1. Ett 2) To Sitat Tall: 3 - 2 = 1."
+
+
 def test_passage_marks_the_right_words_after_letters_that_lower_case_to_two():
     # "İ".lower() is two characters: the marks must still land on the words of the text.
     _, passage = passage_of([Section("", "", "İİİ İstanbul: et bilde.")], [re.compile(r"bild\w*")])
-    assert passage == (("İİİ İstanbul: et ", False), ("bilde", True))
+    assert passage == (("İİİ İstanbul: et ", False), ("bilde", True), (".", False))
 
 
 def test_passage_of_a_long_section_starts_a_few_words_before_its_first_match():
