@@ -54,13 +54,13 @@ class CachedPage:
     __slots__ = ("body", "etag", "last_modified", "is_fresh", "count_view", "_checked_until", "_variants", "_lock")
 
     def __init__(
-        self, body: bytes, mtime: float, is_fresh: Callable[[], bool], count_view: Callable[[], None] | None = None
+        self, body: bytes, mtime: float, is_fresh: Callable[[], bool], count_view: Callable[[dict], None] | None = None
     ):
         self.body = body
         self.etag = hashlib.sha256(body).hexdigest()[:32]
         self.last_modified = int(mtime)
         self.is_fresh = is_fresh  # True while the source of the page is unchanged
-        self.count_view = count_view  # called for each GET answered, for insights (app/readers/counting.py)
+        self.count_view = count_view  # called with each GET's environ, for insights (app/readers/counting.py)
         self._checked_until = time.monotonic() + RECHECK_SECONDS  # made from the source just now
         self._variants: dict[str, tuple] = {}
         self._lock = threading.Lock()
@@ -128,7 +128,7 @@ class CachedPage:
     def answer(self, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
         """Status, headers (a new list) and body for one request (the caller drops a HEAD's body)."""
         if self.count_view is not None and environ.get("REQUEST_METHOD") == "GET":
-            self.count_view()
+            self.count_view(environ)
         body, ok, not_modified = self.variant(
             preferred_encoding(environ.get("HTTP_ACCEPT_ENCODING", "")) if len(self.body) >= MIN_COMPRESS_BYTES else ""
         )

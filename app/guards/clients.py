@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 from flask import request
+from werkzeug.http import parse_list_header
 
 # `[v6]:port`, `[v6]`, or `v4:port`: what proxies write besides a bare address.
 _WITH_PORT = re.compile(r"\[(?P<v6>[^\]]{1,64})\](?::\d{1,5})?|(?P<v4>[0-9.]{7,15}):\d{1,5}")
 # Where ProxyFix keeps what the connection said before it took X-Forwarded-For.
 _PROXY_FIX_ORIGINAL = "werkzeug.proxy_fix.orig"
+# An IPv4 address as ipaddress writes it (no leading zeros): its own network.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 IPV6_PREFIX = 64
 # IPv6 networks whose last 32 bits are an IPv4 address (mapped is asked of ipaddress itself).
 IPV4_IN_IPV6 = (
@@ -33,9 +38,13 @@ IPV4_IN_IPV6 = (
 def network_of(text: str | None) -> str | None:
     """The client network an address string names (`192.0.2.1`, `2001:db8::/64`), or None
     if it names no address."""
-    if not text:
-        return None
-    text = text.strip()[:100]
+    return _network_of(text.strip()[:100]) if text else None
+
+
+# Parsing an IPv6 address took 17 µs (five cache hits' worth); the readers of the moment
+# are few. Keyed by at most 100 characters: bounded, whatever clients send.
+@lru_cache(maxsize=4096)
+def _network_of(text: str) -> str | None:
     written = _WITH_PORT.fullmatch(text)
     if written:
         text = written["v6"] or written["v4"]
@@ -50,8 +59,41 @@ def network_of(text: str | None) -> str | None:
             return str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         # From the number, not the text: a zone (`fe80::1%eth0`) is no part of the network.
         bits = 128 - IPV6_PREFIX
-        return str(ipaddress.IPv6Network((int(address) >> bits << bits, IPV6_PREFIX)))
+        return f"{ipaddress.IPv6Address(int(address) >> bits << bits)}/{IPV6_PREFIX}"
     return str(address)
+
+
+def peer_network(environ: dict, proxy_hops: int) -> str:
+    """client_network of a request the response cache answers before ProxyFix runs: the
+    address ProxyFix(x_for=proxy_hops) would make REMOTE_ADDR (the one the trusted proxy
+    wrote) if it is one, else the peer. An IPv4 address as written is its own network: only
+    others are parsed."""
+    if proxy_hops:
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
+        # A reader's header is short and the same at each request: read once (1.4 µs).
+        read = _forwarded if len(forwarded) <= MAX_REMEMBERED_HEADER else _forwarded.__wrapped__
+        found = read(forwarded, proxy_hops)
+        if found:
+            return found
+    return _network(environ.get("REMOTE_ADDR") or "") or ""
+
+
+MAX_REMEMBERED_HEADER = 200
+
+
+@lru_cache(maxsize=4096)
+def _forwarded(forwarded: str, proxy_hops: int) -> str | None:
+    """The network of the address `proxy_hops` from the end of X-Forwarded-For, split as
+    werkzeug parses the header (its parser took 2.7 µs) unless it holds a quote."""
+    if '"' in forwarded:
+        values = parse_list_header(forwarded)
+    else:
+        values = [value for value in (part.strip() for part in forwarded.split(",")) if value]
+    return _network(values[-proxy_hops]) if len(values) >= proxy_hops else None
+
+
+def _network(address: str) -> str | None:
+    return address if IPV4.fullmatch(address) else network_of(address)
 
 
 def client_network(environ: dict | None = None) -> str:

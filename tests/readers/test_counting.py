@@ -75,9 +75,9 @@ def test_only_a_referrers_host_is_kept(referrer, host):
 
 def test_page_views_are_counted_per_page_language_and_day(counting_app):
     client = counting_app.test_client()
-    for _ in range(2):  # the second from the response cache, before Flask routes anything
-        assert client.get("/docs.php?doc=instantid-intro").status_code == 200
-    assert client.get("/docs.php?doc=instantid-intro&lang=en").status_code == 200
+    for reader in (1, 2):  # the second from the response cache, before Flask routes anything
+        assert client.get("/docs.php?doc=instantid-intro", **from_reader(reader)).status_code == 200
+    assert client.get("/docs.php?doc=instantid-intro&lang=en", **from_reader(1)).status_code == 200
     assert client.head("/docs.php?doc=instantid-intro").status_code == 200  # no reader saw it
     assert client.get("/docs.php").status_code == 200  # the index is not a page
     assert table(counting_app, "SELECT * FROM insights_page_views") == []  # nothing until the flush
@@ -87,9 +87,28 @@ def test_page_views_are_counted_per_page_language_and_day(counting_app):
         (today, "instantid-intro", "en", 1),
         (today, "instantid-intro", "nb", 2),
     ]
-    client.get("/docs.php?doc=instantid-intro")
+    client.get("/docs.php?doc=instantid-intro", **from_reader(3))
     assert flush(counting_app)
     assert ("instantid-intro", "nb", 3) in table(counting_app, "SELECT slug, lang, views FROM insights_page_views")
+
+
+def test_a_reader_views_a_page_once_a_day_whatever_it_sends(counting_app, monkeypatch):
+    client = counting_app.test_client()
+    for agent in range(5):  # reloads, with other user agents and other spellings of the address
+        client.get("/docs.php?doc=instantid-intro", headers={"User-Agent": f"A/{agent}"}, **from_reader(1))
+        client.get("/docs.php?doc=instantid-intro&theme=dark", **from_reader(1))
+    for host in ("1", "2:3:4", "ffff"):  # one IPv6 subscriber's /64
+        client.get("/docs.php?doc=instantid-intro", environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{host}"})
+    client.get("/docs.php?doc=instantid-intro", environ_base={"REMOTE_ADDR": "2001:db8:1:3::1"})  # another
+    assert flush(counting_app)
+    assert table(counting_app, "SELECT views FROM insights_page_views") == [(3,)]
+    # What a worker remembers is bounded: past MAX_SEEN it starts afresh.
+    monkeypatch.setattr(tally, "MAX_SEEN", 4)
+    for reader in range(10, 30):
+        client.get("/docs.php?doc=instantid-intro", **from_reader(reader))
+        assert len(counting_app.extensions["tally"]._seen) <= 4
+    assert flush(counting_app)
+    assert table(counting_app, "SELECT views FROM insights_page_views") == [(23,)]
 
 
 def test_nothing_is_counted_while_insights_are_off(make_app, tmp_path):
@@ -239,7 +258,7 @@ def test_a_database_outage_fails_no_request_and_loses_no_count(counting_app, tmp
     try:
         assert not flush(counting_app)
         # Reading, searching and dead links go on, counted in memory.
-        assert client.get("/docs.php?doc=instantid-intro").status_code == 200
+        assert client.get("/docs.php?doc=instantid-intro", **from_reader(2)).status_code == 200
         assert client.get("/docs.php?q=ansikt").status_code == 200
         assert client.get("/docs.php?doc=borte").status_code == 404
         assert not flush(counting_app)  # the failed batch and the new one wait together
@@ -342,8 +361,10 @@ def test_views_count_for_the_day_they_are_written(counting_app, monkeypatch):
     client.get("/docs.php?doc=instantid-intro")
     assert flush(counting_app)
     monkeypatch.setattr(tally, "_today", lambda: date(2026, 11, 26))
+    assert flush(counting_app)  # the day changed: yesterday's readers are new again
     client.get("/docs.php?doc=instantid-intro")
-    client.get("/docs.php?doc=instantid-intro")
+    client.get("/docs.php?doc=instantid-intro")  # the same reader, the same day
+    client.get("/docs.php?doc=instantid-intro", **from_reader(2))
     assert flush(counting_app)
     assert sorted(table(counting_app, "SELECT day, views FROM insights_page_views")) == [
         ("2026-11-25", 1),
@@ -358,13 +379,18 @@ def test_the_production_server_writes_its_last_counts_as_it_stops(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(PROJECT / "docs", docs)
     # Nothing would be written for an hour: only the workers' last flush, as they stop, writes these.
-    with help_server(docs, INSIGHTS_USERS=USERS, INSIGHTS_FLUSH_SECONDS="3600") as (base, _):
-        statuses = [get(f"{base}/docs.php?doc=instantid-intro")[0] for _ in range(25)]
+    proxy = {"TRUSTED_PROXY_HOPS": "1", "PUBLIC_BASE_URL": "https://hjelp.example"}
+    with help_server(docs, INSIGHTS_USERS=USERS, INSIGHTS_FLUSH_SECONDS="3600", **proxy) as (base, _):
+        readers = [{"X-Forwarded-For": f"198.51.100.{i}"} for i in range(25)] + [
+            {"X-Forwarded-For": "198.51.100.0"}
+        ] * 10
+        statuses = [get(f"{base}/docs.php?doc=instantid-intro", headers=reader)[0] for reader in readers]
         statuses += [get(f"{base}/docs.php?doc=borte", headers={"Referer": "https://app.example/"})[0]]
-    assert statuses == [200] * 25 + [404]
+    assert statuses == [200] * 35 + [404]
     engine = create_engine(f"sqlite:///{tmp_path}/feedback.db")
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT SUM(views) FROM insights_page_views")).scalar_one() == 25
+        # 25 readers; the one who reloaded counts once in each of the 2 workers at most.
+        assert connection.execute(text("SELECT SUM(views) FROM insights_page_views")).scalar_one() in (25, 26)
         assert connection.execute(text("SELECT slug, referrer, requests FROM insights_dead_links")).all() == [
             ("borte", "app.example", 1)
         ]
