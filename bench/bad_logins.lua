@@ -1,7 +1,8 @@
 -- Bad passwords for the authors' pages from ADDRESSES addresses (sent as X-Forwarded-For,
 -- for a server that trusts one proxy hop); prints the answers by status.
 local addresses = tonumber(os.getenv("ADDRESSES") or "100")
-local threads, id = {}, 0
+local threads = {}
+id = 0  -- a global: thread:set gives each thread its own (a local would be 0 in every thread)
 
 function setup(thread)
   id = id + 1

@@ -63,7 +63,8 @@ def throughput(results: dict) -> list[str]:
         "",
         "## Counting page views for insights: cached page, on and off\n",
         f"Two servers side by side on the 1,000-page corpus, {COUNTING_ROUNDS} interleaved rounds, one with "
-        "INSIGHTS_USERS set (every view counted in memory and written every 5 s), one without. Views "
+        "INSIGHTS_USERS set (every view counted in memory and written every 5 s), one without, both behind "
+        "one trusted proxy hop; every request is a new reader (bench/new_readers.lua), so every view counts. Views "
         f"stored: {counting['stored']:,} for the {counting['answered']:,} answers wrk counted (requests in "
         "flight when a run stops are served and stored but not counted by wrk: up to 16 a run).\n",
         "| round | off requests/s | on requests/s | on/off | off p99 ms | on p99 ms | "

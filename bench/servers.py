@@ -378,7 +378,7 @@ def wrk_script(
         text=True,
         check=True,
         timeout=seconds + 60,
-        env={**os.environ, **({"WRK_REQUESTS": str(requests)} if requests else {}), **env},
+        env={**os.environ, **({"WRK_REQUESTS": str(requests)} if requests else {}), "WRK_THREADS": str(threads), **env},
     ).stdout
 
 

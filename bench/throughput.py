@@ -23,6 +23,7 @@ ROUNDS = 3  # interleaved rounds of nginx, bare WSGI and the cached page
 FLUSH_SECONDS = 5  # INSIGHTS_FLUSH_SECONDS's default
 STARTS = 3  # starts per corpus size, for the median start-up time
 COUNTING_ROUNDS = 8  # interleaved rounds of cached pages with counting off and on
+NEW_READERS = LUA / "new_readers.lua"
 
 
 def measure(corpora: dict[int, Path], seconds: int, workdir: Path) -> dict:
@@ -84,13 +85,19 @@ def measure(corpora: dict[int, Path], seconds: int, workdir: Path) -> dict:
 def counting_cost(docs: Path, seconds: int, workdir: Path) -> dict:
     """Cached pages with insights on (each view counted, written every INSIGHTS_FLUSH_SECONDS)
     and off, in ROUNDS interleaved rounds on two servers up side by side; and whether every
-    view answered was stored."""
+    view answered was stored. Every request is a new reader behind one trusted proxy
+    (new_readers.lua): the most a view costs, and each one counted."""
     from sqlalchemy import create_engine, text
     from werkzeug.security import generate_password_hash
 
     database = workdir / "insights.db"
-    on = {"INSIGHTS_USERS": f"bench:{generate_password_hash('bench')}", "DATABASE_URL": f"sqlite:///{database}"}
-    off = {"DATABASE_URL": f"sqlite:///{workdir / 'no-insights.db'}"}
+    proxy = {"TRUSTED_PROXY_HOPS": "1", "PUBLIC_BASE_URL": "https://hjelp.example"}
+    on = {
+        "INSIGHTS_USERS": f"bench:{generate_password_hash('bench')}",
+        "DATABASE_URL": f"sqlite:///{database}",
+        **proxy,
+    }
+    off = {"DATABASE_URL": f"sqlite:///{workdir / 'no-insights.db'}", **proxy}
 
     def stored_views() -> int:
         engine = create_engine(f"sqlite:///{database}")
@@ -102,10 +109,12 @@ def counting_cost(docs: Path, seconds: int, workdir: Path) -> dict:
     def run(base: str, pid: int) -> dict:
         """One wrk run, with the workers' CPU time per request answered."""
         cpu = worker_cpu_seconds(pid)
-        result = wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", seconds, warm_up=False)
+        runs.append(base)
+        address = {"RUN": str(len(runs))}  # new readers in each run
+        result = wrk(f"{base}/docs.php?doc={SAMPLE_PAGE}", seconds, script=NEW_READERS, warm_up=False, env=address)
         return {**result, "cpu_us": (worker_cpu_seconds(pid) - cpu) / result["requests"] * 1e6}
 
-    rounds = []
+    rounds, runs = [], []
     with (
         help_server(docs, log=False, **on) as (on_base, on_server),
         help_server(docs, log=False, **off) as (off_base, off_server),

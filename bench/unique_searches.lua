@@ -1,7 +1,10 @@
 -- Unique searches: every request asks for words no one asked for before. Stops after
 -- WRK_REQUESTS requests when that is set; prints the answers by status class.
-local limit = tonumber(os.getenv("WRK_REQUESTS") or "0")
-local threads, counter, id = {}, 0, 0
+-- Each thread runs in a Lua state of its own: `id` is a global that thread:set gives it (a
+-- local would be 0 in every thread), and it stops at its share of WRK_REQUESTS.
+local limit = tonumber(os.getenv("WRK_REQUESTS") or "0") / tonumber(os.getenv("WRK_THREADS") or "2")
+local threads, counter = {}, 0
+id = 0
 
 function setup(thread)
   id = id + 1
@@ -15,7 +18,7 @@ end
 
 function request()
   sent = sent + 1
-  if limit > 0 and sent * #threads > limit then wrk.thread:stop() end
+  if limit > 0 and sent > limit then wrk.thread:stop() end
   return wrk.format("GET", string.format("/docs.php?q=ord%dx%d+bilde%d", id, sent, sent % 97))
 end
 
