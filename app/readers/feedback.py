@@ -25,7 +25,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from flask.cli import with_appcontext
 from sqlalchemy import bindparam, cast, func, insert, select, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import BadRequest, Forbidden, NotFound, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound, ServiceUnavailable, UnsupportedMediaType
 
 from app.caching.responses import NO_STORE
 from app.content.library import get_library
@@ -206,8 +206,11 @@ def submit():
     presentation = Presentation.of_request()
     if len(request.args.getlist("doc")) > 1:
         raise BadRequest("The form names more than one page.")
-    # werkzeug keeps bytes it cannot decode as "%FF": a comment the reader never wrote
-    if request.mimetype == "application/x-www-form-urlencoded" and not is_utf8(request.get_data(cache=True)):
+    # The form is URL-encoded (a multipart body's undecodable bytes would be stored as U+FFFD),
+    # and werkzeug keeps bytes it cannot decode as "%FF": comments the reader never wrote.
+    if request.mimetype not in ("application/x-www-form-urlencoded", ""):  # (none: an empty form)
+        raise UnsupportedMediaType("The form is sent URL-encoded.")
+    if not is_utf8(request.get_data(cache=True)):
         raise BadRequest("The form must be UTF-8.")
     form = request.form
     slug = request.args.get("doc", "")
@@ -300,5 +303,6 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     app.extensions["feedback_writer"] = GroupCommit(engine, write_lock_file(engine))
+    daily_salts(app)  # now: a reader key that cannot be read stops the start, not every vote
     app.register_blueprint(bp)
     app.cli.add_command(feedback_cli)

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 import threading
 from datetime import date
 from pathlib import Path
@@ -18,10 +19,12 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from app.config import ConfigError
 from app.readers.database import dialect_insert
 from app.readers.models import DailySalt, db
 
 KEY_SUFFIX = ".reader-key"
+MIN_KEY_CHARS = 32  # as READER_KEY (app/config.py)
 
 
 def stored_salt(engine: Engine, day: date) -> bytes:
@@ -68,25 +71,42 @@ def daily_salts(app: Flask) -> DailySalts:
 
 
 def reader_key(setting: str, engine: Engine) -> str:
-    """READER_KEY, or else the key in a file beside the SQLite file (`feedback.db.reader-key`,
+    """READER_KEY, or else the key in a file beside the SQLite file (`<file>.reader-key`,
     its owner's only), made by the first process that needs it: every worker and server on
     that file, before a restart and after, hashes a reader alike, and a copy of the database
     file alone tests no address. (PostgreSQL requires READER_KEY: app/config.py.) An
-    in-memory database has a key of its own."""
+    in-memory database has a key of its own. ConfigError for a key file that is no secret."""
     database = engine.url.database
     if setting or engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return setting or secrets.token_hex(32)
     path = Path(database).with_name(Path(database).name + KEY_SUFFIX)
-    if not path.exists():
-        # Written whole, then linked into place: a process never reads half a key, and of
-        # two that make one at once, the second finds the first's in place and reads it.
-        made = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        made.touch(mode=0o600)
-        try:
-            made.write_text(secrets.token_hex(32))
-            os.link(made, path)
-        except FileExistsError:
-            pass
-        finally:
-            made.unlink()
-    return path.read_text().strip()
+    try:
+        if not path.exists() and not path.is_symlink():
+            _make_key(path)
+        found = path.lstat()
+        key = path.read_text().strip() if stat.S_ISREG(found.st_mode) else ""
+    except OSError as error:
+        raise ConfigError(f"the reader key {path} cannot be made or read: {error}") from None
+    if not stat.S_ISREG(found.st_mode) or found.st_mode & 0o077 or len(key) < MIN_KEY_CHARS:
+        raise ConfigError(
+            f"the reader key {path} must be a file of at least {MIN_KEY_CHARS} characters that only its "
+            "owner may read (chmod 600), not a link: delete it to have a new one made, or set READER_KEY"
+        )
+    return key
+
+
+def _make_key(path: Path) -> None:
+    """A new key at `path`, written whole and on disk, then linked into place: a process never
+    reads half a key, and of two that make one at once, the second keeps the first's."""
+    made = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+            file.flush()
+            os.fsync(file.fileno())
+        os.link(made, path)
+    except FileExistsError:
+        pass
+    finally:
+        made.unlink(missing_ok=True)

@@ -90,3 +90,30 @@ def test_postgresql_without_a_reader_key_is_refused(make_app):
     # Replicas share PostgreSQL: each with a key of its own would count one reader once per replica.
     with pytest.raises(ConfigError, match="READER_KEY"):
         make_app(DATABASE_URL="postgresql+psycopg://help@127.0.0.1:1/help", READER_KEY="")
+
+
+@pytest.mark.parametrize("planted", ["", "\n", "abc", "k" * 31])
+def test_a_key_file_too_short_to_be_secret_stops_the_start(reader_app, tmp_path, planted):
+    key = tmp_path / "feedback.db.reader-key"
+    key.write_text(planted)
+    key.chmod(0o600)
+    with pytest.raises(ConfigError, match="reader key"):
+        reader_app()
+
+
+def test_a_key_file_others_may_read_or_a_link_stops_the_start(reader_app, tmp_path):
+    key = tmp_path / "feedback.db.reader-key"
+    key.write_text("k" * 64)
+    key.chmod(0o640)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        reader_app()
+    key.unlink()
+    (tmp_path / "elsewhere").write_text("k" * 64)
+    (tmp_path / "elsewhere").chmod(0o600)
+    key.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ConfigError, match="not a link"):
+        reader_app()
+    key.unlink()
+    key.symlink_to(tmp_path / "nowhere")  # dangling: found at the start, not at each vote
+    with pytest.raises(ConfigError, match="reader key"):
+        reader_app()
