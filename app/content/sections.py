@@ -18,9 +18,11 @@ HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 HTML_BLOCK = re.compile(r"^<(\w+)[^>]*>.*?(?:^</\1>[ \t]*$|\Z)", re.M | re.S)
 
 
-# A bullet's or quote's marker at the start of a line: not a word of the text. (A numbered
-# item keeps its number, which the index has as a word, and a reader too.)
-BLOCK_MARKER = re.compile(r"^[ \t]*[-*+>][ \t]+", re.M)
+# Markers a page does not show as text: a quote's (nested too), a bullet's, a rule. (A
+# numbered item keeps its number, which the index has as a word, and a reader too.)
+QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.M)
+BULLET = re.compile(r"[ \t]*[-*+][ \t]+")
+RULE = re.compile(r"[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
 
 
 FENCE = re.compile(r"^(```|~~~).*?(?:^\1[ \t]*$|\Z)", re.M | re.S)
@@ -60,7 +62,27 @@ def sections(body: str) -> list[Section]:
             found[-1] = Section(found[-1].anchor, found[-1].heading, found[-1].text + text)
         else:
             found.append(Section(anchor, heading, text))
-    return [Section(s.anchor, s.heading, plain_text(BLOCK_MARKER.sub("", s.text))) for s in found if s.text.strip()]
+    return [Section(s.anchor, s.heading, plain_text(_shown(s.text))) for s in found if s.text.strip()]
+
+
+def _shown(text: str) -> str:
+    """Markdown lines without the markers a page does not show. A bullet starts a list only
+    after a blank line or in a list (Python-Markdown's rule): "- 2 kroner" that goes on a
+    sentence is a minus the page shows."""
+    if "-" not in text and "*" not in text and "+" not in text and ">" not in text:
+        return text
+    lines, listed, blank = [], False, True
+    for line in QUOTE_MARKER.sub("", text).split("\n"):
+        bullet = BULLET.match(line)
+        if RULE.fullmatch(line):
+            line = ""
+        elif bullet and (blank or listed):
+            line, listed = line[bullet.end() :], True
+        elif blank and line.strip() and not line[:1].isspace():
+            listed = False  # a paragraph after a blank line ends the list
+        blank = not line.strip()
+        lines.append(line)
+    return "\n".join(lines)
 
 
 @lru_cache(maxsize=4096)  # pages share headings ("Kilder"); the text is the documents', not readers'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import zlib
 from itertools import islice
 
@@ -12,6 +13,7 @@ from app.content.sections import Section
 from app.search.query import WORD
 
 MAX_ATTACHED = 3  # characters of punctuation a passage keeps with its first and last words
+MAX_BETWEEN = 200  # characters a passage shows between two words (a page may hold a long run of "!")
 
 
 def packed(parts: list[Section]) -> bytes:
@@ -61,8 +63,8 @@ def _attached(text: str, at: int, step: int) -> int:
     from `at`, its end or start: «IP», (ledetekst)."""
     for _ in range(MAX_ATTACHED):
         ahead = at if step > 0 else at - 1
-        if not 0 <= ahead < len(text) or text[ahead].isspace() or WORD.match(text, ahead):
-            break
+        if not 0 <= ahead < len(text) or unicodedata.category(text[ahead])[0] not in "PS":
+            break  # a word, a space, a control character: only punctuation and symbols go along
         at += step
     return at
 
@@ -92,4 +94,8 @@ def _marked(text: str, matches: set[int], before: int, length: int) -> tuple:
     runs.append((text[position : _attached(text, words[-1].end(), 1)], False))
     runs[0] = (("… " if len(ahead) > before else "") + runs[0][0], False)
     runs[-1] = (runs[-1][0] + (" …" if more else ""), False)
-    return tuple((t.replace("\n", " "), hit) for t, hit in runs if t)
+    return tuple(
+        ((t if hit or len(t) <= MAX_BETWEEN else t[:MAX_BETWEEN] + " …").replace("\n", " "), hit)
+        for t, hit in runs
+        if t
+    )

@@ -118,6 +118,26 @@ def test_sections_leave_out_bullets_and_quote_markers():
     assert page_sections(body)[1] == "Første punkt andre 1. Ett 2) To Sitat Tall: 3 - 2 = 1."
 
 
+def test_a_passage_keeps_no_control_character_and_no_long_run_between_words():
+    _, passage = passage_of(
+        [Section("", "", "\x07\x1b\x00zzqx." + " " + "!" * 60_000 + " slutt")], [re.compile(r"zzqx")]
+    )
+    assert passage[0] == ("zzqx", True)
+    assert sum(len(text) for text, _ in passage) < 300
+
+
+def test_a_minus_the_page_shows_stays_and_markers_in_quotes_and_rules_go():
+    assert page_sections("# Pris\n\nPrisen er 10 kroner\n- 2 kroner i rabatt.\n")[1] == (
+        "Prisen er 10 kroner - 2 kroner i rabatt."
+    )
+    assert page_sections("# Sitat\n\nKort:\n\n> - punkt i sitat\n> - to\n>> - dypt\n\n- - -\n\nSlutt.\n")[1] == (
+        "Kort: punkt i sitat to dypt Slutt."
+    )
+    # A list goes on through its items' lines, and ends at a paragraph after a blank line.
+    body = "# L\n\n- en\nfortsatt\n- to\n\n  inne i punktet\n- tre\n\nAvsnitt\n- minus\n"
+    assert page_sections(body)[1] == "en fortsatt to inne i punktet tre Avsnitt - minus"
+
+
 def test_passage_marks_the_right_words_after_letters_that_lower_case_to_two():
     # "İ".lower() is two characters: the marks must still land on the words of the text.
     _, passage = passage_of([Section("", "", "İİİ İstanbul: et bilde.")], [re.compile(r"bild\w*")])
