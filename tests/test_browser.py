@@ -624,10 +624,15 @@ def test_the_authors_list_sorts_without_script_in_a_real_browser(browser, tmp_pa
     text = (docs / "what-is-ip-adapter.md").read_text(encoding="utf-8")
     (docs / "what-is-ip-adapter.md").write_text(text + "\nEn ny setning.\n", encoding="utf-8")
     users = f"forfatter:{generate_password_hash('hemmelig passord')}"
-    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2") as (base, _):
+    # Readers behind one proxy: a view is a reader's first of the page that day.
+    proxy = {"TRUSTED_PROXY_HOPS": "1", "PUBLIC_BASE_URL": "http://127.0.0.1"}
+    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2", **proxy) as (
+        base,
+        _,
+    ):
         for slug, reads in (("instantid-intro", 3), ("what-is-ip-adapter", 5), ("avatarify-intro", 1)):
-            for _ in range(reads):
-                get(f"{base}/docs.php?doc={slug}")
+            for reader in range(reads):
+                get(f"{base}/docs.php?doc={slug}", headers={"X-Forwarded-For": f"198.51.100.{reader}"})
         author = {"Authorization": "Basic " + base64.b64encode(b"forfatter:hemmelig passord").decode()}
         deadline = time.monotonic() + 20  # the workers' writers flush every 0.2 s
         while json.loads(get(f"{base}/api/insights/views", headers=author)[2])["total"] < 9:
