@@ -306,6 +306,7 @@ def serve(start: StartUp | None = None) -> int:
 
     from app.config import ConfigError, from_environment, validate
     from app.content.preload import ReadAhead, hand_over
+    from app.operations.startup import check_address_free
 
     # Little made while starting is garbage: the collector waits until the end (see below).
     gc.disable()
@@ -313,6 +314,7 @@ def serve(start: StartUp | None = None) -> int:
         settings = from_environment()
         validate(settings)
         check_preview(settings)
+        check_address_free(*(os.environ.get(name, SERVER_DEFAULTS[name]) for name in ("GRANIAN_HOST", "GRANIAN_PORT")))
         # One process per core reads a share of the pages. Meanwhile this one imports the
         # rest of the app (at 10,000 pages on 2 cores, both take about a second).
         processes = len(os.sched_getaffinity(0))

@@ -125,6 +125,24 @@ def test_bad_settings_stop_the_server_with_one_line(docs_dir, env, message):
 
 
 @pytest.mark.server
+def test_a_second_server_on_a_port_in_use_stops_with_one_line_and_the_first_serves_on(docs_dir):
+    # granian's sockets share a port: without the check the second would answer every other request.
+    with help_server(docs_dir) as (base, _):
+        port = base.rsplit(":", 1)[1]
+        image_env, cmd = dockerfile_runtime()
+        env = {**os.environ, **image_env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "DOCS_DIR": str(docs_dir)}
+        for host in ("127.0.0.1", "0.0.0.0"):
+            env.update({"GRANIAN_HOST": host, "GRANIAN_PORT": port})
+            result = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=60, env=env)
+            assert result.returncode == 2
+            assert result.stderr.strip().count("\n") == 0 and f"{host}:{port} is in use" in result.stderr
+        assert get(f"{base}/healthz")[0] == 200
+    # Once it has stopped, the port is free again at once (its connections' TIME_WAIT is no server).
+    with help_server(docs_dir, port=int(port)) as (again, _):
+        assert again == base and get(f"{again}/healthz")[0] == 200
+
+
+@pytest.mark.server
 def test_with_strict_start_a_page_that_fails_to_parse_stops_the_server(docs_dir):
     write(docs_dir, "broken", "---\ntitle: [unclosed\n---\n# T\n")
     image_env, cmd = dockerfile_runtime()
