@@ -314,7 +314,8 @@ def serve(start: StartUp | None = None) -> int:
         settings = from_environment()
         validate(settings)
         check_preview(settings)
-        check_address_free(*(os.environ.get(name, SERVER_DEFAULTS[name]) for name in ("GRANIAN_HOST", "GRANIAN_PORT")))
+        host, port = (os.environ.get(name, SERVER_DEFAULTS[name]) for name in ("GRANIAN_HOST", "GRANIAN_PORT"))
+        check_address_free(host, port)
         # One process per core reads a share of the pages. Meanwhile this one imports the
         # rest of the app (at 10,000 pages on 2 cores, both take about a second).
         processes = len(os.sched_getaffinity(0))

@@ -23,10 +23,11 @@ from werkzeug.http import parse_list_header
 _WITH_PORT = re.compile(r"\[(?P<v6>[^\]]{1,64})\](?::\d{1,5})?|(?P<v4>[0-9.]{7,15}):\d{1,5}")
 # Where ProxyFix keeps what the connection said before it took X-Forwarded-For.
 _PROXY_FIX_ORIGINAL = "werkzeug.proxy_fix.orig"
-# An IPv4 address as ipaddress writes it (no leading zeros): its own network.
+# An IPv4 address as ipaddress writes it (no leading zeros): its own network, unparsed.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 IPV6_PREFIX = 64
+MAX_REMEMBERED_HEADER = 200  # characters of X-Forwarded-For whose reading is remembered
 # IPv6 networks whose last 32 bits are an IPv4 address (mapped is asked of ipaddress itself).
 IPV4_IN_IPV6 = (
     ipaddress.IPv6Network("64:ff9b::/96"),
@@ -38,7 +39,10 @@ IPV4_IN_IPV6 = (
 def network_of(text: str | None) -> str | None:
     """The client network an address string names (`192.0.2.1`, `2001:db8::/64`), or None
     if it names no address."""
-    return _network_of(text.strip()[:100]) if text else None
+    if not text:
+        return None
+    text = text.strip()[:100]
+    return text if IPV4.fullmatch(text) else _network_of(text)
 
 
 # Parsing an IPv6 address took 17 µs (five cache hits' worth); the readers of the moment
@@ -66,8 +70,7 @@ def _network_of(text: str) -> str | None:
 def peer_network(environ: dict, proxy_hops: int) -> str:
     """client_network of a request the response cache answers before ProxyFix runs: the
     address ProxyFix(x_for=proxy_hops) would make REMOTE_ADDR (the one the trusted proxy
-    wrote) if it is one, else the peer. An IPv4 address as written is its own network: only
-    others are parsed."""
+    wrote) if it is one, else the peer."""
     if proxy_hops:
         forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
         # A reader's header is short and the same at each request: read once.
@@ -75,10 +78,7 @@ def peer_network(environ: dict, proxy_hops: int) -> str:
         found = read(forwarded, proxy_hops)
         if found:
             return found
-    return _network(environ.get("REMOTE_ADDR") or "") or ""
-
-
-MAX_REMEMBERED_HEADER = 200
+    return network_of(environ.get("REMOTE_ADDR")) or ""
 
 
 @lru_cache(maxsize=4096)
@@ -86,11 +86,7 @@ def _forwarded(forwarded: str, proxy_hops: int) -> str | None:
     """The network of the address `proxy_hops` from the end of X-Forwarded-For, as ProxyFix
     reads the header (werkzeug's parser: 2.7 µs, hence the cache)."""
     values = parse_list_header(forwarded)
-    return _network(values[-proxy_hops]) if len(values) >= proxy_hops else None
-
-
-def _network(address: str) -> str | None:
-    return address if IPV4.fullmatch(address) else network_of(address)
+    return network_of(values[-proxy_hops]) if len(values) >= proxy_hops else None
 
 
 def client_network(environ: dict | None = None) -> str:

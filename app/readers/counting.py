@@ -90,7 +90,7 @@ class Tally:
     last reading for the day of the flush: a view in the last seconds before midnight (UTC)
     may count for the next day, and the readers seen are forgotten when the day changes. A
     lock and a dict increment per view took 3.3 µs, more than the rest of a cache hit (2.6
-    µs); the hash and the set take 0.1 µs.
+    µs); the reader's hash and the set add 0.3 µs in process.
     """
 
     def __init__(
@@ -137,7 +137,8 @@ class Tally:
 
         def viewed(environ: dict) -> None:
             address = environ.get("REMOTE_ADDR") or ""
-            if hops or ":" in address:  # the server's own IPv4 peer is its network as it stands
+            # The server's own IPv4 peer is its network as it stands (matching it took 0.5 µs).
+            if hops or ":" in address:
                 address = peer_network(environ, hops)
             reader = hash((address, slug, lang))
             seen = self._seen

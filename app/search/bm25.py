@@ -1,6 +1,6 @@
 """The plain BM25 that ranks questions (three terms or more): k1 1.5 and b 0.75 (as bm25s
-has them) with Lucene's IDF (never below 0), over a page's title three times, its headings and its body, as the index
-keeps them (app/search/index.py: stems joined by single spaces).
+has them) with Lucene's IDF (never below 0), over a page's title three times, its headings
+and its body, as the index keeps them (app/search/index.py: stems joined by single spaces).
 
 FTS5's own BM25 gives a word on half of the pages no weight at all and titles ten times the
 text's: for questions this ranks better (measured: outside set 79 -> 81 % at top-1, ours
