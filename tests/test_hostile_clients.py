@@ -22,6 +22,9 @@ import pytest
 from helpers import PROJECT
 from werkzeug.security import generate_password_hash
 
+from app.guards.limits import DATABASE_SLOT_WAIT_SECONDS
+from app.readers.authors import FAILED_CHECK_SECONDS
+from app.readers.database import SQLITE_BUSY_MS
 from bench.servers import Probe, get, help_server, wrk_script
 
 pytestmark = pytest.mark.server
@@ -155,13 +158,19 @@ def test_a_locked_database_leaves_cached_pages_fast(server):
     waited = sorted(seconds for _, seconds in answers)
     print(
         f"16 clients voting, cached page p99: database free {unlocked.p99:.1f} ms, locked {locked.p99:.1f} ms "
-        f"(p50 {locked.percentile(0.5):.1f} ms, {len(locked.times)} probes); while locked {len(answers)} votes "
+        f"(p50 {locked.percentile(0.5):.1f} ms, slowest {max(locked.times):.0f} ms, {len(locked.times)} probes); while locked {len(answers)} votes "
         f"answered {sorted(statuses)}, median wait {waited[len(waited) // 2] * 1000:.0f} ms"
     )
     assert statuses <= {503} and not locked.failures
-    # A locked database costs pages no more than a free one under the same votes (and, on a
-    # quiet machine, p99 stays under 50 ms): before the slots, p99 went to 1.6 s.
-    assert locked.p99 < max(50, 1.5 * unlocked.p99)
+    # No page waits behind the votes as long as a vote may wait on the database: with the slots
+    # the slowest page took 0.49-0.52 s (a vote's wait for a slot), without them (DATABASE_SLOTS
+    # 1000) 3.0-5.0 s. Its p99 tells the two apart less well than it seems: pages stuck behind
+    # the votes are few because each takes seconds (without the slots, p99 was 2-4 ms). A bound
+    # on the mechanism, not a speed target (those live in bench/): a ratio to the free
+    # database's p99 failed in CI with the slots in place (56 ms against a bound of 50).
+    assert max(locked.times) < SQLITE_BUSY_MS
+    # And votes are turned away at once rather than held (median 9-13 ms; 5 s without the slots).
+    assert waited[len(waited) // 2] < DATABASE_SLOT_WAIT_SECONDS
     assert vote(base, "avatarify-intro", "10.9.200.1")[0] == 201  # and it takes votes again
 
 
@@ -182,9 +191,10 @@ def test_a_flood_of_bad_passwords_leaves_cached_pages_fast_and_lets_the_author_i
         f"{control:.1f} ms, with bad passwords {flood:.1f} ms"
     )
     # The flood itself loads this 2-core machine (wrk runs on it too): whatever a flood costs
-    # pages without password checks, the checks add at most half of it again; and on a quiet
-    # machine, p99 stays under 50 ms. Before the checks were capped, pages fell to 757/s.
-    assert flood < max(50, 1.5 * control)
+    # pages without password checks, the checks add at most three times it again, and a page
+    # never waits as long as a failed check's turn. Measured p99: 34-39 ms with the checks one
+    # at a time, 28-47 ms without credentials, 791-979 ms with every check at once (a mutant).
+    assert flood < max(FAILED_CHECK_SECONDS * 1000, 4 * control)
     # Once the flood stops (and the checks it left running are done), the author gets in.
     for _ in range(10):
         status, _, _ = send(base, "/innsikt", headers={**AUTHOR, "X-Forwarded-For": "192.0.2.201"})
