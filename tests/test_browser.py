@@ -138,6 +138,10 @@ def test_page_types_in_a_real_browser(browser, site, kind, viewport):
             assert chips.nth(i).is_visible()
             box = chips.nth(i).bounding_box()
             assert box["width"] >= 44 or box["height"] >= 44  # big enough to hit with a thumb
+        contents = page.locator(".toc a")
+        assert contents.count() >= 2
+        for i in range(contents.count()):
+            assert contents.nth(i).bounding_box()["height"] >= 24  # WCAG 2.5.8, without counting on spacing
         target = chips.first.get_attribute("href")
         chips.first.click()
         page.wait_for_load_state()
