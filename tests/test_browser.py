@@ -616,6 +616,25 @@ def test_the_notice_of_an_outdated_translation_at_phone_size(browser, site, vari
     context.close()
 
 
+@pytest.mark.parametrize("theme", ["", "&theme=dark"])
+def test_a_printed_page_is_dark_on_white_with_its_sources_addresses(browser, site, theme):
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    page = context.new_page()
+    page.goto(f"{site}/docs.php?doc=what-is-ip-adapter{theme}")
+    page.emulate_media(media="print", color_scheme="dark")  # a device in dark mode prints too
+    text = page.evaluate("getComputedStyle(document.body).color")
+    assert text == "rgb(27, 31, 36)"  # the light palette's text: a printer leaves out the dark background
+    for hidden in (".site-header .search", ".breadcrumb", ".feedback", ".site-footer"):
+        assert not page.locator(hidden).is_visible(), hidden
+    assert page.locator("h1").is_visible() and page.locator("a.chip").first.is_visible()
+    source = page.locator(".document a[href^='https://arxiv.org']").first
+    after = source.evaluate("a => getComputedStyle(a, '::after').content")
+    assert after == '" (https://arxiv.org/abs/2308.06721)"'  # on paper a link is its address
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.pdf(path=ARTIFACTS / f"printed{theme.replace('&', '-').replace('=', '-')}.pdf")
+    context.close()
+
+
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_the_authors_list_sorts_without_script_in_a_real_browser(browser, tmp_path, viewport):
     from werkzeug.security import generate_password_hash
