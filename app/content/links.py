@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from app.content.page import SLUG
 
 # An internal link as pages write it: docs.php?doc=<slug>[#anchor], relative or from the root.
-INTERNAL_LINK = re.compile(r"(?:\.?/)?docs\.php\?doc=([^&#]*)(?:#(.*))?")
+INTERNAL_LINK = re.compile(r"(?:\.?/)?docs\.php\?doc=([^&#]*)(?:&[^#]*)?(?:#(.*))?")
 
 
 class _LinkCollector(HTMLParser):

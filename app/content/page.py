@@ -3,6 +3,7 @@ its plain text, and how pages group into categories."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Iterable
@@ -25,7 +26,15 @@ CONTEXT_KEY = re.compile(rf"[a-z0-9][a-z0-9._-]{{0,{MAX_CONTEXT_KEY_LENGTH - 1}}
 MAX_NAMES = 50
 DEFAULT_CATEGORY = "Hjelpeseksjonen"
 
-FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?:(.*?)\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+OPENING = re.compile(r"\A---[ \t]*\r?\n")
+# The front matter keys a page may have. Any other is an author's typo, which must not pass
+# unseen: "drafts: true" would publish a draft, "reviw_by:" drop a review date.
+KEYS = frozenset(
+    "title description category order updated aliases contexts related next owner review_by reviewed draft "
+    "translated_from".split()
+)
+DATE_LIKE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 TAG = re.compile(r"<[^>]*>")
@@ -115,15 +124,23 @@ def _parse(slug: str, text: str, mtime_ns: int, size: int) -> Page:
     meta: dict = {}
     match = FRONT_MATTER.match(text)
     if match:
+        front = match.group(1) or ""
         try:
-            meta = plain_front_matter(match.group(1))
+            meta = plain_front_matter(front)
             if meta is None:
-                meta = yaml.load(match.group(1), Loader=YAML_LOADER) or {}
+                meta = yaml.load(front, Loader=YAML_LOADER) or {}
         except yaml.YAMLError as exc:
             raise DocumentError(f"front matter is not valid YAML: {exc}".replace("\n", " ")) from None
+        except ValueError:  # from YAML's constructors: a date that does not exist, a number too long
+            if not (message := _no_such_day(front)):
+                raise
+            raise DocumentError(message) from None
         if not isinstance(meta, dict):
             raise DocumentError("front matter must be a mapping of keys to values")
+        _check_keys(meta)
         text = text[match.end() :]
+    elif OPENING.match(text):
+        raise DocumentError("front matter has no closing '---' line (a rule at the top of a page is written '***')")
     title = _text_field(meta, "title") or _first_heading(text)
     if not title:
         raise DocumentError("no title: add a '# Heading' line or 'title:' front matter")
@@ -201,6 +218,31 @@ def plain_front_matter(text: str) -> dict | None:
         else:
             return None
     return meta
+
+
+def _check_keys(meta: dict) -> None:
+    """A DocumentError naming the first key of `meta` that a page may not have."""
+    unknown = sorted(" ".join(str(key).split())[:40] for key in meta if key not in KEYS)  # one line, short
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], KEYS, n=1)
+        hint = f": did you mean '{near[0]}'?" if near else f" (a page may have {', '.join(sorted(KEYS))})"
+        raise DocumentError(f"front matter has an unknown key '{unknown[0]}'{hint}")
+
+
+def _no_such_day(front: str) -> str | None:
+    """What to tell an author whose front matter has a date that does not exist, if it has."""
+    try:
+        meta = yaml.load(front, Loader=yaml.BaseLoader)  # every value a string
+    except yaml.YAMLError:
+        meta = None
+    for key, value in meta.items() if isinstance(meta, dict) else ():
+        if key in KEYS and isinstance(value, str) and DATE_LIKE.fullmatch(value.strip()):
+            try:
+                date.fromisoformat(value.strip())
+            except ValueError:
+                day = value.strip()
+                return f"front matter '{key}' is {day}, a day that does not exist: write a date such as 2026-11-26"
+    return None
 
 
 def _date_field(meta: dict, key: str) -> datetime | None:

@@ -127,6 +127,42 @@ def _link_problem(href: str, page: Page, targets: Targets, aliases: dict[str, st
     return None
 
 
+def file_problems(library: Library) -> list[str]:
+    """Files in the docs folders that no reader gets as the author meant, one line each: a
+    page file whose name is no slug (it is no page at all), a Norwegian page in both the docs
+    folder and nb/ (one hides the other), and a translation whose Norwegian page is missing
+    or a draft (the Norwegian address, its language link and its aliases lead nowhere)."""
+    problems = []
+    for store in library.stores.values():
+        shown: dict[str, str] = {}  # slug -> the file readers get
+        for folder in store.folders:  # an earlier folder's file hides a later one's
+            for name in sorted(os.listdir(folder)) if folder.is_dir() else ():
+                stem, ext = os.path.splitext(name)
+                if ext.lower() not in (".md", ".markdown") or name.startswith((".", "_")):
+                    continue
+                where = os.path.relpath(folder / name, library.root)
+                if ext != ".md" or not SLUG.fullmatch(stem):
+                    problems.append(f"{where}: not a page: a page's file is <slug>.md, a-z, 0-9 and - (at most 100)")
+                elif stem in shown:
+                    problems.append(f"{where}: hidden by {shown[stem]}, the same page: keep one")
+                else:
+                    shown[stem] = where
+    originals = {page.slug: page for page in library.stores[DEFAULT_LANGUAGE].pages(with_drafts=True)}
+    named = library.stores[DEFAULT_LANGUAGE].listing()
+    for lang, store in library.stores.items():
+        if lang == DEFAULT_LANGUAGE:
+            continue
+        for page in sorted(store.pages(with_drafts=True), key=lambda p: p.slug):
+            where = f"[{lang}] {page.slug}.md"
+            if page.slug not in named:
+                problems.append(
+                    f"{where}: no Norwegian page {page.slug}.md: its 'Norsk' link and ?doc={page.slug} give 404"
+                )
+            elif page.slug in originals and originals[page.slug].draft and not page.draft:
+                problems.append(f"{where}: its Norwegian page is a draft: make this one a draft too, or publish both")
+    return problems
+
+
 def page_warnings(original: Page | None, page: Page, lang: str, today: date) -> list[str]:
     """What an author should look at on one page (without its language): a translation the
     original has moved on from or that records nothing, a review that is due."""
@@ -192,6 +228,7 @@ def check_docs_command(strict: bool) -> None:
         found = check_documents(store, fallback, schemes, library.addresses().aliases)
         problems += [f"[{lang}] {problem}" for problem in found]
         counts.append(f"{len(store)} in {lang}")
+    problems += file_problems(library)
     problems += list(library.addresses().problems)
     locked, unresolved = lock_problems(library)
     problems += unresolved

@@ -156,7 +156,14 @@ def test_a_file_being_written_is_not_served_half_written(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("---\nupdated: 2026-02-30\n---\n# T\n", "day is out of range"),
+        ("---\nupdated: 2026-02-30\n---\n# T\n", "'updated' is 2026-02-30, a day that does not exist"),
+        ("---\nreview_by: 2027-13-01\n---\n# T\n", "'review_by' is 2027-13-01, a day that does not exist"),
+        ("---\naliases: [2026-02-30]\n---\n# T\n", "cannot be read: ValueError: day is out of range"),
+        # An author's slips, which must not publish what they meant to keep back.
+        ("---\ndraft: true\nowner: Team Hjelp\n# Utkast\n\nTekst.\n", "no closing '---' line"),
+        ("---\ndrafts: true\n---\n# T\n", "unknown key 'drafts': did you mean 'draft'?"),
+        ("---\n'reviw_by': 2027-01-01\n---\n# T\n", "unknown key 'reviw_by': did you mean 'review_by'?"),
+        ("---\n1: x\n---\n# T\n", "unknown key '1' (a page may have aliases,"),
         ("---\norder: " + "9" * 5000 + "\n---\n# T\n", "cannot be read"),
         ("---\norder: 12345678901\n---\n# T\n", "at most 9 digits"),
         ("---\nupdated: tomorrow\n---\n# T\n", "must be a date"),

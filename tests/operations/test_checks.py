@@ -22,6 +22,14 @@ def test_bundled_docs_pass(runner):
         ("# T\n\n<script>alert(1)</script>\n", "would remove or change <script>"),
         ('# T\n\n<div class="mt-3" style="color:red">x</div>\n', "would remove or change <div"),
         ('# T\n\n<a href="javascript:alert(1)">x</a>\n', "would remove or change <a"),
+        # A link with more parameters than the page is a link to that page all the same.
+        ("# T\n\n[x](docs.php?doc=no-such-page&lang=en)\n", "link to a page that does not exist"),
+        ('# T\n\n<div class="mt-3"><a href="docs.php?doc=gone&amp;embed=1" class="chip">x</a></div>\n', "not exist"),
+        ("# T\n\n[x](docs.php?doc=instantid-intro&lang=en#nowhere)\n", "no heading with the anchor #nowhere"),
+        # An author's slips in front matter, which would otherwise publish a draft as it is.
+        ("---\ndraft: true\nowner: Team Hjelp\n# Utkast\n\nTekst.\n", "front matter has no closing '---' line"),
+        ("---\ndrafts: true\n---\n# Utkast\n", "unknown key 'drafts': did you mean 'draft'?"),
+        ("---\nreview_by: 2026-02-30\n---\n# T\n", "'review_by' is 2026-02-30, a day that does not exist"),
     ],
 )
 def test_problems_fail_the_check(runner, docs_dir, text, expected):
@@ -36,7 +44,7 @@ def test_a_page_broken_before_the_check_starts_fails_it(docs_dir, make_app):
     write(docs_dir, "odelagt", "---\nupdated: 2026-02-30\n---\n# Ødelagt\n")
     result = make_app().test_cli_runner().invoke(args=["check-docs"])
     assert result.exit_code == 1
-    assert "odelagt.md" in result.output and "day is out of range" in result.output
+    assert "odelagt.md" in result.output and "'updated' is 2026-02-30, a day that does not exist" in result.output
 
 
 def test_make_check_names_each_bad_page_in_a_line_without_a_traceback(docs_dir):
@@ -114,8 +122,39 @@ def test_removing_a_locked_page_without_an_alias_fails_make_check_with_one_line_
     assert "+ /docs.php?doc=ny-tittel&lang=nb 2026-12-08" in again.output and "ny-side&" not in again.output
 
 
+def test_files_no_reader_gets_as_meant_fail_the_check_one_line_each(runner, docs_dir):
+    for name in ("Store-Bokstaver.md", "bilde-på-nett.md", "under_strek.md", "side.MD", "side.markdown"):
+        (docs_dir / name).write_text("# Side\n", encoding="utf-8")
+    (docs_dir / "_notater.md").write_text("Notes for authors, no page.\n", encoding="utf-8")
+    (docs_dir / "nb").mkdir()
+    write(docs_dir / "nb", "instantid-intro", (docs_dir / "instantid-intro.md").read_text(encoding="utf-8"))
+    write(docs_dir / "en", "bare-engelsk", "# Only in English\n")
+    write(docs_dir, "generative-ai-intro", "---\ndraft: true\n---\n# Utkast\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 1
+    rule = "not a page: a page's file is <slug>.md, a-z, 0-9 and - (at most 100)"
+    lines = result.output.splitlines()
+    for name in ("Store-Bokstaver.md", "bilde-på-nett.md", "under_strek.md", "side.MD", "side.markdown"):
+        assert f"{name}: {rule}" in lines
+    assert "_notater" not in result.output
+    assert "instantid-intro.md: hidden by nb/instantid-intro.md, the same page: keep one" in lines
+    assert (
+        "[en] bare-engelsk.md: no Norwegian page bare-engelsk.md: its 'Norsk' link and ?doc=bare-engelsk give 404"
+        in lines
+    )
+    assert (
+        "[en] generative-ai-intro.md: its Norwegian page is a draft: make this one a draft too, or publish both"
+        in lines
+    )
+    assert (
+        "_links.lock: /docs.php?doc=generative-ai-intro&lang=nb (published 2026-12-06) leads nowhere now: its page is "
+        "a draft: publish it, or give the page that replaces it `aliases: [generative-ai-intro]`" in lines
+    )
+
+
 def test_aliases_that_clash_fail_the_check_one_line_each(runner, docs_dir):
     write(docs_dir, "ny-side", "---\naliases: [what-is-identitynet, delt]\n---\n# Ny side\n")
+    write(docs_dir, "annen-side", "# Annen side\n")
     write(docs_dir / "en", "annen-side", "---\naliases: [delt]\n---\n# Other page\n")
     result = runner.invoke(args=["check-docs"])
     assert result.exit_code == 1
