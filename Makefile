@@ -2,9 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 8000
-WORKERS ?= 2
+# granian's own variables work too (GRANIAN_PORT=8411 make preview), as the README says.
+HOST ?= $(or $(GRANIAN_HOST),127.0.0.1)
+PORT ?= $(or $(GRANIAN_PORT),8000)
+WORKERS ?= $(or $(GRANIAN_WORKERS),2)
 
 .PHONY: run preview lexicons test test-fast lint check translated lock-links bench lock clean system-packages container-packages container-test
 
