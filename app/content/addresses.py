@@ -155,18 +155,15 @@ def lock_problems(library: Library) -> tuple[int, list[str]]:
     """How many addresses the docs folder's lock holds, and a line for each that leads nowhere
     now (and for each line that is no address)."""
     locked, problems = read_lock(library.root / LOCK_FILE)
-    drafts = {  # what a draft would answer to once published: readers never see drafts
-        name
-        for store in library.stores.values()
-        for page in store.pages(with_drafts=True)
-        if page.draft
-        for name in (page.slug, *page.aliases, *page.contexts)
-    }
+    drafts = [page for store in library.stores.values() for page in store.pages(with_drafts=True) if page.draft]
+    # What drafts would answer to once published (readers never see a draft): slugs, keys.
+    slugs = {name for page in drafts for name in (page.slug, *page.aliases)}
+    keys = {key for page in drafts for key in page.contexts}
     for address, entry in locked.items():
         if not leads_somewhere(library, entry):
             name, key = (entry.key, "contexts") if entry.key is not None else (entry.slug, "aliases")
             fix = f"give {'a page' if key == 'contexts' else 'the page that replaces it'} `{key}: [{name}]`"
-            if name in drafts:
+            if name in (keys if key == "contexts" else slugs):
                 fix = f"its page is a draft: publish it, or {fix}"
             problems.append(f"{LOCK_FILE}: {address} (published {entry.day}) leads nowhere now: {fix}")
     return len(locked), problems

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
+from urllib.parse import parse_qsl
 
 from app.content.page import SLUG
 
-# An internal link as pages write it: docs.php?doc=<slug>[#anchor], relative or from the root.
-INTERNAL_LINK = re.compile(r"(?:\.?/)?docs\.php\?doc=([^&#]*)(?:&[^#]*)?(?:#(.*))?")
+PAGE_PATHS = ("docs.php", "./docs.php", "/docs.php")
+
+
+def internal_link(href: str) -> tuple[str, str | None, str] | None:
+    """The page a link as pages write it leads to, `docs.php?doc=<slug>[&lang=en][#anchor]`
+    (relative or from the root, its parameters in any order): (slug, lang or None, anchor),
+    or None for any other link."""
+    path, _, rest = href.partition("?")
+    if path not in PAGE_PATHS:
+        return None
+    query, _, fragment = rest.partition("#")
+    args = dict(reversed(parse_qsl(query, keep_blank_values=True)))  # the first of each, as Flask reads them
+    return (args["doc"], args.get("lang"), fragment) if "doc" in args else None
 
 
 class _LinkCollector(HTMLParser):
@@ -38,7 +49,7 @@ def chip_targets(html: str, slug: str) -> list[str]:
     """The pages the chip links of page `slug` lead to, in order, without the page itself."""
     slugs = []
     for href in links_in(html, css_class="chip"):
-        match = INTERNAL_LINK.fullmatch(href)
-        if match and SLUG.fullmatch(match.group(1)) and match.group(1) != slug:
-            slugs.append(match.group(1))
+        link = internal_link(href)
+        if link and SLUG.fullmatch(link[0]) and link[0] != slug:
+            slugs.append(link[0])
     return list(dict.fromkeys(slugs))

@@ -52,6 +52,9 @@ def recorded(text: str, digest: str) -> str:
     match = FRONT_MATTER.match(document)
     if match is None:
         return f"{bom}---{newline}{KEY}: {value}{newline}---{newline}{document}"
+    if match.group(1) is None:  # empty front matter: the line goes between its two ---
+        opening = len(first_line) + 1
+        return f"{bom}{document[:opening]}{KEY}: {value}{newline}{document[opening:]}"
     start, end = match.span(1)
     inner = document[start:end]
     line = KEY_LINE.search(inner)

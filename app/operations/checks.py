@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -19,8 +19,9 @@ from flask.cli import with_appcontext
 
 from app.content.addresses import LOCK_FILE, lock_new_addresses, lock_problems
 from app.content.library import Library, get_library
-from app.content.links import INTERNAL_LINK, links_in
-from app.content.page import SLUG, DocumentError, Page, parse_document
+from app.content.links import internal_link, links_in
+from app.content.markup import empty_headings, unclosed_tags
+from app.content.page import SLUG, DocumentError, Page, one_line, parse_document
 from app.content.rendering import markdown_to_html, sanitizer_changes
 from app.content.store import DocumentStore, read_document
 from app.content.translations import KEY, OUTDATED, UNRECORDED, drift, recorded
@@ -44,6 +45,7 @@ class Targets:
         if fallback:
             self.published |= {page.slug for page in fallback.pages(with_drafts=True) if not page.draft}
         self._anchors: dict[str, set[str]] = {}
+        self.languages: dict[str, Targets] = {}  # for a link that names its language (&lang=en)
 
     def anchors(self, slug: str, html: str | None = None) -> set[str]:
         found = self._anchors.get(slug)
@@ -53,15 +55,29 @@ class Targets:
         return found
 
 
+def language_targets(library: Library) -> dict[str, Targets]:
+    """The pages each language's links may lead to, each knowing the others'."""
+    default = library.stores[DEFAULT_LANGUAGE]
+    found = {code: Targets(store, None if store is default else default) for code, store in library.stores.items()}
+    for targets in found.values():
+        targets.languages = found
+    return found
+
+
 def page_problems(page: Page, targets: Targets, app_schemes: frozenset[str], aliases: dict[str, str]) -> list[str]:
     """Everything wrong with one page, one line each, without its language."""
     html = markdown_to_html(page.body)[0]
     targets.anchors(page.slug, html)
     where, problems = f"{page.slug}.md", []
+    problems += [f"{where}: {slip}" for slip in page.slips]
     for href in links_in(html):
         problem = _link_problem(href, page, targets, aliases)
         if problem:
             problems.append(f"{where}: {problem}: {href!r}")
+    for level in empty_headings(html):
+        problems.append(f"{where}: an empty heading (h{level}): give it words or remove it")
+    for tag in dict.fromkeys(unclosed_tags(html)):
+        problems.append(f"{where}: <{tag}> is never closed, so what follows may end up inside it: add </{tag}>")
     for change in sanitizer_changes(page.body, app_schemes):
         problems.append(f"{where}: the sanitizer would remove or change {change}")
     for key, named in (("related", page.related), ("next", page.next_steps)):
@@ -88,17 +104,19 @@ def check_documents(
     fallback: DocumentStore | None = None,
     app_schemes: frozenset[str] = frozenset(),
     aliases: dict[str, str] | None = None,
+    targets: Targets | None = None,
 ) -> list[str]:
     """Everything wrong with the documents in `store`, drafts included, one line each (empty
     when all is well).
 
     Links may also lead to pages of `fallback`: readers are shown those where `store`
     has no page of that name. Links into the app may use `app_schemes`; a link to one of
-    `aliases` (old slug -> page) should name the page itself.
+    `aliases` (old slug -> page) should name the page itself. `targets` (language_targets)
+    checks the links that name a language in it.
     """
     store.load()
     problems = [message for _, message in sorted(store.errors.items())]
-    targets = Targets(store, fallback)
+    targets = targets or Targets(store, fallback)
     for page in sorted(store.pages(with_drafts=True), key=lambda p: p.slug):
         problems += page_problems(page, targets, app_schemes, aliases or {})
     return problems
@@ -109,10 +127,11 @@ def _link_problem(href: str, page: Page, targets: Targets, aliases: dict[str, st
     if href.startswith("#"):
         target, fragment = page.slug, href[1:]
     else:
-        match = INTERNAL_LINK.fullmatch(href)
-        if match is None:
+        link = internal_link(href)
+        if link is None:
             return None
-        target, fragment = match.groups()
+        target, lang, fragment = link
+        targets = targets.languages.get(lang or "", targets)  # a language the app has not: the page's own
         if not SLUG.fullmatch(target):
             return "malformed internal link"
         if target not in targets.pages:
@@ -138,9 +157,13 @@ def file_problems(library: Library) -> list[str]:
         for folder in store.folders:  # an earlier folder's file hides a later one's
             for name in sorted(os.listdir(folder)) if folder.is_dir() else ():
                 stem, ext = os.path.splitext(name)
-                if ext.lower() not in (".md", ".markdown") or name.startswith((".", "_")):
+                path = folder / name
+                # What the store itself passes over: no file, or a link out of the folder.
+                if ext.lower() not in (".md", ".markdown") or name.startswith((".", "_")) or not path.is_file():
                     continue
-                where = os.path.relpath(folder / name, library.root)
+                if path.is_symlink() and not path.resolve().is_relative_to(folder):
+                    continue
+                where = one_line(os.path.relpath(path, library.root))
                 if ext != ".md" or not SLUG.fullmatch(stem):
                     problems.append(f"{where}: not a page: a page's file is <slug>.md, a-z, 0-9 and - (at most 100)")
                 elif stem in shown:
@@ -177,6 +200,13 @@ def page_warnings(original: Page | None, page: Page, lang: str, today: date) -> 
         )
     elif state == UNRECORDED:
         found.append(f"{where}: no {KEY}: once it matches {original_name}, run `make translated SLUG={page.slug}`")
+    # A day to come, a day's slack aside (Norway is ahead of UTC): what readers and the sitemap are told.
+    for key, day, told in (
+        ("reviewed", page.reviewed, "readers see it under the page"),
+        ("updated", page.updated and page.updated.date(), "the API and the sitemap give it"),
+    ):
+        if day and day > today + timedelta(days=1):
+            found.append(f"{where}: {key}: {day.isoformat()} is a day still to come, and {told}")
     if page.review_by and page.review_by < today and not page.draft:
         owner = f" (owner: {page.owner})" if page.owner else " (no owner:)"
         found.append(
@@ -201,15 +231,16 @@ def page_report(library: Library, slug: str, app_schemes: frozenset[str]) -> tup
     """What `flask check-docs` would say of page `slug` alone: its problems and its warnings."""
     problems = []
     aliases = library.addresses().aliases
-    default = library.stores[DEFAULT_LANGUAGE]
+    targets = language_targets(library)
     for lang, store in library.stores.items():
         if slug in store.errors:
             problems.append(f"[{lang}] {store.errors[slug]}")
         page = {page.slug: page for page in store.pages(with_drafts=True)}.get(slug)
         if page is not None:
-            targets = Targets(store, None if store is default else default)
-            problems += [f"[{lang}] {line}" for line in page_problems(page, targets, app_schemes, aliases)]
+            problems += [f"[{lang}] {line}" for line in page_problems(page, targets[lang], app_schemes, aliases)]
     problems += [line for line in library.addresses().problems if f"] {slug}.md" in line]
+    its_file = re.compile(rf"(?:\[[a-z]+\] )?(?:[^:]*/)?{re.escape(slug)}\.md:")
+    problems += [line for line in file_problems(library) if its_file.match(line)]
     return problems, warnings(library, datetime.now(UTC).date(), slug)
 
 
@@ -223,11 +254,15 @@ def check_docs_command(strict: bool) -> None:
     library = get_library()
     stores, schemes = library.stores, current_app.config["APP_URL_SCHEMES"]
     default = stores[DEFAULT_LANGUAGE]
+    library.load()
+    targets = language_targets(library)
     for lang, store in stores.items():
         fallback = None if store is default else default
-        found = check_documents(store, fallback, schemes, library.addresses().aliases)
+        found = check_documents(store, fallback, schemes, library.addresses().aliases, targets[lang])
         problems += [f"[{lang}] {problem}" for problem in found]
-        counts.append(f"{len(store)} in {lang}")
+        pages = store.pages(with_drafts=True)
+        drafts = sum(page.draft for page in pages)
+        counts.append(f"{len(pages)} in {lang}" + (f" ({drafts} draft{'s' if drafts != 1 else ''})" if drafts else ""))
     problems += file_problems(library)
     problems += list(library.addresses().problems)
     locked, unresolved = lock_problems(library)

@@ -114,6 +114,11 @@ def test_authors_front_matter():
         ("translated_from: not-a-digest", "16 hex digits"),
         ("translated_from: ABCDEF0123456789", "16 hex digits"),
         ("owner: [a, b]", "'owner' must be text"),
+        (
+            "next: a, b",
+            r"'next' has 'a, b', which is malformed: slugs \(a-z, 0-9 and -\) only: a list is written \[a, b\]",
+        ),
+        ("aliases: [gammel_side]", "'gammel_side', which is malformed: slugs"),
     ],
 )
 def test_bad_authors_front_matter_is_refused_with_a_reason(front, message):
@@ -158,3 +163,11 @@ def test_the_bundled_translations_record_what_they_were_translated_from():
         original = parse_document(path.stem, (PROJECT / "docs" / f"{path.stem}.md").read_text(encoding="utf-8"))
         assert drift(original, parse_document(path.stem, text)) == CURRENT, path
         assert plain_front_matter(FRONT_MATTER.match(text).group(1)) is not None, path
+
+
+def test_a_digest_is_recorded_in_empty_front_matter():
+    for text in ("---\n---\n# Hi\n\nText.\n", "\ufeff---\r\n---\r\n# Hi\r\n"):
+        after = recorded(text, "0123456789abcdef")
+        newline = "\r\n" if "\r" in text else "\n"
+        assert after == text.replace(f"---{newline}", f"---{newline}translated_from: 0123456789abcdef{newline}", 1)
+        assert parse_document("x", after).translated_from == "0123456789abcdef"

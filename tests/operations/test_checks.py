@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from helpers import write
 
@@ -22,13 +24,27 @@ def test_bundled_docs_pass(runner):
         ("# T\n\n<script>alert(1)</script>\n", "would remove or change <script>"),
         ('# T\n\n<div class="mt-3" style="color:red">x</div>\n', "would remove or change <div"),
         ('# T\n\n<a href="javascript:alert(1)">x</a>\n', "would remove or change <a"),
+        # Raw HTML left open: the sanitizer closes it where it guesses, and the page after it changes.
+        (
+            '# T\n\n<div class="mt-3">\n<a href="docs.php?doc=instantid-intro" class="chip">\n<strong>InstantID\n</a>\n'
+            '<a href="docs.php?doc=what-is-ip-adapter" class="chip"><strong>IP-Adapter</strong></a>\n</div>\n',
+            "<strong> is never closed, so what follows may end up inside it: add </strong>",
+        ),
+        (
+            '# T\n\n<div class="mt-3">\n<a href="docs.php?doc=instantid-intro">x</a>\n\n## Etter\n',
+            "<div> is never closed",
+        ),
+        ("# T\n\n<p>Et avsnitt\n\n## Etter\n\n*Tekst*\n", "<p> is never closed"),
+        ("# T\n\n## \n\nTekst.\n", "an empty heading (h2): give it words or remove it"),
+        ("# T\n\n### [](docs.php?doc=instantid-intro)\n", "an empty heading (h3)"),
         # A link with more parameters than the page is a link to that page all the same.
         ("# T\n\n[x](docs.php?doc=no-such-page&lang=en)\n", "link to a page that does not exist"),
         ('# T\n\n<div class="mt-3"><a href="docs.php?doc=gone&amp;embed=1" class="chip">x</a></div>\n', "not exist"),
         ("# T\n\n[x](docs.php?doc=instantid-intro&lang=en#nowhere)\n", "no heading with the anchor #nowhere"),
         # An author's slips in front matter, which would otherwise publish a draft as it is.
         ("---\ndraft: true\nowner: Team Hjelp\n# Utkast\n\nTekst.\n", "front matter has no closing '---' line"),
-        ("---\ndrafts: true\n---\n# Utkast\n", "unknown key 'drafts': did you mean 'draft'?"),
+        ("---\ndrafts: true\n---\n# Utkast\n", "unknown key 'drafts', which does nothing: did you mean 'draft'?"),
+        ("# T\n\n[x](docs.php?lang=en&doc=no-such-page)\n", "link to a page that does not exist"),
         ("---\nreview_by: 2026-02-30\n---\n# T\n", "'review_by' is 2026-02-30, a day that does not exist"),
     ],
 )
@@ -122,7 +138,34 @@ def test_removing_a_locked_page_without_an_alias_fails_make_check_with_one_line_
     assert "+ /docs.php?doc=ny-tittel&lang=nb 2026-12-08" in again.output and "ny-side&" not in again.output
 
 
-def test_files_no_reader_gets_as_meant_fail_the_check_one_line_each(runner, docs_dir):
+def test_a_link_that_names_a_language_is_checked_on_that_languages_page(runner, docs_dir):
+    links = (
+        "[a](docs.php?doc=generative-ai-terminology&lang=en#diffusion-model) "
+        "[b](docs.php?doc=generative-ai-terminology&lang=en#diffusjonsmodell) "
+        "[c](docs.php?doc=generative-ai-terminology#diffusjonsmodell)"
+    )
+    write(docs_dir, "lenker", f"# Lenker\n\n{links}\n")
+    write(docs_dir / "en", "links", "# Links\n\n[d](docs.php?doc=generative-ai-terminology&lang=nb#diffusjonsmodell)\n")
+    result = runner.invoke(args=["check-docs"])
+    assert [line for line in result.output.splitlines() if line.startswith("[")] == [
+        "[nb] lenker.md: no heading with the anchor #diffusjonsmodell in generative-ai-terminology.md: "
+        "'docs.php?doc=generative-ai-terminology&lang=en#diffusjonsmodell'",
+        "[en] links.md: no Norwegian page links.md: its 'Norsk' link and ?doc=links give 404",
+    ]
+
+
+def test_only_what_the_store_would_serve_can_hide_a_page(runner, docs_dir):
+    (docs_dir / "nb").mkdir()
+    (docs_dir / "nb" / "instantid-intro.md").mkdir()  # a folder
+    (docs_dir / "nb" / "what-is-ip-adapter.md").symlink_to("/etc/passwd")  # out of the folder
+    (docs_dir / "nb" / "avatarify-intro.md").symlink_to(docs_dir / "gone.md")  # dangling
+    (docs_dir / "feil\nnavn.md").write_text("# Feil\n", encoding="utf-8")
+    result = runner.invoke(args=["check-docs"])
+    lines = [line for line in result.output.splitlines() if not line.startswith("{")]
+    assert lines == ["feil\\nnavn.md: not a page: a page's file is <slug>.md, a-z, 0-9 and - (at most 100)"]
+
+
+def test_files_no_reader_gets_as_meant_fail_the_check_one_line_each(runner, docs_dir, make_app):
     for name in ("Store-Bokstaver.md", "bilde-på-nett.md", "under_strek.md", "side.MD", "side.markdown"):
         (docs_dir / name).write_text("# Side\n", encoding="utf-8")
     (docs_dir / "_notater.md").write_text("Notes for authors, no page.\n", encoding="utf-8")
@@ -150,6 +193,14 @@ def test_files_no_reader_gets_as_meant_fail_the_check_one_line_each(runner, docs
         "_links.lock: /docs.php?doc=generative-ai-intro&lang=nb (published 2026-12-06) leads nowhere now: its page is "
         "a draft: publish it, or give the page that replaces it `aliases: [generative-ai-intro]`" in lines
     )
+    # The preview shows each of them on its page, as make check does.
+    preview = make_app(PREVIEW=True).test_client()
+    for slug, problem in (
+        ("instantid-intro", "instantid-intro.md: hidden by nb/instantid-intro.md"),
+        ("bare-engelsk", "[en] bare-engelsk.md: no Norwegian page bare-engelsk.md"),
+        ("generative-ai-intro", "[en] generative-ai-intro.md: its Norwegian page is a draft"),
+    ):
+        assert problem in html.unescape(preview.get(f"/preview/{slug}").text), slug
 
 
 def test_aliases_that_clash_fail_the_check_one_line_each(runner, docs_dir):
@@ -248,6 +299,46 @@ def test_a_norwegian_page_without_an_english_version_is_no_problem(runner, docs_
     write(docs_dir, "bare-norsk", "# Bare norsk\n")
     result = runner.invoke(args=["check-docs", "--strict"])
     assert result.exit_code == 0 and "bare-norsk" not in result.output
+
+
+def test_html_may_leave_out_the_end_tags_html_lets_it(runner, docs_dir):
+    write(
+        docs_dir,
+        "valgfritt",
+        "# T\n\n<ul><li>en<li>to</ul>\n\nEn linje<br>til, og `<strong>` i kode.\n",
+    )
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_locked_address_of_a_draft_says_so_only_for_its_own_kind(runner, docs_dir):
+    write(docs_dir, "utkast", "---\ndraft: true\ncontexts: [upload]\n---\n# Utkast\n")
+    write(docs_dir, "settings", "---\ndraft: true\n---\n# Innstillinger\n")
+    with open(docs_dir / "_links.lock", "a", encoding="utf-8") as lock:
+        lock.write("/docs.php?doc=upload&lang=nb 2026-12-07\n/go/settings 2026-12-07\n/go/upload 2026-12-07\n")
+    lines = [line for line in runner.invoke(args=["check-docs"]).output.splitlines() if line.startswith("_links")]
+    assert lines == [
+        "_links.lock: /docs.php?doc=upload&lang=nb (published 2026-12-07) leads nowhere now: "
+        "give the page that replaces it `aliases: [upload]`",
+        "_links.lock: /go/settings (published 2026-12-07) leads nowhere now: give a page `contexts: [settings]`",
+        "_links.lock: /go/upload (published 2026-12-07) leads nowhere now: its page is a draft: publish it, "
+        "or give a page `contexts: [upload]`",
+    ]
+
+
+def test_days_still_to_come_are_warnings_and_drafts_are_counted(runner, docs_dir):
+    write(
+        docs_dir,
+        "fremtid",
+        "---\nreviewed: 2099-03-01\nupdated: 2099-12-07\ndraft: true\n---\n# Fremtid\n\n```\n#\n```\n",
+    )
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 0
+    assert [line for line in result.output.splitlines() if line.startswith("warning:")] == [
+        "warning: [nb] fremtid.md: reviewed: 2099-03-01 is a day still to come, and readers see it under the page",
+        "warning: [nb] fremtid.md: updated: 2099-12-07 is a day still to come, and the API and the sitemap give it",
+    ]
+    assert "7 in nb (1 draft), 6 in en documents" in result.output
 
 
 def test_translated_refuses_what_it_cannot_record(runner, docs_dir):
