@@ -243,20 +243,28 @@ def _meant(key: str) -> str:
 
 
 def _no_such_day(front: str) -> str | None:
-    """What to tell an author whose front matter has a date that does not exist, if it has."""
+    """What to tell an author whose front matter has a date or time that does not exist, if it has."""
     try:
         meta = yaml.load(front, Loader=yaml.BaseLoader)  # every value a string
     except yaml.YAMLError:
         return None
-    for key, value in meta.items() if isinstance(meta, dict) else ():
-        day = DAY.match(value.strip()) if isinstance(value, str) else None
-        if day:
+    items = sorted(meta.items(), key=lambda item: item[0] not in KEYS) if isinstance(meta, dict) else ()
+    for key, value in items:  # the keys a page has first
+        value = value.strip() if isinstance(value, str) else ""
+        if _resolver.resolve(yaml.ScalarNode, value, (True, False)) != YAML_TIMESTAMP:
+            continue  # text, for YAML: "2026-02-30 er ingen dag"
+        try:
+            date(*map(int, DAY.match(value).groups()))
+        except ValueError:
+            what = "a day"
+        else:
             try:
-                date(*map(int, day.groups()))
-            except ValueError:
-                unknown = "" if key in KEYS else f", under a key no page has{_meant(key)}"
-                shown = one_line(f"'{key[:40]}' is {value.strip()[:40]}")
-                return f"front matter {shown}, a day that does not exist{unknown}"
+                yaml.load(value, Loader=YAML_LOADER)
+                continue
+            except ValueError:  # "2026-02-28 24:00:00"
+                what = "a time"
+        unknown = "" if key in KEYS else f", under a key no page has{_meant(str(key))}"
+        return f"front matter {one_line(f'{key[:40]!r} is {value[:40]}')}, {what} that does not exist{unknown}"
     return None
 
 

@@ -25,7 +25,7 @@ from app.content.page import SLUG, DocumentError, Page, one_line, parse_document
 from app.content.rendering import markdown_to_html, sanitizer_changes
 from app.content.store import DocumentStore, read_document
 from app.content.translations import KEY, OUTDATED, UNRECORDED, drift, recorded
-from app.languages import DEFAULT_LANGUAGE, LANGUAGES
+from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES, language_from_param
 from app.search.synonyms import SynonymError, read_synonyms
 
 # A heading's anchor in rendered HTML: what a link's #fragment must name.
@@ -131,7 +131,8 @@ def _link_problem(href: str, page: Page, targets: Targets, aliases: dict[str, st
         if link is None:
             return None
         target, lang, fragment = link
-        targets = targets.languages.get(lang or "", targets)  # a language the app has not: the page's own
+        # As the app reads it ("EN", "en-GB"); a language it has not: the page's own.
+        targets = targets.languages.get(language_from_param(lang) or "", targets)
         if not SLUG.fullmatch(target):
             return "malformed internal link"
         if target not in targets.pages:
@@ -170,6 +171,14 @@ def file_problems(library: Library) -> list[str]:
                     problems.append(f"{where}: hidden by {shown[stem]}, the same page: keep one")
                 else:
                     shown[stem] = where
+    for folder in {folder for store in library.stores.values() for folder in store.folders if folder.is_dir()}:
+        for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
+            inside = Path(entry.path)
+            if entry.is_dir() and entry.name not in CODES and next(inside.rglob("*.md"), None) is not None:
+                problems.append(
+                    f"{one_line(os.path.relpath(inside, library.root))}/: pages in a folder are never read: "
+                    "Norwegian pages go in docs/ (or docs/nb/), English ones in docs/en/"
+                )
     originals = {page.slug: page for page in library.stores[DEFAULT_LANGUAGE].pages(with_drafts=True)}
     named = library.stores[DEFAULT_LANGUAGE].listing()
     for lang, store in library.stores.items():
@@ -241,6 +250,7 @@ def page_report(library: Library, slug: str, app_schemes: frozenset[str]) -> tup
     problems += [line for line in library.addresses().problems if f"] {slug}.md" in line]
     its_file = re.compile(rf"(?:\[[a-z]+\] )?(?:[^:]*/)?{re.escape(slug)}\.md:")
     problems += [line for line in file_problems(library) if its_file.match(line)]
+    problems = [one_line(line) for line in problems]
     return problems, warnings(library, datetime.now(UTC).date(), slug)
 
 
@@ -271,7 +281,8 @@ def check_docs_command(strict: bool) -> None:
         read_synonyms(current_app.config["DOCS_DIR"])
     except SynonymError as exc:
         problems.append(str(exc))
-    warned = warnings(library, datetime.now(UTC).date())
+    warned = [one_line(line) for line in warnings(library, datetime.now(UTC).date())]
+    problems = [one_line(line) for line in problems]  # an anchor or attribute may hold a line break
     for line in problems:
         click.echo(line, err=True)
     for line in warned:
@@ -329,7 +340,10 @@ def translated_command(slug: str) -> None:
         if after == before:
             click.echo(f"{where}: already records {KEY}: {digest}")
             continue
-        old, new = _read(path, slug), parse_document(slug, after)
+        old = _read(path, slug)
+        if old.slips:  # front matter left open would be closed by the new line, and its slip hidden
+            raise click.ClickException(f"{where}: {old.slips[0]}: fix it first")
+        new = parse_document(slug, after)
         if (new.translated_from, new.title, new.body) != (digest, old.title, old.body):  # never a surprise
             raise click.ClickException(f"{where}: could not add {KEY}: without changing the page; add it by hand")
         _replace(path, after)

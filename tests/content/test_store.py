@@ -162,6 +162,11 @@ def test_a_file_being_written_is_not_served_half_written(tmp_path, monkeypatch):
         # The day that does not exist is named, not another.
         ("---\nupdated: 2026-02-30T10:00:00Z\nreviewed: 2026-1-5\n---\n# T\n", "'updated' is 2026-02-30T10:00:00Z"),
         ("---\nreviw_by: 2026-02-30\n---\n# T\n", "under a key no page has: did you mean 'review_by'?"),
+        (
+            "---\ndescription: 2026-02-30 er ingen dag\nupdated: 2026-02-31\n---\n# T\n",
+            "'updated' is 2026-02-31, a day",
+        ),
+        ("---\nupdated: 2026-02-28 24:00:00\n---\n# T\n", "'updated' is 2026-02-28 24:00:00, a time that does not"),
         ("---\norder: " + "9" * 5000 + "\n---\n# T\n", "cannot be read"),
         ("---\norder: 12345678901\n---\n# T\n", "at most 9 digits"),
         ("---\nupdated: tomorrow\n---\n# T\n", "must be a date"),

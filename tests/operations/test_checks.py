@@ -35,6 +35,17 @@ def test_bundled_docs_pass(runner):
             "<div> is never closed",
         ),
         ("# T\n\n<p>Et avsnitt\n\n## Etter\n\n*Tekst*\n", "<p> is never closed"),
+        # A non-void element cannot close itself in HTML: the sanitizer leaves it open.
+        (
+            '# T\n\n<a href="docs.php?doc=instantid-intro" class="chip"><i class="fa fa-info"/>x</a>\n',
+            "<i> is never closed",
+        ),
+        ("# T\n\nTekst <strong/> her.\n", "<strong> is never closed"),
+        ("# T\n\n## &nbsp;\n", "an empty heading (h2)"),
+        (
+            "# T\n\n[x](docs.php?doc=instantid-intro#%0Aneste)\n",
+            "no heading with the anchor #\\nneste in instantid-intro.md",
+        ),
         ("# T\n\n## \n\nTekst.\n", "an empty heading (h2): give it words or remove it"),
         ("# T\n\n### [](docs.php?doc=instantid-intro)\n", "an empty heading (h3)"),
         # A link with more parameters than the page is a link to that page all the same.
@@ -145,11 +156,19 @@ def test_a_link_that_names_a_language_is_checked_on_that_languages_page(runner, 
         "[c](docs.php?doc=generative-ai-terminology#diffusjonsmodell)"
     )
     write(docs_dir, "lenker", f"# Lenker\n\n{links}\n")
-    write(docs_dir / "en", "links", "# Links\n\n[d](docs.php?doc=generative-ai-terminology&lang=nb#diffusjonsmodell)\n")
+    write(
+        docs_dir / "en",
+        "links",
+        "# Links\n\n[d](docs.php?doc=generative-ai-terminology&lang=nb#diffusjonsmodell) "
+        "[e](docs.php?doc=generative-ai-terminology&lang=EN#diffusion-model) "
+        "[f](docs.php?doc=generative-ai-terminology&lang=no#diffusion-model)\n",
+    )
     result = runner.invoke(args=["check-docs"])
     assert [line for line in result.output.splitlines() if line.startswith("[")] == [
         "[nb] lenker.md: no heading with the anchor #diffusjonsmodell in generative-ai-terminology.md: "
         "'docs.php?doc=generative-ai-terminology&lang=en#diffusjonsmodell'",
+        "[en] links.md: no heading with the anchor #diffusion-model in generative-ai-terminology.md: "
+        "'docs.php?doc=generative-ai-terminology&lang=no#diffusion-model'",
         "[en] links.md: no Norwegian page links.md: its 'Norsk' link and ?doc=links give 404",
     ]
 
@@ -160,9 +179,15 @@ def test_only_what_the_store_would_serve_can_hide_a_page(runner, docs_dir):
     (docs_dir / "nb" / "what-is-ip-adapter.md").symlink_to("/etc/passwd")  # out of the folder
     (docs_dir / "nb" / "avatarify-intro.md").symlink_to(docs_dir / "gone.md")  # dangling
     (docs_dir / "feil\nnavn.md").write_text("# Feil\n", encoding="utf-8")
+    (docs_dir / "veiledninger" / "nb").mkdir(parents=True)
+    (docs_dir / "veiledninger" / "nb" / "oppsett.md").write_text("# Oppsett\n", encoding="utf-8")
     result = runner.invoke(args=["check-docs"])
     lines = [line for line in result.output.splitlines() if not line.startswith("{")]
-    assert lines == ["feil\\nnavn.md: not a page: a page's file is <slug>.md, a-z, 0-9 and - (at most 100)"]
+    assert lines == [
+        "feil\\nnavn.md: not a page: a page's file is <slug>.md, a-z, 0-9 and - (at most 100)",
+        "veiledninger/: pages in a folder are never read: Norwegian pages go in docs/ (or docs/nb/), English ones in "
+        "docs/en/",
+    ]
 
 
 def test_files_no_reader_gets_as_meant_fail_the_check_one_line_each(runner, docs_dir, make_app):
@@ -305,7 +330,8 @@ def test_html_may_leave_out_the_end_tags_html_lets_it(runner, docs_dir):
     write(
         docs_dir,
         "valgfritt",
-        "# T\n\n<ul><li>en<li>to</ul>\n\nEn linje<br>til, og `<strong>` i kode.\n",
+        "# T\n\n<ul><li>en<li>to</ul>\n\nEn linje<br>til, og `<strong>` i kode.\n\n<!-- gjør: <h2></h2> -->\n\n"
+        "## ![Avatarify](/static/icons/favicon.svg)\n\n## `kode`\n",
     )
     result = runner.invoke(args=["check-docs"])
     assert result.exit_code == 0, result.output
@@ -352,6 +378,14 @@ def test_translated_refuses_what_it_cannot_record(runner, docs_dir):
         result = runner.invoke(args=["translated", slug])
         assert result.exit_code != 0 and message in result.output, result.output
     assert "translated_from" not in (docs_dir / "en" / "only-english.md").read_text(encoding="utf-8")
+
+
+def test_translated_refuses_a_translation_with_its_front_matter_left_open(runner, docs_dir):
+    write(docs_dir, "side", "# Side\n")
+    write(docs_dir / "en", "side", "---\ndraft: true\n# Page\n\nText.\n")
+    result = runner.invoke(args=["translated", "side"])
+    assert result.exit_code != 0 and "no closing '---' line" in result.output and "fix it first" in result.output
+    assert (docs_dir / "en" / "side.md").read_text(encoding="utf-8") == "---\ndraft: true\n# Page\n\nText.\n"
 
 
 def test_translated_keeps_every_other_byte_of_the_file(runner, docs_dir):
