@@ -22,7 +22,7 @@ from app.content.library import Library, get_library
 from app.content.links import internal_link, links_in
 from app.content.markup import empty_headings, unclosed_tags
 from app.content.page import SLUG, DocumentError, Page, one_line, parse_document
-from app.content.rendering import markdown_to_html, sanitizer_changes
+from app.content.rendering import ALLOWED_TAGS, markdown_to_html, sanitizer_changes
 from app.content.store import DocumentStore, read_document
 from app.content.translations import KEY, OUTDATED, UNRECORDED, drift, recorded
 from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES, language_from_param
@@ -76,7 +76,8 @@ def page_problems(page: Page, targets: Targets, app_schemes: frozenset[str], ali
             problems.append(f"{where}: {problem}: {href!r}")
     for level in empty_headings(html):
         problems.append(f"{where}: an empty heading (h{level}): give it words or remove it")
-    for tag in dict.fromkeys(unclosed_tags(html)):
+    # Only tags the sanitizer keeps: it removes the others, which is a problem of its own below.
+    for tag in dict.fromkeys(tag for tag in unclosed_tags(html) if tag in ALLOWED_TAGS):
         problems.append(f"{where}: <{tag}> is never closed, so what follows may end up inside it: add </{tag}>")
     for change in sanitizer_changes(page.body, app_schemes):
         problems.append(f"{where}: the sanitizer would remove or change {change}")

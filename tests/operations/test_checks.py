@@ -352,6 +352,15 @@ def test_a_locked_address_of_a_draft_says_so_only_for_its_own_kind(runner, docs_
     ]
 
 
+def test_a_tag_the_sanitizer_removes_is_one_problem_not_two(runner, docs_dir):
+    write(docs_dir, "plassholder", "# T\n\nBruk gs://<bucket>/sti, og en <span> med role=img.\n")
+    lines = [line for line in runner.invoke(args=["check-docs"]).output.splitlines() if line.startswith("[")]
+    assert lines == [
+        "[nb] plassholder.md: <span> is never closed, so what follows may end up inside it: add </span>",
+        "[nb] plassholder.md: the sanitizer would remove or change <bucket>",
+    ]
+
+
 def test_days_still_to_come_are_warnings_and_drafts_are_counted(runner, docs_dir):
     write(
         docs_dir,
