@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from html.parser import HTMLParser
+from typing import NamedTuple
 
 HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 # Elements whose end tag HTML never needs, or may leave out inside a list or table that is
@@ -55,20 +56,16 @@ class _Markup(HTMLParser):
             del self.open[at:]
 
 
-def _parsed(html: str) -> _Markup:
+class Faults(NamedTuple):
+    empty_headings: list[str]  # the level of each heading with no words or image ("## " alone, "## [](link)")
+    # The tags never closed: the sanitizer closes each where it guesses, and the rest of the
+    # page may end up inside it (a chip's <strong>, a heading in a <div>).
+    unclosed_tags: list[str]
+
+
+def faults(html: str) -> Faults:
+    """What `html` leaves empty or open, in one pass."""
     parser = _Markup()
     parser.feed(html)
     parser.close()
-    return parser
-
-
-def unclosed_tags(html: str) -> list[str]:
-    """The tags of `html` never closed: the sanitizer closes each where it guesses, and the
-    rest of the page may end up inside it (a chip's <strong>, a heading in a <div>)."""
-    parser = _parsed(html)
-    return parser.unclosed + parser.open
-
-
-def empty_headings(html: str) -> list[str]:
-    """The level of each heading of `html` with no words or image in it ("## " alone, "## [](link)")."""
-    return _parsed(html).empty
+    return Faults(parser.empty, parser.unclosed + parser.open)

@@ -20,7 +20,7 @@ from flask.cli import with_appcontext
 from app.content.addresses import LOCK_FILE, lock_new_addresses, lock_problems
 from app.content.library import Library, get_library
 from app.content.links import internal_link, links_in
-from app.content.markup import empty_headings, unclosed_tags
+from app.content.markup import faults
 from app.content.page import SLUG, DocumentError, Page, one_line, parse_document
 from app.content.rendering import ALLOWED_TAGS, markdown_to_html, sanitizer_changes
 from app.content.store import DocumentStore, read_document
@@ -74,10 +74,11 @@ def page_problems(page: Page, targets: Targets, app_schemes: frozenset[str], ali
         problem = _link_problem(href, page, targets, aliases)
         if problem:
             problems.append(f"{where}: {problem}: {href!r}")
-    for level in empty_headings(html):
+    found = faults(html)
+    for level in found.empty_headings:
         problems.append(f"{where}: an empty heading (h{level}): give it words or remove it")
     # Only tags the sanitizer keeps: it removes the others, which is a problem of its own below.
-    for tag in dict.fromkeys(tag for tag in unclosed_tags(html) if tag in ALLOWED_TAGS):
+    for tag in dict.fromkeys(tag for tag in found.unclosed_tags if tag in ALLOWED_TAGS):
         problems.append(f"{where}: <{tag}> is never closed, so what follows may end up inside it: add </{tag}>")
     for change in sanitizer_changes(page.body, app_schemes):
         problems.append(f"{where}: the sanitizer would remove or change {change}")
@@ -165,7 +166,7 @@ def file_problems(library: Library) -> list[str]:
                     continue
                 if path.is_symlink() and not path.resolve().is_relative_to(folder):
                     continue
-                where = one_line(os.path.relpath(path, library.root))
+                where = os.path.relpath(path, library.root)
                 if ext != ".md" or not SLUG.fullmatch(stem):
                     problems.append(f"{where}: not a page: a page's file is <slug>.md, a-z, 0-9 and - (at most 100)")
                 elif stem in shown:
@@ -177,7 +178,7 @@ def file_problems(library: Library) -> list[str]:
             inside = Path(entry.path)
             if entry.is_dir() and entry.name not in CODES and next(inside.rglob("*.md"), None) is not None:
                 problems.append(
-                    f"{one_line(os.path.relpath(inside, library.root))}/: pages in a folder are never read: "
+                    f"{os.path.relpath(inside, library.root)}/: pages in a folder are never read: "
                     "Norwegian pages go in docs/ (or docs/nb/), English ones in docs/en/"
                 )
     originals = {page.slug: page for page in library.stores[DEFAULT_LANGUAGE].pages(with_drafts=True)}
