@@ -174,16 +174,18 @@ def _parse(slug: str, text: str, mtime_ns: int, size: int) -> Page:
         reviewed=_day_field(meta, "reviewed"),
         draft=_flag_field(meta, "draft"),
         translated_from=_digest_field(meta, "translated_from"),
-        text_digest=text_digest(title, text),
+        text_digest=text_digest(title, text, _text_field(meta, "description")),
         slips=tuple(slips),
     )
 
 
-def text_digest(title: str, body: str) -> str:
-    """The first 16 hex digits of the SHA-256 of a page's title and body with whitespace
-    normalised (every run of it one space): what a translation records in `translated_from:`.
-    The front matter is not part of it, so a new `updated:` or `owner:` is no change to translate."""
-    return hashlib.sha256(" ".join(f"{title}\n{body}".split()).encode()).hexdigest()[:16]
+def text_digest(title: str, body: str, description: str = "") -> str:
+    """The first 16 hex digits of the SHA-256 of a page's title, `description:` and body with
+    whitespace normalised (every run of it one space): what a translation records in
+    `translated_from:`. The rest of the front matter is not part of it, so a new `updated:`
+    or `owner:` is no change to translate; a page without a description has the digest it
+    had before descriptions counted."""
+    return hashlib.sha256(" ".join(f"{title}\n{description}\n{body}".split()).encode()).hexdigest()[:16]
 
 
 def plain_front_matter(text: str) -> dict | None:

@@ -3,6 +3,7 @@ made from: the text digest, drift, and the one careful edit `flask translated` m
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import pytest
@@ -17,8 +18,6 @@ from app.content.translations import CURRENT, OUTDATED, UNRECORDED, UNTRANSLATED
 
 
 def test_the_text_digest_is_the_title_and_body_with_whitespace_normalised():
-    import hashlib
-
     page = parse_document("x", "---\nupdated: 2026-01-01\n---\n# Tittel\n\nEn  tekst\r\nover linjer.\n")
     assert page.text_digest == hashlib.sha256(b"Tittel # Tittel En tekst over linjer.").hexdigest()[:16]
     assert page.text_digest == text_digest("Tittel", "# Tittel\n\nEn tekst over linjer.")
@@ -30,6 +29,21 @@ def test_the_text_digest_is_the_title_and_body_with_whitespace_normalised():
     assert (
         parse_document("x", "---\ntitle: Ny\n---\n# Tittel\n\nEn tekst over linjer.\n").text_digest != page.text_digest
     )
+
+
+def test_a_new_description_is_a_change_to_translate():
+    # Readers see it in search results and link previews: the translation's goes stale too.
+    page = parse_document("x", "---\ndescription: Om bilder.\n---\n# Tittel\n\nTekst.\n")
+    changed = parse_document("x", "---\ndescription: Om bildene dine.\n---\n# Tittel\n\nTekst.\n")
+    assert page.text_digest != changed.text_digest
+    assert page.text_digest == text_digest("Tittel", "# Tittel\n\nTekst.\n", "Om bilder.")
+    # Only its words count, not how the line is written.
+    assert parse_document("x", "---\ndescription: 'Om   bilder.'\n---\n# Tittel\n\nTekst.\n").text_digest == (
+        page.text_digest
+    )
+    # A page without one (its first paragraph serves) keeps the digest it always had.
+    plain = parse_document("x", "# Tittel\n\nTekst.\n")
+    assert plain.text_digest == hashlib.sha256(b"Tittel # Tittel Tekst.").hexdigest()[:16]
 
 
 def test_drift_compares_what_the_translation_records_with_the_original():
