@@ -90,7 +90,7 @@ class Page:
     draft: bool = False
     # A translation's `translated_from:`: the text_digest of the page it was translated from.
     translated_from: str = ""
-    # Of this page's title and text, whitespace aside: what a translation records.
+    # Of this page's title, description: and text, whitespace aside: what a translation records.
     text_digest: str = ""
     # An author's slips the page is served with all the same (as the old system served it),
     # and `make check` fails on: a key no page has ("drafts: true"), front matter left open.
@@ -184,8 +184,12 @@ def text_digest(title: str, body: str, description: str = "") -> str:
     whitespace normalised (every run of it one space): what a translation records in
     `translated_from:`. The rest of the front matter is not part of it, so a new `updated:`
     or `owner:` is no change to translate; a page without a description has the digest it
-    had before descriptions counted."""
-    return hashlib.sha256(" ".join(f"{title}\n{description}\n{body}".split()).encode()).hexdigest()[:16]
+    had before descriptions counted. A description is kept apart from the title and body
+    (a NUL, which no whitespace is), so that no words move between them unseen."""
+    text = " ".join(f"{title}\n{body}".split())
+    if description.strip():
+        text = f"{' '.join(title.split())}\0{' '.join(description.split())}\0{' '.join(body.split())}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def plain_front_matter(text: str) -> dict | None:

@@ -345,8 +345,16 @@ def translated_command(slug: str) -> None:
         old = _read(path, slug)
         if old.slips:  # front matter left open would be closed by the new line, and its slip hidden
             raise click.ClickException(f"{where}: {old.slips[0]}: fix it first")
-        new = parse_document(slug, after)
-        if (new.translated_from, new.title, new.body) != (digest, old.title, old.body):  # never a surprise
+        try:
+            new = parse_document(slug, after)
+        except DocumentError:
+            new = None
+        if new is None or (new.translated_from, new.title, new.description, new.body) != (
+            digest,
+            old.title,
+            old.description,
+            old.body,
+        ):  # never a surprise
             raise click.ClickException(f"{where}: could not add {KEY}: without changing the page; add it by hand")
         _replace(path, after)
         click.echo(f"{where}: {KEY}: {digest}")

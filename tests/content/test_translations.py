@@ -32,7 +32,7 @@ def test_the_text_digest_is_the_title_and_body_with_whitespace_normalised():
 
 
 def test_a_new_description_is_a_change_to_translate():
-    # Readers see it in search results and link previews: the translation's goes stale too.
+    # Readers see it in the lists of pages and in link previews: the translation's goes stale too.
     page = parse_document("x", "---\ndescription: Om bilder.\n---\n# Tittel\n\nTekst.\n")
     changed = parse_document("x", "---\ndescription: Om bildene dine.\n---\n# Tittel\n\nTekst.\n")
     assert page.text_digest != changed.text_digest
@@ -41,6 +41,13 @@ def test_a_new_description_is_a_change_to_translate():
     assert parse_document("x", "---\ndescription: 'Om   bilder.'\n---\n# Tittel\n\nTekst.\n").text_digest == (
         page.text_digest
     )
+    # No words move unseen between the title, the description and the body.
+    for one, other in (
+        ("---\ntitle: Bilder\ndescription: og video.\n---\nTekst.\n", "---\ntitle: Bilder og video.\n---\nTekst.\n"),
+        ("---\ntitle: T\ndescription: Slik.\n---\nTekst.\n", "---\ntitle: T\n---\nSlik.\n\nTekst.\n"),
+        ("---\ndescription: Om\n---\n# T\n\nbilder.\n", "---\ndescription: Om bilder.\n---\n# T\n"),
+    ):
+        assert parse_document("x", one).text_digest != parse_document("x", other).text_digest
     # A page without one (its first paragraph serves) keeps the digest it always had.
     plain = parse_document("x", "# Tittel\n\nTekst.\n")
     assert plain.text_digest == hashlib.sha256(b"Tittel # Tittel Tekst.").hexdigest()[:16]

@@ -320,6 +320,28 @@ def test_a_translation_is_recorded_and_its_drift_warned_of_then_failed_with_stri
     assert runner.invoke(args=["check-docs", "--strict"]).exit_code == 0
 
 
+def test_a_new_norwegian_description_is_drift_and_translated_keeps_the_english_one(runner, docs_dir):
+    write(docs_dir, "ny-side", "---\ndescription: Kort.\n---\n# Ny side\n\nTekst.\n")
+    write(docs_dir / "en", "ny-side", "---\ndescription: Short.\n---\n# New\n")
+    assert runner.invoke(args=["translated", "ny-side"]).exit_code == 0
+    assert warnings_about(runner.invoke(args=["check-docs"]).output, "ny-side") == []
+    write(docs_dir, "ny-side", "---\ndescription: Kortere.\n---\n# Ny side\n\nTekst.\n")
+    (warning,) = warnings_about(runner.invoke(args=["check-docs"]).output, "ny-side")
+    assert "the Norwegian page has changed since it was translated" in warning
+    # A description with a line that looks like the key, above the key itself: recording
+    # would write into the description, so it is refused and the file left as it was.
+    # (Translated and current: the file records the digest already, further down.)
+    assert runner.invoke(args=["translated", "ny-side"]).exit_code == 0
+    path = docs_dir / "en" / "ny-side.md"
+    recorded = path.read_text(encoding="utf-8")
+    for looks_like_the_key in ('"Short,\ntranslated_from: see below"', '"Short,\ntranslated_from: x"'):
+        path.write_text(recorded.replace("Short.", looks_like_the_key), encoding="utf-8")
+        before = path.read_bytes()
+        result = runner.invoke(args=["translated", "ny-side"])
+        assert result.exit_code == 1 and "add it by hand" in result.output, result.output
+        assert path.read_bytes() == before
+
+
 def test_a_norwegian_page_without_an_english_version_is_no_problem(runner, docs_dir):
     write(docs_dir, "bare-norsk", "# Bare norsk\n")
     result = runner.invoke(args=["check-docs", "--strict"])

@@ -87,6 +87,17 @@ def test_side_by_side_with_the_translations_state_and_what_make_check_says(previ
     assert preview.get("/preview/finnes-ikke").status_code == 404
 
 
+def test_a_changed_description_shows_where_the_translator_looks(preview, docs_dir):
+    # Only the Norwegian description changes: the translation is outdated, and the preview
+    # shows both descriptions beside the state (escaped, as everything an author writes).
+    text = (docs_dir / "instantid-intro.md").read_text(encoding="utf-8")
+    write(docs_dir, "instantid-intro", re.sub(r"(?m)^description: .*$", "description: Ny <b>beskrivelse</b>.", text))
+    html = preview.get("/preview/instantid-intro").text
+    left, right = html.split('id="sprak-nb"')[1].split('id="sprak-en"')
+    assert "<dt>Beskrivelse</dt><dd>Ny &lt;b&gt;beskrivelse&lt;/b&gt;.</dd>" in left
+    assert "<dt>Beskrivelse</dt><dd>InstantID makes pictures" in right and "utdatert" in right
+
+
 @pytest.mark.parametrize(
     "url, refused",
     [
