@@ -95,3 +95,18 @@ def test_norwegian_words_that_meant_something_else_are_gone():
 def test_sources_render_as_external_links(client):
     html = client.get("/docs.php?doc=instantid-intro").text
     assert '<a href="https://arxiv.org/abs/2401.07519" rel="external noopener noreferrer">' in html
+
+
+@pytest.mark.parametrize(
+    "lang, query, anchor",
+    [
+        ("nb", "diffusjon", "diffusjonsmodell"),  # was ControlNet, which has more forms of it
+        ("nb", "finjustering", "finjustering"),  # was the sources, with its translation too
+        ("en", "fine-tuning", "fine-tuning"),  # was DreamBooth
+        ("en", "what is a prompt", "prompt"),  # was Adapter
+    ],
+)
+def test_a_glossary_hit_links_to_the_words_own_entry(client, lang, query, anchor):
+    results = client.get("/api/search", query_string={"q": query, "lang": lang}).json["results"]
+    (hit,) = [result for result in results if result["slug"] == "generative-ai-terminology"]
+    assert hit["section"]["anchor"] == anchor

@@ -27,32 +27,43 @@ def unpacked(stored: bytes) -> list[Section]:
     return [Section(*s) for s in json.loads(zlib.decompress(stored))]
 
 
-def passage(parts: list[Section], patterns: list[re.Pattern], before: int = 8, length: int = 30):
-    """The section with the most distinct matching words (the first on a tie) and about
-    `length` of its words around its first match, matches marked."""
+def passage(parts: list[Section], patterns: list[re.Pattern], before: int = 8, length: int = 30, terms=None):
+    """The section that has the most of the query's terms (a heading with more of them first,
+    then the first section: a page's lead before its list of sources) and about `length` of
+    its words around its first match, matches marked. `terms`: the terms each pattern stands
+    for (by default, a term each): a word matched in several forms, or by its synonyms and
+    translations, counts once, so that "adapter" and "adaptere" in passing do not outweigh
+    a heading "Adapter" (the most distinct words matched chose the section before)."""
     if not parts:
         return None, ()
-    # Each section is scanned with its heading (once for each word's pattern): the distinct
-    # words matched choose the section, and where matches start in its text mark it (a second
+    terms = terms or [frozenset({i}) for i in range(len(patterns))]
+    # Each section is scanned with its heading (once for each word's pattern): the terms
+    # matched choose the section, and where matches start in its text mark it (a second
     # scan of the chosen section's text took a tenth to a sixth of the passages' time).
     found = [_word_matches(f"{s.heading} {s.text}", patterns, -len(s.heading) - 1) for s in parts]
-    scores = [len({word for _, word in matches}) for matches in found]
+    scores = [
+        (
+            len(frozenset().union(*(terms[i] for _, i in matches))),
+            len(frozenset().union(*(terms[i] for start, i in matches if start < 0))),  # in its heading
+        )
+        for matches in found
+    ]
     best = scores.index(max(scores))
     section = parts[best]
     starts = {start for start, _ in found[best] if start >= 0}
     return (section if section.anchor else None), _marked(section.text, starts, before, length)
 
 
-def _word_matches(text: str, patterns: list[re.Pattern], offset: int) -> list[tuple[int, str]]:
-    """Where `patterns` match at the start of a word of `text` (plus `offset`), and what, in lower case."""
+def _word_matches(text: str, patterns: list[re.Pattern], offset: int) -> list[tuple[int, int]]:
+    """Where `patterns` match at the start of a word of `text` (plus `offset`), and which of them."""
     if not patterns:
         return []
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" alone lowers to two characters
         lowered = text.replace("\u0130", "i").lower()
     return [
-        (m.start() + offset, m.group())
-        for pattern in patterns
+        (m.start() + offset, i)
+        for i, pattern in enumerate(patterns)
         for m in pattern.finditer(lowered)
         if not m.start() or not WORD.match(lowered, m.start() - 1)
     ]  # not inside a word

@@ -208,11 +208,11 @@ class TieredRanking:
                     f"SELECT id, sections FROM pages WHERE id IN ({','.join('?' * len(best))})", best
                 ).fetchall()
             )
-            hits, patterns = [], self._matcher(terms)
+            hits, (patterns, of_terms) = [], self._matcher(terms)
             for row in best:
                 page = self.store.known(self._slugs[row])  # as indexed: update() just caught up
                 if page is not None:
-                    section, shown = passage(unpacked(stored[row]), patterns)
+                    section, shown = passage(unpacked(stored[row]), patterns, terms=of_terms)
                     hits.append(Hit(page, "", section, shown))
             return hits, total
 
@@ -372,7 +372,7 @@ class TieredRanking:
             ).fetchall()
         )
 
-    def _matcher(self, terms: list[Term]) -> list[re.Pattern]:
+    def _matcher(self, terms: list[Term]) -> tuple[list[re.Pattern], list[frozenset[int]]]:
         """Patterns for the words of a page that match the terms, to mark them: words that
         start with a stem the search used or with a word as typed (an English stem is not
         always a word's start: "happi"), short ones whole. C scans of each section instead
@@ -382,9 +382,12 @@ class TieredRanking:
         0.6 ms, for each new query; a word's pattern is compiled once and kept in `re`'s cache.
         They match lower-case text and have no leading `\\b`: a pattern that starts with its
         words' letters lets `re` skip to where one of them starts, which halved a long
-        section's scan. `_passage` keeps the matches that start a word."""
-        patterns = []
-        for word in sorted({word for term in terms for phrase in term.phrases for word in phrase}):
+        section's scan. `_passage` keeps the matches that start a word. And each one's terms."""
+        patterns, words = [], {}
+        for at, term in enumerate(terms):
+            for word in {word for phrase in term.phrases for word in phrase}:
+                words.setdefault(word, set()).add(at)
+        for word in sorted(words):
             forms, compounds = self._word(word)
             # Any order marks the same (each alternative matches to the end of a word); a fixed
             # one makes the same word the same pattern, found in `re`'s cache.
@@ -394,4 +397,4 @@ class TieredRanking:
                     "|".join(re.escape(stem) + (r"\w*" if len(stem) >= MIN_PREFIX_CHARS else r"\b") for stem in stems)
                 )
             )
-        return patterns
+        return patterns, [frozenset(words[word]) for word in sorted(words)]

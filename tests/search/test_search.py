@@ -79,19 +79,33 @@ def test_passage_marks_matches(search):
     assert marked and all(text.lower().startswith("bild") for text in marked)
 
 
-def test_passage_is_the_section_with_most_matching_words_marked_in_its_text():
+def test_passage_is_the_section_with_most_of_the_terms_a_heading_with_them_first():
     patterns = [re.compile(r"bild\w*")]
     heading_only = Section("bilder", "Bilder", "Ingen treff her.")
-    two_words = Section("om-appen", "Om appen", "Et bilde og\nflere BILDER.")
-    assert passage_of([heading_only, two_words], patterns) == (
-        two_words,
-        (("Et ", False), ("bilde", True), (" og flere ", False), ("BILDER", True), (".", False)),
+    two_forms = Section("om-appen", "Om appen", "Et bilde og\nflere BILDER.")
+    # One term, in two forms in passing: the section whose heading has it is the answer.
+    assert passage_of([two_forms, heading_only], patterns) == (heading_only, (("Ingen treff her.", False),))
+    # A section with more of the terms wins, its matches marked.
+    ki = [re.compile(r"bild\w*"), re.compile(r"ki\b")]
+    assert passage_of([heading_only, Section("ki", "Om KI", "Et bilde.")], ki)[0].anchor == "ki"
+    assert passage_of([heading_only, two_forms], patterns + [re.compile(r"flere\b")]) == (
+        two_forms,
+        (
+            ("Et ", False),
+            ("bilde", True),
+            (" og ", False),
+            ("flere", True),
+            (" ", False),
+            ("BILDER", True),
+            (".", False),
+        ),
     )
-    # A match in the heading alone chooses the section, and marks nothing in its text.
-    assert passage_of([heading_only, Section("", "", "Ingenting.")], patterns) == (
-        heading_only,
-        (("Ingen treff her.", False),),
-    )
+    # The patterns of one term (a word, its synonyms and translations) count once.
+    synonyms = [re.compile(r"finjuster\w*"), re.compile(r"fine\b"), re.compile(r"tuning\b")]
+    sources = Section("kilder", "Kilder", "Fine-tuning, og finjustering.")
+    heading = Section("finjustering", "Finjustering", "Å trene videre.")
+    assert passage_of([sources, heading], synonyms, terms=[frozenset({0})] * 3)[0] == heading
+    assert passage_of([sources, heading], synonyms)[0] == sources  # as three terms, not one
 
 
 def test_passage_marks_words_that_start_with_a_stem_and_not_the_stem_inside_a_word():
