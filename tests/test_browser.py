@@ -152,6 +152,21 @@ def test_page_types_in_a_real_browser(browser, site, kind, viewport):
     context.close()
 
 
+@pytest.mark.parametrize("kind", ["page", "page-en", "index", "search", "404"])
+def test_a_320_px_screen_reflows_without_sideways_scrolling(browser, site, kind):
+    # WCAG 1.4.10: 320 CSS px wide. The English header's "Search" button was cut off there.
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(site + PAGE_TYPES[kind][0])
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+    button = page.locator(".search button").first.bounding_box()
+    assert button["x"] + button["width"] <= 320  # in sight
+    crumbs = page.locator(".breadcrumb a")
+    for i in range(crumbs.count()):
+        assert crumbs.nth(i).bounding_box()["height"] >= 24  # WCAG 2.5.8, without counting on spacing
+    context.close()
+
+
 def test_the_apps_links_land_in_embed_mode_at_phone_size(browser, site):
     context = browser.new_context(viewport=VIEWPORTS["phone"])
     page = context.new_page()
