@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var KEEP = ["lang", "embed", "theme"], here = new URLSearchParams(location.search);
-  var words = document.documentElement.lang === "en"
+  var pageLang = document.documentElement.lang, words = pageLang === "en"
     ? ["suggestion", "suggestions", "No suggestions"] : ["forslag", "forslag", "Ingen forslag"];
   function link(s) {
     var args = new URLSearchParams({doc: s.slug});
@@ -15,8 +15,8 @@
     list.id = "forslag-" + n; list.className = "suggestions"; list.setAttribute("role", "listbox");
     list.hidden = true;
     status.className = "visually-hidden"; status.setAttribute("role", "status");
-    input.parentNode.style.position = "relative";
-    input.parentNode.appendChild(list); input.parentNode.appendChild(status);
+    var box = input.parentNode;
+    box.style.position = "relative"; box.appendChild(list); box.appendChild(status);
     input.setAttribute("role", "combobox"); input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false"); input.setAttribute("aria-controls", list.id);
     function close() {
@@ -30,22 +30,25 @@
       else input.setAttribute("aria-activedescendant", items[i].id);
     }
     function show(found) {
+      var chosen = active >= 0 && items[active].dataset.href; // kept when a list comes late
       list.textContent = ""; items = [];
       found.forEach(function (s, i) {
         var li = document.createElement("li");
-        li.id = list.id + "-" + i; li.setAttribute("role", "option"); li.setAttribute("aria-selected", "false");
+        li.id = list.id + "-" + i; li.setAttribute("role", "option");
         li.dataset.href = link(s); li.textContent = s.heading ? s.title + " › " + s.heading : s.title;
-        if (s.lang !== document.documentElement.lang) li.lang = s.lang;
+        if (s.lang !== pageLang) li.lang = s.lang;
         list.appendChild(li); items.push(li);
       });
-      list.hidden = !found.length; input.setAttribute("aria-expanded", String(!!found.length)); active = -1;
-      status.textContent = found.length ? found.length + " " + words[found.length === 1 ? 0 : 1] : words[2];
+      var n = found.length;
+      list.hidden = !n; input.setAttribute("aria-expanded", String(!!n));
+      status.textContent = n ? n + " " + words[n === 1 ? 0 : 1] : words[2];
+      mark(items.findIndex(function (li) { return li.dataset.href === chosen; }));
     }
     function ask() {
       var q = input.value, mine = ++asked;
       if (!q.trim()) { close(); return; }
-      var lang = here.get("lang") || document.documentElement.lang;
-      fetch("/api/suggest?" + new URLSearchParams({q: q, lang: lang}), {headers: {Accept: "application/json"}})
+      fetch("/api/suggest?" + new URLSearchParams({q: q, lang: here.get("lang") || pageLang}),
+        {headers: {Accept: "application/json"}})
         .then(function (r) { return r.ok ? r.json() : {suggestions: []}; })
         .then(function (d) { if (mine === asked && document.activeElement === input) show(d.suggestions); })
         .catch(close);
@@ -70,6 +73,5 @@
       if (li) location.href = li.dataset.href;
     });
   }
-  var boxes = document.querySelectorAll("form.search input[name=q]");
-  for (var i = 0; i < boxes.length; i++) enhance(boxes[i], i);
+  document.querySelectorAll("form.search input[name=q]").forEach(enhance);
 })();
