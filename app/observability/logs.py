@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
 import traceback
 
@@ -56,3 +57,17 @@ def configure_logging(level: str, fmt: str) -> None:
     # Flask gives the app's logger ("app", the package's own) a plain handler of its own when
     # it is made before this: each error was written twice, once as JSON and once as text.
     logging.getLogger("app").removeHandler(default_handler)
+    threading.excepthook = _log_thread_exception
+
+
+def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
+    """An exception no thread caught, as an error line of the log rather than a traceback on
+    stderr among the JSON lines. (Flask-Limiter's in-memory store, limits 5.8.0, can start
+    two expiry timers at once under load; the second then fails on a key the first removed,
+    which is harmless: the next request starts another.)"""
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread else "?"
+    logging.getLogger("app.threads").error(
+        "uncaught exception in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+    )

@@ -171,6 +171,26 @@ def test_errors_are_logged_with_a_stack_trace_and_answered_in_the_layout(make_ap
     assert any(line.get("event") == "request" and line["status"] == 500 for line in lines)
 
 
+def test_an_exception_no_thread_caught_is_a_json_line_not_a_traceback_on_stderr(make_app, capfd):
+    import threading
+
+    app = make_app()
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])  # as wsgi.py does
+    clear(capfd)
+
+    def expire():
+        raise KeyError("LIMITER/a/b/1/second")  # as limits' in-memory store's timer raised it
+
+    worker = threading.Thread(target=expire, name="expiry")
+    worker.start()
+    worker.join()
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    (line,) = [json.loads(text) for text in captured.out.splitlines()]
+    assert line["level"] == "error" and line["message"] == "uncaught exception in thread expiry"
+    assert "KeyError: 'LIMITER/a/b/1/second'" in line["error"]
+
+
 def test_debug_mode_cannot_be_switched_on(make_app, monkeypatch):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     app = make_app(DEBUG=True)
