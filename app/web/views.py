@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from markupsafe import Markup
 from app.caching.fragments import cache_get, cache_set
 from app.caching.keys import Rendition, rendition
 from app.caching.responses import CACHE_CONTROL, SEARCH_CACHE_CONTROL, CachedPage, get_response_cache
-from app.content.library import get_library
+from app.content.library import get_library, remembered
 from app.content.page import MAX_SLUG_LENGTH, SLUG, Page
 from app.content.rendering import render_markdown
 from app.content.sections import page_sections
@@ -89,7 +90,7 @@ def docs():
         html = rendered_page(page, lang, presentation, current)
         return CachedPage(
             html.encode(),
-            page.mtime_ns / 1e9,
+            last_changed(),
             current.is_fresh,
             count_view=None if presentation.thanks else view_counter(slug, lang),
         )
@@ -188,8 +189,7 @@ def help_index(presentation: Presentation) -> Response:
                 **layout_context(presentation, {}),
             )
             cache_set(current.key, html)
-        newest = max((page.mtime_ns for _, pages in groups for page in pages), default=0)
-        return CachedPage(html.encode(), newest / 1e9, current.is_fresh)
+        return CachedPage(html.encode(), last_changed(), current.is_fresh)
 
     return respond(*get_response_cache().page(presentation.cache_key(), make))
 
@@ -222,6 +222,35 @@ def respond(page: CachedPage, cached: bool) -> Response:
     return Response(body, status=int(status[:3]), headers=headers)
 
 
+def last_changed() -> float:
+    """A rendered page's Last-Modified: when anything a page or the index shows last changed.
+    A page shows other pages' titles (related pages, next steps), its translation's state and
+    the layout, so its own file's time was not enough: with only If-Modified-Since, a client
+    kept a page whose related page had a new title (its ETag did change). So: the newest of
+    every page's file, of the docs folders (a page removed) and of the layout's files,
+    the same on every replica of one image; remembered while the pages stay the same."""
+    return remembered(("last-changed",), _last_changed)
+
+
+def _last_changed() -> float:
+    stores = get_library().stores.values()
+    times = [page.mtime_ns for store in stores for page in store.pages(with_drafts=True)]
+    times += [os.stat(folder).st_mtime_ns for store in stores for folder in store.folders if folder.is_dir()]
+    for layout in (os.path.join(current_app.root_path, current_app.template_folder), current_app.static_folder):
+        for root, _, files in os.walk(layout):
+            times += [os.stat(os.path.join(root, name)).st_mtime_ns for name in files]
+    return max(times, default=0) / 1e9
+
+
+def uncached_failed_precondition(response: Response) -> Response:
+    """A 412 (an If-Match or If-Unmodified-Since that did not hold: the API, static files)
+    answers that request alone: kept by no cache, where the API's and static files'
+    `public` Cache-Control would have let a shared cache serve it to every client."""
+    if response.status_code == 412:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def relative_redirect(response: Response) -> Response:
     """Redirects name no host: werkzeug builds some (slash merging) from the request's Host."""
     location = response.headers.get("Location")
@@ -242,3 +271,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(label_route)
     app.after_request(relative_redirect)
+    app.after_request(uncached_failed_precondition)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import time
 from email.utils import formatdate
 
@@ -11,6 +12,7 @@ import pytest
 from helpers import write
 
 from app.caching import responses as pagecache
+from app.content import store
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 URLS = [PAGE, "/docs.php"]
@@ -84,6 +86,40 @@ def test_if_modified_since(client):
     assert client.get(PAGE, headers={"If-Modified-Since": formatdate(0, usegmt=True)}).status_code == 200
     for junk in ("yesterday", "Mon, 99 Foo 2024 99:99:99 GMT", "\x00", "9" * 500):
         assert client.get(PAGE, headers={"If-Modified-Since": junk}).status_code == 200
+
+
+def test_a_page_is_modified_when_a_page_it_shows_is(client, docs_dir, monkeypatch):
+    # The IP-Adapter page lists InstantID's title among its related pages: a new title
+    # changes it, so a client revalidating by date alone gets it anew. (Dates are whole
+    # seconds: the files' times are set, not waited for.)
+    monkeypatch.setattr(store, "FULL_RESCAN_SECONDS", 0)
+    monkeypatch.setattr(store, "RESCAN_COST_FACTOR", 0)
+    monkeypatch.setattr(pagecache, "RECHECK_SECONDS", 0)
+    start = time.time() - 1000
+    for folder in (docs_dir, docs_dir / "en"):
+        os.utime(folder, (start, start))
+    before = client.get(PAGE)
+    assert "Hva er InstantID?</a>" in before.text
+    path = docs_dir / "instantid-intro.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("# Hva er InstantID?", "# InstantID forklart"), "utf-8")
+    edited = time.time() - 2  # settled, and later than every file before
+    os.utime(path, (edited, edited))
+    after = client.get(PAGE, headers={"If-Modified-Since": before.headers["Last-Modified"]})
+    assert after.status_code == 200 and "InstantID forklart</a>" in after.text
+    assert client.get(PAGE, headers={"If-Modified-Since": after.headers["Last-Modified"]}).status_code == 304
+    # A page removed (its folder changes): the index lists one page fewer, and is newer too.
+    index = client.get("/docs.php")
+    (docs_dir / "en" / "what-is-identitynet.md").unlink()
+    (docs_dir / "what-is-identitynet.md").unlink()
+    os.utime(docs_dir, (edited + 1, edited + 1))
+    again = client.get("/docs.php", headers={"If-Modified-Since": index.headers["Last-Modified"]})
+    assert again.status_code == 200 and "IdentityNet" not in again.text
+
+
+def test_a_failed_precondition_is_kept_by_no_cache(client):
+    for url in ("/api/docs", "/static/css/help.css"):
+        with client.get(url, headers={"If-Match": '"garbage"'}) as response:
+            assert response.status_code == 412 and response.headers["Cache-Control"] == "no-store", url
 
 
 def test_if_none_match_wins_over_if_modified_since(client):
