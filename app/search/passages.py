@@ -27,20 +27,22 @@ def unpacked(stored: bytes) -> list[Section]:
     return [Section(*s) for s in json.loads(zlib.decompress(stored))]
 
 
-def passage(parts: list[Section], patterns: list[re.Pattern], before: int = 8, length: int = 30, terms=None):
+def passage(parts: list[Section], patterns: list[re.Pattern], before=8, length=30, terms=None, title=""):
     """The section that has the most of the query's terms (a heading with more of them first,
     then the first section: a page's lead before its list of sources) and about `length` of
     its words around its first match, matches marked. `terms`: the terms each pattern stands
     for (by default, a term each): a word matched in several forms, or by its synonyms and
     translations, counts once, so that "adapter" and "adaptere" in passing do not outweigh
-    a heading "Adapter" (the most distinct words matched chose the section before)."""
+    a heading "Adapter" (the most distinct words matched chose the section before). The
+    page's lead, the section before its first heading, has the page's `title` for one."""
     if not parts:
         return None, ()
     terms = terms or [frozenset({i}) for i in range(len(patterns))]
     # Each section is scanned with its heading (once for each word's pattern): the terms
     # matched choose the section, and where matches start in its text mark it (a second
     # scan of the chosen section's text took a tenth to a sixth of the passages' time).
-    found = [_word_matches(f"{s.heading} {s.text}", patterns, -len(s.heading) - 1) for s in parts]
+    headings = [s.heading or ("" if s.anchor else title) for s in parts]
+    found = [_word_matches(f"{h} {s.text}", patterns, -len(h) - 1) for h, s in zip(headings, parts, strict=True)]
     scores = [
         (
             len(frozenset().union(*(terms[i] for _, i in matches))),

@@ -212,7 +212,7 @@ class TieredRanking:
             for row in best:
                 page = self.store.known(self._slugs[row])  # as indexed: update() just caught up
                 if page is not None:
-                    section, shown = passage(unpacked(stored[row]), patterns, terms=of_terms)
+                    section, shown = passage(unpacked(stored[row]), patterns, terms=of_terms, title=page.title)
                     hits.append(Hit(page, "", section, shown))
             return hits, total
 
@@ -382,7 +382,7 @@ class TieredRanking:
         0.6 ms, for each new query; a word's pattern is compiled once and kept in `re`'s cache.
         They match lower-case text and have no leading `\\b`: a pattern that starts with its
         words' letters lets `re` skip to where one of them starts, which halved a long
-        section's scan. `_passage` keeps the matches that start a word. And each one's terms."""
+        section's scan. `passage` keeps the matches that start a word. And each one's terms."""
         patterns, words = [], {}
         for at, term in enumerate(terms):
             for word in {word for phrase in term.phrases for word in phrase}:

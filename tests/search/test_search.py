@@ -100,6 +100,12 @@ def test_passage_is_the_section_with_most_of_the_terms_a_heading_with_them_first
             (".", False),
         ),
     )
+    # The page's lead has its title for a heading: a title with the word keeps the reader at
+    # the top, not at a later heading with it.
+    lead, later = Section("", "", "LoRA er en metode."), Section("lora-i-praksis", "LoRA i praksis", "Tekst.")
+    lora = [re.compile(r"lora\b")]
+    assert passage_of([lead, later], lora, title="Hva er LoRA?")[0] is None
+    assert passage_of([lead, later], lora)[0] == later
     # The patterns of one term (a word, its synonyms and translations) count once.
     synonyms = [re.compile(r"finjuster\w*"), re.compile(r"fine\b"), re.compile(r"tuning\b")]
     sources = Section("kilder", "Kilder", "Fine-tuning, og finjustering.")
