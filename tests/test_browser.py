@@ -497,6 +497,16 @@ def test_a_late_list_keeps_the_suggestion_the_reader_chose(browser, site):
     assert page.locator("[role=option][aria-selected=true]").get_attribute("data-href") == chosen
     page.keyboard.press("Enter")
     page.wait_for_url("**/docs.php?doc=instantid-intro*")
+    # A choice made before the reader typed more is no choice: Enter searches what was typed.
+    page.goto(f"{site}/docs.php?doc=what-is-ip-adapter&lang=nb")
+    page.focus("#sok")
+    page.keyboard.type("ins", delay=40)
+    options.first.wait_for(timeout=5000)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.type("tantid", delay=40)
+    page.wait_for_function("() => !document.querySelector('[role=option][aria-selected=true]')", timeout=5000)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/docs.php?q=instantid*")
     page.close()
 
 

@@ -53,7 +53,7 @@
         .then(function (d) { if (mine === asked && document.activeElement === input) show(d.suggestions); })
         .catch(close);
     }
-    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 120); });
+    input.addEventListener("input", function () { mark(-1); clearTimeout(timer); timer = setTimeout(ask, 120); });
     input.addEventListener("keydown", function (e) {
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         if (list.hidden) return;
