@@ -57,17 +57,24 @@ def configure_logging(level: str, fmt: str) -> None:
     # Flask gives the app's logger ("app", the package's own) a plain handler of its own when
     # it is made before this: each error was written twice, once as JSON and once as text.
     logging.getLogger("app").removeHandler(default_handler)
-    threading.excepthook = _log_thread_exception
+    if threading.excepthook is not _log_thread_exception:
+        _installed_before[:] = [threading.excepthook]
+        threading.excepthook = _log_thread_exception
+
+
+_installed_before: list = []  # the hook ours replaced: another tool's is still called
 
 
 def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
     """An exception no thread caught, as an error line of the log rather than a traceback on
-    stderr among the JSON lines. (Flask-Limiter's in-memory store, limits 5.8.0, can start
-    two expiry timers at once under load; the second then fails on a key the first removed,
-    which is harmless: the next request starts another.)"""
-    if args.exc_type is SystemExit:
-        return
-    name = args.thread.name if args.thread else "?"
-    logging.getLogger("app.threads").error(
-        "uncaught exception in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
-    )
+    stderr among the JSON lines (Python's own hook, which wrote that, is not called; a hook
+    another tool installed, a test runner's or an error tracker's, still is). Flask-Limiter's
+    in-memory store (limits 5.8.0) can start two expiry timers at once under load; the second
+    then fails on a key the first removed, which is harmless: the next request starts another."""
+    if args.exc_type is not SystemExit:
+        name = args.thread.name if args.thread else "?"
+        logging.getLogger("app.threads").error(
+            "uncaught exception in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+        )
+    if _installed_before and _installed_before[0] is not threading.__excepthook__:
+        _installed_before[0](args)
