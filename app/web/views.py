@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from urllib.parse import urlencode, urlsplit
@@ -222,30 +223,38 @@ def respond(page: CachedPage, cached: bool) -> Response:
     return Response(body, status=int(status[:3]), headers=headers)
 
 
+OWN = (".py", ".html", ".json")  # the app's own files a page is made with (not its .pyc)
+
+
 def last_changed() -> float:
     """A rendered page's Last-Modified: when anything a page or the index shows last changed.
     A page shows other pages' titles (related pages, next steps), its translation's state and
     the layout, so its own file's time was not enough: with only If-Modified-Since, a client
     kept a page whose related page had a new title (its ETag did change). So: the newest of
-    every page's file, of the docs folders (a page removed) and of the layout's files,
-    the same on every replica of one image; remembered while the pages stay the same."""
+    the pages readers see (drafts too only in PREVIEW), of the docs folders (a page removed)
+    and of the app's own files (templates, static files, code), the same on every replica of
+    one image. Settings are not in it (a new PUBLIC_BASE_URL changes the ETag, not this).
+    Remembered while the pages stay the same; the app's files change with a restart."""
     return remembered(("last-changed",), _last_changed)
 
 
 def _last_changed() -> float:
     stores = get_library().stores.values()
-    times = [page.mtime_ns for store in stores for page in store.pages(with_drafts=True)]
-    times += [os.stat(folder).st_mtime_ns for store in stores for folder in store.folders if folder.is_dir()]
-    for layout in (os.path.join(current_app.root_path, current_app.template_folder), current_app.static_folder):
-        for root, _, files in os.walk(layout):
-            times += [os.stat(os.path.join(root, name)).st_mtime_ns for name in files]
+    times = [page.mtime_ns for store in stores for page in store.pages()]
+    paths = [folder for store in stores for folder in store.folders]
+    for own in (current_app.root_path, os.path.join(current_app.root_path, current_app.template_folder)):
+        paths += [os.path.join(root, name) for root, _, files in os.walk(own) for name in files if name.endswith(OWN)]
+    paths += [os.path.join(root, name) for root, _, files in os.walk(current_app.static_folder) for name in files]
+    for path in paths:
+        with contextlib.suppress(OSError):  # a dangling link, a file gone since it was listed: no date
+            times.append(os.stat(path).st_mtime_ns)
     return max(times, default=0) / 1e9
 
 
 def uncached_failed_precondition(response: Response) -> Response:
-    """A 412 (an If-Match or If-Unmodified-Since that did not hold: the API, static files)
-    answers that request alone: kept by no cache, where the API's and static files'
-    `public` Cache-Control would have let a shared cache serve it to every client."""
+    """A 412 (an If-Match that did not hold: the API, static files) answers that request
+    alone: kept by no cache, where the API's and static files' `public` Cache-Control would
+    have let a shared cache serve it to every client."""
     if response.status_code == 412:
         response.headers["Cache-Control"] = "no-store"
     return response

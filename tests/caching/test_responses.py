@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import time
 from email.utils import formatdate
 
 import brotli
 import pytest
-from helpers import write
+from helpers import PROJECT, write
 
 from app.caching import responses as pagecache
 from app.content import store
@@ -114,6 +115,25 @@ def test_a_page_is_modified_when_a_page_it_shows_is(client, docs_dir, monkeypatc
     os.utime(docs_dir, (edited + 1, edited + 1))
     again = client.get("/docs.php", headers={"If-Modified-Since": index.headers["Last-Modified"]})
     assert again.status_code == 200 and "IdentityNet" not in again.text
+
+
+def test_a_draft_or_a_dangling_link_changes_no_date(make_app, docs_dir, tmp_path, monkeypatch):
+    # A draft is no reader's business; a link in the app's own folders that leads nowhere
+    # (an editor's leftover) has no date: neither may stop a page or move its date.
+    monkeypatch.setattr(store, "FULL_RESCAN_SECONDS", 0)
+    monkeypatch.setattr(store, "RESCAN_COST_FACTOR", 0)
+    client = make_app().test_client()
+    before = client.get(PAGE).headers["Last-Modified"]
+    write(docs_dir, "utkast", "---\ndraft: true\n---\n# Et utkast\n")
+    later = time.time() - 1
+    os.utime(docs_dir / "utkast.md", (later, later))
+    static = tmp_path / "static"
+    shutil.copytree(PROJECT / "static", static)
+    (static / "gone.svg").symlink_to(tmp_path / "nowhere.svg")
+    monkeypatch.setattr(client.application, "static_folder", str(static))
+    client.application.extensions["remembered"].clear()
+    response = client.get("/docs.php?doc=instantid-intro")
+    assert response.status_code == 200 and client.get(PAGE).headers["Last-Modified"] == before
 
 
 def test_a_failed_precondition_is_kept_by_no_cache(client):
