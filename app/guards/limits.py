@@ -2,8 +2,9 @@
 
 Two kinds, both declared next to the routes they guard:
 - a per-client rate limit (Flask-Limiter) on searches, dead links, feedback and failed
-  logins, in memory by default and in Redis for replicas (`RATELIMIT_STORAGE_URI`). A
-  client is known by a keyed hash of its network (app/guards/clients.py), never by its address.
+  logins, in memory by default (a bounded store of our own, app/guards/counters.py) and in
+  Redis for replicas (`RATELIMIT_STORAGE_URI`). A client is known by a keyed hash of its
+  network (app/guards/clients.py), never by its address.
   In memory each worker counts alone, so each allows its share of a limit (the limit
   divided by GRANIAN_WORKERS): a client never gets more than the limit, and may get less
   when its requests keep to one worker. Redis counts exactly.
@@ -31,6 +32,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from app.content.library import get_library
 from app.content.page import MAX_CONTEXT_KEY_LENGTH, SLUG
 from app.guards.clients import client_network
+from app.guards.counters import BoundedMemoryStorage  # memory:// from here on
 
 # How long a request waits for a free slot before it is turned away.
 SLOT_WAIT_SECONDS = 0.01
@@ -199,3 +201,9 @@ def init_app(app: Flask) -> None:
         for name in RATE_LIMITS
     }
     limiter.init_app(app)
+    # The storage just made is alive (Flask-Limiter keeps the last one's death otherwise).
+    limiter._storage_dead = False
+    if limiter._in_memory_fallback_enabled:
+        # Counts while Redis is away: Flask-Limiter makes limits' MemoryStorage itself, unbounded.
+        limiter._fallback_storage = BoundedMemoryStorage()
+        limiter._fallback_limiter = type(limiter._fallback_limiter)(limiter._fallback_storage)
