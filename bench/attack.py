@@ -1,11 +1,13 @@
 """Costs an attacker can make us pay: per-request work at 10,000 pages, memory growth under
-unique requests, and cached-page latency while searches flood the server.
+unique requests, cached-page latency while searches flood the server, and what searches
+from many networks leave behind in the rate limiter.
 
 Measured by `python -m bench.run` (`make bench`); bench/report.py writes them up.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -14,7 +16,7 @@ import warnings
 from contextlib import suppress
 from pathlib import Path
 
-from bench.servers import help_server, median_ms, rss_mb, wrk_script
+from bench.servers import help_server, median_ms, rss_mb, worker_pids, wrk_script
 
 # A search of twelve one- and two-letter prefixes: each expands to many index terms.
 SHORT_PREFIXES = "a b d f k m s t ab an bi de"
@@ -107,10 +109,59 @@ def flood(docs: Path, **env) -> list[tuple[str, float, float, str]]:
     return rows
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes `pids` have used."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def network_flood(docs: Path, seconds: int = 30) -> dict:
+    """Searches, each from a network never seen before (as a trusted proxy says it), for
+    `seconds`: how many were answered, then what the rate-limit counters they left cost in
+    the next 15 s, while one reader searches every 20 ms: the workers' CPU and a cached
+    page's latency."""
+    env = {"RATELIMIT_ENABLED": "true", "TRUSTED_PROXY_HOPS": "1", "PUBLIC_BASE_URL": "http://127.0.0.1"}
+    with help_server(docs, log=False, **env) as (base, server):
+        urllib.request.urlopen(f"{base}/docs.php?q=bilde").read()
+        output = wrk_script(f"{base}/docs.php?q=bilde", "new_readers.lua", seconds=seconds, RUN="5")
+        per_second = float(output.split("Requests/sec:")[1].split()[0])
+        stop = threading.Event()
+
+        def reader():
+            search = urllib.request.Request(f"{base}/docs.php?q=bilde", headers={"X-Forwarded-For": "198.51.100.7"})
+            while not stop.wait(0.02):
+                with suppress(OSError):
+                    urllib.request.urlopen(search, timeout=10).read()
+
+        searching = threading.Thread(target=reader)
+        searching.start()
+        pids = worker_pids(server.pid)
+        cpu, times = cpu_seconds(pids), []
+        probe = threading.Thread(target=probe_latency, args=(f"{base}/docs.php?doc=what-is-ip-adapter", stop, times))
+        probe.start()
+        time.sleep(15)
+        cpu = cpu_seconds(pids) - cpu
+        stop.set()
+        probe.join()
+        searching.join()
+    times.sort()
+    return {
+        "per_second": per_second,
+        "networks": int(per_second * seconds),
+        "cpu": cpu,
+        "p50": statistics.median(times),
+        "p99": times[int(len(times) * 0.99)],
+    }
+
+
 def measure(docs: Path) -> dict:
     """Every attack measurement over the corpus in `docs` (10,000 pages)."""
     return {
         "costs": in_process_costs(docs),
         "growth": memory_growth(docs),
         "floods": flood(docs, RATELIMIT_ENABLED="false") + flood(docs)[1:],
+        "networks": network_flood(docs),
     }
