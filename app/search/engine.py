@@ -234,7 +234,8 @@ class Search:
         partial: bool = False,
     ) -> tuple[tuple[Hit, ...], int]:
         """Hits for a query's `words` in `lang`, then, when they are few, in the other
-        languages (marked with theirs); `partial`, its partial matches (SearchIndex.ranked).
+        languages (a page that has a version in `lang` shown in it, `_as_read`); `partial`,
+        its partial matches (SearchIndex.ranked).
 
         A word no page has is a term no page has: the ranking decides whether a page has
         enough of the others (app/search/ranking.py).
@@ -251,11 +252,20 @@ class Search:
                     more, found = index.ranked(
                         self._in(code, words, terms, norwegian, exact), limit, forgiving, partial
                     )
-                    new = [Hit(hit.page, code, hit.section, hit.passage) for hit in more if hit.page.slug not in seen]
+                    new = [self._as_read(hit, code, lang) for hit in more if hit.page.slug not in seen]
                     seen.update(hit.page.slug for hit in new)
                     hits += new
                     total = min(total + found - (len(more) - len(new)), MAX_RANKED)  # a page once
         return tuple(hits[:limit]), total
+
+    def _as_read(self, hit: Hit, code: str, lang: str) -> Hit:
+        """A hit among `code`'s pages, as the reader of `lang` should get it: the page in
+        `lang` where it has one (its description for a passage: the words were found in
+        the other text), else the page in `code`, marked as such."""
+        page = self.indexes[lang].store.known(hit.page.slug)
+        if page is None:
+            return Hit(hit.page, code, hit.section, hit.passage)
+        return Hit(page, lang, None, ((page.description, False),) if page.description else ())
 
 
 def init_app(app: Flask) -> None:

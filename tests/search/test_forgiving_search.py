@@ -215,6 +215,34 @@ def test_other_language_results_are_marked_and_link_in_their_language(typo_clien
     assert 'href="/docs.php?doc=kamera&amp;lang=nb"' in html
 
 
+def test_a_page_found_in_the_other_language_is_shown_in_the_readers_where_it_has_one(make_app, docs_dir):
+    write(
+        docs_dir,
+        "lysmaler",
+        "---\ndescription: Slik måler appen lyset.\n---\n# Lysmåler\n\nLysmåleren viser eksponering.\n",
+    )
+    write(
+        docs_dir / "en",
+        "lysmaler",
+        "---\ndescription: How the app meters light.\n---\n# Light meter\n\nIt shows the Zorblux reading.\n",
+    )
+    client = make_app().test_client()
+    html = client.get("/docs.php?q=lysmåleren&lang=en").text
+    hit = re.search(r'<ol class="results">.*?</ol>', html, re.S).group(0)
+    assert 'href="/docs.php?doc=lysmaler&amp;lang=en"' in hit and ">Light meter</a>" in hit
+    assert "How the app meters light." in hit and "result-lang" not in hit and 'lang="nb"' not in hit
+    result = client.get("/api/search?q=lysmåleren&lang=en").get_json()["results"][0]
+    assert (result["slug"], result["lang"], result["title"], result["section"]) == (
+        "lysmaler",
+        "en",
+        "Light meter",
+        None,
+    )
+    # And the other way: a Norwegian reader who types the English page's words.
+    result = client.get("/api/search?q=zorblux&lang=nb").get_json()["results"][0]
+    assert (result["lang"], result["title"]) == ("nb", "Lysmåler")
+
+
 def test_the_api_says_what_it_corrected(typo_client):
     body = typo_client.get("/api/search?q=lysforhld").get_json()
     assert body["corrected_query"] == "lysforhold" and body["total"] == 1
