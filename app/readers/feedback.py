@@ -25,7 +25,14 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from flask.cli import with_appcontext
 from sqlalchemy import bindparam, cast, func, insert, select, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import BadRequest, Forbidden, NotFound, ServiceUnavailable, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 
 from app.caching.responses import NO_STORE
 from app.content.library import get_library
@@ -164,10 +171,23 @@ def reader(day: date, slug: str) -> str:
     return reader_hash(salt, client_network(), slug, str(seat))
 
 
+def body() -> bytes:
+    """The request's body, at most MAX_BODY_BYTES; RequestEntityTooLarge (413) past that.
+
+    werkzeug (3.1) reads a body of unknown length (chunked) only as far as the limit and
+    returns what it read without a word, so a longer form was parsed cut short (a comment
+    too long, a 400; fields past the cut, lost): a body that reaches the limit is refused."""
+    request.max_content_length = MAX_BODY_BYTES
+    data = request.get_data(cache=True)
+    if request.content_length is None and len(data) >= MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    return data
+
+
 def json_body() -> object:
     """The request's JSON body; BadRequest for anything that is not JSON, nested too deep included."""
     try:
-        return json.loads(request.get_data(cache=False))
+        return json.loads(body())
     except (ValueError, RecursionError):
         raise BadRequest("The body is not JSON.") from None
 
@@ -200,7 +220,6 @@ def is_utf8(form: bytes) -> bool:
 @feedback_limit()
 def submit():
     """The form under a page: a vote, or the reasons for a "Nei"; then the way back."""
-    request.max_content_length = MAX_BODY_BYTES
     if cross_site():
         raise Forbidden()
     presentation = Presentation.of_request()
@@ -210,7 +229,7 @@ def submit():
     # and werkzeug keeps bytes it cannot decode as "%FF": comments the reader never wrote.
     if request.mimetype not in ("application/x-www-form-urlencoded", ""):  # (none: an empty form)
         raise UnsupportedMediaType("The form is sent URL-encoded.")
-    if not is_utf8(request.get_data(cache=True)):
+    if not is_utf8(body()):
         raise BadRequest("The form must be UTF-8.")
     form = request.form
     slug = request.args.get("doc", "")

@@ -21,7 +21,7 @@ from app.content.translations import CURRENT, OUTDATED
 from app.guards.limits import search_limit, suggest_limit, work_slot
 from app.languages import CODES, language_from_header
 from app.readers.counting import count_search
-from app.readers.feedback import MAX_BODY_BYTES, feedback_limit, json_body, json_feedback, own_origin, record
+from app.readers.feedback import feedback_limit, json_body, json_feedback, own_origin, record
 from app.search.engine import get_search
 from app.search.query import MAX_QUERY_CHARS, Hit, Results, typed
 from app.search.suggest import get_suggester
@@ -214,7 +214,6 @@ def suggest_json():
 @feedback_limit()
 def post_feedback():
     """A reader's vote from the app: JSON only (a browser must ask first, by CORS preflight)."""
-    request.max_content_length = MAX_BODY_BYTES
     origin = request.headers.get("Origin")
     if origin and origin != own_origin() and origin not in current_app.config["API_ALLOWED_ORIGINS"]:
         raise Problem(403, "Cross-site request", "Feedback is taken from the help centre and the app only.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import sqlite3
 import time
@@ -202,6 +203,47 @@ def test_malformed_or_oversize_posts_are_refused(reader, feedback_app, data, sta
     assert response.status_code == status and "<html" in response.text
     assert ("Kunne ikke ta imot svaret" if status == 400 else "For mye tekst") in response.text
     assert votes(feedback_app) == []
+
+
+def chunked(body: bytes) -> dict:
+    """A test client's arguments for a body sent chunked, as the server passes it on: its
+    length unknown (werkzeug ignores Content-Length beside Transfer-Encoding: chunked)."""
+    return {
+        "input_stream": io.BytesIO(body),
+        "environ_overrides": {"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    }
+
+
+@pytest.mark.parametrize(
+    "path, body, content_type",
+    [
+        (FORM, b"helpful=no&comment=" + b"x" * 20_000, "application/x-www-form-urlencoded"),
+        # Cut at the limit, this would be a short comment and a form without the "website" trap's answer.
+        (
+            FORM,
+            b"helpful=no&comment=kort&" + b"pad=" + b"x" * 16_400 + b"&website=spam",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/api/feedback",
+            b'{"slug": "instantid-intro", "helpful": true, "pad": "' + b"x" * 20_000 + b'"}',
+            "application/json",
+        ),
+    ],
+)
+def test_a_chunked_body_past_the_limit_is_refused_not_cut_short(reader, feedback_app, path, body, content_type):
+    headers = {**SAME_SITE, "Content-Type": content_type}
+    response = reader.post(path, headers=headers, **chunked(body))
+    assert response.status_code == 413
+    assert votes(feedback_app) == []
+    within = b"helpful=no&comment=kort"
+    assert (
+        reader.post(
+            FORM, headers={**headers, "Content-Type": "application/x-www-form-urlencoded"}, **chunked(within)
+        ).status_code
+        == 303
+    )
+    assert comments(feedback_app) == ["kort"]  # a chunked form within the limit is taken whole
 
 
 @pytest.mark.parametrize(
