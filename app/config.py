@@ -189,6 +189,9 @@ def validate(config: dict) -> None:
             raise ConfigError(f"{name}={config[name]!r} is not a rate limit such as 30/minute;300/hour") from None
     if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
         _url("RATELIMIT_STORAGE_URI", config["RATELIMIT_STORAGE_URI"], ("redis", "rediss", "unix"))
+        # A Redis that hangs would hold every limited request: past this, the counts go on
+        # in this worker's memory until it answers again (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.25, "socket_connect_timeout": 0.25})
     if config["CACHE_TYPE"] not in CACHE_TYPES:
         raise ConfigError(f"CACHE_TYPE={config['CACHE_TYPE']!r} is not one of {', '.join(sorted(CACHE_TYPES))}")
     for name, allowed in (("LOG_LEVEL", LOG_LEVELS), ("LOG_FORMAT", LOG_FORMATS)):

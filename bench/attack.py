@@ -7,7 +7,6 @@ Measured by `python -m bench.run` (`make bench`); bench/report.py writes them up
 
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 import time
@@ -16,7 +15,7 @@ import warnings
 from contextlib import suppress
 from pathlib import Path
 
-from bench.servers import help_server, median_ms, rss_mb, worker_pids, wrk_script
+from bench.servers import help_server, median_ms, rss_mb, worker_cpu_seconds, wrk_script
 
 # A search of twelve one- and two-letter prefixes: each expands to many index terms.
 SHORT_PREFIXES = "a b d f k m s t ab an bi de"
@@ -109,25 +108,19 @@ def flood(docs: Path, **env) -> list[tuple[str, float, float, str]]:
     return rows
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU seconds the processes `pids` have used."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def network_flood(docs: Path, seconds: int = 30) -> dict:
+def network_flood(docs: Path, seconds: int = 60) -> dict:
     """Searches, each from a network never seen before (as a trusted proxy says it), for
-    `seconds`: how many were answered, then what the rate-limit counters they left cost in
-    the next 15 s, while one reader searches every 20 ms: the workers' CPU and a cached
-    page's latency."""
+    `seconds` (long enough to fill each worker's rate-limit counters, 2 a search): how many
+    were answered and the workers' memory, then what the counters left cost in the next
+    15 s, while one reader searches every 20 ms: the workers' CPU and a cached page's
+    latency."""
     env = {"RATELIMIT_ENABLED": "true", "TRUSTED_PROXY_HOPS": "1", "PUBLIC_BASE_URL": "http://127.0.0.1"}
     with help_server(docs, log=False, **env) as (base, server):
         urllib.request.urlopen(f"{base}/docs.php?q=bilde").read()
+        before = rss_mb(server.pid)
         output = wrk_script(f"{base}/docs.php?q=bilde", "new_readers.lua", seconds=seconds, RUN="5")
         per_second = float(output.split("Requests/sec:")[1].split()[0])
+        after = rss_mb(server.pid)
         stop = threading.Event()
 
         def reader():
@@ -138,12 +131,11 @@ def network_flood(docs: Path, seconds: int = 30) -> dict:
 
         searching = threading.Thread(target=reader)
         searching.start()
-        pids = worker_pids(server.pid)
-        cpu, times = cpu_seconds(pids), []
+        cpu, times = worker_cpu_seconds(server.pid), []
         probe = threading.Thread(target=probe_latency, args=(f"{base}/docs.php?doc=what-is-ip-adapter", stop, times))
         probe.start()
         time.sleep(15)
-        cpu = cpu_seconds(pids) - cpu
+        cpu = worker_cpu_seconds(server.pid) - cpu
         stop.set()
         probe.join()
         searching.join()
@@ -151,6 +143,7 @@ def network_flood(docs: Path, seconds: int = 30) -> dict:
     return {
         "per_second": per_second,
         "networks": int(per_second * seconds),
+        "rss": (before, after),
         "cpu": cpu,
         "p50": statistics.median(times),
         "p99": times[int(len(times) * 0.99)],
