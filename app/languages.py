@@ -67,6 +67,7 @@ NB_WORDS = {
     "next_steps": "Neste steg",
     "see_also": "Relaterte sider",
     "in_norwegian": "på norsk",
+    "found_in_other": "treff i den engelske versjonen",  # a search hit found by its other version's text
     "translation_outdated": "Den norske versjonen av denne siden er endret etter at den ble oversatt, så denne kan være utdatert.",
     "translation_outdated_link": "Les den norske versjonen",
     "reviewed": "Sist gjennomgått",
@@ -174,6 +175,7 @@ EN_WORDS = {
     "next_steps": "Next steps",
     "see_also": "Related pages",
     "in_norwegian": "in Norwegian",
+    "found_in_other": "match in the Norwegian version",
     "translation_outdated": "The Norwegian version of this page has changed since it was translated; it may be out of date.",
     "translation_outdated_link": "Read the Norwegian version",
     "reviewed": "Last reviewed",

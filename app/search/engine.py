@@ -46,7 +46,8 @@ from dataclasses import replace
 
 from flask import Flask, current_app
 
-from app.languages import LANGUAGES
+from app.content.translations import CURRENT, drift
+from app.languages import DEFAULT_LANGUAGE, LANGUAGES
 from app.search import lexicon
 from app.search.index import SearchIndex
 from app.search.query import MAX_RANKED, STOPWORDS, Hit, Results, Term, query_words, terms_of, typed
@@ -234,7 +235,7 @@ class Search:
         partial: bool = False,
     ) -> tuple[tuple[Hit, ...], int]:
         """Hits for a query's `words` in `lang`, then, when they are few, in the other
-        languages (a page that has a version in `lang` shown in it, `_as_read`); `partial`,
+        languages (a page with a current version in `lang` shown in it, `_as_read`); `partial`,
         its partial matches (SearchIndex.ranked).
 
         A word no page has is a term no page has: the ranking decides whether a page has
@@ -260,12 +261,14 @@ class Search:
 
     def _as_read(self, hit: Hit, code: str, lang: str) -> Hit:
         """A hit among `code`'s pages, as the reader of `lang` should get it: the page in
-        `lang` where it has one (its description for a passage: the words were found in
-        the other text), else the page in `code`, marked as such."""
+        `lang` where it is a current translation of that one or that one of it (it says the
+        same), with the passage that matched, in `code`; else the page in `code`, marked as
+        such (an outdated translation may lack what was found)."""
         page = self.indexes[lang].store.known(hit.page.slug)
-        if page is None:
+        original, translation = (page, hit.page) if lang == DEFAULT_LANGUAGE else (hit.page, page)
+        if page is None or drift(original, translation) != CURRENT:
             return Hit(hit.page, code, hit.section, hit.passage)
-        return Hit(page, lang, None, ((page.description, False),) if page.description else ())
+        return Hit(page, lang, None, hit.passage, passage_lang=code)
 
 
 def init_app(app: Flask) -> None:

@@ -56,12 +56,14 @@ STOPWORDS = BOKMAL_STOPWORDS | ENGLISH_STOPWORDS
 @dataclass(frozen=True)
 class Hit:
     """One search result: the page, its language, the section that matched best and a
-    passage of it, split into (text, highlighted) runs."""
+    passage of it, split into (text, highlighted) runs; `passage_lang`, the passage's
+    language when it is another version's text (Search._as_read)."""
 
     page: Page
     lang: str
     section: Section | None
     passage: tuple[tuple[str, bool], ...]
+    passage_lang: str | None = None
 
 
 @dataclass(frozen=True)

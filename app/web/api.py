@@ -185,6 +185,7 @@ def hit_json(hit: Hit) -> dict:
         "lang": hit.lang,
         "section": {"heading": hit.section.heading, "anchor": hit.section.anchor} if hit.section else None,
         "passage": [{"text": text, "match": marked} for text, marked in hit.passage],
+        "passage_lang": hit.passage_lang or hit.lang,
     }
 
 

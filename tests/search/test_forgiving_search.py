@@ -9,6 +9,7 @@ import re
 import pytest
 from helpers import search_over, slugs, write
 
+from app.content.page import parse_document
 from app.search import engine as search_module
 from app.search.engine import MAX_CACHED_RESULTS, MAX_CORRECTIONS
 from app.search.spelling import Corrector, allowed_edits, compound_parts, fold
@@ -215,22 +216,18 @@ def test_other_language_results_are_marked_and_link_in_their_language(typo_clien
     assert 'href="/docs.php?doc=kamera&amp;lang=nb"' in html
 
 
-def test_a_page_found_in_the_other_language_is_shown_in_the_readers_where_it_has_one(make_app, docs_dir):
-    write(
-        docs_dir,
-        "lysmaler",
-        "---\ndescription: Slik måler appen lyset.\n---\n# Lysmåler\n\nLysmåleren viser eksponering.\n",
-    )
-    write(
-        docs_dir / "en",
-        "lysmaler",
-        "---\ndescription: How the app meters light.\n---\n# Light meter\n\nIt shows the Zorblux reading.\n",
-    )
+def test_a_page_found_in_the_other_language_is_shown_in_the_readers_where_it_says_the_same(make_app, docs_dir):
+    norwegian = "---\ndescription: Slik måler appen lyset.\n---\n# Lysmåler\n\nLysmåleren viser eksponering.\n"
+    write(docs_dir, "lysmaler", norwegian)
+    digest = parse_document("lysmaler", norwegian).text_digest
+    english = f"---\ntranslated_from: {digest}\n---\n# Light meter\n\nIt shows the Zorblux reading.\n"
+    write(docs_dir / "en", "lysmaler", english)
     client = make_app().test_client()
     html = client.get("/docs.php?q=lysmåleren&lang=en").text
     hit = re.search(r'<ol class="results">.*?</ol>', html, re.S).group(0)
     assert 'href="/docs.php?doc=lysmaler&amp;lang=en"' in hit and ">Light meter</a>" in hit
-    assert "How the app meters light." in hit and "result-lang" not in hit and 'lang="nb"' not in hit
+    # Why it matched, in the words of the version that says the same, marked as such.
+    assert "match in the Norwegian version" in hit and '<p lang="nb"><mark>Lysmåleren</mark> viser' in hit
     result = client.get("/api/search?q=lysmåleren&lang=en").get_json()["results"][0]
     assert (result["slug"], result["lang"], result["title"], result["section"]) == (
         "lysmaler",
@@ -238,9 +235,15 @@ def test_a_page_found_in_the_other_language_is_shown_in_the_readers_where_it_has
         "Light meter",
         None,
     )
+    assert result["passage_lang"] == "nb" and {"text": "Lysmåleren", "match": True} in result["passage"]
     # And the other way: a Norwegian reader who types the English page's words.
     result = client.get("/api/search?q=zorblux&lang=nb").get_json()["results"][0]
-    assert (result["lang"], result["title"]) == ("nb", "Lysmåler")
+    assert (result["lang"], result["title"], result["passage_lang"]) == ("nb", "Lysmåler", "en")
+    assert "treff i den engelske versjonen" in client.get("/docs.php?q=zorblux").text
+    # An outdated translation may lack what was found: the page that has it is shown.
+    write(docs_dir, "lysmaler", norwegian.replace("eksponering", "eksponering og Fnordmodus"))
+    result = make_app().test_client().get("/api/search?q=fnordmodus&lang=en").get_json()["results"][0]
+    assert (result["lang"], result["title"], result["passage_lang"]) == ("nb", "Lysmåler", "nb")
 
 
 def test_the_api_says_what_it_corrected(typo_client):
