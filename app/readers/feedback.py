@@ -176,10 +176,10 @@ def body() -> bytes:
 
     werkzeug (3.1) reads a body of unknown length (chunked) only as far as the limit and
     returns what it read without a word, so a longer form was parsed cut short (a comment
-    too long, a 400; fields past the cut, lost): a body that reaches the limit is refused."""
-    request.max_content_length = MAX_BODY_BYTES
+    too long, a 400; fields past the cut, lost): such a body is read one byte further."""
+    request.max_content_length = MAX_BODY_BYTES + (request.content_length is None)
     data = request.get_data(cache=True)
-    if request.content_length is None and len(data) >= MAX_BODY_BYTES:
+    if len(data) > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()
     return data
 

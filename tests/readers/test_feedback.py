@@ -13,6 +13,7 @@ from helpers import SAME_SITE, comments, from_address, migrated, scripts_other_t
 from sqlalchemy import create_engine, text
 
 from app.config import ConfigError
+from app.readers.feedback import MAX_BODY_BYTES
 from app.readers.group_commit import FAILED_SECONDS
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
@@ -232,18 +233,19 @@ def chunked(body: bytes) -> dict:
     ],
 )
 def test_a_chunked_body_past_the_limit_is_refused_not_cut_short(reader, feedback_app, path, body, content_type):
-    headers = {**SAME_SITE, "Content-Type": content_type}
-    response = reader.post(path, headers=headers, **chunked(body))
+    response = reader.post(path, headers={**SAME_SITE, "Content-Type": content_type}, **chunked(body))
     assert response.status_code == 413
     assert votes(feedback_app) == []
-    within = b"helpful=no&comment=kort"
-    assert (
-        reader.post(
-            FORM, headers={**headers, "Content-Type": "application/x-www-form-urlencoded"}, **chunked(within)
-        ).status_code
-        == 303
-    )
-    assert comments(feedback_app) == ["kort"]  # a chunked form within the limit is taken whole
+
+
+def test_a_body_up_to_the_limit_is_taken_whole_however_it_is_sent(reader, feedback_app):
+    form = {**SAME_SITE, "Content-Type": "application/x-www-form-urlencoded"}
+    full = b"helpful=yes&pad="
+    full += b"x" * (MAX_BODY_BYTES - len(full))
+    assert reader.post(FORM, data=full, headers=form).status_code == 303
+    assert reader.post(FORM, headers=form, **chunked(full)).status_code == 303
+    assert reader.post(FORM, headers=form, **chunked(b"helpful=no&comment=kort")).status_code == 303
+    assert comments(feedback_app) == ["kort"]
 
 
 @pytest.mark.parametrize(
