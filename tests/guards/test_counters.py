@@ -3,6 +3,7 @@ there are, whatever number of networks a flood comes from."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -164,12 +165,13 @@ def test_limits_count_in_redis_and_in_memory_while_it_is_away(make_app, redis_se
     assert limiter._fallback_storage.keys()
 
 
-def test_flask_limiters_own_command_describes_the_store():
+def test_flask_limiters_own_command_describes_the_store(tmp_path):
     shown = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "limiter", "config"],
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/feedback.db"},
     )
     assert shown.returncode == 0, shown.stderr
     assert "BoundedMemoryS" in shown.stdout and "at most 50,000" in shown.stdout  # in a table 80 wide
