@@ -188,7 +188,7 @@ def validate(config: dict) -> None:
         except ValueError:
             raise ConfigError(f"{name}={config[name]!r} is not a rate limit such as 30/minute;300/hour") from None
     if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
-        _url("RATELIMIT_STORAGE_URI", config["RATELIMIT_STORAGE_URI"], ("redis", "rediss", "unix"))
+        _url("RATELIMIT_STORAGE_URI", config["RATELIMIT_STORAGE_URI"], ("redis", "rediss", "redis+unix"))
         # A Redis that hangs would hold every limited request: past this, the counts go on
         # in this worker's memory until it answers again (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
         config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.25, "socket_connect_timeout": 0.25})
@@ -297,7 +297,12 @@ def insights_users(setting) -> dict[str, str]:
 
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> None:
     parts = urlsplit(value)
-    if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix") or parts.query or parts.fragment:
+    if (
+        parts.scheme not in schemes
+        or not (parts.netloc or parts.scheme.endswith("unix"))
+        or parts.query
+        or parts.fragment
+    ):
         raise ConfigError(f"{name}={value!r} is not a {'/'.join(schemes)} URL")
 
 

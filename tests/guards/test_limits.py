@@ -197,6 +197,7 @@ def test_searches_beyond_the_free_slots_get_503_at_once(limited):
         ("SEARCH_RATE_LIMIT", "lots"),
         ("NOT_FOUND_RATE_LIMIT", ""),
         ("RATELIMIT_STORAGE_URI", "http://x"),
+        ("RATELIMIT_STORAGE_URI", "unix:///run/redis.sock"),  # the cache's spelling, not limits'
         ("EXPENSIVE_WORK_SLOTS", "0"),
         ("RATELIMIT_ENABLED", "maybe"),
     ],
