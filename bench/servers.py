@@ -129,14 +129,16 @@ def help_server(docs: Path, port: int | None = None, log: bool = True, **env):
 
 
 class RedisServer:
-    """A redis-server on a loopback port, with no persistence, that tests may stop and restart."""
+    """A redis-server on a loopback port, with no persistence, that tests may stop and restart;
+    on a Unix socket at `socket_path` too, when one is given."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, socket_path: Path | None = None):
         self.binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not Path(self.binary).exists():
             raise RuntimeError("redis-server is not installed: .ci/run installs Debian's redis-server")
         self.port = free_port()
         self.workdir = workdir
+        self.socket_path = socket_path
         self.process: subprocess.Popen | None = None
 
     @property
@@ -157,6 +159,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 str(self.workdir),
+                *(["--unixsocket", str(self.socket_path)] if self.socket_path else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

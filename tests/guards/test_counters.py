@@ -4,7 +4,6 @@ there are, whatever number of networks a flood comes from."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -195,29 +194,18 @@ def test_a_redis_that_hangs_holds_no_request(make_app, redis_server):
 def test_limits_count_in_a_redis_on_a_unix_socket(make_app, tmp_path):
     import redis
 
-    socket = tmp_path / "redis.sock"
-    server = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "/usr/bin/redis-server",
-            "--port",
-            "0",
-            "--unixsocket",
-            str(socket),
-            "--save",
-            "",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    from bench.servers import RedisServer
+
+    server = RedisServer(tmp_path, socket_path=tmp_path / "redis.sock")
+    server.start()
     try:
-        deadline = time.monotonic() + 10
-        while not socket.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
         app = make_app(
-            RATELIMIT_ENABLED=True, SEARCH_RATE_LIMIT="2/minute", RATELIMIT_STORAGE_URI=f"redis+unix://{socket}"
+            RATELIMIT_ENABLED=True,
+            SEARCH_RATE_LIMIT="2/minute",
+            RATELIMIT_STORAGE_URI=f"redis+unix://{server.socket_path}",
         )
         client = app.test_client()
         assert [client.get(f"/api/search?q=bilde{i}").status_code for i in range(3)] == [200, 200, 429]
-        assert not limiter._storage_dead and redis.Redis(unix_socket_path=str(socket)).keys("*LIMITER*")
+        assert not limiter._storage_dead and redis.Redis(unix_socket_path=str(server.socket_path)).keys("*LIMITER*")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
