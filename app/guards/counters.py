@@ -3,8 +3,8 @@
 limits' own MemoryStorage keeps a counter per client and limit with no bound, and a timer
 thread reads every counter each 10 ms to expire them. With 100,000 counters (a search from
 each of 50,000 networks within an hour: a /48 of IPv6 holds 65,536) that thread took a
-core: 2,000 counts a millisecond apart cost 4.1 s of CPU, against 0.2 s with no other
-counters (limits 5.8.0; bench/counters.py). Here a counter expires when a call finds it
+core: 2,000 counts a millisecond apart cost 3.8 s of CPU, against 0.15 s with no other
+counters (limits 5.8.0; bench/counters.py, bench/RESULTS.md). Here a counter expires when a call finds it
 due, no thread runs, and at MAX_COUNTERS the counter counted longest ago is dropped to make
 room: a flood's counters, each counted once, go before those of a client still counting,
 and a client whose counter went starts that window again. (Dropping the one nearest its

@@ -68,9 +68,9 @@ _installed_before: list = []  # the hook ours replaced: another tool's is still 
 def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
     """An exception no thread caught, as an error line of the log rather than a traceback on
     stderr among the JSON lines (Python's own hook, which wrote that, is not called; a hook
-    another tool installed, a test runner's or an error tracker's, still is). Flask-Limiter's
-    in-memory store (limits 5.8.0) can start two expiry timers at once under load; the second
-    then fails on a key the first removed, which is harmless: the next request starts another."""
+    another tool installed, a test runner's or an error tracker's, still is). limits'
+    in-memory store, which the rate limits used before app/guards/counters.py, printed such
+    tracebacks under load (two expiry timers at once)."""
     if args.exc_type is not SystemExit:
         name = args.thread.name if args.thread else "?"
         logging.getLogger("app.threads").error(
