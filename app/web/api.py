@@ -20,6 +20,7 @@ from app.content.rendering import render_markdown
 from app.content.translations import CURRENT, OUTDATED
 from app.guards.limits import search_limit, suggest_limit, work_slot
 from app.languages import CODES, language_from_header
+from app.presentation import Presentation, carry_args
 from app.readers.counting import count_search
 from app.readers.feedback import feedback_limit, json_body, json_feedback, own_origin, record
 from app.search.engine import get_search
@@ -97,7 +98,11 @@ def get_doc(slug: str):
     aliases, contexts = library.addresses().of_page(slug)
     # Besides the page's text, its addresses: other pages may claim one of its aliases.
     addressed = hashlib.sha256(f"{aliases}{contexts}".encode()).hexdigest()[:12]
-    current = rendition("api", content_lang, f"{lang}:{addressed}", slug, depends=lambda: see_also.digest(page, lang))
+    # `lang=` chosen by the app is kept in the page's internal links, as on the page itself.
+    explicit = "lang" in request.args
+    current = rendition(
+        "api", content_lang, f"{lang}:{int(explicit)}:{addressed}", slug, depends=lambda: see_also.digest(page, lang)
+    )
     body = cache_get(current.key)
     if body is None:
         rendered = render_markdown(page.body, current_app.config["APP_URL_SCHEMES"])
@@ -112,7 +117,7 @@ def get_doc(slug: str):
                     page, content_lang, [code for code, version in zip(CODES, current.versions, strict=True) if version]
                 ),
                 "requested_lang": lang,
-                "html": rendered.html,
+                "html": carry_args(rendered.html, Presentation(lang, explicit, embed=False, theme=None)),
                 "headings": [
                     {"level": level, "anchor": anchor, "text": text} for level, anchor, text in rendered.headings
                 ],

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from werkzeug.security import generate_password_hash
 
 from app import create_app
+from app.content.links import internal_link, links_in
 from app.readers.database import upgrade_database
 
 ORIGIN = "https://app.avatarify.example"
@@ -69,6 +70,27 @@ def test_one_page_with_html_headings_related_and_etag(api):
     etag = response.headers["ETag"]
     again = api.get("/api/docs/what-is-identitynet?lang=nb", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
+
+
+def test_a_chosen_language_is_kept_in_the_pages_internal_links(make_app):
+    """An app that asked for `lang=en` follows the page's links to English pages, as a reader
+    of the page itself does; chosen by Accept-Language, the links stay bare (the header goes
+    along), whichever of the two was asked first."""
+    by_header = {"Accept-Language": "en"}
+    for order in ((True, False), (False, True)):
+        api, html = make_app().test_client(), {}  # a new cache each time
+        for chosen in order:  # the first one asked is the one cached
+            url = "/api/docs/what-is-ip-adapter" + ("?lang=en" if chosen else "")
+            html[chosen] = api.get(url, headers=by_header).json["html"]
+        internal = [internal_link(href) for href in links_in(html[True]) if internal_link(href)]
+        assert len(internal) >= 5 and {lang for _, lang, _ in internal} == {"en"}, order
+        bare = [internal_link(href) for href in links_in(html[False]) if internal_link(href)]
+        assert [lang for _, lang, _ in bare] == [None] * len(internal), order
+    assert internal and all(
+        internal_link(href)[1] == "nb"
+        for href in links_in(api.get("/api/docs/what-is-ip-adapter?lang=nb").json["html"])
+        if internal_link(href)
+    )
 
 
 def test_missing_translation_falls_back_to_norwegian(api, docs_dir):
