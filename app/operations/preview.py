@@ -11,11 +11,16 @@ the CSP every response carries (`script-src 'self'; connect-src 'self'`) allows 
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request
+import re
+from html import unescape
+
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, url_for
+from markupsafe import escape
 
 from app.caching.responses import NO_STORE
 from app.config import PROJECT_ROOT
 from app.content.library import get_library
+from app.content.links import internal_link
 from app.content.page import SLUG
 from app.content.rendering import render_markdown
 from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES
@@ -24,6 +29,7 @@ from app.presentation import Presentation, layout_context
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
 
+HREF = re.compile(r'href="([^"]*)"')
 SCRIPT = (PROJECT_ROOT / "app" / "operations" / "preview.js").read_bytes()
 
 
@@ -31,6 +37,20 @@ def watched(slug: str) -> dict[str, str]:
     """What a page's reload script compares: the page's version in every language, as
     `/preview/_version` answers it (a page's rendition is keyed by the same)."""
     return {"doc": slug, "version": ".".join(get_library().versions(slug))}
+
+
+def previewed_links(html: str) -> str:
+    """A page's links to other pages, as pages write them (`docs.php?doc=...`), made links to
+    their preview: written relative, they would lead from `/preview/<slug>` to nowhere."""
+
+    def previewed(match: re.Match) -> str:
+        link = internal_link(unescape(match.group(1)))
+        if link is None or not SLUG.fullmatch(link[0]):
+            return match.group(0)
+        target = url_for("preview.side_by_side", slug=link[0]) + (f"#{link[2]}" if link[2] else "")
+        return f'href="{escape(target)}"'
+
+    return HREF.sub(previewed, html)
 
 
 def requested(slug: str | None) -> str:
@@ -67,7 +87,7 @@ def side_by_side(slug: str) -> Response:
         html, failed = "", library.stores[code].errors.get(slug, "")
         if page is not None:
             try:
-                html = render_markdown(page.body, current_app.config["APP_URL_SCHEMES"]).html
+                html = previewed_links(render_markdown(page.body, current_app.config["APP_URL_SCHEMES"]).html)
             except Exception as exc:  # noqa: BLE001 - say it, as the server would log it
                 failed = f"cannot be rendered: {type(exc).__name__}"
         columns.append(
