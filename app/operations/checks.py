@@ -1,8 +1,8 @@
 """`flask check-docs`: find broken internal links, missing titles, unsafe HTML, aliases that
 clash and published addresses that lead nowhere now, and warn of translations the original
-has moved on from and pages due for review (`--strict` fails on warnings too); `flask
-lock-links`: add the addresses published since to docs/_links.lock; `flask translated`:
-record in a page's translations what they were translated from."""
+has moved on from, pages due for review and long descriptions (`--strict` fails on warnings
+too); `flask lock-links`: add the addresses published since to docs/_links.lock; `flask
+translated`: record in a page's translations what they were translated from."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from app.search.synonyms import SynonymError, read_synonyms
 
 # A heading's anchor in rendered HTML: what a link's #fragment must name.
 HEADING_ANCHOR = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"')
+LONG_DESCRIPTION = 200  # characters; search engines cut theirs near 160
 
 
 class Targets:
@@ -199,7 +200,8 @@ def file_problems(library: Library) -> list[str]:
 
 def page_warnings(original: Page | None, page: Page, lang: str, today: date) -> list[str]:
     """What an author should look at on one page (without its language): a translation the
-    original has moved on from or that records nothing, a review that is due."""
+    original has moved on from or that records nothing, a review that is due, a description
+    too long to read at a glance."""
     where, found = f"{page.slug}.md", []
     state = drift(original, page) if lang != DEFAULT_LANGUAGE else None
     original_name = f"the {LANGUAGES[DEFAULT_LANGUAGE].english_name} page"
@@ -218,6 +220,11 @@ def page_warnings(original: Page | None, page: Page, lang: str, today: date) -> 
     ):
         if day and day > today + timedelta(days=1):
             found.append(f"{where}: {key}: {day.isoformat()} is a day still to come, and {told}")
+    if len(page.description) > LONG_DESCRIPTION:  # read at a glance under a title
+        found.append(
+            f"{where}: description: is {len(page.description)} characters: lists and search results show it "
+            f"whole, and link previews cut it near 160; keep it to {LONG_DESCRIPTION} at most"
+        )
     if page.review_by and page.review_by < today and not page.draft:
         owner = f" (owner: {page.owner})" if page.owner else " (no owner:)"
         found.append(

@@ -398,6 +398,18 @@ def test_days_still_to_come_are_warnings_and_drafts_are_counted(runner, docs_dir
     assert "7 in nb (1 draft), 6 in en documents" in result.output
 
 
+def test_a_description_too_long_to_read_at_a_glance_is_a_warning(runner, docs_dir):
+    write(docs_dir, "lang", "---\ndescription: " + "ord " * 50 + "\n---\n# Lang\n")  # 199 once stripped
+    assert not [line for line in runner.invoke(args=["check-docs"]).output.splitlines() if "lang.md" in line]
+    write(docs_dir, "lang", "---\ndescription: " + "ord " * 50 + "ja\n---\n# Lang\n")
+    result = runner.invoke(args=["check-docs"])
+    assert result.exit_code == 0
+    assert [line for line in result.output.splitlines() if line.startswith("warning:")] == [
+        "warning: [nb] lang.md: description: is 202 characters: lists and search results show it whole, "
+        "and link previews cut it near 160; keep it to 200 at most"
+    ]
+
+
 def test_translated_refuses_what_it_cannot_record(runner, docs_dir):
     write(docs_dir, "bare-norsk", "# Bare norsk\n")
     write(docs_dir / "en", "only-english", "# Only English\n")
