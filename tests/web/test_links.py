@@ -146,7 +146,10 @@ def test_a_key_with_several_pages_offers_a_choice_in_the_layout(keyed, client):
         ("/docs.php?doc=instantid-intro&amp;lang=en&amp;embed=1&amp;theme=dark", "What is InstantID?"),
     ]
     assert "android" not in html
+    everything = ("/docs.php?lang=en&amp;embed=1&amp;theme=dark", "All help pages")
+    assert links.count(everything) == 1  # embedded: no footer, so the chooser leads back
     norsk = client.get("/go/screen.upload").text
+    assert norsk.count(">Alle hjelpesider</a>") == 1  # the footer's
     assert "<h1>Velg en hjelpeside</h1>" in norsk and 'href="/go/screen.upload?lang=en"' in norsk  # language switch
 
 
