@@ -43,7 +43,7 @@ def test_breadcrumb_shows_where_a_page_belongs(client):
 def test_index_shows_descriptions_in_category_order(client):
     html = client.get("/docs.php").text
     assert html.index("Hjelpeseksjonen") < html.index("Terminologi")
-    assert "Korte forklaringer av ordene" in html
+    assert "Korte forklaringer på ordene" in html
 
 
 @pytest.mark.parametrize(
