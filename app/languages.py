@@ -274,8 +274,17 @@ def language_from_header(accept_language: str) -> str:
 def _language_from_header(accept_language: str) -> str:
     # werkzeug's parser drops a header with a bad quality (q=2) and reads parameters such as
     # `level=1` before `q=` correctly; remembered, its cost is paid once per distinct header.
-    best = parse_accept_header(accept_language, LanguageAccept).best_match(TAGS)
-    return TAGS[best] if best else DEFAULT_LANGUAGE
+    # Its best_match is not used: it takes any exact tag before any regional one, whatever
+    # their qualities, so "nb-NO,en;q=0.8" chose English. The reader's first language we have
+    # wins, by quality, then as written; `*` leaves it to us (werkzeug puts it last: re-sorted).
+    for tag, quality in sorted(parse_accept_header(accept_language, LanguageAccept), key=lambda item: -item[1]):
+        if quality <= 0:
+            continue
+        if tag == "*":
+            return DEFAULT_LANGUAGE
+        if code := TAGS.get(tag.lower().replace("_", "-").split("-")[0]):
+            return code
+    return DEFAULT_LANGUAGE
 
 
 def language_from_param(value: str | None) -> str | None:

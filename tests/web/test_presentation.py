@@ -118,6 +118,15 @@ def test_both_themes_meet_wcag_aa_contrast():
         ("", {}, "nb"),
         ("&lang=klingon", {"Accept-Language": "en"}, "en"),
         ("", {"Accept-Language": ";;;,q=x,en;q=abc"}, "nb"),
+        # The reader's order wins, a regional tag as much as a bare one.
+        ("", {"Accept-Language": "nb-NO,en-US;q=0.9,en;q=0.8"}, "nb"),
+        ("", {"Accept-Language": "nb-NO, en;q=0.9"}, "nb"),
+        ("", {"Accept-Language": "en-GB, nb;q=0.1"}, "en"),
+        ("", {"Accept-Language": "en;q=0.5, no_NO"}, "nb"),
+        ("", {"Accept-Language": "nb;q=0, en"}, "en"),
+        ("", {"Accept-Language": "en;q=0, *"}, "nb"),
+        ("", {"Accept-Language": "de, *;q=0.5, en;q=0.1"}, "nb"),
+        ("", {"Accept-Language": "de, *;q=0.1, en;q=0.5"}, "en"),
     ],
 )
 def test_language_negotiation(client, query, headers, expected):
