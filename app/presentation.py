@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from html import unescape
+from urllib.parse import parse_qsl, urlencode
 
 from flask import current_app, request, url_for
 
@@ -14,8 +15,9 @@ from app.content.page import Page, categories
 from app.languages import CODES, LANGUAGES, language_from_header, language_from_param
 
 THEMES = frozenset({"dark", "light"})
-# Internal links in a rendered page, to carry the reader's lang, embed and theme along.
-INTERNAL_HREF = re.compile(r'href="((?:\./|/)?docs\.php\?doc=[a-z0-9][a-z0-9-]*)(#[^"]*)?"')
+# Internal links in a rendered page (a page, the index, a search), to carry the reader's
+# lang, embed and theme along: the path, the query as written (`&amp;` between), the anchor.
+INTERNAL_HREF = re.compile(r'href="((?:\./|/)?docs\.php)(?:\?([^"#]*))?(#[^"]*)?"')
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,21 @@ def negotiated_language(environ) -> str:
 
 
 def carry_args(html: str, presentation: Presentation) -> str:
-    """Add the reader's lang, embed and theme to every internal link in a rendered page."""
+    """Add the reader's lang, embed and theme to every internal link in a rendered page, where
+    the link does not name them itself."""
     args = presentation.link_args()
     if not args:
         return html
-    extra = "&amp;" + "&amp;".join(f"{k}={v}" for k, v in args.items())
-    return INTERNAL_HREF.sub(lambda m: f'href="{m.group(1)}{extra}{m.group(2) or ""}"', html)
+
+    def carried(match: re.Match) -> str:
+        path, query, anchor = match.group(1), match.group(2) or "", match.group(3) or ""
+        named = {name for name, _ in parse_qsl(unescape(query), keep_blank_values=True)}
+        # What the link names itself (`lang=en` to the English page) stays as the author wrote it.
+        extra = [f"{name}={value}" for name, value in args.items() if name not in named]
+        query = "&amp;".join(filter(None, [query, *extra]))
+        return f'href="{path}{"?" if query else ""}{query}{anchor}"'
+
+    return INTERNAL_HREF.sub(carried, html)
 
 
 def layout_context(presentation: Presentation, here: dict[str, str], endpoint: str = "help.docs") -> dict:

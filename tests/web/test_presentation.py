@@ -12,7 +12,7 @@ PAGE = "/docs.php?doc=what-is-identitynet"
 
 def internal_links(html: str) -> list[str]:
     main = html[html.index("<main") :]
-    return [h.replace("&amp;", "&") for h in re.findall(r'href="((?:/|\./)?docs\.php\?[^"]*)"', main)]
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="((?:/|\./)?docs\.php(?:[?#][^"]*)?)"', main)]
 
 
 def test_embed_mode_drops_the_chrome(client):
@@ -41,6 +41,28 @@ def test_external_links_are_marked_for_the_app(client, docs_dir):
     html = client.get("/docs.php?doc=ute&embed=1").text
     assert '<a href="https://ip-adapter.github.io" rel="external noopener noreferrer">' in html
     assert 'href="docs.php?doc=instantid-intro&amp;embed=1"' in html
+
+
+def test_links_that_name_a_language_the_index_or_a_search_keep_embed_and_theme(client, docs_dir):
+    """A page may link to a page in a language, to the index or to a search: in the app's
+    web view, each must stay embedded and themed, the language the link names kept."""
+    write(
+        docs_dir,
+        "lenker",
+        "# Lenker\n\n[engelsk](docs.php?doc=instantid-intro&lang=en#limitations),"
+        " [alle](docs.php), [søk](./docs.php?q=ansikt), [anker](/docs.php?doc=instantid-intro#kilder),"
+        " [tom](docs.php?doc=instantid-intro&lang=).\n",
+    )
+    html = client.get("/docs.php?doc=lenker&embed=1&theme=dark&lang=nb").text
+    assert internal_links(html) == [
+        "docs.php?doc=instantid-intro&lang=en&embed=1&theme=dark#limitations",
+        "docs.php?lang=nb&embed=1&theme=dark",
+        "./docs.php?q=ansikt&lang=nb&embed=1&theme=dark",
+        "/docs.php?doc=instantid-intro&lang=nb&embed=1&theme=dark#kilder",
+        "docs.php?doc=instantid-intro&lang=&embed=1&theme=dark",
+    ]
+    followed = client.get("/docs.php?doc=instantid-intro&lang=en&embed=1&theme=dark")
+    assert followed.status_code == 200 and '<body class="embed">' in followed.text
 
 
 def test_frame_ancestors_allow_only_the_configured_app(make_app):
