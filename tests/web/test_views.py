@@ -297,6 +297,19 @@ def test_a_page_broken_at_start_is_the_503_page_of_a_render_failure_and_the_rest
     assert "odelagt" not in client.get("/api/docs").text
 
 
+def test_an_english_page_broken_at_start_is_answered_as_a_missing_one(docs_dir, make_app, caplog):
+    """The reader gets the Norwegian page with its notice rather than an error; ops get the
+    log line and /readyz as for any page that fails to load."""
+    english = (docs_dir / "en" / "what-is-identitynet.md").read_text(encoding="utf-8")
+    write(docs_dir / "en", "what-is-identitynet", english.replace("updated: ", "updated: 2026-02-30\nx: ", 1))
+    client = make_app().test_client()
+    page = client.get("/docs.php?doc=what-is-identitynet&lang=en")
+    assert page.status_code == 200 and '<article class="document" lang="nb"' in page.text
+    assert "en/what-is-identitynet.md" in caplog.text
+    assert client.get("/api/docs/what-is-identitynet?lang=en").json["lang"] == "nb"
+    assert "en/what-is-identitynet.md" in client.get("/readyz").text
+
+
 def test_strict_start_refuses_a_page_that_fails_to_load(docs_dir, make_app):
     from app.config import ConfigError
 
