@@ -116,6 +116,11 @@ def home():
     return redirect(url_for("help.docs"), code=301)
 
 
+def page_path(slug: str, lang: str) -> str:
+    """A page's address in `lang`, as the sitemap and the canonical link give it."""
+    return url_for("help.docs", doc=slug, **({"lang": lang} if lang != DEFAULT_LANGUAGE else {}))
+
+
 def rendered_page(page: Page, lang: str, presentation: Presentation, current: Rendition) -> str:
     """A page's full HTML, from the shared cache when this rendition was made before."""
     html = cache_get(current.key)
@@ -143,11 +148,11 @@ def rendered_page(page: Page, lang: str, presentation: Presentation, current: Re
             content=Markup(carry_args(rest, presentation)),
             # Only pages with several sections of prose (chip groups do not count) get one.
             contents=sections if len(sections) >= 3 else [],
-            canonical=canonical_url(
-                url_for("help.docs", doc=page.slug, **({"lang": lang} if lang != DEFAULT_LANGUAGE else {}))
-            ),
+            canonical=canonical_url(page_path(page.slug, lang)),
+            # Each language's canonical address, as the sitemap gives it, where PUBLIC_BASE_URL
+            # says where the site is; else one that names its language.
             alternates=[
-                (other, url_for("help.docs", doc=page.slug, lang=other))
+                (other, canonical_url(page_path(page.slug, other)) or url_for("help.docs", doc=page.slug, lang=other))
                 for other, version in zip(CODES, current.versions, strict=True)
                 if version
             ],

@@ -93,6 +93,13 @@ def test_canonical_and_opengraph_from_the_public_base_url(make_app):
     assert '<meta property="og:title" content="Hva er InstantID?">' in html
     assert '<meta property="og:description" content="InstantID lager bilder' in html
     assert '<link rel="canonical" href="https://hjelp.example.no/docs.php">' in client.get("/docs.php").text
+    # Each language's alternate is its canonical address, as the sitemap lists it, from either page.
+    for lang in ("nb", "en"):
+        head = client.get(f"/docs.php?doc=instantid-intro&lang={lang}").text.split("</head>")[0]
+        assert re.findall(r'<link rel="alternate" hreflang="(\w+)" href="([^"]+)">', head) == [
+            ("nb", "https://hjelp.example.no/docs.php?doc=instantid-intro"),
+            ("en", "https://hjelp.example.no/docs.php?doc=instantid-intro&amp;lang=en"),
+        ]
 
 
 def test_no_canonical_from_a_forged_host(client):
