@@ -259,7 +259,10 @@ def json_body_response(body: bytes) -> Response:
     response = Response(body, content_type="application/json")
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    return response.make_conditional(request)
+    response = response.make_conditional(request)
+    if response.status_code == 412:  # werkzeug keeps the body: a problem object instead
+        raise Problem(412, "Precondition Failed", "If-Match names no current version of this resource.")
+    return response
 
 
 def problem(error: HTTPException) -> Response:

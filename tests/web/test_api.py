@@ -126,6 +126,15 @@ def test_errors_are_problem_objects(api, url, status, title):
     assert problem["status"] == status and problem["title"] == title and problem["type"] == "about:blank"
 
 
+@pytest.mark.parametrize("url", ["/api/docs", "/api/docs/instantid-intro", "/api/contexts", "/api/openapi.json"])
+def test_an_if_match_no_version_meets_is_a_problem_object_and_a_matching_one_the_body(api, url):
+    failed = api.get(url, headers={"If-Match": '"nope"'})
+    assert failed.status_code == 412 and failed.content_type == "application/problem+json"
+    assert failed.json["title"] == "Precondition Failed" and failed.headers["Cache-Control"] == "no-store"
+    etag = api.get(url).headers["ETag"]
+    assert api.get(url, headers={"If-Match": etag}).status_code == 200
+
+
 def test_wrong_method_is_a_problem_with_allow(api):
     response = api.post("/api/docs")
     assert response.status_code == 405 and response.json["status"] == 405
