@@ -528,6 +528,19 @@ def test_a_tap_on_a_suggestion_opens_it_and_escape_closes_the_list(browser, site
     context.close()
 
 
+@pytest.mark.parametrize("lang", ["no", "EN-gb"])
+def test_suggestions_come_for_every_spelling_of_lang_a_page_takes(browser, site, lang):
+    """`lang=no` and `lang=EN-gb` show the page in Norwegian and English; the API takes
+    only nb and en, so the script asks in the page's language, not in the address's words."""
+    page = browser.new_page(viewport=VIEWPORTS["phone"])
+    page.goto(f"{site}/docs.php?doc=what-is-ip-adapter&lang={lang}")
+    page.fill("#sok", "ident")
+    option = page.locator("[role=option]").first
+    option.wait_for(timeout=5000)
+    assert "IdentityNet" in option.inner_text()
+    page.close()
+
+
 def test_without_javascript_the_search_box_searches_as_before(browser, site):
     context = browser.new_context(viewport=VIEWPORTS["phone"], java_script_enabled=False)
     page = context.new_page()

@@ -47,7 +47,7 @@
     function ask() {
       var q = input.value, mine = ++asked;
       if (!q.trim()) { close(); return; }
-      fetch("/api/suggest?" + new URLSearchParams({q: q, lang: here.get("lang") || pageLang}),
+      fetch("/api/suggest?" + new URLSearchParams({q: q, lang: pageLang}),
         {headers: {Accept: "application/json"}})
         .then(function (r) { return r.ok ? r.json() : {suggestions: []}; })
         .then(function (d) { if (mine === asked && document.activeElement === input) show(d.suggestions); })
