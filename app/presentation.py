@@ -4,15 +4,16 @@ it, and what the shared layout needs to show it."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from html import unescape
 from urllib.parse import parse_qsl, urlencode
 
 from flask import current_app, request, url_for
 
-from app.content.library import get_library
+from app.content.library import get_library, remembered
 from app.content.page import Page, categories
-from app.languages import CODES, LANGUAGES, language_from_header, language_from_param
+from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES, language_from_header, language_from_param
 
 THEMES = frozenset({"dark", "light"})
 # Internal links in a rendered page (a page, the index, a search), to carry the reader's
@@ -108,13 +109,50 @@ def layout_context(presentation: Presentation, here: dict[str, str], endpoint: s
         "presentation": presentation,
         "preview": current_app.config["PREVIEW"],  # an author's preview: pages reload themselves
         "link_args": args,
+        "untranslated": untranslated(presentation.lang),  # shown in Norwegian: marked in lists
         "languages": [(code, LANGUAGES[code].name, url_for(endpoint, **here, lang=code, **switch)) for code in CODES],
     }
 
 
 def page_groups(lang: str) -> list[tuple[str, list[Page]]]:
-    """The pages a reader of `lang` is shown, by category in the configured order."""
-    return categories(get_library().pages_for(lang), current_app.config["CATEGORY_ORDER"])
+    """The pages a reader of `lang` is shown, by category in the configured order: a page
+    not yet translated under the category its translated neighbours use for its own."""
+    names = category_names(lang)
+    shown = [
+        page if code == lang or page.category not in names else replace(page, category=names[page.category])
+        for page, code in get_library().pages_in(lang).values()
+    ]
+    return categories(shown, current_app.config["CATEGORY_ORDER"])
+
+
+def category_names(lang: str) -> dict[str, str]:
+    """Each Norwegian category's name in `lang`: the one most of its translated pages give."""
+    if lang == DEFAULT_LANGUAGE:
+        return {}
+
+    def make() -> dict[str, str]:
+        originals = get_library().stores[DEFAULT_LANGUAGE]
+        pairs = Counter(
+            (original.category, page.category)
+            for page in get_library().stores[lang].pages()
+            if (original := originals.get(page.slug)) is not None
+        )
+        names: dict[str, str] = {}
+        for (category, name), _ in pairs.most_common():
+            names.setdefault(category, name)
+        return names
+
+    return remembered(("category names", lang), make)
+
+
+def untranslated(lang: str) -> frozenset[str]:
+    """The pages a reader of `lang` is shown in Norwegian: marked so in lists."""
+    if lang == DEFAULT_LANGUAGE:
+        return frozenset()
+    return remembered(
+        ("untranslated", lang),
+        lambda: frozenset(slug for slug, (_, code) in get_library().pages_in(lang).items() if code != lang),
+    )
 
 
 def canonical_url(path: str) -> str | None:

@@ -46,6 +46,24 @@ def test_index_shows_descriptions_in_category_order(client):
     assert "Korte forklaringer på ordene" in html
 
 
+def test_an_english_index_lists_pages_not_yet_translated_under_english_categories_marked(client, docs_dir):
+    write(docs_dir, "bare-norsk", "---\ncategory: Terminologi\ndescription: Bare på norsk.\n---\n# Bare norsk\n")
+    write(docs_dir, "uten-kategori", "# Uten kategori\n")  # the default category, Hjelpeseksjonen
+    write(docs_dir, "egen", "---\ncategory: Egen kategori\n---\n# Egen\n")  # no translated neighbour
+    html = client.get("/docs.php?lang=en").text
+    headings = re.findall(r'<h2 id="kategori-\d+">([^<]+)</h2>', html)
+    assert headings == ["Help section", "Terminology", "Egen kategori"]
+    sections = dict(zip(headings, html.split('<h2 id="kategori-')[1:], strict=True))
+    assert 'lang="nb">Bare norsk</a> <span class="meta">(in Norwegian)</span>' in sections["Terminology"]
+    assert '<p lang="nb">Bare på norsk.</p>' in sections["Terminology"]
+    assert 'lang="nb">Uten kategori</a>' in sections["Help section"]
+    assert 'lang="nb">IdentityNet' not in html and "in Norwegian" not in sections["Help section"].split("Uten")[0]
+    norwegian = client.get("/docs.php?lang=nb").text
+    assert "Hjelpeseksjonen" in norwegian and "(på norsk)" not in norwegian and '" lang="nb">' not in norwegian
+    missing = client.get("/finnes-ikke?lang=en").text  # a dead link's way on: the first category
+    assert 'lang="nb">Uten kategori</a>' in missing and "Hjelpeseksjonen" not in missing
+
+
 @pytest.mark.parametrize(
     "typo, expected",
     [
