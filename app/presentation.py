@@ -145,6 +145,11 @@ def category_names(lang: str) -> dict[str, str]:
     return remembered(("category names", lang), make)
 
 
+def category_shown(page: Page, content_lang: str, lang: str) -> str:
+    """The category a reader of `lang` sees a page under, shown in `content_lang`."""
+    return page.category if content_lang == lang else category_names(lang).get(page.category, page.category)
+
+
 def untranslated(lang: str) -> frozenset[str]:
     """The pages a reader of `lang` is shown in Norwegian: marked so in lists."""
     if lang == DEFAULT_LANGUAGE:

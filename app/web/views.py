@@ -21,7 +21,7 @@ from app.content.translations import OUTDATED
 from app.guards.limits import not_found_limit, search_limit, work_slot
 from app.languages import CODES, DEFAULT_LANGUAGE, NAMES, long_date
 from app.observability.metrics import CACHE, DOCUMENT_ERRORS
-from app.presentation import Presentation, canonical_url, carry_args, layout_context, page_groups
+from app.presentation import Presentation, canonical_url, carry_args, category_shown, layout_context, page_groups
 from app.readers.counting import count_alias_hit, count_search, view_counter
 from app.search.engine import get_search
 from app.search.query import Results, typed
@@ -82,9 +82,14 @@ def docs():
             return moved(slug, target, presentation)
         return page_not_found(slug, presentation)
     page, lang = found
-    current = rendition(
-        "page", lang, presentation.variant, slug, depends=lambda: see_also.digest(page, presentation.lang)
-    )
+
+    def shows() -> tuple[str, bool]:
+        """What the page shows of others: their titles, and (not yet translated) the name its
+        translated neighbours give its category."""
+        shown, settled = see_also.digest(page, presentation.lang)
+        return f"{shown}:{category_shown(page, lang, presentation.lang)}", settled
+
+    current = rendition("page", lang, presentation.variant, slug, depends=shows)
 
     def make() -> CachedPage:
         # The page that thanks a reader for a vote is the same reading again: no second view.
@@ -144,6 +149,7 @@ def rendered_page(page: Page, lang: str, presentation: Presentation, current: Re
             "page.html",
             page=page,
             content_lang=lang,
+            category=category_shown(page, lang, presentation.lang),
             heading=Markup(carry_args(heading + closing, presentation)),
             content=Markup(carry_args(rest, presentation)),
             # Only pages with several sections of prose (chip groups do not count) get one.

@@ -8,6 +8,8 @@ from xml.etree import ElementTree
 import pytest
 from helpers import write
 
+from app.content import store
+
 
 def test_heading_anchors_keep_norwegian_letters(client, docs_dir):
     write(
@@ -38,6 +40,31 @@ def test_breadcrumb_shows_where_a_page_belongs(client):
         "Terminologi",
         "IP-Adapter / Adapter for bildeledetekst",
     ]
+
+
+def test_a_page_not_yet_translated_shows_its_category_in_english_and_its_contents_as_written(
+    client, docs_dir, monkeypatch
+):
+    sections = "".join(f"## Del {i}\n\nTekst {i}.\n\n" for i in range(3))
+    write(docs_dir, "bare-norsk", f"---\ncategory: Terminologi\n---\n# Bare norsk\n\n{sections}")
+    write(docs_dir, "egen", f"---\ncategory: Egen kategori\n---\n# Egen\n\n{sections}")
+
+    def crumb_and_toc(slug: str) -> tuple[list[str], str]:
+        html = client.get(f"/docs.php?doc={slug}&lang=en").text
+        crumb = re.search(r'<nav class="breadcrumb".*?</nav>', html, re.S).group(0)
+        return re.findall(r"<li([^>]*)>([^<]*)</li>", crumb)[0], re.search(r'<nav class="toc".*?</nav>', html, re.S)[0]
+
+    (attributes, category), toc = crumb_and_toc("bare-norsk")
+    assert (attributes, category) == ("", "Terminology")
+    assert '<nav class="toc" aria-label="Contents of this page" lang="en">' in toc and '<ol lang="nb">' in toc
+    assert crumb_and_toc("egen")[0] == (' lang="nb"', "Egen kategori")  # no neighbour gives it a name
+    assert crumb_and_toc("what-is-ip-adapter")[0] == ("", "Terminology")
+    # A neighbour's new name is shown once the files are scanned again, though this page has not changed.
+    monkeypatch.setattr(store, "FULL_RESCAN_SECONDS", 0.0)
+    for slug in ("generative-ai-terminology", "what-is-identitynet", "what-is-ip-adapter"):
+        path = docs_dir / "en" / f"{slug}.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("category: Terminology", "category: Words"))
+    assert crumb_and_toc("bare-norsk")[0] == ("", "Words")
 
 
 def test_index_shows_descriptions_in_category_order(client):
