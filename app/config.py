@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from limits import parse_many
+from werkzeug.security import generate_password_hash
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,6 +148,9 @@ NOT_APP_SCHEMES = frozenset(
 FRAME_SOURCE = re.compile(r"'self'|'none'|https?://[a-z0-9.-]+(?::\d{1,5})?|\*\.[a-z0-9.-]+|[a-z][a-z0-9+.-]*:")
 
 
+MAX_RETENTION_DAYS = 36_500
+
+
 class ConfigError(RuntimeError):
     """A setting with a bad value; the message names the setting and the value."""
 
@@ -170,6 +175,9 @@ def validate(config: dict) -> None:
         ("FEEDBACK_COMMENTS_PER_DAY", 0),
     ):
         config[name] = _whole_number(name, config[name], minimum)
+    for name in ("FEEDBACK_RETENTION_DAYS", "INSIGHTS_RETENTION_DAYS"):
+        if config[name] > MAX_RETENTION_DAYS:  # a day that far back is no date
+            raise ConfigError(f"{name}={config[name]} is more than {MAX_RETENTION_DAYS} days (100 years)")
     config["INSIGHTS_FLUSH_SECONDS"] = _seconds("INSIGHTS_FLUSH_SECONDS", config["INSIGHTS_FLUSH_SECONDS"])
     config["RATELIMIT_ENABLED"] = _flag("RATELIMIT_ENABLED", config["RATELIMIT_ENABLED"])
     config["STRICT_START"] = _flag("STRICT_START", config["STRICT_START"])
@@ -183,12 +191,17 @@ def validate(config: dict) -> None:
         "INSIGHTS_AUTH_RATE_LIMIT",
     ):
         try:
-            if not parse_many(config[name]):
+            if not (items := parse_many(config[name])) or any(item.amount < 1 for item in items):
                 raise ValueError
         except ValueError:
             raise ConfigError(f"{name}={config[name]!r} is not a rate limit such as 30/minute;300/hour") from None
     if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
         _url("RATELIMIT_STORAGE_URI", config["RATELIMIT_STORAGE_URI"], ("redis", "rediss", "redis+unix"))
+        if len(config["CACHE_SIGNING_KEY"]) < 32:
+            raise ConfigError(
+                "CACHE_SIGNING_KEY must be set, at least 32 characters and the same on every replica, with "
+                "RATELIMIT_STORAGE_URI in Redis: workers that hash a client each their own way count it apart"
+            )
         # A Redis that hangs would hold every limited request: past this, the counts go on
         # in this worker's memory until it answers again (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
         config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.25, "socket_connect_timeout": 0.25})
@@ -226,6 +239,9 @@ def validate(config: dict) -> None:
     config["INSIGHTS_USERS"] = insights_users(config["INSIGHTS_USERS"])
     if config["DATABASE_URL"] and not DATABASE_URL.fullmatch(config["DATABASE_URL"]):
         raise ConfigError("DATABASE_URL is not an sqlite:/// or postgresql+psycopg:// URL")
+    if config["DATABASE_URL"] in ("sqlite:///", "sqlite:///:memory:"):
+        # The migration runs in a process of its own, and each worker would have a database alone.
+        raise ConfigError("DATABASE_URL must name a file for SQLite (sqlite:////path/to/feedback.db)")
     if config["READER_KEY"] and len(config["READER_KEY"]) < 32:
         raise ConfigError("READER_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
     if not config["READER_KEY"] and config["DATABASE_URL"].startswith("postgresql"):
@@ -278,6 +294,17 @@ def app_url_schemes(setting) -> frozenset[str]:
 PASSWORD_HASH = re.compile(r"(scrypt:\d+:\d+:\d+|pbkdf2:sha(?:256|512):\d+)\$[^$\s]{1,64}\$[0-9a-f]{64,128}")
 
 
+@lru_cache(maxsize=8)
+def hash_method_works(method: str) -> bool:
+    """Whether werkzeug can hash with `method` (`scrypt:32768:8:1`): an N that is no power of
+    two, or a zero, passes the pattern and fails every login. One hash, about 65 ms, per method."""
+    try:
+        generate_password_hash("", method=method)
+    except (ValueError, OverflowError, MemoryError):
+        return False
+    return True
+
+
 def insights_users(setting) -> dict[str, str]:
     """INSIGHTS_USERS (`name:hash name:hash`) as {name: werkzeug password hash}; ConfigError
     naming the entry for anything else (a password in clear, say)."""
@@ -286,7 +313,7 @@ def insights_users(setting) -> dict[str, str]:
     users = {}
     for entry in str(setting).split():
         name, _, hashed = entry.partition(":")
-        if not name or not PASSWORD_HASH.fullmatch(hashed):
+        if not name or not PASSWORD_HASH.fullmatch(hashed) or not hash_method_works(hashed.split("$")[0]):
             raise ConfigError(
                 f"INSIGHTS_USERS has {name or entry[:20]!r} without a werkzeug password hash "
                 "(make one with `flask insights hash-password`)"

@@ -48,6 +48,17 @@ def test_making_an_app_leaves_the_process_logging_alone(make_app):
         ({"RESPONSE_CACHE_ENTRIES": "0"}, "RESPONSE_CACHE_ENTRIES"),
         ({"DOCS_DIR": "/no/such/folder"}, "DOCS_DIR"),
         ({"STRICT_START": "sometimes"}, "STRICT_START"),
+        # Each of these passed the check and failed later: every worker, a prune, every write.
+        ({"FEEDBACK_RATE_LIMIT": "0/minute"}, "FEEDBACK_RATE_LIMIT='0/minute' is not a rate limit"),
+        ({"SEARCH_RATE_LIMIT": "30/minute;0/hour"}, "SEARCH_RATE_LIMIT="),
+        ({"INSIGHTS_USERS": f"a:scrypt:1:8:1$salt${'0' * 64}"}, "INSIGHTS_USERS has 'a' without a werkzeug"),
+        ({"INSIGHTS_USERS": f"a:pbkdf2:sha256:0$salt${'0' * 64}"}, "INSIGHTS_USERS has 'a'"),
+        ({"INSIGHTS_USERS": f"a:scrypt:16384:0:1$salt${'0' * 64}"}, "INSIGHTS_USERS has 'a'"),
+        ({"FEEDBACK_RETENTION_DAYS": "1000000"}, "FEEDBACK_RETENTION_DAYS=1000000 is more than 36500 days"),
+        ({"INSIGHTS_RETENTION_DAYS": "36501"}, "INSIGHTS_RETENTION_DAYS="),
+        ({"DATABASE_URL": "sqlite:///:memory:"}, "DATABASE_URL must name a file"),
+        ({"DATABASE_URL": "sqlite:///"}, "DATABASE_URL must name a file"),
+        ({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}, "CACHE_SIGNING_KEY must be set"),
     ],
 )
 def test_bad_settings_are_refused(make_app, overrides, message):

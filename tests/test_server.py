@@ -97,6 +97,9 @@ def test_dockerfile_passes_hadolint():
         # Checked by a worker, after the port opened, until it was checked with the others.
         ({"INSIGHTS_USERS": "forfatter:klartekst"}, "INSIGHTS_USERS has 'forfatter' without a werkzeug password hash"),
         ({"TRUSTED_PROXY_HOPS": "1"}, "PUBLIC_BASE_URL must be set"),
+        # Both passed the check, and then every worker failed at start, again and again.
+        ({"INSIGHTS_USERS": f"forfatter:scrypt:1:8:1$salt${'0' * 64}"}, "INSIGHTS_USERS has 'forfatter'"),
+        ({"FEEDBACK_RATE_LIMIT": "0/minute", "GRANIAN_WORKERS": "2"}, "FEEDBACK_RATE_LIMIT='0/minute'"),
     ],
 )
 @pytest.mark.server

@@ -16,6 +16,8 @@ from app.guards import counters
 from app.guards.counters import BoundedMemoryStorage
 from app.guards.limits import limiter
 
+SIGNING_KEY = "k" * 32  # shared by replicas that count in Redis
+
 
 @pytest.fixture
 def clock(monkeypatch):
@@ -133,7 +135,7 @@ def test_counting_from_many_threads_loses_no_count(racing):
 def test_memory_and_the_fallback_for_redis_count_in_the_bounded_store(make_app):
     make_app(RATELIMIT_ENABLED=True)
     assert type(limiter.storage) is BoundedMemoryStorage
-    make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    make_app(RATELIMIT_ENABLED=True, CACHE_SIGNING_KEY=SIGNING_KEY, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
     assert type(limiter._fallback_storage) is BoundedMemoryStorage
 
 
@@ -155,7 +157,12 @@ def test_searches_from_a_flood_of_networks_keep_memory_bounded_and_limits_workin
 
 
 def test_limits_count_in_redis_and_in_memory_while_it_is_away(make_app, redis_server):
-    app = make_app(RATELIMIT_ENABLED=True, SEARCH_RATE_LIMIT="2/minute", RATELIMIT_STORAGE_URI=redis_server.url)
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        SEARCH_RATE_LIMIT="2/minute",
+        CACHE_SIGNING_KEY=SIGNING_KEY,
+        RATELIMIT_STORAGE_URI=redis_server.url,
+    )
     client = app.test_client()
     assert [client.get(f"/api/search?q=bilde{i}").status_code for i in range(3)] == [200, 200, 429]
     assert not limiter._storage_dead and type(limiter.storage).__name__ == "RedisStorage"
@@ -178,7 +185,9 @@ def test_flask_limiters_own_command_describes_the_store(tmp_path):
 
 
 def test_a_redis_that_hangs_holds_no_request(make_app, redis_server):
-    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_server.url).test_client()
+    client = make_app(
+        RATELIMIT_ENABLED=True, CACHE_SIGNING_KEY=SIGNING_KEY, RATELIMIT_STORAGE_URI=redis_server.url
+    ).test_client()
     assert client.get("/api/search?q=bilde").status_code == 200
     redis_server.process.send_signal(signal.SIGSTOP)  # it takes connections and never answers
     try:
@@ -202,6 +211,7 @@ def test_limits_count_in_a_redis_on_a_unix_socket(make_app, tmp_path):
         app = make_app(
             RATELIMIT_ENABLED=True,
             SEARCH_RATE_LIMIT="2/minute",
+            CACHE_SIGNING_KEY=SIGNING_KEY,
             RATELIMIT_STORAGE_URI=f"redis+unix://{server.socket_path}",
         )
         client = app.test_client()

@@ -7,6 +7,8 @@ import pytest
 
 from app.guards.limits import client_key
 
+SIGNING_KEY = "k" * 32  # shared by replicas that count in Redis
+
 
 @pytest.fixture
 def limited(make_app):
@@ -157,7 +159,9 @@ def test_each_worker_counting_alone_applies_its_share_of_a_limit(make_app, monke
     monkeypatch.setenv("GRANIAN_WORKERS", "2")
     shares = make_app(FEEDBACK_RATE_LIMIT="10/minute").extensions["rate_limits"]
     assert shares["FEEDBACK_RATE_LIMIT"] == "5/1 minute"
-    shared = make_app(FEEDBACK_RATE_LIMIT="10/minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    shared = make_app(
+        FEEDBACK_RATE_LIMIT="10/minute", CACHE_SIGNING_KEY=SIGNING_KEY, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0"
+    )
     assert shared.extensions["rate_limits"]["FEEDBACK_RATE_LIMIT"] == "10/minute"  # Redis counts for all
 
 
