@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Imported here, not at the top: importing the package costs nothing, so that the
     # launcher (`python -m app.serve`, imported after this package) sets its signal
     # handlers within milliseconds of starting instead of after Flask's 0.15 s of imports.
+    from flask.helpers import get_debug_flag
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from app.application import HelpCentre
@@ -34,6 +36,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     validate(app.config)
     # The debugger runs code sent by the browser: no setting or variable turns it on here.
     app.config["DEBUG"] = False
+    if get_debug_flag():
+        # `flask --debug run` (FLASK_DEBUG) wraps the app in werkzeug's debugger whatever the
+        # app says, and in the reloader's child an error here would be shown by it: so exit.
+        sys.stderr.write("FLASK_DEBUG is on: werkzeug's debugger runs code a browser sends; serve with `make run`\n")
+        raise SystemExit(2)
 
     # Here rather than at the top, so that importing the package stays light: the launcher
     # (app/serve.py) must set up the metrics folder before prometheus_client is imported.

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
-from helpers import write
+from helpers import PROJECT, write
 
 from app.observability.logs import configure_logging
 from app.observability.recorder import RECORDER
+from bench.servers import free_port
 
 PAGE = "/docs.php?doc=what-is-ip-adapter"
 
@@ -193,10 +197,28 @@ def test_an_exception_no_thread_caught_is_a_json_line_not_a_traceback_on_stderr(
     assert "KeyError: 'LIMITER/a/b/1/second'" in line["error"]
 
 
-def test_debug_mode_cannot_be_switched_on(make_app, monkeypatch):
+def test_debug_mode_cannot_be_switched_on(make_app, monkeypatch, capsys):
+    assert make_app(DEBUG=True).debug is False
     monkeypatch.setenv("FLASK_DEBUG", "1")
-    app = make_app(DEBUG=True)
-    assert app.debug is False
+    with pytest.raises(SystemExit) as stopped:
+        make_app()
+    assert stopped.value.code == 2 and "FLASK_DEBUG is on" in capsys.readouterr().err
+
+
+def test_flask_run_with_debug_stops_before_serving(docs_dir, tmp_path):
+    """`flask --debug run` wraps any app in werkzeug's debugger, which runs code a browser
+    sends: it exits with one line before a port opens."""
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "--debug", "run", "--port", str(port)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DOCS_DIR": str(docs_dir), "DATABASE_URL": f"sqlite:///{tmp_path}/feedback.db"},
+    )
+    assert result.returncode == 2 and "FLASK_DEBUG is on" in result.stderr
+    assert "Debugger is active" not in result.stderr + result.stdout
 
 
 def metric(text: str, name: str, **labels) -> float:
