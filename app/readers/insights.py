@@ -30,6 +30,7 @@ from app.readers.authors import authenticated, failed_logins_limit
 from app.readers.exports import SEARCHES, VIEWS, VOTES, bar_chart, csv_download
 from app.readers.retention import prune_insights
 from app.readers.summaries import (
+    LATEST_COMMENTS,
     MIN_VOTES,
     TOP_PAGES,
     aliases_summary,
@@ -329,7 +330,7 @@ def report(days: str) -> None:
     click.echo(f"Sider som hjelper minst (minst {MIN_VOTES} stemmer):")
     for page in [p for p in summary["pages"] if p["votes"] >= MIN_VOTES][:10]:
         click.echo(f"  {page['no_share']:4.0%} nei av {page['votes']:>4}  {page['slug']}")
-    click.echo(f"Kommentarer: {len(summary['comments'])} (les dem på /innsikt)")
+    click.echo(f"Kommentarer: {summary['comments_total']} (les de siste {LATEST_COMMENTS} på /innsikt)")
     no_results = sum(day["no_results"] for day in searches["per_day"])
     click.echo(f"Søk: {searches['total']}, {no_results} uten treff")
     for query in searches["no_results"][:10]:

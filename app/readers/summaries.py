@@ -137,6 +137,9 @@ def feedback_summary(days: int, today: date | None = None, slug: str | None = No
             for (day, counts), viewed_day in zip(per_day.items(), viewed["per_day"], strict=True)
         ],
         "comments": comments,
+        "comments_total": rows(select(func.count(Comment.id)).where(*where_comments))[0][0]
+        if len(comments) == LATEST_COMMENTS
+        else len(comments),
     }
 
 

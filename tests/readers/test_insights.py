@@ -392,6 +392,17 @@ def test_the_weekly_report_for_cron(insights_app):
     output = insights_app.test_cli_runner().invoke(args=["insights", "report"]).output
     assert "Visninger: 12" in output and "Søk: 4, 4 uten treff" in output and "4 uten treff  'zzqxv' (nb)" in output
     assert "Døde lenker: 5 forespørsler" in output and "5  ip-adaptr" in output
+    assert "Kommentarer: 1 (les de siste 50 på /innsikt)" in output
+
+
+def test_every_comment_of_the_period_is_counted_though_the_latest_50_are_shown(insights_app):
+    add_votes(insights_app, [(i % 5, "instantid-intro", False, "", f"kommentar {i}") for i in range(61)])
+    output = insights_app.test_cli_runner().invoke(args=["insights", "report", "--days", "7"]).output
+    assert "Kommentarer: 61 (les de siste 50" in output
+    page = insights_app.test_client().get("/innsikt?dager=7", headers=AUTHOR).text
+    assert "De siste 50 av 61 i perioden." in page and page.count("<blockquote>") == 50
+    api = insights_app.test_client().get("/api/insights/feedback?days=7", headers=AUTHOR).json
+    assert api["comments_total"] == 61 and len(api["comments"]) == 50
 
 
 def test_hash_password_makes_a_hash_that_logs_in(make_app, tmp_path):
