@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
@@ -15,6 +16,7 @@ from app.observability.metrics import PAGES
 from app.observability.recorder import RECORDER
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get("/healthz")
@@ -31,12 +33,15 @@ def readyz():
     pages = len(store.pages())
     PAGES.set(pages)
     problems = []
+    # The reasons name no folder, host or port (anyone may ask): the log has those.
     if pages == 0:
-        problems.append(f"no documents in {store.root}")
+        problems.append("no documents in DOCS_DIR")
+        log.warning("not ready: no documents in %s", store.root)
     try:
         cache.cache.get("help:readyz")  # a round trip to the backend; None is the normal answer
     except Exception as exc:  # any failure of the backend means "not reachable"
-        problems.append(f"cache backend {current_app.config['CACHE_TYPE']} unreachable: {exc}")
+        problems.append(f"cache backend {current_app.config['CACHE_TYPE']} unreachable")
+        log.warning("not ready: cache backend unreachable: %s", exc)
     body = {"status": "degraded" if problems else "ready", "pages": pages, "cache": current_app.config["CACHE_TYPE"]}
     if problems:
         body["reasons"] = problems

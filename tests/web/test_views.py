@@ -310,6 +310,14 @@ def test_an_english_page_broken_at_start_is_answered_as_a_missing_one(docs_dir, 
     assert "en/what-is-identitynet.md" in client.get("/readyz").text
 
 
+def test_readiness_names_no_folder_to_whoever_asks(make_app, tmp_path, caplog):
+    empty = tmp_path / "tom-mappe"
+    empty.mkdir()
+    ready = make_app(DOCS_DIR=str(empty)).test_client().get("/readyz")
+    assert ready.status_code == 503 and ready.json["reasons"] == ["no documents in DOCS_DIR"]
+    assert "tom-mappe" not in ready.text and "tom-mappe" in caplog.text  # the log says which
+
+
 def test_strict_start_refuses_a_page_that_fails_to_load(docs_dir, make_app):
     from app.config import ConfigError
 
