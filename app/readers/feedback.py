@@ -298,7 +298,7 @@ def prune_command() -> None:
     """Delete comments past FEEDBACK_RETENTION_DAYS, and salts of past days."""
     comments, salts = prune_feedback()
     click.echo(
-        f"Deleted {comments} comments older than {current_app.config['FEEDBACK_RETENTION_DAYS']} days "
+        f"Deleted {comments} comments {current_app.config['FEEDBACK_RETENTION_DAYS']} days old or older "
         f"and {salts} salts of past days."
     )
 

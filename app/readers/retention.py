@@ -36,11 +36,12 @@ PRUNING = threading.Lock()
 
 
 def prune_feedback(today: date | None = None) -> tuple[int, int]:
-    """Delete comments older than FEEDBACK_RETENTION_DAYS and the salts of past days;
-    how many of each."""
+    """Delete comments FEEDBACK_RETENTION_DAYS old (readers are told they are deleted after
+    so many days: one of the first minute of a day is then kept that long, not a day more)
+    and the salts of past days; how many of each."""
     today = today or datetime.now(UTC).date()
     cutoff = today - timedelta(days=current_app.config["FEEDBACK_RETENTION_DAYS"])
-    comments = db.session.execute(delete(Comment).where(Comment.day < cutoff)).rowcount
+    comments = db.session.execute(delete(Comment).where(Comment.day <= cutoff)).rowcount
     salts = db.session.execute(delete(DailySalt).where(DailySalt.day < today)).rowcount
     db.session.commit()
     return comments, salts

@@ -445,7 +445,8 @@ def test_prune_deletes_old_comments_and_past_salts(feedback_app, reader, make_ap
     engine = create_engine(feedback_app.config["SQLALCHEMY_DATABASE_URI"])
     today = datetime.now(UTC).date()
     with engine.begin() as connection:
-        for days, comment in ((91, "gammel"), (89, "nesten gammel")):
+        # Written on the day 90 days ago, a comment has been kept 90 days (89 if written at its end).
+        for days, comment in ((91, "gammel"), (90, "90 dager"), (89, "nesten gammel")):
             connection.execute(
                 text(
                     "INSERT INTO feedback_comments (day, slug, lang, comment, created_at) "
@@ -459,7 +460,7 @@ def test_prune_deletes_old_comments_and_past_salts(feedback_app, reader, make_ap
         )
     engine.dispose()
     result = feedback_app.test_cli_runner().invoke(args=["feedback", "prune"])
-    assert result.exit_code == 0 and "Deleted 1 comments older than 90 days and 1 salts" in result.output
+    assert result.exit_code == 0 and "Deleted 2 comments 90 days old or older and 1 salts" in result.output
     assert sorted(comments(feedback_app)) == ["nesten gammel", "ny"]
     assert len(votes(feedback_app)) == 1  # votes stay: only what readers wrote goes
     engine = create_engine(feedback_app.config["SQLALCHEMY_DATABASE_URI"])
