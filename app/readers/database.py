@@ -8,7 +8,9 @@ searches, dead links) is counted in memory and written in batches (app/readers/c
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 
 import click
 from flask import Flask
@@ -17,11 +19,34 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import ServiceUnavailable
 
 from app.config import PROJECT_ROOT
 from app.readers.models import db
 
 MIGRATIONS = str(PROJECT_ROOT / "app" / "migrations")
+
+
+def database_command(command: Callable) -> Callable:
+    """A CLI command that reads or writes the database: one line, not a traceback, for cron
+    when the database cannot be reached or has not been migrated."""
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        except ServiceUnavailable as exc:  # what the insights' queries answer for a failed read
+            detail = exc.description.rstrip(".")
+        raise click.ClickException(
+            f"the database (DATABASE_URL) cannot be used: {detail}; is it up, and migrated (flask db upgrade)?"
+        )
+
+    return wrapped
+
+
 # A write that waits longer than this for SQLite's lock fails (the reader gets a 503 page).
 SQLITE_BUSY_MS = 2000
 

@@ -42,7 +42,7 @@ from app.guards.limits import DATABASE_SLOT_WAIT_SECONDS, database_slot, limiter
 from app.languages import CODES, DEFAULT_LANGUAGE, texts
 from app.presentation import Presentation, layout_context
 from app.privacy import is_unicode, without_controls
-from app.readers.database import dialect_insert
+from app.readers.database import database_command, dialect_insert
 from app.readers.group_commit import GroupCommit, NotSaved, write_lock_file
 from app.readers.identity import daily_salts, reader_hash
 from app.readers.models import Comment, Vote, db
@@ -294,6 +294,7 @@ def feedback_cli() -> None:
 
 @feedback_cli.command("prune")
 @with_appcontext
+@database_command
 def prune_command() -> None:
     """Delete comments past FEEDBACK_RETENTION_DAYS, and salts of past days."""
     comments, salts = prune_feedback()

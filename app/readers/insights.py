@@ -27,6 +27,7 @@ from app.guards.limits import database_slot
 from app.languages import DEFAULT_LANGUAGE, texts
 from app.presentation import Presentation, layout_context
 from app.readers.authors import authenticated, failed_logins_limit
+from app.readers.database import database_command
 from app.readers.exports import SEARCHES, VIEWS, VOTES, bar_chart, csv_download
 from app.readers.retention import prune_insights
 from app.readers.summaries import (
@@ -317,6 +318,7 @@ def hash_password(password: str) -> None:
 @insights_cli.command("report")
 @click.option("--days", type=click.Choice([str(days) for days in PERIODS]), default="7")
 @with_appcontext
+@database_command
 def report(days: str) -> None:
     """A plain-text summary for cron and mail: feedback, views, searches and dead links."""
     views = views_summary(int(days))
@@ -357,6 +359,7 @@ def report(days: str) -> None:
 
 @insights_cli.command("prune")
 @with_appcontext
+@database_command
 def prune_command() -> None:
     """Fold rare searches of past days into their totals; delete insights past INSIGHTS_RETENTION_DAYS."""
     folded, deleted = prune_insights()

@@ -405,6 +405,14 @@ def test_every_comment_of_the_period_is_counted_though_the_latest_50_are_shown(i
     assert api["comments_total"] == 61 and len(api["comments"]) == 50
 
 
+@pytest.mark.parametrize("command", [["insights", "report"], ["insights", "prune"], ["feedback", "prune"]])
+def test_commands_on_a_database_not_migrated_say_so_in_one_line(make_app, command):
+    result = make_app().test_cli_runner().invoke(args=command)  # a new SQLite file: no tables
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: the database (DATABASE_URL) cannot be used: ") and "flask db upgrade" in line
+
+
 def test_hash_password_makes_a_hash_that_logs_in(make_app, tmp_path):
     runner = make_app().test_cli_runner()
     result = runner.invoke(args=["insights", "hash-password"], input=f"{PASSWORD}\n{PASSWORD}\n")
