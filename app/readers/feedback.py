@@ -92,7 +92,9 @@ def checked(slug: object, lang: str, helpful: object, reasons: object = (), comm
     comment = without_controls(comment or "").strip()
     if len(comment) > MAX_COMMENT_CHARS:
         raise BadRequest(f"comment must be at most {MAX_COMMENT_CHARS} characters.")
-    return Feedback(slug, found[1], helpful in ("yes", True), tuple(dict.fromkeys(reasons)), comment or None)
+    # Reasons say why a page did not help: a "Ja" keeps none (they would count among a page's reasons).
+    useful = helpful in ("yes", True)
+    return Feedback(slug, found[1], useful, () if useful else tuple(dict.fromkeys(reasons)), comment or None)
 
 
 def record(feedback: Feedback) -> None:

@@ -358,6 +358,13 @@ def test_the_api_records_a_vote(reader, feedback_app):
     assert comments(feedback_app) == ["<b>gammel</b>"]  # stored as text, escaped where shown
 
 
+def test_a_ja_keeps_no_reasons(reader, feedback_app):
+    """Reasons say why a page did not help; sent with a "Ja", they are not counted among them."""
+    vote = {"slug": "instantid-intro", "helpful": True, "reasons": ["wrong", "unclear"]}
+    assert reader.post("/api/feedback", json=vote).status_code == 201
+    assert [(v["helpful"], v["reasons"]) for v in votes(feedback_app)] == [(True, "")]
+
+
 @pytest.mark.parametrize(
     "body",
     [
