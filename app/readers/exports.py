@@ -11,8 +11,8 @@ from flask import Response
 
 # A cell a spreadsheet would read as a formula: one of these first, also after a separator
 # (a Norwegian Excel splits at `;`, others at `,`; a reader that ignores quotes, at a line
-# break) and the spaces after it.
-FORMULA = re.compile(r"(^|[;,\r\n]\s*)(?=[=+\-@\t\r])")
+# break or a tab) and the spaces after it.
+FORMULA = re.compile(r"(^|[;,\t\r\n]\s*)(?=[=+\-@\t\r])")
 
 
 def bar_chart(per_day: list[dict], series: dict[str, str], width: int = 640, height: int = 160) -> dict:

@@ -331,10 +331,12 @@ def test_csv_cells_are_quoted_and_defused_after_any_separator(author, insights_a
             (0, "instantid-intro", False, "", "a, +SUM(1), b;  @x; -y"),
             (0, "instantid-intro", False, "", "søk;\t=tab"),
             (0, "instantid-intro", False, "", "hei\n=cmd|' /C calc'!A0"),
+            (0, "instantid-intro", False, "", "fane\t=HYPERLINK(1)"),
         ],
     )
     response = author.get("/innsikt/tilbakemeldinger.csv", headers=AUTHOR)
     body = response.data.decode("utf-8")
+    assert "fane\t'=HYPERLINK(1)" in body  # a reader of tab-separated text splits there too
     assert body.startswith("\ufeff") and "søk" in body  # a byte order mark: Excel reads UTF-8
     records, inside = [], False  # each record's first line (a quoted cell may hold line breaks)
     for line in body.lstrip("\ufeff").split("\r\n"):
