@@ -52,7 +52,9 @@ def test_a_page_not_yet_translated_shows_its_category_in_english_and_its_content
     def crumb_and_toc(slug: str) -> tuple[list[str], str]:
         html = client.get(f"/docs.php?doc={slug}&lang=en").text
         crumb = re.search(r'<nav class="breadcrumb".*?</nav>', html, re.S).group(0)
-        return re.findall(r"<li([^>]*)>([^<]*)</li>", crumb)[0], re.search(r'<nav class="toc".*?</nav>', html, re.S)[0]
+        category, title = re.findall(r"<li([^>]*)>([^<]*)</li>", crumb)
+        assert ('lang="nb"' in title[0]) == (slug != "what-is-ip-adapter"), title  # the page's own title
+        return category, re.search(r'<nav class="toc".*?</nav>', html, re.S)[0]
 
     (attributes, category), toc = crumb_and_toc("bare-norsk")
     assert (attributes, category) == ("", "Terminology")
