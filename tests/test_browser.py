@@ -654,6 +654,29 @@ def test_a_save_reloads_the_preview_in_chromium_within_a_second(browser, tmp_pat
             context.close()
 
 
+def test_a_save_that_does_not_load_is_said_on_the_preview_and_its_fix_reloads_it(browser, tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(PROJECT / "docs", docs)
+    with help_server(docs, PREVIEW="true") as (base, _):
+        page = browser.new_page(viewport=VIEWPORTS["phone"])
+        seen = watch(page, base)
+        page.goto(f"{base}/docs.php?doc=instantid-intro&lang=nb")
+        page.wait_for_timeout(400)  # the script has polled once
+        original = (docs / "instantid-intro.md").read_text(encoding="utf-8")
+        navigations = []
+        page.on("framenavigated", lambda frame: navigations.append(frame.url))
+        saved(docs / "instantid-intro.md", original.replace("updated: ", "updated: 2026-02-30\nx: ", 1), True)
+        alert = page.get_by_role("alert")
+        alert.wait_for(timeout=5000)
+        assert "Filen kan ikke leses" in alert.inner_text() and "a day that does not exist" in alert.inner_text()
+        assert navigations == [] and page.locator("h1").inner_text() == "Hva er InstantID?"  # the last good one
+        with page.expect_navigation(wait_until="domcontentloaded", timeout=5000):
+            saved(docs / "instantid-intro.md", original.replace("# Hva er", "# Rettet: hva er"), True)
+        assert page.locator("h1").inner_text().startswith("Rettet: hva er") and page.get_by_role("alert").count() == 0
+        assert seen["errors"] == [] and seen["foreign"] == []
+        page.close()
+
+
 # What has gone stale, as readers and authors see it.
 
 

@@ -68,9 +68,14 @@ def reload_script() -> Response:
 
 @bp.get("/_version")
 def version() -> Response:
-    """`{"version": ...}` of the page `doc=` in every language: it changes when a file does
-    (a stat per language, not a read). Polled four times a second; not logged."""
-    response = jsonify(version=watched(requested(request.args.get("doc")))["version"])
+    """`{"version": ..., "failed": ...}` of the page `doc=` in every language: the version
+    changes when a file does (a stat per language, not a read); `failed` says why a file
+    does not load ("" while every one does). Polled four times a second; not logged."""
+    slug = requested(request.args.get("doc"))
+    # A save that fails to load leaves the version as it was (the last good one is shown): the
+    # script says so on the page instead of reloading it.
+    failed = [f"{code}: {error}" for code in CODES if (error := get_library().stores[code].errors.get(slug))]
+    response = jsonify(version=watched(slug)["version"], failed=" ".join(failed))
     response.headers["Cache-Control"] = NO_STORE
     return response
 

@@ -42,7 +42,7 @@ def test_a_previewed_page_carries_the_reload_script_and_its_version(preview, doc
     assert not more and url == "/preview/_version?doc=instantid-intro"
     assert html.count("<script") == 2  # ours, and the reload script: nothing inline
     answer = preview.get(url.replace("&amp;", "&"))
-    assert answer.json == {"version": version} and answer.headers["Cache-Control"] == "no-store"
+    assert answer.json == {"version": version, "failed": ""} and answer.headers["Cache-Control"] == "no-store"
     script = preview.get("/preview/_reload.js")
     assert script.status_code == 200 and script.mimetype == "text/javascript" and b"location.reload()" in script.data
     # A save of either language is a new version, and the page is made again with it.
