@@ -18,7 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Imported here, not at the top: importing the package costs nothing, so that the
     # launcher (`python -m app.serve`, imported after this package) sets its signal
     # handlers within milliseconds of starting instead of after Flask's 0.15 s of imports.
-    from flask.helpers import get_debug_flag
+    import click
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from app.application import HelpCentre
@@ -36,10 +36,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     validate(app.config)
     # The debugger runs code sent by the browser: no setting or variable turns it on here.
     app.config["DEBUG"] = False
-    if get_debug_flag():
-        # `flask --debug run` (FLASK_DEBUG) wraps the app in werkzeug's debugger whatever the
-        # app says, and in the reloader's child an error here would be shown by it: so exit.
-        sys.stderr.write("FLASK_DEBUG is on: werkzeug's debugger runs code a browser sends; serve with `make run`\n")
+    command = click.get_current_context(silent=True)
+    if command is not None and command.command.name == "run":
+        # `flask run` serves with werkzeug's development server, which logs every client's
+        # address and, with --debug or --debugger, wraps any app in a debugger that runs code a
+        # browser sends. In the reloader's child an error here would be shown by it: so exit.
+        sys.stderr.write("flask run is not this app's server (it logs addresses, its debugger runs code): make run\n")
         raise SystemExit(2)
 
     # Here rather than at the top, so that importing the package stays light: the launcher
