@@ -3,22 +3,18 @@ it, and what the shared layout needs to show it."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from html import unescape
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from flask import current_app, request, url_for
 
 from app.content.library import get_library, remembered
+from app.content.links import with_page_links
 from app.content.page import Page, categories
 from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES, language_from_header, language_from_param
 
 THEMES = frozenset({"dark", "light"})
-# Internal links in a rendered page (a page, the index, a search), to carry the reader's
-# lang, embed and theme along: the path, the query as written (`&amp;` between), the anchor.
-INTERNAL_HREF = re.compile(r'href="((?:\./|/)?docs\.php)(?:\?([^"#]*))?(#[^"]*)?"')
 
 
 @dataclass(frozen=True)
@@ -80,21 +76,20 @@ def negotiated_language(environ) -> str:
 
 
 def carry_args(html: str, presentation: Presentation) -> str:
-    """Add the reader's lang, embed and theme to every internal link in a rendered page, where
-    the link does not name them itself."""
+    """Add the reader's lang, embed and theme to every internal link in a rendered page (a
+    page, the index, a search). The reader's embed and theme win over a link's own; a
+    language the link names stays (a blank one does not count)."""
     args = presentation.link_args()
     if not args:
         return html
 
-    def carried(match: re.Match) -> str:
-        path, query, anchor = match.group(1), match.group(2) or "", match.group(3) or ""
-        named = {name for name, _ in parse_qsl(unescape(query), keep_blank_values=True)}
-        # What the link names itself (`lang=en` to the English page) stays as the author wrote it.
-        extra = [f"{name}={value}" for name, value in args.items() if name not in named]
-        query = "&amp;".join(filter(None, [query, *extra]))
-        return f'href="{path}{"?" if query else ""}{query}{anchor}"'
+    def carried(path: str, parameters: list[tuple[str, str]], anchor: str) -> str:
+        kept = [(name, value) for name, value in parameters if name not in args or (name == "lang" and value)]
+        named = {name for name, _ in kept}
+        kept += [(name, value) for name, value in args.items() if name not in named]
+        return f"{path}?{urlencode(kept)}" + (f"#{anchor}" if anchor else "")
 
-    return INTERNAL_HREF.sub(carried, html)
+    return with_page_links(html, carried)
 
 
 def layout_context(presentation: Presentation, here: dict[str, str], endpoint: str = "help.docs") -> dict:

@@ -81,7 +81,7 @@ def app(make_app):
 
 
 @pytest.fixture(scope="module")
-def bundled_client():
+def bundled_client(tmp_path_factory):
     """A client of one app over the bundled docs, shared by a module's tests that only read
     (many hostile requests): they must not write files or change settings."""
     app = create_app(
@@ -89,7 +89,7 @@ def bundled_client():
             "TESTING": True,
             "DOCS_DIR": str(PROJECT / "docs"),
             "RATELIMIT_ENABLED": False,
-            "DATABASE_URL": "sqlite:///:memory:",
+            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('bundled')}/feedback.db",
         }
     )
     return app.test_client()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
+
+from markupsafe import escape
 
 from app.content.page import SLUG
 
 PAGE_PATHS = ("docs.php", "./docs.php", "/docs.php")
+# An <a> tag's href in sanitized HTML (bleach writes every attribute in double quotes). Text
+# that only looks like one, in code, is escaped (`&lt;a`) and never matches.
+A_HREF = re.compile(r'(<a\s[^>]*?(?<=\s)href=")([^"]*)(")')
 
 
 def internal_link(href: str) -> tuple[str, str | None, str] | None:
@@ -20,6 +28,21 @@ def internal_link(href: str) -> tuple[str, str | None, str] | None:
     query, _, fragment = rest.partition("#")
     args = dict(reversed(parse_qsl(query, keep_blank_values=True)))  # the first of each, as Flask reads them
     return (args["doc"], args.get("lang"), fragment) if "doc" in args else None
+
+
+def with_page_links(html: str, rewrite: Callable[[str, list[tuple[str, str]], str], str]) -> str:
+    """`html` with every link to `docs.php` (a page, the index, a search; relative or from the
+    root) made `rewrite(path, parameters, anchor)`: the href is read decoded (`&amp;`,
+    `&#x26;`), and what `rewrite` gives is written escaped."""
+
+    def one(match: re.Match) -> str:
+        parts = urlsplit(unescape(match.group(2)))
+        if parts.scheme or parts.netloc or parts.path not in PAGE_PATHS:
+            return match.group(0)
+        href = rewrite(parts.path, parse_qsl(parts.query, keep_blank_values=True), parts.fragment)
+        return f"{match.group(1)}{escape(href)}{match.group(3)}"
+
+    return A_HREF.sub(one, html)
 
 
 class _LinkCollector(HTMLParser):

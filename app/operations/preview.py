@@ -11,16 +11,14 @@ the CSP every response carries (`script-src 'self'; connect-src 'self'`) allows 
 
 from __future__ import annotations
 
-import re
-from html import unescape
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, url_for
-from markupsafe import escape
 
 from app.caching.responses import NO_STORE
 from app.config import PROJECT_ROOT
 from app.content.library import get_library
-from app.content.links import internal_link
+from app.content.links import with_page_links
 from app.content.page import SLUG
 from app.content.rendering import render_markdown
 from app.languages import CODES, DEFAULT_LANGUAGE, LANGUAGES
@@ -29,7 +27,6 @@ from app.presentation import Presentation, layout_context
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
 
-HREF = re.compile(r'href="([^"]*)"')
 SCRIPT = (PROJECT_ROOT / "app" / "operations" / "preview.js").read_bytes()
 
 
@@ -40,17 +37,19 @@ def watched(slug: str) -> dict[str, str]:
 
 
 def previewed_links(html: str) -> str:
-    """A page's links to other pages, as pages write them (`docs.php?doc=...`), made links to
-    their preview: written relative, they would lead from `/preview/<slug>` to nowhere."""
+    """A page's links, as pages write them (`docs.php?doc=...`, relative), made links to the
+    previews of the pages they name, and the rest (the index, a search) links from the root:
+    from `/preview/<slug>` they would lead to nowhere."""
 
-    def previewed(match: re.Match) -> str:
-        link = internal_link(unescape(match.group(1)))
-        if link is None or not SLUG.fullmatch(link[0]):
-            return match.group(0)
-        target = url_for("preview.side_by_side", slug=link[0]) + (f"#{link[2]}" if link[2] else "")
-        return f'href="{escape(target)}"'
+    def previewed(path: str, parameters: list[tuple[str, str]], anchor: str) -> str:
+        slug = dict(reversed(parameters)).get("doc", "")  # the first, as Flask reads it
+        if SLUG.fullmatch(slug):
+            target = url_for("preview.side_by_side", slug=slug)
+        else:
+            target = "/docs.php" + (f"?{urlencode(parameters)}" if parameters else "")
+        return target + (f"#{anchor}" if anchor else "")
 
-    return HREF.sub(previewed, html)
+    return with_page_links(html, previewed)
 
 
 def requested(slug: str | None) -> str:

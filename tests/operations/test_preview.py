@@ -89,20 +89,25 @@ def test_side_by_side_with_the_translations_state_and_what_make_check_says(previ
 
 def test_the_side_by_side_pages_links_lead_to_the_previews_of_the_pages_they_name(preview, docs_dir):
     """Written relative (`docs.php?doc=...`), a page's links would lead from /preview/<slug>
-    to /preview/docs.php, a 404; they lead to the named page's preview, anchor kept."""
+    to /preview/docs.php, a 404; they lead to the named page's preview, anchor kept, and
+    the index and a search lead there from the root."""
     write(
         docs_dir,
         "utkast",
         "---\ndraft: true\n---\n# Et utkast\n\n[Lenke](docs.php?doc=instantid-intro&lang=en#kilder) og"
-        " [borte](docs.php?doc=borte) og [ute](https://example.org/docs.php?doc=x) og [her](#et-utkast)\n\n"
-        '<a class="chip" href="./docs.php?doc=what-is-ip-adapter">IP-Adapter</a>\n',
+        " [borte](docs.php?doc=borte) og [ute](https://example.org/docs.php?doc=x) og [her](#et-utkast)"
+        " og [alle](docs.php) og [søk](docs.php?q=hei#x) og [rart](docs.php?doc=%22%3E)\n\n"
+        '<a class="chip" href="./docs.php?doc=what-is-ip-adapter">IP-Adapter</a> `<a href="docs.php">`\n',
     )
     html = preview.get("/preview/utkast").text.split('id="sprak-nb"')[1]
-    hrefs = re.findall(r'href="([^"]*)"', html)
+    hrefs = re.findall(r'<a\s[^>]*?href="([^"]*)"', html)
     assert "/preview/instantid-intro#kilder" in hrefs and "/preview/borte" in hrefs
     assert "/preview/what-is-ip-adapter" in hrefs and "#et-utkast" in hrefs
     assert "https://example.org/docs.php?doc=x" in hrefs
-    assert not [href for href in hrefs if "docs.php?doc=" in href and not href.startswith(("/docs.php", "https:"))]
+    assert "/docs.php" in hrefs and "/docs.php?q=hei#x" in hrefs
+    assert "/docs.php?doc=%22%3E" in hrefs  # no page: left to the page's own 400
+    assert '<code>&lt;a href="docs.php"&gt;</code>' in html  # code shown as written
+    assert not [href for href in hrefs if "docs.php" in href and not href.startswith(("/docs.php", "https:"))]
     assert preview.get("/preview/instantid-intro").status_code == 200
 
 

@@ -12,7 +12,8 @@ PAGE = "/docs.php?doc=what-is-identitynet"
 
 def internal_links(html: str) -> list[str]:
     main = html[html.index("<main") :]
-    return [h.replace("&amp;", "&") for h in re.findall(r'href="((?:/|\./)?docs\.php(?:[?#][^"]*)?)"', main)]
+    links = re.findall(r'<a\s[^>]*?href="((?:/|\./)?docs\.php(?:[?#][^"]*)?)"', main)
+    return [h.replace("&amp;", "&") for h in links]
 
 
 def test_embed_mode_drops_the_chrome(client):
@@ -45,22 +46,30 @@ def test_external_links_are_marked_for_the_app(client, docs_dir):
 
 def test_links_that_name_a_language_the_index_or_a_search_keep_embed_and_theme(client, docs_dir):
     """A page may link to a page in a language, to the index or to a search: in the app's
-    web view, each must stay embedded and themed, the language the link names kept."""
+    web view, each must stay embedded and themed, the language the link names kept. The
+    reader's embed and theme win over a link's own; a blank lang= names no language."""
     write(
         docs_dir,
         "lenker",
         "# Lenker\n\n[engelsk](docs.php?doc=instantid-intro&lang=en#limitations),"
         " [alle](docs.php), [søk](./docs.php?q=ansikt), [anker](/docs.php?doc=instantid-intro#kilder),"
-        " [tom](docs.php?doc=instantid-intro&lang=).\n",
+        " [tom](docs.php?doc=instantid-intro&lang=), [ut](docs.php?doc=instantid-intro&embed=0&theme=light),"
+        " [kodet](docs.php?doc=instantid-intro&#x26;lang=en)\n\n"
+        '`<a href="docs.php?doc=x">` og `href="docs.php"` er kode.\n',
     )
     html = client.get("/docs.php?doc=lenker&embed=1&theme=dark&lang=nb").text
+    html = html[: html.index("</article>")]  # the page's own links, not the related pages under it
     assert internal_links(html) == [
         "docs.php?doc=instantid-intro&lang=en&embed=1&theme=dark#limitations",
         "docs.php?lang=nb&embed=1&theme=dark",
         "./docs.php?q=ansikt&lang=nb&embed=1&theme=dark",
         "/docs.php?doc=instantid-intro&lang=nb&embed=1&theme=dark#kilder",
-        "docs.php?doc=instantid-intro&lang=&embed=1&theme=dark",
+        "docs.php?doc=instantid-intro&lang=nb&embed=1&theme=dark",
+        "docs.php?doc=instantid-intro&lang=nb&embed=1&theme=dark",
+        "docs.php?doc=instantid-intro&lang=en&embed=1&theme=dark",
     ]
+    # Code that shows a link is shown as written.
+    assert '<p><code>&lt;a href="docs.php?doc=x"&gt;</code> og <code>href="docs.php"</code> er kode.</p>' in html
     followed = client.get("/docs.php?doc=instantid-intro&lang=en&embed=1&theme=dark")
     assert followed.status_code == 200 and '<body class="embed">' in followed.text
 
