@@ -332,7 +332,9 @@ def report(days: str) -> None:
     click.echo(f"Sider som hjelper minst (minst {MIN_VOTES} stemmer):")
     for page in [p for p in summary["pages"] if p["votes"] >= MIN_VOTES][:10]:
         click.echo(f"  {page['no_share']:4.0%} nei av {page['votes']:>4}  {page['slug']}")
-    click.echo(f"Kommentarer: {summary['comments_total']} (les de siste {LATEST_COMMENTS} på /innsikt)")
+    total = summary["comments_total"]
+    shown = f"de siste {LATEST_COMMENTS}" if total > LATEST_COMMENTS else "dem"
+    click.echo(f"Kommentarer: {total} (les {shown} på /innsikt)")
     no_results = sum(day["no_results"] for day in searches["per_day"])
     click.echo(f"Søk: {searches['total']}, {no_results} uten treff")
     for query in searches["no_results"][:10]:

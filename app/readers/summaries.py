@@ -85,7 +85,7 @@ def feedback_summary(days: int, today: date | None = None, slug: str | None = No
     reasons: dict[str, Counter] = defaultdict(Counter)
     for page, ticked, count in rows(
         select(Vote.slug, Vote.reasons, func.count())
-        .where(*where, Vote.slug.in_(shown), Vote.reasons != "")
+        .where(*where, Vote.slug.in_(shown), Vote.reasons != "", Vote.helpful.is_(False))  # a "Ja" had none to give
         .group_by(Vote.slug, Vote.reasons)
     ):
         for reason in ticked.split(","):

@@ -394,7 +394,17 @@ def test_the_weekly_report_for_cron(insights_app):
     output = insights_app.test_cli_runner().invoke(args=["insights", "report"]).output
     assert "Visninger: 12" in output and "Søk: 4, 4 uten treff" in output and "4 uten treff  'zzqxv' (nb)" in output
     assert "Døde lenker: 5 forespørsler" in output and "5  ip-adaptr" in output
-    assert "Kommentarer: 1 (les de siste 50 på /innsikt)" in output
+    assert "Kommentarer: 1 (les dem på /innsikt)" in output
+
+
+def test_reasons_are_counted_from_nei_votes_only(insights_app):
+    """A "Ja" stored with reasons (the API once kept them) says nothing of why a page failed."""
+    add_votes(
+        insights_app, [(0, "instantid-intro", True, "wrong", None), (0, "instantid-intro", False, "unclear", None)]
+    )
+    api = insights_app.test_client().get("/api/insights/feedback?days=7", headers=AUTHOR).json
+    (page,) = api["pages"]
+    assert page["reasons"] == {"unclear": 1}
 
 
 def test_every_comment_of_the_period_is_counted_though_the_latest_50_are_shown(insights_app):
