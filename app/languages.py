@@ -272,18 +272,22 @@ def language_from_header(accept_language: str) -> str:
 
 @lru_cache(maxsize=256)  # clients send few distinct values; each is cut to MAX_HEADER_CHARS
 def _language_from_header(accept_language: str) -> str:
-    # werkzeug's parser drops a header with a bad quality (q=2) and reads parameters such as
-    # `level=1` before `q=` correctly; remembered, its cost is paid once per distinct header.
+    # werkzeug's parser drops a header with a bad quality (q=2) and keeps a parameter such as
+    # `level=1` in the tag ("en; level=1"); remembered, its cost is paid once per distinct header.
     # Its best_match is not used: it takes any exact tag before any regional one, whatever
     # their qualities, so "nb-NO,en;q=0.8" chose English. The reader's first language we have
-    # wins, by quality, then as written; `*` leaves it to us (werkzeug puts it last: re-sorted).
-    for tag, quality in sorted(parse_accept_header(accept_language, LanguageAccept), key=lambda item: -item[1]):
-        if quality <= 0:
-            continue
-        if tag == "*":
-            return DEFAULT_LANGUAGE
-        if code := TAGS.get(tag.lower().replace("_", "-").split("-")[0]):
+    # wins, by quality, then as written; `*` (werkzeug puts it last: re-sorted) is the first of
+    # ours the reader did not refuse with q=0.
+    accepted = sorted(parse_accept_header(accept_language, LanguageAccept), key=lambda item: -item[1])
+    codes = [
+        (TAGS.get(tag.split(";")[0].strip().lower().replace("_", "-").split("-")[0]), tag, q) for tag, q in accepted
+    ]
+    refused = {code for code, _, quality in codes if code and quality <= 0}
+    for code, tag, quality in codes:
+        if quality > 0 and code:
             return code
+        if quality > 0 and tag == "*":
+            return next((code for code in CODES if code not in refused), DEFAULT_LANGUAGE)
     return DEFAULT_LANGUAGE
 
 

@@ -158,6 +158,9 @@ def test_both_themes_meet_wcag_aa_contrast():
         ("", {"Accept-Language": "en;q=0, *"}, "nb"),
         ("", {"Accept-Language": "de, *;q=0.5, en;q=0.1"}, "nb"),
         ("", {"Accept-Language": "de, *;q=0.1, en;q=0.5"}, "en"),
+        ("", {"Accept-Language": "nb;q=0, *"}, "en"),  # anything but Norwegian
+        ("", {"Accept-Language": "en;q=0, nb;q=0, *"}, "nb"),
+        ("", {"Accept-Language": "en;level=1;q=0.5, nb;q=0.4"}, "en"),
     ],
 )
 def test_language_negotiation(client, query, headers, expected):
