@@ -145,14 +145,28 @@ def category_shown(page: Page, content_lang: str, lang: str) -> str:
     return page.category if content_lang == lang else category_names(lang).get(page.category, page.category)
 
 
-def untranslated(lang: str) -> frozenset[str]:
-    """The pages a reader of `lang` is shown in Norwegian: marked so in lists."""
+@dataclass(frozen=True)
+class Untranslated:
+    """What a reader of a language other than Norwegian is shown in Norwegian: marked in lists."""
+
+    slugs: frozenset[str] = frozenset()  # pages with no version in the reader's language
+    categories: frozenset[str] = frozenset()  # their categories no translated page names
+
+
+def untranslated(lang: str) -> Untranslated:
+    """The pages and category names a reader of `lang` is shown in Norwegian."""
     if lang == DEFAULT_LANGUAGE:
-        return frozenset()
-    return remembered(
-        ("untranslated", lang),
-        lambda: frozenset(slug for slug, (_, code) in get_library().pages_in(lang).items() if code != lang),
-    )
+        return Untranslated()
+
+    def make() -> Untranslated:
+        shown = [page for page, code in get_library().pages_in(lang).values() if code != lang]
+        names, own = category_names(lang), {page.category for page in get_library().stores[lang].pages()}
+        return Untranslated(
+            frozenset(page.slug for page in shown),
+            frozenset(page.category for page in shown if page.category not in names) - own,
+        )
+
+    return remembered(("untranslated", lang), make)
 
 
 def canonical_url(path: str) -> str | None:
