@@ -117,6 +117,19 @@ def way_on(lang: str) -> list[tuple[str, list[Page]]]:
     return remembered(("way on", lang), lambda: [(name, group[:8]) for name, group in page_groups(lang)[:1]])
 
 
+def precondition_failed_without_body(response: Response) -> Response:
+    """werkzeug answers an If-Match no version meets (a static file's) with 412 and the whole
+    file: the file goes, and the answer says why. (The API answers a problem object.)"""
+    if response.status_code == 412 and response.mimetype != "application/problem+json":
+        if hasattr(response.response, "close"):  # the file werkzeug opened to send
+            response.response.close()
+        response.set_data(b"If-Match names no current version of this resource.\n")
+        response.mimetype = "text/plain"
+        response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Answer every HTTP error with its page."""
     app.register_error_handler(HTTPException, handle_http_error)
+    app.after_request(precondition_failed_without_body)

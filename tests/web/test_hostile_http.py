@@ -218,3 +218,15 @@ def test_no_answer_carries_the_host_a_request_names(server, target):
         connection.close()
     assert response.status < 500, target
     assert b"evil.example" not in body and "evil.example" not in headers, (target, response.status)
+
+
+def test_a_static_files_if_match_that_fails_is_a_412_without_the_file(client):
+    with client.get("/static/css/help.css") as whole:
+        etag, data = whole.headers["ETag"], whole.data
+    failed = client.get("/static/css/help.css", headers={"If-Match": '"nope"'})
+    assert (
+        failed.status_code == 412 and failed.mimetype == "text/plain" and failed.headers["Cache-Control"] == "no-store"
+    )
+    assert data[:40] not in failed.data and len(failed.data) < 100
+    with client.get("/static/css/help.css", headers={"If-Match": etag}) as same:
+        assert same.status_code == 200 and same.data == data
