@@ -19,9 +19,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     # launcher (`python -m app.serve`, imported after this package) sets its signal
     # handlers within milliseconds of starting instead of after Flask's 0.15 s of imports.
     import click
-    from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from app.application import HelpCentre
+    from app.application import HelpCentre, ProxiedAddresses
     from app.caching.fragments import cache
     from app.config import PROJECT_ROOT, from_environment, validate
 
@@ -82,7 +81,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     preview.init_app(app)
     if app.config["TRUSTED_PROXY_HOPS"]:
         # Inside the response cache's fast path: only requests that reach Flask need the client.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_HOPS"])
+        app.wsgi_app = ProxiedAddresses(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_HOPS"])
     # Outermost, so that responses from the page cache get the same headers, logs and metrics.
     app.wsgi_app = Observability(
         app.wsgi_app, security_headers(app.config), fast_path=app.extensions["response_cache"].lookup

@@ -144,6 +144,17 @@ def test_a_forwarded_value_that_is_no_address_falls_back_to_the_peer(limited, ga
     )
 
 
+def test_an_unbalanced_quote_before_the_proxys_own_entry_gives_no_second_identity(limited):
+    """The proxy appends the address it saw: `"x, 203.0.113.9` is that client, not the proxy."""
+    client = limited(SEARCH_RATE_LIMIT="1/minute", TRUSTED_PROXY_HOPS=1, PUBLIC_BASE_URL="https://hjelp.example")
+    peer = {"REMOTE_ADDR": "198.51.100.40"}
+    statuses = [
+        client.get("/docs.php?q=x", headers={"X-Forwarded-For": value}, environ_base=peer).status_code
+        for value in ("203.0.113.9", '"x, 203.0.113.9', '"x", "y, 203.0.113.9')
+    ]
+    assert statuses == [200, 429, 429]
+
+
 def test_a_proxy_in_front_needs_the_public_address(make_app):
     from app.config import ConfigError
 
