@@ -78,7 +78,8 @@ class Batch:
             mine.searches += searched.searches
             mine.no_results += searched.no_results
             mine.results, mine.corrected = searched.results, searched.corrected
-            mine.clients.update(list(searched.clients)[: max(min_clients - len(mine.clients), 0)])
+            others = [client for client in searched.clients if client not in mine.clients]
+            mine.clients.update(others[: max(min_clients - len(mine.clients), 0)])
 
     def searched(self, key: tuple[date, str, str], searches: int = 1) -> Searched | None:
         """The counts of one query, new if need be; None (and `searches` dropped) past MAX_KEYS queries."""

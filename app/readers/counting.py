@@ -256,30 +256,36 @@ def reader_client() -> bytes:
     return hashlib.sha256(client_network().encode()).digest()
 
 
+def counting() -> Tally | None:
+    """The tally, when insights are on and the request is one to count: a HEAD (a link
+    checker's, a monitor's) asks whether something is there, and nobody read or searched."""
+    return None if request.method == "HEAD" else current_app.extensions.get("tally")
+
+
 def count_search(query: str, lang: str, total: int, corrected: str | None) -> None:
     """Count a search the current request made (`total` results, and its correction), when insights are on."""
-    tally = current_app.extensions.get("tally")
+    tally = counting()
     if tally is not None and query:
         tally.count_search(query, lang, total, corrected, reader_client())
 
 
 def count_dead_link(slug: str, suggestion: str) -> None:
     """Count the current request for a page that does not exist, when insights are on."""
-    tally = current_app.extensions.get("tally")
+    tally = counting()
     if tally is not None:
         tally.count_dead_link(slug, referring_host(request.headers.get("Referer")), suggestion)
 
 
 def count_alias_hit(alias: str, page: str) -> None:
     """Count a request that arrived by an old slug, when insights are on."""
-    tally = current_app.extensions.get("tally")
+    tally = counting()
     if tally is not None:
         tally.count_alias_hit(alias, page)
 
 
 def count_dead_context(key: str, platform: str, app_version: str) -> None:
     """Count a request for a context key that no page names, when insights are on."""
-    tally = current_app.extensions.get("tally")
+    tally = counting()
     if tally is not None:
         tally.count_dead_context(key, platform, app_version)
 

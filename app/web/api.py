@@ -164,8 +164,10 @@ def search_json():
     found = Results(query)
     if query:
         with work_slot():
-            found = get_search().find(query, lang, exact=request.args.get("exact") in ("1", "true"))
-        count_search(query, lang, found.total, found.corrected)
+            exact = request.args.get("exact") in ("1", "true")
+            found = get_search().find(query, lang, exact=exact)
+        if not exact:  # as on the search page: a second look as typed is not counted
+            count_search(query, lang, found.total, found.corrected)
     response = json_response(
         {
             "query": query,

@@ -215,7 +215,8 @@ def search_results(query: str, presentation: Presentation) -> Response:
     if query:
         with work_slot():
             results = get_search().find(query, presentation.lang, exact=exact)
-        count_search(query, presentation.lang, results.total, results.corrected)
+        if not exact:  # the same reader's second look, as typed: one client would rewrite what a query found
+            count_search(query, presentation.lang, results.total, results.corrected)
     here = {"q": query, **({"eksakt": "1"} if exact else {})}
     response = current_app.make_response(
         render_template(

@@ -273,6 +273,47 @@ def test_a_database_outage_fails_no_request_and_loses_no_count(counting_app, tmp
     assert table(counting_app, "SELECT views FROM insights_page_views") == [(2,)]
 
 
+def test_readers_met_across_failed_flushes_are_all_counted(counting_app, tmp_path):
+    """A batch the database refused is merged with the next: a reader in both is one reader,
+    and the others are not lost to make room for it."""
+    client = counting_app.test_client()
+    blocker = sqlite3.connect(tmp_path / "feedback.db", timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        client.get("/docs.php?q=tre+lesere", **from_reader(1))
+        assert not flush(counting_app)
+        for reader in (1, 2, 3):
+            client.get("/docs.php?q=tre+lesere", **from_reader(reader))
+        assert not flush(counting_app)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert flush(counting_app)
+    shown = client.get("/api/insights/searches", headers=AUTHOR).json
+    assert [(q["query"], q["searches"]) for q in shown["top"]] == [("tre lesere", 4)]
+
+
+def test_heads_and_second_looks_as_typed_are_not_counted(counting_app, docs_dir):
+    """A HEAD (a link checker's) reads nothing and searches nothing; a search asked again as
+    typed (eksakt=1, exact=1) is the same reader's second look, and one client must not
+    rewrite with it what a query found."""
+    write(docs_dir, "ny-side", "---\naliases: [gammel-side]\n---\n# Ny side\n")
+    client = counting_app.test_client()
+    for url in ("/docs.php?q=ansikst", "/api/search?q=ansikst", "/docs.php?doc=borte", "/docs.php?doc=gammel-side"):
+        client.head(url)
+    client.head("/go/ukjent.sted")
+    client.head("/docs.php?doc=instantid-intro")
+    client.get("/docs.php?q=ansikst")  # corrected to "ansikt"
+    client.get("/docs.php?q=ansikst&eksakt=1")
+    client.get("/api/search?q=ansikst&exact=1")
+    assert flush(counting_app)
+    assert table(counting_app, "SELECT query, searches, no_results, corrected FROM insights_searches") == [
+        ("ansikst", 1, 0, "ansikt")
+    ]
+    for name in ("insights_dead_links", "insights_alias_hits", "insights_dead_contexts", "insights_page_views"):
+        assert table(counting_app, f"SELECT * FROM {name}") == [], name
+
+
 def test_the_writer_thread_flushes_on_its_own(make_app, tmp_path):
     app = migrated(
         make_app(DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db", INSIGHTS_USERS=USERS, INSIGHTS_FLUSH_SECONDS="0.05")
