@@ -26,6 +26,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import unicodedata
 import warnings
@@ -502,7 +503,8 @@ class ProjectSearch:
                     "TESTING": True,
                     "DOCS_DIR": str(docs),
                     "RATELIMIT_ENABLED": False,
-                    "DATABASE_URL": "sqlite:///:memory:",
+                    # A file nothing is written to: searches are not counted (no INSIGHTS_USERS).
+                    "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='help-outside-')}/feedback.db",
                 }
             )
         self.client = self.app.test_client()
