@@ -4,6 +4,7 @@ the authors' synonyms), and the hits and results a search gives back."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -98,8 +99,10 @@ class Term(NamedTuple):
 
 
 def typed(query: str) -> str:
-    """A query as the reader typed it, to search and show: its runs of white space one space,
-    control and format characters (NUL, U+200B) left out, as far as MAX_QUERY_CHARS."""
+    """A query as the reader typed it, to search and show: composed (å sent as a and a ring,
+    as a Mac may, is å), its runs of white space one space, control and format characters
+    (NUL, U+200B) left out, as far as MAX_QUERY_CHARS."""
+    query = unicodedata.normalize("NFC", query[: MAX_QUERY_CHARS * 4])
     return " ".join("".join(char for char in query if char.isprintable() or char.isspace()).split())[:MAX_QUERY_CHARS]
 
 

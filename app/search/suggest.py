@@ -183,8 +183,10 @@ class Suggester:
 def _words(text: str) -> list[str]:
     """The words of a title, a heading or what was typed, folded."""
     # Composed first: a combining accent (å as a and a ring, as a Mac may save or send it)
-    # is no letter to WORD, and would split the word in two.
-    return [fold(word) for word in WORD.findall(unicodedata.normalize("NFC", text).lower())]
+    # is no letter to WORD, and would split the word in two. Format characters (a soft
+    # hyphen, a zero-width joiner) are left out, as the search leaves them out.
+    text = "".join(char for char in unicodedata.normalize("NFC", text) if char.isprintable() or char.isspace())
+    return [fold(word) for word in WORD.findall(text.lower())]
 
 
 def _matches(vocabulary: _Vocabulary, words: list[str], whole_last: bool) -> tuple[Suggestion, ...]:

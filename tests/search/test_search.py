@@ -47,6 +47,19 @@ def test_folding_and_norwegian_letters(search):
     assert slugs(search, "blabaer", exact=True) == []
 
 
+def test_a_word_sent_decomposed_or_with_format_characters_is_the_word(client, docs_dir):
+    """å sent as a and a combining ring (as a Mac may), a soft hyphen or a zero-width joiner
+    inside a word: the search and the suggestions read the word the reader sees."""
+    write(docs_dir, "baer", "# Blåbærsyltetøy\n\nBlåbær og økologisk syltetøy.\n")
+    for typed in ("bla\u030abær", "blå\u00adbær", "blå\u200dbær", "blåbær"):
+        found = client.get("/api/search", query_string={"q": typed, "lang": "nb"}).json
+        assert [hit["slug"] for hit in found["results"]][:1] == ["baer"] and found["corrected_query"] is None, typed
+        offered = client.get("/api/suggest", query_string={"q": typed[:-1], "lang": "nb"}).json["suggestions"]
+        assert [s["slug"] for s in offered][:1] == ["baer"], typed
+    page = client.get("/docs.php", query_string={"q": "bla\u030abær"}).text
+    assert "Ingen treff" not in page and "Blåbærsyltetøy" in page
+
+
 def test_prefix_finds_compounds(search):
     assert "ansikt" in slugs(search, "ansikt")
     hits = search.find("ansikt", "nb").hits
