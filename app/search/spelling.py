@@ -149,13 +149,23 @@ class Corrector:
             entries.sort()
             self._words[length] = [word for _, word in entries]
             self._folded[length] = [fold(word) for word in self._words[length]]
+        # Words too short for a correction, by their folded form when that differs: the
+        # most common first ("mork" is "mørk").
+        self._short: dict[str, str] = {}
+        for length in range(MIN_CORRECTED_CHARS):
+            for word, folded in zip(self._words.get(length, ()), self._folded.get(length, ()), strict=True):
+                if folded != word and len(word) < MIN_CORRECTED_CHARS:
+                    self._short.setdefault(folded, word)
 
     def nearest(self, word: str) -> tuple[str, int] | None:
         """The closest word within `allowed_edits(word)` and its edits (at least 1 for any
         other word, so "kjaeledyr" for "kjæledyr" is one), the most common on a tie."""
         reach = allowed_edits(word)
         if not reach:
-            return None
+            # A short word typed without Norwegian letters ("mork", "oyne") is no typo of
+            # another word but the same word on a keyboard without them: one edit, said.
+            same = self._short.get(word) if word.isascii() else None
+            return (same, 1) if same else None
         folded = fold(word)
         # Folded, "æ" is two letters: one typed where none belongs ("støætter") is two edits
         # from "støtter" folded, one as typed. Those words are compared as typed too; on a

@@ -60,6 +60,17 @@ def test_a_word_sent_decomposed_or_with_format_characters_is_the_word(client, do
     assert "Ingen treff" not in page and "Blåbærsyltetøy" in page
 
 
+def test_a_short_word_typed_without_norwegian_letters_is_that_word_said_as_a_correction(tmp_path):
+    write(tmp_path, "mork-modus", "# Mørk modus\n\nSlik slår du på mørk modus for øyne som er slitne.\n")
+    write(tmp_path, "annet", "# Noe annet\n\nTekst om bilder.\n")
+    search = search_over(tmp_path)
+    for typed, meant in (("mork modus", "mørk modus"), ("oyne", "øyne")):
+        found = search.find(typed, "nb")
+        assert found.corrected == meant and found.hits[0].page.slug == "mork-modus", typed
+    assert not search.find("mork modus", "nb", exact=True).corrected
+    assert not search.find("modu", "nb").corrected  # too short to be a typo, and no letter left out
+
+
 def test_prefix_finds_compounds(search):
     assert "ansikt" in slugs(search, "ansikt")
     hits = search.find("ansikt", "nb").hits
