@@ -170,24 +170,45 @@ class Tally:
                 searched.clients.add(client)
         self._start()
 
-    def count_dead_link(self, slug: str, referrer: str, suggestion: str) -> None:
+    def first(self, client: str | None, *what) -> bool:
+        """Whether this is the first request for `what` today (in this worker) of `client`
+        (its network; None: count it), as a view is: one client repeating a dead link, an old
+        link or an unknown place in the app counts once, not as often as it likes."""
+        if client is None:
+            return True
+        reader = hash((client, *what))
+        with self._lock:
+            if reader in self._seen:
+                return False
+            if len(self._seen) >= MAX_SEEN:
+                self._seen = set()
+            self._seen.add(reader)
+        return True
+
+    def count_dead_link(self, slug: str, referrer: str, suggestion: str, client: str | None = None) -> None:
         """Someone asked for a page that does not exist, from `referrer` (a host, or ""); a
         phone number or long digit run in the slug is redacted as in a search."""
         key = (_today(), redacted(slug), referrer)
+        if not self.first(client, "dead link", *key):
+            return
         with self._lock:
             if add_count(self._batch.dead_links, key, 1, "dead_links"):
                 self._batch.suggestions[key] = suggestion
         self._start()
 
-    def count_alias_hit(self, alias: str, page: str) -> None:
+    def count_alias_hit(self, alias: str, page: str, client: str | None = None) -> None:
         """Someone followed an old link: `alias`, which leads to `page`."""
+        if not self.first(client, "alias", _today(), alias):
+            return
         with self._lock:
             add_count(self._batch.alias_hits, (_today(), alias, page), 1, "alias_hits")
         self._start()
 
-    def count_dead_context(self, key: str, platform: str, app_version: str) -> None:
+    def count_dead_context(self, key: str, platform: str, app_version: str, client: str | None = None) -> None:
         """The app asked for help with a place no page names (`platform` and `app_version`
         checked by the caller); a long digit run in the key is redacted as in a search."""
+        if not self.first(client, "context", _today(), key, platform, app_version):
+            return
         with self._lock:
             add_count(self._batch.dead_contexts, (_today(), redacted(key), platform, app_version), 1, "dead_contexts")
         self._start()
@@ -273,21 +294,21 @@ def count_dead_link(slug: str, suggestion: str) -> None:
     """Count the current request for a page that does not exist, when insights are on."""
     tally = counting()
     if tally is not None:
-        tally.count_dead_link(slug, referring_host(request.headers.get("Referer")), suggestion)
+        tally.count_dead_link(slug, referring_host(request.headers.get("Referer")), suggestion, client_network())
 
 
 def count_alias_hit(alias: str, page: str) -> None:
     """Count a request that arrived by an old slug, when insights are on."""
     tally = counting()
     if tally is not None:
-        tally.count_alias_hit(alias, page)
+        tally.count_alias_hit(alias, page, client_network())
 
 
 def count_dead_context(key: str, platform: str, app_version: str) -> None:
     """Count a request for a context key that no page names, when insights are on."""
     tally = counting()
     if tally is not None:
-        tally.count_dead_context(key, platform, app_version)
+        tally.count_dead_context(key, platform, app_version, client_network())
 
 
 def view_counter(slug: str, lang: str) -> Callable[[dict], None] | None:

@@ -508,19 +508,21 @@ def test_queries_kept_per_day_are_bounded_and_the_rest_counted_in_the_total(make
 def test_old_links_and_dead_context_keys_are_counted_and_no_reader_with_them(counting_app, docs_dir):
     write(docs_dir, "ny-side", "---\naliases: [gammel-side]\ncontexts: [screen.upload]\n---\n# Ny side\n")
     client = counting_app.test_client()
-    for url, status in [
-        ("/docs.php?doc=gammel-side&embed=1", 301),
-        ("/docs.php?doc=gammel-side&lang=en", 301),
-        ("/docs.php?doc=Gammel-Side", 301),
-        ("/go/screen.upload?platform=ios", 302),  # a key with a page: nothing to count
-        ("/go/screen.settings?platform=ios&app_version=5.2.1", 404),
-        ("/go/Screen.Settings?platform=iOS&app_version=5.2.1", 404),
-        ("/go/screen.settings?platform=Android", 404),
-        ("/go/screen.settings?platform=<b>&app_version=5.2<script>", 404),
-        ("/go/error.91234567", 404),
-        ("/go/bad%20key?platform=ios", 400),  # not a key: not counted
-    ]:
-        assert client.get(url, **from_reader(7)).status_code == status, url
+    for reader, (url, status) in enumerate(
+        [
+            ("/docs.php?doc=gammel-side&embed=1", 301),
+            ("/docs.php?doc=gammel-side&lang=en", 301),
+            ("/docs.php?doc=Gammel-Side", 301),
+            ("/go/screen.upload?platform=ios", 302),  # a key with a page: nothing to count
+            ("/go/screen.settings?platform=ios&app_version=5.2.1", 404),
+            ("/go/Screen.Settings?platform=iOS&app_version=5.2.1", 404),
+            ("/go/screen.settings?platform=Android", 404),
+            ("/go/screen.settings?platform=<b>&app_version=5.2<script>", 404),
+            ("/go/error.91234567", 404),
+            ("/go/bad%20key?platform=ios", 400),  # not a key: not counted
+        ]
+    ):
+        assert client.get(url, **from_reader(7 + reader)).status_code == status, url
     assert flush(counting_app)
     today = datetime.now(UTC).date().isoformat()
     aliases = client.get("/api/insights/aliases", headers=AUTHOR).json
@@ -553,6 +555,25 @@ def test_old_links_and_dead_context_keys_are_counted_and_no_reader_with_them(cou
     assert '<code>gammel-side</code></td><td><a href="/docs.php?doc=ny-side">ny-side</a>' in html
     report = counting_app.test_cli_runner().invoke(args=["insights", "report"]).output
     assert "4  screen.settings" in report and "3  gammel-side -> ny-side" in report
+
+
+def test_one_client_repeating_a_dead_link_an_old_link_or_an_unknown_place_counts_once(counting_app, docs_dir):
+    """As a view is a reader's first of a page that day: a client asking 30 times, with any
+    user agent or parameters, is one request in what the authors see; another reader is another."""
+    write(docs_dir, "ny-side", "---\naliases: [gammel-side]\n---\n# Ny side\n")
+    client = counting_app.test_client()
+    for i in range(30):
+        agent = {"headers": {"User-Agent": f"agent {i}", "Referer": "https://evil.example/"}}
+        client.get(f"/docs.php?doc=oppdiktet&utm={i}", **agent, **from_reader(1))
+        client.get(f"/docs.php?doc=gammel-side&x={i}", **agent, **from_reader(1))
+        client.get(f"/go/falsk.sted?platform=ios&app_version=1.0&x={i}", **agent, **from_reader(1))
+    client.get("/docs.php?doc=oppdiktet", headers={"Referer": "https://evil.example/"}, **from_reader(2))
+    assert flush(counting_app)
+    assert table(counting_app, "SELECT slug, referrer, requests FROM insights_dead_links") == [
+        ("oppdiktet", "evil.example", 2)
+    ]
+    assert table(counting_app, "SELECT alias, requests FROM insights_alias_hits") == [("gammel-side", 1)]
+    assert table(counting_app, "SELECT context, requests FROM insights_dead_contexts") == [("falsk.sted", 1)]
 
 
 def test_dead_context_keys_kept_per_day_are_bounded_and_the_rest_counted_together(make_app, tmp_path):
