@@ -126,7 +126,7 @@ def category_names(lang: str) -> dict[str, str]:
         return {}
 
     def make() -> dict[str, str]:
-        originals = get_library().stores[DEFAULT_LANGUAGE]
+        originals = {page.slug: page for page in get_library().stores[DEFAULT_LANGUAGE].pages()}  # no stat each
         pairs = Counter(
             (original.category, page.category)
             for page in get_library().stores[lang].pages()
