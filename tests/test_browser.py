@@ -559,11 +559,17 @@ def test_insights_show_old_links_and_places_without_help_in_a_real_browser(brows
     shutil.copytree(PROJECT / "docs", docs)
     with_front_matter(docs / "instantid-intro.md", "aliases: [gammel-instantid]\ncontexts: [screen.upload]")
     users = f"forfatter:{generate_password_hash('hemmelig passord')}"
-    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2") as (base, _):
+    # Readers behind one proxy: a reader's repeats of an old link or a place count once.
+    proxy = {"TRUSTED_PROXY_HOPS": "1", "PUBLIC_BASE_URL": "http://127.0.0.1"}
+    with help_server(docs, INSIGHTS_USERS=users, RATELIMIT_ENABLED="false", INSIGHTS_FLUSH_SECONDS="0.2", **proxy) as (
+        base,
+        _,
+    ):
         for i in range(3):
-            get(f"{base}/docs.php?doc=gammel-instantid&embed=1")
-            get(f"{base}/go/screen.settings?platform=ios&app_version=5.{i}.0")
-            get(f"{base}/go/error.e{i}?platform=<script>alert(1)</script>&app_version=<b>")
+            reader = {"X-Forwarded-For": f"198.51.100.{i}"}
+            get(f"{base}/docs.php?doc=gammel-instantid&embed=1", headers=reader)
+            get(f"{base}/go/screen.settings?platform=ios&app_version=5.{i}.0", headers=reader)
+            get(f"{base}/go/error.e{i}?platform=<script>alert(1)</script>&app_version=<b>", headers=reader)
         author = {"Authorization": "Basic " + base64.b64encode(b"forfatter:hemmelig passord").decode()}
         deadline = time.monotonic() + 20  # the workers' writers flush every 0.2 s
         while (
