@@ -100,6 +100,7 @@ NB_WORDS = {
     "feedback_reason_other": "Noe annet",
     "feedback_comment": "Vil du si mer? (valgfritt)",
     "feedback_privacy": "Ikke skriv personlige opplysninger som navn, e-post eller telefonnummer. Kommentarer slettes etter {days} dager.",
+    "feedback_trap": "Nettsted",  # the field only robots fill in (hidden)
     "feedback_send": "Send",
     "feedback_support": "Trenger du hjelp med kontoen eller appen? Kontakt kundestøtte",
     "feedback_back": "Tilbake til siden",
@@ -208,6 +209,7 @@ EN_WORDS = {
     "feedback_reason_other": "Something else",
     "feedback_comment": "Anything to add? (optional)",
     "feedback_privacy": "Please do not write personal details such as names, e-mail addresses or phone numbers. Comments are deleted after {days} days.",
+    "feedback_trap": "Website",
     "feedback_send": "Send",
     "feedback_support": "Need help with your account or the app? Contact support",
     "feedback_back": "Back to the page",

@@ -74,6 +74,13 @@ def test_links_that_name_a_language_the_index_or_a_search_keep_embed_and_theme(c
     assert followed.status_code == 200 and '<body class="embed">' in followed.text
 
 
+def test_the_feedback_forms_hidden_field_is_named_in_the_pages_language(client):
+    english = client.get(PAGE + "&lang=en").text
+    norwegian = client.get(PAGE + "&lang=nb").text
+    assert 'name="website" tabindex="-1" autocomplete="off" aria-label="Website"' in english
+    assert 'name="website" tabindex="-1" autocomplete="off" aria-label="Nettsted"' in norwegian
+
+
 def test_frame_ancestors_allow_only_the_configured_app(make_app):
     client = make_app(FRAME_ANCESTORS="https://app.avatarify.example").test_client()
     csp = client.get(PAGE + "&embed=1").headers["Content-Security-Policy"]
