@@ -197,11 +197,8 @@ def validate(config: dict) -> None:
             raise ConfigError(f"{name}={config[name]!r} is not a rate limit such as 30/minute;300/hour") from None
     if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
         _url("RATELIMIT_STORAGE_URI", config["RATELIMIT_STORAGE_URI"], ("redis", "rediss", "redis+unix"))
-        if len(config["CACHE_SIGNING_KEY"]) < 32:
-            raise ConfigError(
-                "CACHE_SIGNING_KEY must be set, at least 32 characters and the same on every replica, with "
-                "RATELIMIT_STORAGE_URI in Redis: workers that hash a client each their own way count it apart"
-            )
+        # Workers that hash a client each their own way count it apart.
+        _shared_key(config, "RATELIMIT_STORAGE_URI in Redis")
         # A Redis that hangs would hold every limited request: past this, the counts go on
         # in this worker's memory until it answers again (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
         config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.25, "socket_connect_timeout": 0.25})
@@ -213,11 +210,7 @@ def validate(config: dict) -> None:
             raise ConfigError(f"{name}={config[name]!r} is not one of {', '.join(sorted(allowed))}")
     if config["CACHE_TYPE"] == "RedisCache":
         _url("CACHE_REDIS_URL", config["CACHE_REDIS_URL"], ("redis", "rediss", "unix"))
-        if len(config["CACHE_SIGNING_KEY"]) < 32:
-            raise ConfigError(
-                "CACHE_SIGNING_KEY must be set, at least 32 characters and the same on every "
-                "replica, with CACHE_TYPE=RedisCache"
-            )
+        _shared_key(config, "CACHE_TYPE=RedisCache")
         # A Redis call slower than this fails, and the page is rendered locally instead.
         config.setdefault("CACHE_OPTIONS", {"socket_timeout": 0.25, "socket_connect_timeout": 0.25})
     if config["PUBLIC_BASE_URL"]:
@@ -320,6 +313,14 @@ def insights_users(setting) -> dict[str, str]:
             )
         users[name] = hashed
     return users
+
+
+def _shared_key(config: dict, why: str) -> None:
+    """ConfigError unless CACHE_SIGNING_KEY is set: what replicas and workers share in Redis needs it."""
+    if len(config["CACHE_SIGNING_KEY"]) < 32:
+        raise ConfigError(
+            f"CACHE_SIGNING_KEY must be set, at least 32 characters and the same on every replica, with {why}"
+        )
 
 
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> None:

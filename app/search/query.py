@@ -98,12 +98,16 @@ class Term(NamedTuple):
         return self.phrases[0][0] if len(self.phrases) == 1 and len(self.phrases[0]) == 1 else None
 
 
+def visible(text: str) -> str:
+    """`text` as a reader sees it: composed (å sent as a and a ring, as a Mac may, is å), with
+    control and format characters (NUL, U+200B, a soft hyphen) left out."""
+    return "".join(char for char in unicodedata.normalize("NFC", text) if char.isprintable() or char.isspace())
+
+
 def typed(query: str) -> str:
-    """A query as the reader typed it, to search and show: composed (å sent as a and a ring,
-    as a Mac may, is å), its runs of white space one space, control and format characters
-    (NUL, U+200B) left out, as far as MAX_QUERY_CHARS."""
-    query = unicodedata.normalize("NFC", query[: MAX_QUERY_CHARS * 4])
-    return " ".join("".join(char for char in query if char.isprintable() or char.isspace()).split())[:MAX_QUERY_CHARS]
+    """A query as the reader typed it, to search and show: `visible`, its runs of white space
+    one space, as far as MAX_QUERY_CHARS."""
+    return " ".join(visible(query[: MAX_QUERY_CHARS * 4]).split())[:MAX_QUERY_CHARS]
 
 
 def query_words(query: str) -> list[str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import heapq
 import threading
-import unicodedata
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -27,7 +26,7 @@ from rapidfuzz.distance import Levenshtein
 
 from app.content.library import Library
 from app.content.sections import sections
-from app.search.query import WORD
+from app.search.query import WORD, visible
 from app.search.spelling import fold
 from app.search.versioned import PerVersion
 
@@ -182,11 +181,9 @@ class Suggester:
 
 def _words(text: str) -> list[str]:
     """The words of a title, a heading or what was typed, folded."""
-    # Composed first: a combining accent (å as a and a ring, as a Mac may save or send it)
-    # is no letter to WORD, and would split the word in two. Format characters (a soft
-    # hyphen, a zero-width joiner) are left out, as the search leaves them out.
-    text = "".join(char for char in unicodedata.normalize("NFC", text) if char.isprintable() or char.isspace())
-    return [fold(word) for word in WORD.findall(text.lower())]
+    # As the search reads it (`visible`): a combining accent is no letter to WORD and would
+    # split the word in two, and a soft hyphen or zero-width joiner would too.
+    return [fold(word) for word in WORD.findall(visible(text).lower())]
 
 
 def _matches(vocabulary: _Vocabulary, words: list[str], whole_last: bool) -> tuple[Suggestion, ...]:
