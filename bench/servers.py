@@ -36,9 +36,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# What these requests say they are: a reader's browser. Python's own ("Python-urllib") is a
+# crawler's, and insights do not count crawlers (app/guards/crawlers.py).
+READER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
+
+
 def get(url: str, headers: dict | None = None, timeout: float = 10):
-    """(status, headers, body) of a GET, whatever the status."""
-    request = urllib.request.Request(url, headers=headers or {})
+    """(status, headers, body) of a GET, whatever the status, as a reader's browser."""
+    request = urllib.request.Request(url, headers={**READER, **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.headers, response.read()

@@ -25,7 +25,7 @@ from werkzeug.security import generate_password_hash
 from app.guards.limits import DATABASE_SLOT_WAIT_SECONDS
 from app.readers.authors import FAILED_CHECK_SECONDS
 from app.readers.database import SQLITE_BUSY_MS
-from bench.servers import Probe, get, help_server, wrk_script
+from bench.servers import READER, Probe, get, help_server, wrk_script
 
 pytestmark = pytest.mark.server
 
@@ -51,8 +51,8 @@ def server(tmp_path_factory):
 
 
 def send(base: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, float, bytes]:
-    """(status, seconds, body) of one request."""
-    request = urllib.request.Request(base + path, data=body, headers=headers or {})
+    """(status, seconds, body) of one request, as a reader's browser."""
+    request = urllib.request.Request(base + path, data=body, headers={**READER, **(headers or {})})
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

@@ -187,7 +187,7 @@ class CountWriter:
                 if when != day:
                     continue
                 suggestion = batch.suggestions[when, slug, referrer]
-                if slug not in slugs:
+                if slug != OTHER_SLUGS and slug not in slugs:
                     if len(slugs) >= self.dead_links_per_day:
                         slug, referrer, suggestion = OTHER_SLUGS, "", ""
                     else:
@@ -242,7 +242,7 @@ class CountWriter:
             for (when, key, platform, version), requests in dead.items():
                 if when != day:
                     continue
-                if key not in keys:
+                if key != OTHER_SLUGS and key not in keys:
                     if len(keys) >= self.dead_links_per_day:
                         key, platform, version = OTHER_SLUGS, "", ""
                     else:

@@ -17,7 +17,9 @@ of the day's salt, the client's network (never its headers, which a client choos
 the query, written only at flush time and deleted after its day. Dead links are bounded
 in the database too: INSIGHTS_DEAD_LINKS_PER_DAY slugs and MAX_REFERRERS hosts a slug a
 day, the rest counted together; dead context keys alike, with the app's platform and
-version in place of a host (and never who asked).
+version in place of a host (and never who asked). One client brings only its share of those
+lists (CLIENT_SHARES), and crawlers and pages fetched ahead are not counted at all
+(app.guards.crawlers).
 """
 
 from __future__ import annotations
@@ -40,11 +42,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.guards.clients import client_network, peer_network
+from app.guards.crawlers import by_a_reader
 from app.privacy import redacted, was_redacted
 from app.readers.count_batches import DROPPED, MAX_KEYS, Batch, CountWriter, add_count
 from app.readers.group_commit import write_lock_file, write_turn
 from app.readers.identity import DailySalts, daily_salts
-from app.readers.models import db
+from app.readers.models import OTHER_SLUGS, db
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,12 @@ MAX_QUERY_CHARS = 200
 # reader's view counts once a day per worker. Past it the worker starts afresh, so that
 # memory stays bounded; one client alone reaches it only on a site of 50,000 pages.
 MAX_SEEN = 100_000
+# Different missing pages, unknown places in the app and queries that one client (its network)
+# brings in a day, in a worker, under their own names. Past its share, its requests count with
+# the day's others, as past INSIGHTS_DEAD_LINKS_PER_DAY and INSIGHTS_SEARCHES_PER_DAY: one
+# client alone cannot fill a day's list and push the readers' own entries out of it. A reader
+# asks for a few; a whole office behind one address, some dozens.
+CLIENT_SHARES = {"dead link": 50, "context": 50, "search": 200}
 HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 
 FLUSH_FAILURES = Metric(
@@ -113,6 +122,7 @@ class Tally:
         self._views: dict[tuple[str, str], count] = {}  # (slug, lang) -> its views since the start
         self._views_read: dict[tuple[str, str], int] = {}  # (slug, lang) -> the counter's value last read
         self._seen: set[int] = set()  # the readers whose views were counted today (hashes)
+        self._shares: dict[tuple, int] = {}  # (client, kind) -> its different ones named today
         self._seen_day = _today()
         self._batch = Batch()  # searches and dead links
         self._failed = Batch()  # what the database did not take, written with the next batch
@@ -146,7 +156,8 @@ class Tally:
                 if len(seen) >= MAX_SEEN:
                     seen = self._seen = set()
                 seen.add(reader)
-                step()
+                if by_a_reader(environ):  # a crawler's first look is remembered, and not counted
+                    step()
 
         return viewed
 
@@ -159,15 +170,22 @@ class Tally:
         # that had something redacted.
         corrected = normalized_query(corrected) if corrected and not was_redacted(text) else None
         with self._lock:
+            reader = hash((client, "search", key))
+            if reader not in self._seen:
+                if self._share(client, "search"):
+                    self._remember(reader)
+                else:
+                    key = (key[0], lang, "")  # past the client's share: with the day's others
             searched = self._batch.searched(key)
             if searched is None:
                 return
             searched.searches += 1
             searched.no_results += results == 0
-            searched.results = results
-            searched.corrected = corrected
-            if len(searched.clients) < self.min_clients:  # enough to pass the threshold
-                searched.clients.add(client)
+            if key[2]:
+                searched.results = results
+                searched.corrected = corrected
+                if len(searched.clients) < self.min_clients:  # enough to pass the threshold
+                    searched.clients.add(client)
         self._start()
 
     def first(self, client: str | None, *what) -> bool:
@@ -180,9 +198,26 @@ class Tally:
         with self._lock:
             if reader in self._seen:
                 return False
-            if len(self._seen) >= MAX_SEEN:
-                self._seen = set()
-            self._seen.add(reader)
+            self._remember(reader)
+        return True
+
+    def _remember(self, reader: int) -> None:
+        """Remember a reader's first request of something today (the caller holds the lock)."""
+        if len(self._seen) >= MAX_SEEN:
+            self._seen = set()
+        self._seen.add(reader)
+
+    def _share(self, client, kind: str) -> bool:
+        """Whether `client` (None: anyone) may bring one more different `kind` today under its
+        own name, and if so take it (CLIENT_SHARES; the caller holds the lock)."""
+        if client is None:
+            return True
+        taken = self._shares.get((client, kind), 0)
+        if taken >= CLIENT_SHARES[kind]:
+            return False
+        if len(self._shares) >= MAX_SEEN:
+            self._shares = {}
+        self._shares[client, kind] = taken + 1
         return True
 
     def count_dead_link(self, slug: str, referrer: str, suggestion: str, client: str | None = None) -> None:
@@ -192,6 +227,8 @@ class Tally:
         if not self.first(client, "dead link", *key):
             return
         with self._lock:
+            if not self._share(client, "dead link"):
+                key, suggestion = (key[0], OTHER_SLUGS, ""), ""
             if add_count(self._batch.dead_links, key, 1, "dead_links"):
                 self._batch.suggestions[key] = suggestion
         self._start()
@@ -209,8 +246,11 @@ class Tally:
         checked by the caller); a long digit run in the key is redacted as in a search."""
         if not self.first(client, "context", _today(), key, platform, app_version):
             return
+        counted = (_today(), redacted(key), platform, app_version)
         with self._lock:
-            add_count(self._batch.dead_contexts, (_today(), redacted(key), platform, app_version), 1, "dead_contexts")
+            if not self._share(client, "context"):
+                counted = (counted[0], OTHER_SLUGS, "", "")
+            add_count(self._batch.dead_contexts, counted, 1, "dead_contexts")
         self._start()
 
     def _start(self) -> None:
@@ -241,7 +281,7 @@ class Tally:
                 counters = list(self._views.items())
             today = _today()
             if today != self._seen_day:
-                self._seen, self._seen_day = set(), today
+                self._seen, self._shares, self._seen_day = set(), {}, today
             for key, counter in counters:
                 seen = next(counter)  # the views so far; reading adds one, left out next time
                 if seen > self._views_read[key]:
@@ -279,8 +319,11 @@ def reader_client() -> bytes:
 
 def counting() -> Tally | None:
     """The tally, when insights are on and the request is one to count: a HEAD (a link
-    checker's, a monitor's) asks whether something is there, and nobody read or searched."""
-    return None if request.method == "HEAD" else current_app.extensions.get("tally")
+    checker's, a monitor's) asks whether something is there, and nobody read or searched; a
+    crawler or a fetch ahead of the reader is no reader (app.guards.crawlers)."""
+    if request.method == "HEAD" or not by_a_reader(request.environ):
+        return None
+    return current_app.extensions.get("tally")
 
 
 def count_search(query: str, lang: str, total: int, corrected: str | None) -> None:

@@ -159,7 +159,7 @@ def test_a_query_is_shown_only_once_enough_readers_sent_it(counting_app):
 
 def test_one_address_is_one_reader_whatever_its_user_agents(counting_app):
     client = counting_app.test_client()
-    for agent in ("Firefox", "Safari", "Chrome", "curl", "Edge"):
+    for agent in ("Firefox", "Safari", "Chrome", "Opera", "Edge"):
         client.get("/docs.php?q=hemmelig+tekst", headers={"User-Agent": agent}, **from_reader(1))
     client.get("/docs.php?q=hemmelig+tekst", environ_base={"REMOTE_ADDR": "::ffff:192.0.2.1"})  # the same address
     client.get("/docs.php?q=hemmelig+tekst", environ_base={"REMOTE_ADDR": "2001:db8:7:7::1"})
@@ -574,6 +574,124 @@ def test_one_client_repeating_a_dead_link_an_old_link_or_an_unknown_place_counts
     ]
     assert table(counting_app, "SELECT alias, requests FROM insights_alias_hits") == [("gammel-side", 1)]
     assert table(counting_app, "SELECT context, requests FROM insights_dead_contexts") == [("falsk.sted", 1)]
+
+
+CRAWLERS_AND_FETCHES_AHEAD = [
+    {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"},
+    {"User-Agent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"},
+    {"User-Agent": "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"},
+    {"User-Agent": "curl/8.5.0"},
+    {"Sec-Purpose": "prefetch;prerender"},  # Chrome's speculation rules
+    {"Purpose": "prefetch"},  # <link rel=prefetch>
+    {"X-Moz": "prefetch"},  # Firefox
+    {"X-Purpose": "preview"},  # Safari's top sites
+]
+READERS = [
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP1A.240505.005; wv) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Version/4.0 Chrome/131.0.0.0 Mobile Safari/537.36",  # the app's web view
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (Linux; Android 9; CUBOT X20 PRO) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile"
+    " Safari/537.36",  # a phone whose name has "bot" in it
+    "",
+]
+
+
+def test_crawlers_and_pages_fetched_ahead_are_not_readers(counting_app, docs_dir):
+    """A search engine reading every page, a link preview, or a browser fetching a page in case
+    the reader opens it: no view, search or missing page is counted for them."""
+    write(docs_dir, "ny-side", "---\naliases: [gammel-side]\n---\n# Ny side\n")
+    client = counting_app.test_client()
+    for reader, headers in enumerate(CRAWLERS_AND_FETCHES_AHEAD):
+        for url in ("instantid-intro", "finnes-ikke", "gammel-side"):
+            client.get(f"/docs.php?doc={url}", headers=headers, **from_reader(reader))
+        client.get("/docs.php?q=ansikt", headers=headers, **from_reader(reader))
+        client.get("/go/falsk.sted", headers=headers, **from_reader(reader))
+    assert flush(counting_app)
+    for name in ("page_views", "searches", "dead_links", "alias_hits", "dead_contexts"):
+        assert table(counting_app, f"SELECT * FROM insights_{name}") == [], name
+    for reader, agent in enumerate(READERS):  # readers on phones and in the app, a Cubot phone among them
+        client.get("/docs.php?doc=instantid-intro", headers={"User-Agent": agent}, **from_reader(50 + reader))
+        client.get("/docs.php?doc=finnes-ikke", headers={"User-Agent": agent}, **from_reader(50 + reader))
+        client.get("/docs.php?q=ansikt", headers={"User-Agent": agent}, **from_reader(50 + reader))
+    assert flush(counting_app)
+    assert table(counting_app, "SELECT views FROM insights_page_views") == [(len(READERS),)]
+    assert table(counting_app, "SELECT requests FROM insights_dead_links") == [(len(READERS),)]
+    assert table(counting_app, "SELECT searches FROM insights_searches") == [(len(READERS),)]
+    # A crawler's first look is remembered as a reader's would be: no second chance to count.
+    client.get("/docs.php?doc=instantid-intro", headers=CRAWLERS_AND_FETCHES_AHEAD[0], **from_reader(99))
+    client.get("/docs.php?doc=instantid-intro", headers={"User-Agent": READERS[0]}, **from_reader(99))
+    assert flush(counting_app)
+    assert table(counting_app, "SELECT views FROM insights_page_views") == [(len(READERS),)]
+
+
+def test_one_client_brings_only_its_share_of_a_days_lists(counting_app, monkeypatch):
+    """Past its share of different missing pages, unknown places or queries in a day, one
+    client's requests count with the day's others: it cannot fill the lists the authors read,
+    and the readers' own entries stay named. Another client has a share of its own."""
+    monkeypatch.setitem(tally.CLIENT_SHARES, "dead link", 3)
+    monkeypatch.setitem(tally.CLIENT_SHARES, "context", 3)
+    monkeypatch.setitem(tally.CLIENT_SHARES, "search", 4)
+    counts = counting_app.extensions["tally"]
+    for i in range(10):
+        counts.count_dead_link(f"oppdiktet-{i}", "", "forslag", client="198.51.100.1")
+        counts.count_dead_context(f"falsk.sted{i}", "ios", "1.0", client="198.51.100.1")
+        counts.count_search(f"falsk {i}", "nb", 0, None, b"one client")
+    counts.count_search("falsk 0", "nb", 2, None, b"one client")  # one of its share, again: named
+    counts.count_search("falsk 9", "nb", 2, None, b"one client")  # past its share, again: not named
+    counts.count_dead_link("ekte-lenke", "", "", client="198.51.100.2")
+    counts.count_dead_context("ekte.sted", "ios", "1.0", client="198.51.100.2")
+    counts.count_search("ekte sporsmal", "nb", 1, None, b"another client")
+    assert counts.flush()
+    links = dict(table(counting_app, "SELECT slug, requests FROM insights_dead_links"))
+    assert links == {"oppdiktet-0": 1, "oppdiktet-1": 1, "oppdiktet-2": 1, "*": 7, "ekte-lenke": 1}
+    assert table(counting_app, "SELECT suggestion FROM insights_dead_links WHERE slug = '*'") == [("",)]
+    contexts = dict(table(counting_app, "SELECT context, requests FROM insights_dead_contexts"))
+    assert contexts == {"falsk.sted0": 1, "falsk.sted1": 1, "falsk.sted2": 1, "*": 7, "ekte.sted": 1}
+    searches = {
+        query: (n, readers)
+        for query, n, readers in table(counting_app, "SELECT query, searches, readers FROM insights_searches")
+    }
+    assert searches == {
+        "falsk 0": (2, 1),
+        "falsk 1": (1, 1),
+        "falsk 2": (1, 1),
+        "falsk 3": (1, 1),
+        "": (7, 0),  # its text not kept, and no reader with it
+        "ekte sporsmal": (1, 1),
+    }
+    assert len(table(counting_app, "SELECT * FROM insights_search_readers")) == 5
+    # The shares are a day's: the next day it brings new ones under their names again.
+    counts._seen_day = date.today() - timedelta(days=1)
+    assert counts.flush()
+    counts.count_search("falsk 20", "nb", 0, None, b"one client")
+    counts.count_dead_link("oppdiktet-20", "", "", client="198.51.100.1")
+    assert counts.flush()
+    assert ("falsk 20",) in table(counting_app, "SELECT query FROM insights_searches")
+    assert ("oppdiktet-20",) in table(counting_app, "SELECT slug FROM insights_dead_links")
+
+
+def test_what_a_client_brings_past_its_share_takes_no_place_in_the_days_list(make_app, tmp_path, monkeypatch):
+    app = migrated(
+        make_app(
+            DATABASE_URL=f"sqlite:///{tmp_path}/feedback.db",
+            INSIGHTS_USERS=USERS,
+            INSIGHTS_FLUSH_SECONDS="3600",
+            INSIGHTS_DEAD_LINKS_PER_DAY="2",
+        )
+    )
+    monkeypatch.setitem(tally.CLIENT_SHARES, "dead link", 1)
+    monkeypatch.setitem(tally.CLIENT_SHARES, "context", 1)
+    counts = app.extensions["tally"]
+    for slug, client in (("a", "198.51.100.1"), ("b", "198.51.100.1"), ("c", "198.51.100.2")):
+        counts.count_dead_link(slug, "", "", client=client)
+        counts.count_dead_context(f"screen.{slug}", "", "", client=client)
+    assert counts.flush()
+    assert dict(table(app, "SELECT slug, requests FROM insights_dead_links")) == {"a": 1, "*": 1, "c": 1}
+    assert dict(table(app, "SELECT context, requests FROM insights_dead_contexts")) == {
+        "screen.a": 1,
+        "*": 1,
+        "screen.c": 1,
+    }
 
 
 def test_dead_context_keys_kept_per_day_are_bounded_and_the_rest_counted_together(make_app, tmp_path):
