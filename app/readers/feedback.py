@@ -102,7 +102,10 @@ def record(feedback: Feedback) -> None:
     committed before this returns (with other writes of this worker: see app/readers/group_commit.py).
     ServiceUnavailable when the database cannot take it, or while this worker's requests that
     wait on the database are as many as DATABASE_SLOTS."""
-    now = datetime.now(UTC)
+    # To the hour, no finer: a time to the microsecond would match the post's line in a
+    # proxy's or load balancer's log, and with it the reader's address. Comments of one hour
+    # are ordered by their ids.
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     writer = current_app.extensions["feedback_writer"]
     with database_slot(wait=0 if writer.failing else DATABASE_SLOT_WAIT_SECONDS):
         try:

@@ -159,10 +159,20 @@ def test_nothing_that_names_the_reader_is_stored(reader, feedback_app):
         headers={**SAME_SITE, "User-Agent": "Mozilla/5.0 (Unik)"},
         environ_base={"REMOTE_ADDR": "203.0.113.77"},
     )
+    reader.post(
+        FORM,
+        data={"helpful": "no", "step": "details", "comment": "Uklart"},
+        headers={**SAME_SITE, "User-Agent": "Mozilla/5.0 (Unik)"},
+        environ_base={"REMOTE_ADDR": "203.0.113.77"},
+    )
     [vote] = votes(feedback_app)
-    stored = repr(vote)
-    assert "203.0.113.77" not in stored and "Unik" not in stored and "Mozilla" not in stored
+    [comment] = stored(feedback_app, "feedback_comments")
+    assert "203.0.113.77" not in repr(vote) and "Unik" not in repr(vote) and "Mozilla" not in repr(vote)
     assert re.fullmatch(r"[0-9a-f]{64}", vote["reader"])
+    # Its time only to the hour: a finer one would match the post's line in a proxy's log.
+    hour = datetime.now(UTC).strftime("%Y-%m-%d %H:00:00")
+    assert str(vote["created_at"]).startswith(hour) and str(comment["created_at"]).startswith(hour)
+    assert re.fullmatch(r"[0-9: -]+(\.0+)?(\+00:00)?", str(vote["created_at"])), vote["created_at"]
 
 
 # Refused: each answered clearly, and nothing stored.
