@@ -35,6 +35,8 @@ PRIVATE = "no-store, private"  # the authors' insights: kept by no browser or pr
 # Below this size compression saves less than it costs the client.
 MIN_COMPRESS_BYTES = 512
 STATUS_OK, STATUS_NOT_MODIFIED = "200 OK", "304 Not Modified"
+STATUS_PRECONDITION_FAILED = "412 Precondition Failed"
+PRECONDITION_FAILED = b"If-Match names no current version of this resource.\n"
 # A cached page checks that its file is unchanged at most this often. The check (a stat)
 # was a fifth of a cache hit's cost. An edit is served at most this much later; files
 # are only read once they have been unchanged for documents.SETTLE_SECONDS anyway.
@@ -85,11 +87,15 @@ class CachedPage:
                     found = self._variants[encoding] = self._make_variant(encoding)
         return found
 
+    def tag(self, encoding: str) -> str:
+        """The ETag of the body in `encoding`: a strong ETag names exactly one sequence of
+        bytes, so each encoding has its own."""
+        return f'"{self.etag}-{encoding}"' if encoding else f'"{self.etag}"'
+
     def _make_variant(self, encoding: str) -> tuple[bytes, list[tuple[str, str]], list[tuple[str, str]]]:
         """The body in `encoding`, its headers for a 200 and its headers for a 304."""
         body = _compress(encoding, self.body) if encoding else self.body
-        # A strong ETag names exactly one sequence of bytes, so each encoding has its own.
-        etag = f'"{self.etag}-{encoding}"' if encoding else f'"{self.etag}"'
+        etag = self.tag(encoding)
         # A 304 carries the validators and caching headers, never a body or its length.
         not_modified = [
             ("Cache-Control", CACHE_CONTROL),
@@ -118,23 +124,51 @@ class CachedPage:
                     return True
             return False
         if if_modified_since:
-            try:
-                since = parsedate_to_datetime(if_modified_since).timestamp()
-            except (TypeError, ValueError, IndexError, OverflowError):
-                return False
-            return self.last_modified <= since
+            since = _timestamp(if_modified_since)
+            return since is not None and self.last_modified <= since
         return False
+
+    def precondition_fails(self, etag: str, if_match: str | None, if_unmodified_since: str | None) -> bool:
+        """RFC 9110 13.2.2: If-Match (strong comparison with `etag`, the version sent), else
+        If-Unmodified-Since (a date that is no date is ignored) does not hold."""
+        if if_match is not None:
+            return if_match.strip() != "*" and all(tag.strip() != etag for tag in if_match.split(","))
+        since = _timestamp(if_unmodified_since) if if_unmodified_since else None
+        return since is not None and self.last_modified > since
 
     def answer(self, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
         """Status, headers (a new list) and body for one request (the caller drops a HEAD's body)."""
-        if self.count_view is not None and environ.get("REQUEST_METHOD") == "GET":
-            self.count_view(environ)
-        body, ok, not_modified = self.variant(
+        encoding = (
             preferred_encoding(environ.get("HTTP_ACCEPT_ENCODING", "")) if len(self.body) >= MIN_COMPRESS_BYTES else ""
         )
+        body, ok, not_modified = self.variant(encoding)
+        if_match, unmodified_since = environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_UNMODIFIED_SINCE")
+        if (if_match is not None or unmodified_since) and self.precondition_fails(
+            self.tag(encoding), if_match, unmodified_since
+        ):
+            return STATUS_PRECONDITION_FAILED, _precondition_failed_headers(), PRECONDITION_FAILED
+        if self.count_view is not None and environ.get("REQUEST_METHOD") == "GET":
+            self.count_view(environ)
         if self.not_modified(environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):
             return STATUS_NOT_MODIFIED, not_modified.copy(), b""
         return STATUS_OK, ok.copy(), body
+
+
+def _timestamp(http_date: str) -> float | None:
+    """The moment an HTTP date names, or None if it names none."""
+    try:
+        return parsedate_to_datetime(http_date).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _precondition_failed_headers() -> list[tuple[str, str]]:
+    """A 412's headers: it answers one request, and no cache keeps it."""
+    return [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Cache-Control", NO_STORE),
+        ("Content-Length", str(len(PRECONDITION_FAILED))),
+    ]
 
 
 class ResponseCache:

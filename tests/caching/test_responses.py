@@ -143,6 +143,53 @@ def test_a_failed_precondition_is_kept_by_no_cache(client):
             assert response.status_code == 412 and response.headers["Cache-Control"] == "no-store", url
 
 
+@pytest.mark.parametrize("url", [PAGE, "/docs.php?doc=instantid-intro&theme=dark", "/docs.php"])
+def test_a_page_holds_to_if_match_and_if_unmodified_since(client, url):
+    """RFC 9110 13.2: an If-Match no version of the page meets (compared strongly, with the
+    ETag of the encoding sent), or a date the page has changed since, is a 412 with no page,
+    whether the cache answers or the view; one that holds is the page."""
+    whole = client.get(url, headers={"Accept-Encoding": "gzip"})
+    etag, modified = whole.headers["ETag"], whole.headers["Last-Modified"]
+    plain = client.get(url, headers={"Accept-Encoding": "identity"}).headers["ETag"]
+    earlier = "Mon, 01 Jan 2001 00:00:00 GMT"
+    for headers in (
+        {"If-Match": '"nope"'},
+        {"If-Match": f"W/{etag}"},  # a weak tag never matches strongly
+        {"If-Match": plain},  # another encoding's bytes
+        {"If-Unmodified-Since": earlier},
+        {"If-Match": '"nope"', "If-Unmodified-Since": modified},  # If-Match decides
+    ):
+        for method in (client.get, client.head):
+            failed = method(url, headers={"Accept-Encoding": "gzip", **headers})
+            assert failed.status_code == 412, (headers, method)
+            assert failed.headers["Cache-Control"] == "no-store" and "ETag" not in failed.headers
+            assert failed.mimetype == "text/plain" and b"<html" not in failed.data
+    for headers in (
+        {"If-Match": etag},
+        {"If-Match": f'"nope", {etag}'},
+        {"If-Match": "*"},
+        {"If-Unmodified-Since": modified},
+        {"If-Unmodified-Since": "no date at all"},  # ignored
+        {"If-Match": etag, "If-Unmodified-Since": earlier},  # If-Match decides
+    ):
+        same = client.get(url, headers={"Accept-Encoding": "gzip", **headers})
+        assert same.status_code == 200 and same.data == whole.data, headers
+
+
+def test_a_static_range_holds_to_if_match_and_if_unmodified_since(client):
+    """werkzeug sends a range before it looks at the preconditions; RFC 9110 has them first."""
+    url = "/static/css/help.css"
+    with client.get(url) as whole:
+        etag, modified, data = whole.headers["ETag"], whole.headers["Last-Modified"], whole.data
+    for headers in ({"If-Match": '"nope"'}, {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}):
+        with client.get(url, headers={"Range": "bytes=0-99", **headers}) as failed:
+            assert failed.status_code == 412 and "Content-Range" not in failed.headers, headers
+            assert data[:40] not in failed.data and failed.headers["Cache-Control"] == "no-store"
+    for headers in ({"If-Match": etag}, {"If-Unmodified-Since": modified}, {}):
+        with client.get(url, headers={"Range": "bytes=0-99", **headers}) as part:
+            assert part.status_code == 206 and part.data == data[:100], headers
+
+
 def test_if_none_match_wins_over_if_modified_since(client):
     last_modified = client.get(PAGE).headers["Last-Modified"]
     response = client.get(PAGE, headers={"If-None-Match": '"other"', "If-Modified-Since": last_modified})
