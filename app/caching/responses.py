@@ -130,8 +130,9 @@ class CachedPage:
 
     def precondition_fails(self, etag: str, if_match: str | None, if_unmodified_since: str | None) -> bool:
         """RFC 9110 13.2.2: If-Match (strong comparison with `etag`, the version sent), else
-        If-Unmodified-Since (a date that is no date is ignored) does not hold."""
-        if if_match is not None:
+        If-Unmodified-Since (a date that is no date is ignored) does not hold. A blank
+        If-Match is none, as werkzeug reads it for the API and static files."""
+        if if_match and if_match.strip():
             return if_match.strip() != "*" and all(tag.strip() != etag for tag in if_match.split(","))
         since = _timestamp(if_unmodified_since) if if_unmodified_since else None
         return since is not None and self.last_modified > since
@@ -143,9 +144,7 @@ class CachedPage:
         )
         body, ok, not_modified = self.variant(encoding)
         if_match, unmodified_since = environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_UNMODIFIED_SINCE")
-        if (if_match is not None or unmodified_since) and self.precondition_fails(
-            self.tag(encoding), if_match, unmodified_since
-        ):
+        if (if_match or unmodified_since) and self.precondition_fails(self.tag(encoding), if_match, unmodified_since):
             return STATUS_PRECONDITION_FAILED, _precondition_failed_headers(), PRECONDITION_FAILED
         if self.count_view is not None and environ.get("REQUEST_METHOD") == "GET":
             self.count_view(environ)

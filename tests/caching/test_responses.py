@@ -158,6 +158,7 @@ def test_a_page_holds_to_if_match_and_if_unmodified_since(client, url):
         {"If-Match": plain},  # another encoding's bytes
         {"If-Unmodified-Since": earlier},
         {"If-Match": '"nope"', "If-Unmodified-Since": modified},  # If-Match decides
+        {"If-Match": "", "If-Unmodified-Since": earlier},  # a blank If-Match is none
     ):
         for method in (client.get, client.head):
             failed = method(url, headers={"Accept-Encoding": "gzip", **headers})
@@ -170,6 +171,7 @@ def test_a_page_holds_to_if_match_and_if_unmodified_since(client, url):
         {"If-Match": "*"},
         {"If-Unmodified-Since": modified},
         {"If-Unmodified-Since": "no date at all"},  # ignored
+        {"If-Match": " "},  # blank: none, as for the API and static files
         {"If-Match": etag, "If-Unmodified-Since": earlier},  # If-Match decides
     ):
         same = client.get(url, headers={"Accept-Encoding": "gzip", **headers})
