@@ -20,7 +20,7 @@ from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 
 import brotli
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 
 from app.caching.encoding import preferred_encoding
 
@@ -128,15 +128,6 @@ class CachedPage:
             return since is not None and self.last_modified <= since
         return False
 
-    def precondition_fails(self, etag: str, if_match: str | None, if_unmodified_since: str | None) -> bool:
-        """RFC 9110 13.2.2: If-Match (strong comparison with `etag`, the version sent), else
-        If-Unmodified-Since (a date that is no date is ignored) does not hold. A blank
-        If-Match is none, as werkzeug reads it for the API and static files."""
-        if if_match and if_match.strip():
-            return if_match.strip() != "*" and all(tag.strip() != etag for tag in if_match.split(","))
-        since = _timestamp(if_unmodified_since) if if_unmodified_since else None
-        return since is not None and self.last_modified > since
-
     def answer(self, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
         """Status, headers (a new list) and body for one request (the caller drops a HEAD's body)."""
         encoding = (
@@ -144,7 +135,9 @@ class CachedPage:
         )
         body, ok, not_modified = self.variant(encoding)
         if_match, unmodified_since = environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_UNMODIFIED_SINCE")
-        if (if_match or unmodified_since) and self.precondition_fails(self.tag(encoding), if_match, unmodified_since):
+        if (if_match or unmodified_since) and precondition_fails(
+            self.tag(encoding), self.last_modified, if_match, unmodified_since
+        ):
             return STATUS_PRECONDITION_FAILED, _precondition_failed_headers(), PRECONDITION_FAILED
         if self.count_view is not None and environ.get("REQUEST_METHOD") == "GET":
             self.count_view(environ)
@@ -153,8 +146,60 @@ class CachedPage:
         return STATUS_OK, ok.copy(), body
 
 
+def precondition_fails(
+    etag: str, last_modified: float | None, if_match: str | None, if_unmodified_since: str | None
+) -> bool:
+    """RFC 9110 13.2.2: If-Match (strong comparison with `etag`, the version sent), else
+    If-Unmodified-Since (ignored unless one valid date) does not hold. An If-Match that
+    lists no tag (blank, ",") is none, as werkzeug reads it."""
+    tags = [tag.strip() for tag in (if_match or "").split(",") if tag.strip()]
+    if tags:
+        return "*" not in tags and etag not in tags
+    since = _timestamp(if_unmodified_since) if if_unmodified_since else None
+    return since is not None and last_modified is not None and last_modified > since
+
+
+def settled_conditions(response: Response, environ: dict) -> Response:
+    """A GET of a static file or the API after werkzeug's `make_conditional`, put right where
+    it is not RFC 9110 (13.2.2): werkzeug sends a range before it looks at any precondition,
+    ignores If-Unmodified-Since, takes `If-Match: *` for a failure and a matching If-Match
+    for a reason to ignore If-None-Match. A 412's body is the caller's to replace."""
+    etag = response.headers.get("ETag")
+    if (
+        environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+        or not etag
+        or response.status_code not in (200, 206, 304, 412)
+    ):
+        return response
+    modified = response.last_modified.timestamp() if response.last_modified else None
+    if precondition_fails(etag, modified, environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_UNMODIFIED_SINCE")):
+        status = 412
+    elif _not_modified(etag, modified, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):
+        status = 304
+    elif response.status_code in (304, 412):  # werkzeug's misreading: the whole file
+        status = 200
+    else:
+        return response  # as werkzeug made it, a range or the whole
+    if status != 200:
+        response.headers.pop("Content-Range", None)
+    response.status_code = status
+    return response
+
+
+def _not_modified(etag: str, modified: float | None, if_none_match: str | None, if_modified_since: str | None) -> bool:
+    """If-None-Match (weak comparison), else If-Modified-Since, says the client has it."""
+    tags = [tag.strip().removeprefix("W/") for tag in (if_none_match or "").split(",") if tag.strip()]
+    if tags:
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since = _timestamp(if_modified_since) if if_modified_since else None
+    return since is not None and modified is not None and modified <= since
+
+
 def _timestamp(http_date: str) -> float | None:
-    """The moment an HTTP date names, or None if it names none."""
+    """The moment an HTTP date names, or None if it names none (or more than one: RFC 9110
+    13.1.3 and 13.1.4 ignore those)."""
+    if http_date.count(",") > 1:
+        return None
     try:
         return parsedate_to_datetime(http_date).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):

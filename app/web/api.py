@@ -11,7 +11,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from app.caching.fragments import cache_get, cache_set
 from app.caching.keys import rendition
-from app.caching.responses import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL
+from app.caching.responses import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL, settled_conditions
 from app.config import PROJECT_ROOT
 from app.content.library import get_library, remembered
 from app.content.links import chip_targets
@@ -261,7 +261,7 @@ def json_body_response(body: bytes) -> Response:
     response = Response(body, content_type="application/json")
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    response = response.make_conditional(request)
+    response = settled_conditions(response.make_conditional(request), request.environ)
     if response.status_code == 412:  # werkzeug keeps the body: a problem object instead
         raise Problem(412, "Precondition Failed", "If-Match names no current version of this resource.")
     return response

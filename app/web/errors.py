@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, render_template, request
 from rapidfuzz import fuzz, process
 from werkzeug.exceptions import HTTPException
 
-from app.caching.responses import NO_STORE, PRECONDITION_FAILED
+from app.caching.responses import NO_STORE, PRECONDITION_FAILED, settled_conditions
 from app.content.library import get_library, remembered
 from app.content.page import Page
 from app.guards.limits import spare_slot
@@ -118,13 +118,11 @@ def way_on(lang: str) -> list[tuple[str, list[Page]]]:
 
 
 def precondition_failed_without_body(response: Response) -> Response:
-    """werkzeug answers an If-Match no version meets (a static file's) with 412 and the whole
-    file: the file goes, and the answer says why. (The API answers a problem object.) It
-    sends a range (206) without looking at If-Match or If-Unmodified-Since at all, where
-    RFC 9110 (13.2.2) has them first: such a range is a 412 too."""
-    if response.status_code == 206 and _precondition_fails(response):
-        response.status_code = 412
-        del response.headers["Content-Range"]
+    """A static file's preconditions as RFC 9110 has them (`settled_conditions`), and a 412
+    without the file, which werkzeug would send whole: the answer says why. (The API
+    answers a problem object.)"""
+    if request.endpoint == "static":
+        response = settled_conditions(response, request.environ)
     if response.status_code == 412 and response.mimetype != "application/problem+json":
         if hasattr(response.response, "close"):  # the file werkzeug opened to send
             response.response.close()
@@ -132,16 +130,6 @@ def precondition_failed_without_body(response: Response) -> Response:
         response.mimetype = "text/plain"
         response.headers["Cache-Control"] = NO_STORE
     return response
-
-
-def _precondition_fails(response: Response) -> bool:
-    """Whether the request's If-Match (strong comparison), else its If-Unmodified-Since,
-    does not hold for `response`."""
-    if request.if_match:
-        etag, weak = response.get_etag()
-        return not request.if_match.star_tag and (weak or etag is None or not request.if_match.contains(etag))
-    since = request.if_unmodified_since
-    return since is not None and response.last_modified is not None and response.last_modified > since
 
 
 def init_app(app: Flask) -> None:

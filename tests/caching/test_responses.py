@@ -172,24 +172,53 @@ def test_a_page_holds_to_if_match_and_if_unmodified_since(client, url):
         {"If-Unmodified-Since": modified},
         {"If-Unmodified-Since": "no date at all"},  # ignored
         {"If-Match": " "},  # blank: none, as for the API and static files
+        {"If-Match": ","},  # a list of no tags: none
+        {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT, Tue, 02 Jan 2001 00:00:00 GMT"},  # two: ignored
         {"If-Match": etag, "If-Unmodified-Since": earlier},  # If-Match decides
     ):
         same = client.get(url, headers={"Accept-Encoding": "gzip", **headers})
         assert same.status_code == 200 and same.data == whole.data, headers
 
 
-def test_a_static_range_holds_to_if_match_and_if_unmodified_since(client):
-    """werkzeug sends a range before it looks at the preconditions; RFC 9110 has them first."""
-    url = "/static/css/help.css"
+@pytest.mark.parametrize("url", ["/static/css/help.css", "/api/docs"])
+def test_static_files_and_the_api_hold_to_rfc_9110s_order_of_preconditions(client, url):
+    """werkzeug sends a range before it looks at any precondition, ignores If-Unmodified-Since,
+    takes `If-Match: *` for a failure and a matching If-Match for a reason to ignore
+    If-None-Match; RFC 9110 (13.2.2) has If-Match, then If-Unmodified-Since, then
+    If-None-Match, then If-Modified-Since, and a range only after them all."""
     with client.get(url) as whole:
-        etag, modified, data = whole.headers["ETag"], whole.headers["Last-Modified"], whole.data
-    for headers in ({"If-Match": '"nope"'}, {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}):
-        with client.get(url, headers={"Range": "bytes=0-99", **headers}) as failed:
-            assert failed.status_code == 412 and "Content-Range" not in failed.headers, headers
-            assert data[:40] not in failed.data and failed.headers["Cache-Control"] == "no-store"
-    for headers in ({"If-Match": etag}, {"If-Unmodified-Since": modified}, {}):
-        with client.get(url, headers={"Range": "bytes=0-99", **headers}) as part:
-            assert part.status_code == 206 and part.data == data[:100], headers
+        etag, modified, data = whole.headers["ETag"], whole.headers.get("Last-Modified"), whole.data
+    earlier = "Mon, 01 Jan 2001 00:00:00 GMT"
+    expected = [
+        ({"If-Match": '"nope"', "Range": "bytes=0-9"}, 412),
+        ({"If-Match": "*"}, 200),
+        ({"If-Match": "*", "If-None-Match": etag}, 304),
+        ({"If-Match": etag, "If-None-Match": etag}, 304),
+        ({"If-Match": ","}, 200),  # a list of no tags is no If-Match
+        ({"If-None-Match": etag, "Range": "bytes=0-9"}, 304),
+        ({"If-Match": etag, "Range": "bytes=0-9"}, 206),
+        ({"If-Unmodified-Since": f"{earlier}, {earlier}"}, 200),  # two dates: ignored
+    ]
+    if modified:  # the API has no date to compare
+        expected += [
+            ({"If-Unmodified-Since": earlier}, 412),
+            ({"If-Unmodified-Since": earlier, "Range": "bytes=0-9"}, 412),
+            ({"If-Unmodified-Since": modified, "Range": "bytes=0-9"}, 206),
+        ]
+    for headers, status in expected:
+        if status == 206 and url.startswith("/api/"):
+            status = 200  # the API sends no ranges
+        with client.get(url, headers=headers) as answer:
+            assert answer.status_code == status, headers
+            assert ("Content-Range" in answer.headers) == (status == 206), headers
+            if status == 200:
+                assert answer.data == data, headers
+            elif status == 206:
+                assert answer.data == data[:10]
+            else:
+                assert data[:40] not in answer.data and (status == 304) == (answer.data == b""), headers
+            if status == 412:
+                assert answer.headers["Cache-Control"] == "no-store"
 
 
 def test_if_none_match_wins_over_if_modified_since(client):
