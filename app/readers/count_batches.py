@@ -162,7 +162,8 @@ class CountWriter:
                     continue
                 if query and (lang, query) not in known and len(known) >= self.searches_per_day:
                     query, searched = "", Searched(searched.searches, searched.no_results)  # its text is not kept
-                known.add((lang, query))
+                if query:  # the day's others take no place among its queries
+                    known.add((lang, query))
                 mine = kept.setdefault((day, lang, query), Searched())
                 mine.searches += searched.searches
                 mine.no_results += searched.no_results

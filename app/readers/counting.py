@@ -152,12 +152,13 @@ class Tally:
                 address = peer_network(environ, hops)
             reader = hash((address, slug, lang))
             seen = self._seen
-            if reader not in seen:
+            # A crawler's look, or a page fetched ahead, is not remembered: the reader's own
+            # view from the same network that day is counted.
+            if reader not in seen and by_a_reader(environ):
                 if len(seen) >= MAX_SEEN:
                     seen = self._seen = set()
                 seen.add(reader)
-                if by_a_reader(environ):  # a crawler's first look is remembered, and not counted
-                    step()
+                step()
 
         return viewed
 
@@ -321,9 +322,10 @@ def counting() -> Tally | None:
     """The tally, when insights are on and the request is one to count: a HEAD (a link
     checker's, a monitor's) asks whether something is there, and nobody read or searched; a
     crawler or a fetch ahead of the reader is no reader (app.guards.crawlers)."""
-    if request.method == "HEAD" or not by_a_reader(request.environ):
+    tally = current_app.extensions.get("tally")
+    if tally is None or request.method == "HEAD" or not by_a_reader(request.environ):
         return None
-    return current_app.extensions.get("tally")
+    return tally
 
 
 def count_search(query: str, lang: str, total: int, corrected: str | None) -> None:

@@ -593,6 +593,11 @@ READERS = [
     "Mozilla/5.0 (Linux; Android 9; CUBOT X20 PRO) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile"
     " Safari/537.36",  # a phone whose name has "bot" in it
     "",
+    "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile"
+    " Safari/537.36 Viber/14.7.0.4",  # Viber's in-app browser
+    "okhttp/4.12.0",  # an Android app calling the API
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Slack/4.41.105"
+    " Chrome/130.0.0.0 Electron/33.2.0 Safari/537.36 Sonic Slack_SSB/4.41.105",  # Slack's desktop app
 ]
 
 
@@ -617,11 +622,41 @@ def test_crawlers_and_pages_fetched_ahead_are_not_readers(counting_app, docs_dir
     assert table(counting_app, "SELECT views FROM insights_page_views") == [(len(READERS),)]
     assert table(counting_app, "SELECT requests FROM insights_dead_links") == [(len(READERS),)]
     assert table(counting_app, "SELECT searches FROM insights_searches") == [(len(READERS),)]
-    # A crawler's first look is remembered as a reader's would be: no second chance to count.
-    client.get("/docs.php?doc=instantid-intro", headers=CRAWLERS_AND_FETCHES_AHEAD[0], **from_reader(99))
+    # A page fetched ahead, or a link preview, from a reader's network does not take the
+    # reader's own view of the day; nor does a request whose precondition fails (a 412).
+    for headers in CRAWLERS_AND_FETCHES_AHEAD:
+        client.get("/docs.php?doc=instantid-intro", headers=headers, **from_reader(99))
     client.get("/docs.php?doc=instantid-intro", headers={"User-Agent": READERS[0]}, **from_reader(99))
+    failed = {"If-Match": '"another version"', "User-Agent": READERS[0]}
+    assert client.get("/docs.php?doc=instantid-intro", headers=failed, **from_reader(98)).status_code == 412
     assert flush(counting_app)
-    assert table(counting_app, "SELECT views FROM insights_page_views") == [(len(READERS),)]
+    assert table(counting_app, "SELECT views FROM insights_page_views") == [(len(READERS) + 1,)]
+
+
+def test_the_patterns_counted_as_readers_are_in_the_crawler_list():
+    """READERS_PROGRAMS leaves patterns out of the list by their text: a renamed one would
+    silently be a crawler again."""
+    from crawleruseragents import CRAWLER_USER_AGENTS_DATA
+
+    from app.guards.crawlers import READERS_PROGRAMS
+
+    assert READERS_PROGRAMS.issubset(entry["pattern"] for entry in CRAWLER_USER_AGENTS_DATA)
+
+
+def test_a_long_user_agent_is_read_only_as_far_as_real_ones_go(counting_app):
+    """A header of pieces of the patterns, 64,000 characters long, ran RE2 out of memory and
+    took 0.3-0.7 s a request; only its start is read."""
+    from crawleruseragents import CRAWLER_USER_AGENTS_DATA
+
+    from app.guards.crawlers import MAX_AGENT_CHARS, by_a_reader
+
+    pieces = [entry["pattern"][:-1] for entry in CRAWLER_USER_AGENTS_DATA if entry["pattern"].isalnum()]
+    hostile = "~".join(pieces * 20)[:64_000]
+    assert by_a_reader({"HTTP_USER_AGENT": "Mozilla/5.0 " + "x" * MAX_AGENT_CHARS + " Googlebot/2.1"})
+    assert not by_a_reader({"HTTP_USER_AGENT": "Googlebot/2.1 " + "x" * 64_000})
+    client = counting_app.test_client()
+    assert client.get("/docs.php?q=ansikt", headers={"User-Agent": hostile}).status_code == 200
+    assert by_a_reader({"HTTP_USER_AGENT": hostile})
 
 
 def test_one_client_brings_only_its_share_of_a_days_lists(counting_app, monkeypatch):
@@ -677,15 +712,18 @@ def test_what_a_client_brings_past_its_share_takes_no_place_in_the_days_list(mak
             INSIGHTS_USERS=USERS,
             INSIGHTS_FLUSH_SECONDS="3600",
             INSIGHTS_DEAD_LINKS_PER_DAY="2",
+            INSIGHTS_SEARCHES_PER_DAY="2",
         )
     )
-    monkeypatch.setitem(tally.CLIENT_SHARES, "dead link", 1)
-    monkeypatch.setitem(tally.CLIENT_SHARES, "context", 1)
+    for kind in ("dead link", "context", "search"):
+        monkeypatch.setitem(tally.CLIENT_SHARES, kind, 1)
     counts = app.extensions["tally"]
     for slug, client in (("a", "198.51.100.1"), ("b", "198.51.100.1"), ("c", "198.51.100.2")):
         counts.count_dead_link(slug, "", "", client=client)
         counts.count_dead_context(f"screen.{slug}", "", "", client=client)
+        counts.count_search(f"sok {slug}", "nb", 1, None, client.encode())
     assert counts.flush()
+    assert dict(table(app, "SELECT query, searches FROM insights_searches")) == {"sok a": 1, "": 1, "sok c": 1}
     assert dict(table(app, "SELECT slug, requests FROM insights_dead_links")) == {"a": 1, "*": 1, "c": 1}
     assert dict(table(app, "SELECT context, requests FROM insights_dead_contexts")) == {
         "screen.a": 1,
