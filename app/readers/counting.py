@@ -163,7 +163,9 @@ class Tally:
         return viewed
 
     def count_search(self, query: str, lang: str, results: int, corrected: str | None, client: bytes) -> None:
-        """A reader searched (`client`: a digest of who, kept in memory until the flush)."""
+        """A reader searched (`client`: a digest of who, kept in memory until the flush): its
+        first search of the query today (in this worker) counts, as a view does, so that one
+        client repeating a query cannot push it up the authors' lists."""
         text = normalized_query(query)
         key = (_today(), lang, text)
         # A correction is made of the words as typed, split apart where redaction would have
@@ -172,11 +174,11 @@ class Tally:
         corrected = normalized_query(corrected) if corrected and not was_redacted(text) else None
         with self._lock:
             reader = hash((client, "search", key))
-            if reader not in self._seen:
-                if self._share(client, "search"):
-                    self._remember(reader)
-                else:
-                    key = (key[0], lang, "")  # past the client's share: with the day's others
+            if reader in self._seen:
+                return
+            self._remember(reader)
+            if not self._share(client, "search"):
+                key = (key[0], lang, "")  # past the client's share: with the day's others
             searched = self._batch.searched(key)
             if searched is None:
                 return
