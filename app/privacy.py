@@ -56,13 +56,13 @@ def redacted(text: str) -> str:
 
 def redacted_query_string(query: str, names: tuple[str, ...] = ("q",)) -> str:
     """A URL's query string with the values of the parameters `names` (what readers type)
-    redacted; the names as the app reads them (`%71=` is `q=`)."""
+    redacted; the names as the app reads them (`%71=` is `q=`). Unchanged, as it came, when
+    nothing in it is redacted."""
     if "=" not in query:
         return query
     pairs = parse_qsl(query, keep_blank_values=True)
-    if not any(key in names for key, _ in pairs):
-        return query
-    return urlencode([(key, redacted(value) if key in names else value) for key, value in pairs])
+    kept = [(key, redacted(value) if key in names else value) for key, value in pairs]
+    return query if kept == pairs else urlencode(kept)
 
 
 def without_controls(text: str) -> str:

@@ -18,10 +18,12 @@ import time
 from time import perf_counter
 
 from app.observability.metrics import CACHE, LATENCY, REQUESTS
-from app.privacy import redacted_query_string
+from app.privacy import redacted, redacted_query_string
 
 # Load balancers poll the first two, and an author's preview the last (four times a second): not logged.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/preview/_version"})
+# The app's places (`/go/<key>`): a key is what the app or a reader wrote, redacted as a search.
+GO_PREFIX = "/go/"
 
 
 # Longest path and query an access line keeps; the rest is cut, and the line says how long it was.
@@ -156,8 +158,11 @@ class Recorder:
         if not self.log_requests or path in QUIET_PATHS:
             fields = None
         else:
-            # What a reader searched for is redacted here as the insights redact it.
-            query = redacted_query_string(query)
+            # What a reader typed (a search, a page's or an app place's name) is redacted here
+            # as the insights redact it: a phone number in a made-up link is no page's.
+            query = redacted_query_string(query, ("q", "doc"))
+            if path.startswith(GO_PREFIX):
+                path = GO_PREFIX + redacted(path[len(GO_PREFIX) :])
             if self.json_lines:
                 # Every string a client controls goes through the JSON string encoder.
                 fields = (
