@@ -3,11 +3,13 @@ and the 404 for a dead link, with the pages its author probably meant."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from flask import Flask, Response, current_app, render_template, request
 from rapidfuzz import fuzz, process
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
 
 from app.caching.responses import NO_STORE, PRECONDITION_FAILED, settled_conditions
 from app.content.library import get_library, remembered
@@ -132,7 +134,32 @@ def precondition_failed_without_body(response: Response) -> Response:
     return response
 
 
+def preconditions_before_ranges(view):
+    """The static files' view, with its preconditions before its ranges: werkzeug refuses a
+    range it cannot send (416) before it looks at If-Match or If-None-Match. Such a request
+    is asked again without its range: a precondition's 412 or 304 is the answer, and so is
+    the whole file for a range that is no single range of bytes (another unit, several,
+    nonsense: RFC 9110 14.2 has them ignored). A single range past the end stays a 416."""
+
+    @functools.wraps(view)
+    def static(**kwargs):
+        try:
+            return view(**kwargs)
+        except RequestedRangeNotSatisfiable:
+            asked = request.environ.pop("HTTP_RANGE", None)
+            response = settled_conditions(view(**kwargs), request.environ)
+            ranges = parse_range_header(asked)
+            if response.status_code in (304, 412) or not ranges or ranges.units != "bytes" or len(ranges.ranges) != 1:
+                return response
+            response.close()
+            raise
+
+    return static
+
+
 def init_app(app: Flask) -> None:
     """Answer every HTTP error with its page."""
     app.register_error_handler(HTTPException, handle_http_error)
+    if "static" in app.view_functions:
+        app.view_functions["static"] = preconditions_before_ranges(app.view_functions["static"])
     app.after_request(precondition_failed_without_body)
