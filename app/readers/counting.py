@@ -54,7 +54,10 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 200
 # Readers whose view of a page a worker remembers in a day (a hash each, about 60 bytes): a
 # reader's view counts once a day per worker. Past it the worker starts afresh, so that
-# memory stays bounded; one client alone reaches it only on a site of 50,000 pages.
+# memory stays bounded; one client alone reaches it only on a site of 50,000 pages. Its
+# searches, dead links, old links and unknown places are remembered apart, as many, and
+# so are the names brought under their own (CLIENT_SHARES): a client making up links
+# fills those, never the memory of who has read what.
 MAX_SEEN = 100_000
 # Different missing pages, unknown places in the app and queries that one client (its network)
 # brings in a day, in a worker, under their own names. Past its share, its requests count with
@@ -122,6 +125,8 @@ class Tally:
         self._views: dict[tuple[str, str], count] = {}  # (slug, lang) -> its views since the start
         self._views_read: dict[tuple[str, str], int] = {}  # (slug, lang) -> the counter's value last read
         self._seen: set[int] = set()  # the readers whose views were counted today (hashes)
+        self._asked: set[int] = set()  # the readers' searches, dead links and such counted today
+        self._named: set[int] = set()  # what some client brought under its own name today
         self._shares: dict[tuple, int] = {}  # (client, kind) -> its different ones named today
         self._seen_day = _today()
         self._batch = Batch()  # searches and dead links
@@ -174,10 +179,10 @@ class Tally:
         corrected = normalized_query(corrected) if corrected and not was_redacted(text) else None
         with self._lock:
             reader = hash((client, "search", key))
-            if reader in self._seen:
+            if reader in self._asked:
                 return
             self._remember(reader)
-            if not self._share(client, "search"):
+            if not self._share(client, "search", key):
                 key = (key[0], lang, "")  # past the client's share: with the day's others
             searched = self._batch.searched(key)
             if searched is None:
@@ -199,28 +204,33 @@ class Tally:
             return True
         reader = hash((client, *what))
         with self._lock:
-            if reader in self._seen:
+            if reader in self._asked:
                 return False
             self._remember(reader)
         return True
 
     def _remember(self, reader: int) -> None:
         """Remember a reader's first request of something today (the caller holds the lock)."""
-        if len(self._seen) >= MAX_SEEN:
-            self._seen = set()
-        self._seen.add(reader)
+        if len(self._asked) >= MAX_SEEN:
+            self._asked = set()
+        self._asked.add(reader)
 
-    def _share(self, client, kind: str) -> bool:
-        """Whether `client` (None: anyone) may bring one more different `kind` today under its
-        own name, and if so take it (CLIENT_SHARES; the caller holds the lock)."""
-        if client is None:
+    def _share(self, client, kind: str, key: tuple) -> bool:
+        """Whether `key`, a `kind` that `client` (None: anyone) asked for, is counted under its
+        own name: one some client brought so today is, and otherwise the client takes one of
+        its share (CLIENT_SHARES), if it has one left. The caller holds the lock."""
+        named = hash((kind, key))
+        if client is None or named in self._named:
             return True
         taken = self._shares.get((client, kind), 0)
         if taken >= CLIENT_SHARES[kind]:
             return False
         if len(self._shares) >= MAX_SEEN:
             self._shares = {}
+        if len(self._named) >= MAX_SEEN:
+            self._named = set()
         self._shares[client, kind] = taken + 1
+        self._named.add(named)
         return True
 
     def count_dead_link(self, slug: str, referrer: str, suggestion: str, client: str | None = None) -> None:
@@ -230,7 +240,7 @@ class Tally:
         if not self.first(client, "dead link", *key):
             return
         with self._lock:
-            if not self._share(client, "dead link"):
+            if not self._share(client, "dead link", key):
                 key, suggestion = (key[0], OTHER_SLUGS, ""), ""
             if add_count(self._batch.dead_links, key, 1, "dead_links"):
                 self._batch.suggestions[key] = suggestion
@@ -251,7 +261,7 @@ class Tally:
             return
         counted = (_today(), redacted(key), platform, app_version)
         with self._lock:
-            if not self._share(client, "context"):
+            if not self._share(client, "context", counted):
                 counted = (counted[0], OTHER_SLUGS, "", "")
             add_count(self._batch.dead_contexts, counted, 1, "dead_contexts")
         self._start()
@@ -284,7 +294,8 @@ class Tally:
                 counters = list(self._views.items())
             today = _today()
             if today != self._seen_day:
-                self._seen, self._shares, self._seen_day = set(), {}, today
+                self._seen, self._asked, self._named, self._shares = set(), set(), set(), {}
+                self._seen_day = today
             for key, counter in counters:
                 seen = next(counter)  # the views so far; reading adds one, left out next time
                 if seen > self._views_read[key]:

@@ -241,7 +241,8 @@ def searches_summary(days: int, today: date | None = None) -> dict:
 def dead_links_summary(days: int, today: date | None = None) -> dict:
     """Requests for pages that do not exist, in the last `days` days: the TOP slugs asked for
     most, each with its referring hosts and the page the 404 page suggested first (the latest
-    day's); and how many requests went beyond the days' limits (`other`)."""
+    day's); and how many requests went beyond the days' limits or a client's share of them
+    (`other`)."""
     first, today = span(days, today)
     period = DeadLink.day.between(first, today)
     requests = func.sum(DeadLink.requests)
@@ -289,7 +290,7 @@ def dead_contexts_summary(days: int, today: date | None = None) -> dict:
     """Requests for context keys no page names (places in the app without help), in the last
     `days` days: the TOP keys asked for most, each with the platforms and app versions that
     asked (MAX_REFERRERS of them) and the last day one did; and how many requests went beyond
-    the days' limits (`other`)."""
+    the days' limits or a client's share of them (`other`)."""
     first, today = span(days, today)
     period = DeadContext.day.between(first, today)
     requests = func.sum(DeadContext.requests)

@@ -11,7 +11,13 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from app.caching.fragments import cache_get, cache_set
 from app.caching.keys import rendition
-from app.caching.responses import CACHE_CONTROL, NO_STORE, SEARCH_CACHE_CONTROL, settled_conditions
+from app.caching.responses import (
+    CACHE_CONTROL,
+    NO_STORE,
+    PRECONDITION_FAILED,
+    SEARCH_CACHE_CONTROL,
+    settled_conditions,
+)
 from app.config import PROJECT_ROOT
 from app.content.library import get_library, remembered
 from app.content.links import chip_targets
@@ -162,12 +168,10 @@ def search_json():
     lang = requested_language()
     query = typed(request.args.get("q", ""))
     found = Results(query)
+    exact = request.args.get("exact") in ("1", "true")
     if query:
         with work_slot():
-            exact = request.args.get("exact") in ("1", "true")
             found = get_search().find(query, lang, exact=exact)
-        if not exact:  # as on the search page: a second look as typed is not counted
-            count_search(query, lang, found.total, found.corrected)
     response = json_response(
         {
             "query": query,
@@ -180,6 +184,10 @@ def search_json():
         }
     )
     response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
+    # Counted once answered (a failed If-Match is a 412 above); as on the search page, a
+    # second look as typed is not counted.
+    if query and not exact:
+        count_search(query, lang, found.total, found.corrected)
     return response
 
 
@@ -263,7 +271,7 @@ def json_body_response(body: bytes) -> Response:
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response = settled_conditions(response.make_conditional(request), request.environ)
     if response.status_code == 412:  # werkzeug keeps the body: a problem object instead
-        raise Problem(412, "Precondition Failed", "If-Match names no current version of this resource.")
+        raise Problem(412, "Precondition Failed", PRECONDITION_FAILED.decode().strip())
     return response
 
 

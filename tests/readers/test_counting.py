@@ -304,6 +304,8 @@ def test_heads_and_second_looks_as_typed_are_not_counted(counting_app, docs_dir)
         client.head(url)
     client.head("/go/ukjent.sted")
     client.head("/docs.php?doc=instantid-intro")
+    failed = client.get("/api/search?q=ansikst", headers={"If-Match": '"nope"'}, **from_reader(5))
+    assert failed.status_code == 412  # answered nothing: no search
     client.get("/docs.php?q=ansikst")  # corrected to "ansikt"
     client.get("/docs.php?q=ansikst&eksakt=1")
     client.get("/api/search?q=ansikst&exact=1")
@@ -704,6 +706,29 @@ def test_one_client_brings_only_its_share_of_a_days_lists(counting_app, monkeypa
     assert counts.flush()
     assert ("falsk 20",) in table(counting_app, "SELECT query FROM insights_searches")
     assert ("oppdiktet-20",) in table(counting_app, "SELECT slug FROM insights_dead_links")
+
+
+def test_a_name_some_client_brought_costs_no_share_and_made_up_ones_wipe_no_views(counting_app, monkeypatch):
+    """Readers behind one address (an office, a carrier's NAT) past their share still count
+    under the names others brought; and a client making up links fills the memory of what
+    was asked, never that of who has read which page."""
+    monkeypatch.setitem(tally.CLIENT_SHARES, "search", 1)
+    counts = counting_app.extensions["tally"]
+    counts.count_search("slette konto", "nb", 1, None, b"a reader")
+    counts.count_search("endre passord", "nb", 1, None, b"an office")  # its share
+    counts.count_search("slette konto", "nb", 1, None, b"an office")  # named already: no share
+    counts.count_search("noe annet", "nb", 1, None, b"an office")  # past its share
+    assert counts.flush()
+    searches = dict(table(counting_app, "SELECT query, searches FROM insights_searches"))
+    assert searches == {"slette konto": 2, "endre passord": 1, "": 1}
+    monkeypatch.setattr(tally, "MAX_SEEN", 4)
+    client = counting_app.test_client()
+    client.get("/docs.php?doc=instantid-intro", **from_reader(1))
+    for i in range(10):
+        client.get(f"/docs.php?doc=oppdiktet-{i}", **from_reader(2))
+    client.get("/docs.php?doc=instantid-intro", **from_reader(1))
+    assert counts.flush()
+    assert table(counting_app, "SELECT views FROM insights_page_views") == [(1,)]
 
 
 def test_what_a_client_brings_past_its_share_takes_no_place_in_the_days_list(make_app, tmp_path, monkeypatch):
