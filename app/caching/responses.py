@@ -36,7 +36,7 @@ PRIVATE = "no-store, private"  # the authors' insights: kept by no browser or pr
 MIN_COMPRESS_BYTES = 512
 STATUS_OK, STATUS_NOT_MODIFIED = "200 OK", "304 Not Modified"
 STATUS_PRECONDITION_FAILED = "412 Precondition Failed"
-PRECONDITION_FAILED = b"If-Match names no current version of this resource.\n"
+PRECONDITION_FAILED = b"A precondition (If-Match, If-Unmodified-Since) does not hold for this resource as it is now.\n"
 # A cached page checks that its file is unchanged at most this often. The check (a stat)
 # was a fifth of a cache hit's cost. An edit is served at most this much later; files
 # are only read once they have been unchanged for documents.SETTLE_SECONDS anyway.

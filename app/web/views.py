@@ -279,7 +279,7 @@ def _modified(paths: list[str]) -> list[int]:
 
 
 def uncached_failed_precondition(response: Response) -> Response:
-    """A 412 (an If-Match that did not hold: the API, static files) answers that request
+    """A 412 (a precondition that did not hold: pages, the API, static files) answers that request
     alone: kept by no cache, where the API's and static files' `public` Cache-Control would
     have let a shared cache serve it to every client."""
     if response.status_code == 412:
