@@ -34,6 +34,18 @@ def search(tmp_path):
     return search_over(tmp_path)
 
 
+def test_an_english_word_is_not_cut_by_norwegian_endings(tmp_path):
+    """ "delete" (a synonym of "slette") is no "dele" + "te": it finds the page on deleting,
+    not the one on sharing; a Norwegian word is still found in its forms."""
+    write(tmp_path, "dele-bilder", "# Dele bilder\n\nSlik deler du bilder med andre. Del dem trygt.\n")
+    write(tmp_path, "slette-konto", "# Slette kontoen\n\nSlik sletter du kontoen din.\n")
+    (tmp_path / "_synonyms.yml").write_text("slette: [delete]\n", encoding="utf-8")
+    search = search_over(tmp_path)
+    assert slugs(search, "delete") == ["slette-konto"]
+    assert slugs(search, "deletes") == ["slette-konto"]
+    assert slugs(search, "delte") == ["dele-bilder"]  # a Bokmål form: its endings are cut
+
+
 def test_rules_for_edits_and_folding():
     assert [allowed_edits(w) for w in ("bild", "bilde", "personve", "personver", "a1234")] == [0, 1, 1, 2, 0]
     assert fold("kjæledyr") == "kjaeledyr" and fold("størrelse") == "storrelse" and fold("på") == "pa"
