@@ -47,7 +47,7 @@ def english_only(word: str) -> bool:
     that found pages on our own 6, the in-house 101 and the Dapla pages, 2, 10 and 28 find
     none now ("admit", "maltese", "shout"), and 1, 4 and 17 others find other pages; every
     kind of both quality sets the same (bench/outside.py)."""
-    return translatable(word) and word not in lexicon.bokmal_forms() and word not in lexicon.norwegian()
+    return translatable(word) and not lexicon.is_bokmal(word)
 
 
 class SearchIndex(TieredRanking, WordSplits):

@@ -96,6 +96,12 @@ def bokmal_forms() -> WordForms:
     return WordForms.read(DATA / "nb-forms.crc32.xz")
 
 
+def is_bokmal(word: str) -> bool:
+    """Whether `word` is a word of the Bokmål list or a form of one ("stormaskin",
+    "stormaskinen", "oppfølger")."""
+    return word in norwegian() or word in bokmal_forms()
+
+
 class Dictionary(Mapping):
     """English words and phrases and their Norwegian translations, kept as one string of
     sorted lines ("english\tnorsk;norsk") and where each line starts: 2.1 MB of a process,

@@ -25,12 +25,6 @@ MIN_COMPOUND_PART_CHARS = 4
 COMPOUND_NEAR_WORDS = 20
 
 
-def _a_bokmal_word(word: str) -> bool:
-    """Whether `word` is a word of the Bokmål list or a form of one: never split, written
-    together or a compound ("stormaskin", "stormaskinen", "oppfølger", "telefonsvarer")."""
-    return word in lexicon.norwegian() or word in lexicon.bokmal_forms()
-
-
 class WordSplits:
     """The splits of a SearchIndex: its `_counts`, `_lexicon`, `_stemmer`, `_lock`, `_db`,
     `_has`, `_pages_having` and `near`."""
@@ -43,7 +37,7 @@ class WordSplits:
         with 39,455 typos of the three sets' own words (a letter left out, doubled or two
         swapped): with stems as the pieces 33 were split ("hjelpesdene": "hjelpes dene"), 3
         now ("kodelagre": "kode lagre"). Never a word of the Bokmål list or a form of one."""
-        if not (MIN_TOGETHER_CHARS <= len(word) <= MAX_TOGETHER_CHARS and word.isalpha()) or _a_bokmal_word(word):
+        if not (MIN_TOGETHER_CHARS <= len(word) <= MAX_TOGETHER_CHARS and word.isalpha()) or lexicon.is_bokmal(word):
             return None
         with self._lock:  # a Snowball stemmer is not safe to share between threads
             best, most = None, 0
@@ -86,7 +80,7 @@ class WordSplits:
         found their page ("statusetikett")."""
         if not (MIN_COMPOUND_CHARS <= len(word) <= MAX_TOGETHER_CHARS and word.isalpha()):
             return None
-        if self._lexicon is None or _a_bokmal_word(word):
+        if self._lexicon is None or lexicon.is_bokmal(word):
             return None
         best, most = None, 0
         with self._lock:  # a Snowball stemmer is not safe to share between threads

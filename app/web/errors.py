@@ -120,11 +120,8 @@ def way_on(lang: str) -> list[tuple[str, list[Page]]]:
 
 
 def precondition_failed_without_body(response: Response) -> Response:
-    """A static file's preconditions as RFC 9110 has them (`settled_conditions`), and a 412
-    without the file, which werkzeug would send whole: the answer says why. (The API
-    answers a problem object.)"""
-    if request.endpoint == "static":
-        response = settled_conditions(response, request.environ)
+    """A 412 without the file, which werkzeug would send whole (a static file's): the answer
+    says why. (The API answers a problem object.)"""
     if response.status_code == 412 and response.mimetype != "application/problem+json":
         if hasattr(response.response, "close"):  # the file werkzeug opened to send
             response.response.close()
@@ -135,8 +132,9 @@ def precondition_failed_without_body(response: Response) -> Response:
 
 
 def preconditions_before_ranges(view):
-    """The static files' view, with its preconditions before its ranges: werkzeug refuses a
-    range it cannot send (416) before it looks at If-Match or If-None-Match. Such a request
+    """The static files' view, with its preconditions as RFC 9110 has them
+    (`settled_conditions`), before its ranges: werkzeug refuses a range it cannot send (416)
+    before it looks at If-Match or If-None-Match. Such a request
     is asked again without its range: a precondition's 412 or 304 is the answer, and so is
     the whole file for a range that is no single range of bytes (another unit, several,
     nonsense: RFC 9110 14.2 has them ignored). A single range past the end stays a 416."""
@@ -144,7 +142,7 @@ def preconditions_before_ranges(view):
     @functools.wraps(view)
     def static(**kwargs):
         try:
-            return view(**kwargs)
+            return settled_conditions(view(**kwargs), request.environ)
         except RequestedRangeNotSatisfiable:
             asked = request.environ.pop("HTTP_RANGE", None)
             response = settled_conditions(view(**kwargs), request.environ)
